@@ -1,0 +1,18 @@
+/** A containment action a playbook step may name: it changes the system, so it is never part of `collect`. */
+export interface ActionInfo {
+  id: string;
+  title: string;
+  description: string;
+}
+
+/** Every containment action, sorted by id. */
+export const ACTIONS: readonly ActionInfo[] = [
+  { id: 'block-ip', title: 'Block an address', description: 'nftables or iptables rule (and hosts.deny where sshd uses libwrap) for an attacking address.' },
+  { id: 'freeze', title: 'Freeze a process tree', description: 'SIGSTOP the process and its children, parent first; undone by unfreeze.' },
+  { id: 'kill', title: 'Kill a process tree', description: 'Only once its executable is preserved; then watches for a respawn.' },
+  { id: 'quarantine', title: 'Quarantine a folder', description: 'Copy and hash every file, then chmod a-rx everything inside; undone by restore.' },
+];
+
+export function findAction(id: string): ActionInfo | undefined {
+  return ACTIONS.find((a) => a.id === id);
+}

@@ -1,0 +1,17 @@
+import { boxLoginsCollector } from './box-tools/box-logins.js';
+import { boxNetworkCollector } from './box-tools/box-network.js';
+import { boxProcessesCollector } from './box-tools/box-processes.js';
+import { hostCollector } from './host/host.js';
+import type { Collector } from './types.js';
+
+/** Every collector, sorted by id. Playbooks name them; a conformance test walks this list. */
+export const COLLECTORS: readonly Collector[] = [
+  boxLoginsCollector,
+  boxNetworkCollector,
+  boxProcessesCollector,
+  hostCollector,
+];
+
+export function findCollector(id: string): Collector | undefined {
+  return COLLECTORS.find((c) => c.id === id);
+}

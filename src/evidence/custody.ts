@@ -1,0 +1,77 @@
+import { appendFileSync } from 'node:fs';
+import { sha256Hex, ZERO_HASH } from './hash.js';
+
+/** One line of custody.jsonl. `prev` is the sha256 of the previous line's bytes (without newline). */
+export interface CustodyEvent {
+  seq: number;
+  time: string;
+  actor: string;
+  event: string;
+  prev: string;
+  [key: string]: unknown;
+}
+
+/**
+ * The hash-chained custody log. Appended synchronously, line by line, so that an interruption
+ * leaves every event that happened on disk and the chain intact.
+ */
+export class CustodyLog {
+  private seq = 0;
+  private prev = ZERO_HASH;
+
+  constructor(
+    private readonly file: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  append(actor: string, event: string, details: Record<string, unknown> = {}): CustodyEvent {
+    const entry: CustodyEvent = {
+      seq: ++this.seq,
+      time: this.now().toISOString(),
+      actor,
+      event,
+      prev: this.prev,
+      ...details,
+    };
+    // Details never override the chain fields.
+    entry.seq = this.seq;
+    entry.prev = this.prev;
+    const line = JSON.stringify(entry);
+    appendFileSync(this.file, line + '\n');
+    this.prev = sha256Hex(line);
+    return entry;
+  }
+}
+
+export interface ChainProblem {
+  line: number;
+  message: string;
+}
+
+/** Checks a custody log: every line JSON, seq counting from 1, each prev the hash of the line before. */
+export function verifyCustodyChain(text: string): ChainProblem[] {
+  const problems: ChainProblem[] = [];
+  if (text.length > 0 && !text.endsWith('\n')) problems.push({ line: 0, message: 'custody.jsonl does not end with a newline (cut short?)' });
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  if (lines.length === 0) problems.push({ line: 0, message: 'custody.jsonl is empty' });
+  let prev = ZERO_HASH;
+  lines.forEach((line, i) => {
+    const n = i + 1;
+    let entry: Partial<CustodyEvent>;
+    try {
+      entry = JSON.parse(line) as Partial<CustodyEvent>;
+    } catch {
+      problems.push({ line: n, message: `custody.jsonl line ${n} is not JSON` });
+      prev = sha256Hex(line);
+      return;
+    }
+    if (entry.seq !== n) problems.push({ line: n, message: `custody.jsonl line ${n} has seq ${String(entry.seq)}, expected ${n} (a line removed or reordered)` });
+    if (entry.prev !== prev) problems.push({ line: n, message: `custody.jsonl line ${n}: chain broken (prev does not match the hash of line ${n - 1})` });
+    for (const field of ['time', 'actor', 'event'] as const) {
+      if (typeof entry[field] !== 'string') problems.push({ line: n, message: `custody.jsonl line ${n} lacks ${field}` });
+    }
+    prev = sha256Hex(line);
+  });
+  return problems;
+}

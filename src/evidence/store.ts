@@ -1,0 +1,224 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdirSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { once } from 'node:events';
+import type { CommandResult } from '../host/exec.js';
+import type { CopyResult, EvidenceSink, JsonlWriter, StoredFile, TimelineEvent } from '../model/sink.js';
+import { CustodyLog } from './custody.js';
+import { sha256File } from './hash.js';
+import { CliError } from '../model/errors.js';
+
+export const CUSTODY_FILE = 'custody.jsonl';
+export const MANIFEST_FILE = 'manifest.json';
+export const SUMS_FILE = 'SHA256SUMS';
+/** Timeline rows kept in memory; beyond it the cap is recorded. */
+export const TIMELINE_CAP = 1_000_000;
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdir can spin forever on a pseudo
+ * filesystem such as /proc, and an --out there must fail, not hang.
+ */
+async function makeFolders(dir: string, depth = 0): Promise<void> {
+  try {
+    await fsp.mkdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT' || depth > 64 || path.dirname(dir) === dir) throw err;
+    await makeFolders(path.dirname(dir), depth + 1);
+    await fsp.mkdir(dir);
+  }
+}
+
+/** Only plain relative paths inside the case folder. */
+function checkRel(rel: string): string {
+  const norm = path.posix.normalize(rel.replaceAll('\\', '/'));
+  if (norm.startsWith('/') || norm.startsWith('..') || norm === '.' || norm.includes('\0')) {
+    throw new Error(`refusing evidence path outside the case: ${JSON.stringify(rel)}`);
+  }
+  return norm;
+}
+
+/**
+ * The case folder under --out where evidence is staged, hashed as it is written, before it is
+ * sealed into the bundle.
+ */
+export class CaseStore implements EvidenceSink {
+  readonly files = new Map<string, StoredFile>();
+  readonly custody: CustodyLog;
+  readonly timelineEvents: TimelineEvent[] = [];
+  timelineCapped = false;
+
+  private constructor(
+    readonly outDir: string,
+    readonly caseId: string,
+    readonly dir: string,
+    now: () => Date,
+  ) {
+    this.custody = new CustodyLog(path.join(dir, CUSTODY_FILE), now);
+  }
+
+  /** Creates <out>/<case>/; an unusable --out is one clear line, never a stack trace. */
+  static async create(outDir: string, caseId: string, now: () => Date = () => new Date()): Promise<CaseStore> {
+    const out = path.resolve(outDir);
+    let st;
+    try {
+      st = await fsp.stat(out);
+    } catch {
+      try {
+        await makeFolders(out);
+        st = await fsp.stat(out);
+      } catch (err) {
+        throw new CliError(`cannot create the output folder ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+    }
+    if (!st.isDirectory()) throw new CliError(`--out ${out} is not a folder`);
+    try {
+      await fsp.access(out, fsp.constants.W_OK);
+    } catch {
+      throw new CliError(`--out ${out} is not writable`);
+    }
+    const dir = path.join(out, caseId);
+    for (const taken of [dir, `${dir}.tar.gz`]) {
+      try {
+        await fsp.lstat(taken);
+        throw new CliError(`${taken} already exists: choose another --case or --out`);
+      } catch (err) {
+        if (err instanceof CliError) throw err;
+      }
+    }
+    try {
+      await fsp.mkdir(dir, { mode: 0o700 });
+    } catch (err) {
+      throw new CliError(`cannot create the case folder ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    return new CaseStore(out, caseId, dir, now);
+  }
+
+  has(rel: string): boolean {
+    return this.files.has(checkRel(rel));
+  }
+
+  private target(rel: string): { rel: string; abs: string } {
+    const clean = checkRel(rel);
+    if (this.files.has(clean)) throw new Error(`evidence file written twice: ${clean}`);
+    const abs = path.join(this.dir, clean);
+    mkdirSync(path.dirname(abs), { recursive: true });
+    return { rel: clean, abs };
+  }
+
+  private record(file: StoredFile): StoredFile {
+    this.files.set(file.path, file);
+    return file;
+  }
+
+  async writeFile(rel: string, data: string | Uint8Array): Promise<StoredFile> {
+    const t = this.target(rel);
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    await fsp.writeFile(t.abs, buf, { flag: 'wx', mode: 0o600 });
+    return this.record({ path: t.rel, size: buf.length, sha256: createHash('sha256').update(buf).digest('hex') });
+  }
+
+  async writeJsonl(rel: string, records: Iterable<unknown>): Promise<StoredFile> {
+    const w = this.jsonl(rel);
+    for (const r of records) await w.write(r);
+    return w.close();
+  }
+
+  jsonl(rel: string): JsonlWriter {
+    const t = this.target(rel);
+    const stream = createWriteStream(t.abs, { flags: 'wx', mode: 0o600 });
+    const hash = createHash('sha256');
+    let size = 0;
+    let count = 0;
+    let failure: Error | null = null;
+    stream.on('error', (err) => {
+      failure = err;
+    });
+    const store = this;
+    return {
+      get count() {
+        return count;
+      },
+      async write(record: unknown) {
+        if (failure) throw failure;
+        const line = Buffer.from(JSON.stringify(record) + '\n', 'utf8');
+        hash.update(line);
+        size += line.length;
+        count++;
+        if (!stream.write(line)) await Promise.race([once(stream, 'drain'), once(stream, 'error')]);
+      },
+      async close() {
+        stream.end();
+        await Promise.race([once(stream, 'finish'), once(stream, 'error')]);
+        if (failure) throw failure;
+        return store.record({ path: t.rel, size, sha256: hash.digest('hex') });
+      },
+    };
+  }
+
+  async copyIn(rel: string, source: Readable, maxBytes: number): Promise<CopyResult> {
+    const t = this.target(rel);
+    const out = createWriteStream(t.abs, { flags: 'wx', mode: 0o600 });
+    const hash = createHash('sha256');
+    let size = 0;
+    let truncated = false;
+    try {
+      for await (const chunk of source) {
+        let buf = chunk as Buffer;
+        if (size + buf.length > maxBytes) {
+          buf = buf.subarray(0, maxBytes - size);
+          truncated = true;
+        }
+        hash.update(buf);
+        size += buf.length;
+        if (!out.write(buf)) await once(out, 'drain');
+        if (truncated) break;
+      }
+    } finally {
+      source.destroy();
+      out.end();
+      await once(out, 'close');
+    }
+    const stored = this.record({ path: t.rel, size, sha256: hash.digest('hex') });
+    return { ...stored, truncated };
+  }
+
+  async writeCommand(result: CommandResult): Promise<StoredFile[]> {
+    const txt = await this.writeFile(`commands/${result.name}.txt`, result.stdout);
+    const meta = {
+      name: result.name,
+      argv: result.argv,
+      startedAt: result.startedAt,
+      durationMs: result.durationMs,
+      exitCode: result.exitCode,
+      signal: result.signal,
+      timedOut: result.timedOut,
+      truncated: result.truncated,
+      notInstalled: result.notInstalled,
+      error: result.error,
+      stdoutBytes: result.stdout.length,
+      stdoutSha256: txt.sha256,
+      stderr: result.stderr,
+    };
+    const json = await this.writeFile(`commands/${result.name}.json`, JSON.stringify(meta, null, 2) + '\n');
+    return [txt, json];
+  }
+
+  timeline(events: TimelineEvent[]): void {
+    for (const e of events) {
+      if (this.timelineEvents.length >= TIMELINE_CAP) {
+        this.timelineCapped = true;
+        return;
+      }
+      this.timelineEvents.push(e);
+    }
+  }
+
+  /** Re-hashes the custody log once it is closed (it is appended line by line, not through writeFile). */
+  async sealCustody(): Promise<StoredFile> {
+    const { sha256, size } = await sha256File(path.join(this.dir, CUSTODY_FILE));
+    return this.record({ path: CUSTODY_FILE, size, sha256 });
+  }
+}

@@ -1,0 +1,62 @@
+import os from 'node:os';
+import path from 'node:path';
+import { runCommand, type CommandResult, type CommandSpec } from './exec.js';
+import { ProcFs } from './proc.js';
+import { RootedFs } from './rooted-fs.js';
+
+export type Mode = 'live' | 'offline';
+
+export type Exec = (spec: CommandSpec, signal?: AbortSignal) => Promise<CommandResult>;
+
+/** The only door to the machine: every collector reaches files, /proc and commands through it. */
+export interface HostContext {
+  mode: Mode;
+  /** Files, rooted at / live or at the mounted image offline. */
+  fs: RootedFs;
+  /** /proc, or null offline (live-only sources are then skipped). */
+  proc: ProcFs | null;
+  /** Runs the box's own tools (live only). */
+  exec: Exec;
+  /** Effective uid 0. */
+  isRoot: boolean;
+  now: () => Date;
+  /** Aborted on Ctrl-C: collectors stop early and what they have is kept. */
+  signal: AbortSignal;
+  /** Our own process: never reported as suspicious. */
+  selfPid: number;
+  /** Diagnostics for the responder (stderr), never evidence. */
+  warn: (message: string) => void;
+}
+
+export interface HostOptions {
+  root?: string;
+  /** Overrides the mode derived from root (fake-root tests of live collectors). */
+  mode?: Mode;
+  procDir?: string | null;
+  exec?: Exec;
+  isRoot?: boolean;
+  signal?: AbortSignal;
+  now?: () => Date;
+  warn?: (message: string) => void;
+}
+
+export function createHostContext(options: HostOptions = {}): HostContext {
+  const root = path.resolve(options.root ?? '/');
+  const mode: Mode = options.mode ?? (root === '/' ? 'live' : 'offline');
+  const procDir = options.procDir === undefined ? (mode === 'live' ? '/proc' : null) : options.procDir;
+  return {
+    mode,
+    fs: new RootedFs(root),
+    proc: procDir ? new ProcFs(procDir) : null,
+    exec: options.exec ?? runCommand,
+    isRoot: options.isRoot ?? (typeof process.geteuid === 'function' ? process.geteuid() === 0 : false),
+    now: options.now ?? (() => new Date()),
+    signal: options.signal ?? new AbortController().signal,
+    selfPid: process.pid,
+    warn: options.warn ?? (() => {}),
+  };
+}
+
+export function localHostname(): string {
+  return os.hostname();
+}

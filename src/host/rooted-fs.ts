@@ -1,0 +1,212 @@
+import { constants, promises as fsp, type Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+
+const MAX_LINK_HOPS = 40;
+const READ_CHUNK = 1024 * 1024;
+
+/** An error reading evidence: carries the errno code for the source table. */
+export class RootedFsError extends Error {
+  constructor(
+    readonly code: string,
+    readonly target: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function errorCode(err: unknown): string {
+  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
+  return 'EUNKNOWN';
+}
+
+/** One clear line for the manifest: "ENOENT: /var/log/auth.log: no such file". */
+export function describeFsError(err: unknown, target: string): string {
+  const code = errorCode(err);
+  const reason: Record<string, string> = {
+    ENOENT: 'no such file',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ELOOP: 'too many symbolic links',
+    EISDIR: 'is a folder',
+    ENOTDIR: 'a path component is not a folder',
+    EESCAPE: 'link points outside the root',
+  };
+  return `${code}: ${target}: ${reason[code] ?? (err instanceof Error ? err.message : String(err))}`;
+}
+
+export interface ReadResult {
+  data: Buffer;
+  /** The file was longer than maxBytes and was cut. */
+  truncated: boolean;
+}
+
+/**
+ * File access inside one root: `/` on a live box, a fake root in tests, a mounted image offline.
+ * Paths are absolute as seen from inside the root. Symbolic links are resolved as a chroot would:
+ * absolute targets are taken relative to the root and `..` never climbs above it, so a link
+ * planted in an image can never make us read the examiner's own files. Opens use O_NOATIME where
+ * the kernel allows, so reading evidence does not trample access times.
+ */
+export class RootedFs {
+  readonly root: string;
+  private noatime = constants.O_NOATIME ?? 0;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+  }
+
+  get isHostRoot(): boolean {
+    return this.root === '/';
+  }
+
+  /** The path on the examiner's machine for `inside`, with links resolved inside the root. */
+  async resolve(inside: string): Promise<string> {
+    if (this.isHostRoot) return path.resolve('/', inside);
+    return this.resolveChrooted(inside);
+  }
+
+  /** The path on the examiner's machine, without resolving links (for lstat/readlink of the last part). */
+  hostPath(inside: string): string {
+    return path.join(this.root, path.resolve('/', inside));
+  }
+
+  private async resolveChrooted(inside: string): Promise<string> {
+    const pending = path.resolve('/', inside).split('/').filter(Boolean);
+    const done: string[] = [];
+    let hops = 0;
+    while (pending.length > 0) {
+      const part = pending.shift()!;
+      if (part === '.') continue;
+      if (part === '..') {
+        done.pop();
+        continue;
+      }
+      const candidate = path.join(this.root, ...done, part);
+      let st: Stats;
+      try {
+        st = await fsp.lstat(candidate);
+      } catch (err) {
+        if (errorCode(err) === 'ENOENT') {
+          done.push(part, ...pending);
+          break;
+        }
+        throw err;
+      }
+      if (st.isSymbolicLink()) {
+        if (++hops > MAX_LINK_HOPS) throw new RootedFsError('ELOOP', inside, `ELOOP: ${inside}`);
+        const target = await fsp.readlink(candidate);
+        const parts = target.split('/').filter(Boolean);
+        if (target.startsWith('/')) done.length = 0;
+        pending.unshift(...parts);
+      } else {
+        done.push(part);
+      }
+    }
+    return path.join(this.root, ...done);
+  }
+
+  /** Opens for reading with O_NOATIME, falling back quietly when the kernel refuses it (EPERM). */
+  async open(inside: string): Promise<FileHandle> {
+    const real = await this.resolve(inside);
+    return openNoAtime(real, this.noatime);
+  }
+
+  /** Reads a whole file up to maxBytes. Works for /proc-style files that stat as size 0. */
+  async readFile(inside: string, maxBytes = 64 * 1024 * 1024): Promise<ReadResult> {
+    const handle = await this.open(inside);
+    try {
+      return await readHandle(handle, maxBytes);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async readText(inside: string, maxBytes?: number): Promise<string> {
+    return (await this.readFile(inside, maxBytes)).data.toString('utf8');
+  }
+
+  /** Like readText, but a missing file is null (other errors still throw). */
+  async readTextIfExists(inside: string, maxBytes?: number): Promise<string | null> {
+    try {
+      return await this.readText(inside, maxBytes);
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT' || errorCode(err) === 'ENOTDIR') return null;
+      throw err;
+    }
+  }
+
+  async stat(inside: string): Promise<Stats> {
+    return fsp.stat(await this.resolve(inside));
+  }
+
+  async lstat(inside: string): Promise<Stats> {
+    const abs = path.resolve('/', inside);
+    const parent = await this.resolve(path.dirname(abs));
+    return fsp.lstat(path.join(parent, path.basename(abs)));
+  }
+
+  async readdir(inside: string): Promise<string[]> {
+    return fsp.readdir(await this.resolve(inside));
+  }
+
+  async exists(inside: string): Promise<boolean> {
+    try {
+      await this.stat(inside);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Files in one folder whose names match a simple pattern (`*` and `?` only), sorted.
+   * Enough for rotations such as /var/log/auth.log* without a glob engine.
+   */
+  async list(dirInside: string, pattern: string): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await this.readdir(dirInside);
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT' || errorCode(err) === 'ENOTDIR') return [];
+      throw err;
+    }
+    const re = globToRegExp(pattern);
+    return names.filter((n) => re.test(n)).sort().map((n) => path.posix.join(dirInside, n));
+  }
+}
+
+export function globToRegExp(pattern: string): RegExp {
+  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  return new RegExp(`^${body}$`);
+}
+
+export async function openNoAtime(real: string, noatime = constants.O_NOATIME ?? 0): Promise<FileHandle> {
+  if (noatime) {
+    try {
+      return await fsp.open(real, constants.O_RDONLY | noatime);
+    } catch (err) {
+      if (errorCode(err) !== 'EPERM') throw err;
+    }
+  }
+  return fsp.open(real, constants.O_RDONLY);
+}
+
+/** Reads until EOF or maxBytes, whatever stat says (proc files report size 0). */
+export async function readHandle(handle: FileHandle, maxBytes: number): Promise<ReadResult> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const want = Math.min(READ_CHUNK, maxBytes + 1 - total);
+    if (want <= 0) break;
+    const buf = Buffer.allocUnsafe(want);
+    const { bytesRead } = await handle.read(buf, 0, want, null);
+    if (bytesRead === 0) break;
+    chunks.push(buf.subarray(0, bytesRead));
+    total += bytesRead;
+  }
+  const data = Buffer.concat(chunks);
+  if (data.length > maxBytes) return { data: data.subarray(0, maxBytes), truncated: true };
+  return { data, truncated: false };
+}

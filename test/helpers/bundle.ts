@@ -1,0 +1,31 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export function tmpDir(prefix = 'irt-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Extracts a bundle with the system tar; returns the case folder. */
+export function extract(bundle: string): string {
+  const dir = tmpDir('irt-x-');
+  execFileSync('tar', ['xzf', bundle, '-C', dir]);
+  const [top] = readdirSync(dir);
+  return path.join(dir, top);
+}
+
+/** Packs a case folder back with the system tar (as someone tampering with it would). */
+export function repack(caseDir: string, bundle: string): void {
+  execFileSync('tar', ['czf', bundle, '-C', path.dirname(caseDir), path.basename(caseDir)]);
+}
+
+export function listFiles(dir: string, base = ''): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(path.join(dir, base))) {
+    const rel = base ? `${base}/${name}` : name;
+    if (statSync(path.join(dir, rel)).isDirectory()) out.push(...listFiles(dir, rel));
+    else out.push(rel);
+  }
+  return out.sort();
+}

@@ -1,0 +1,85 @@
+import { mkdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { describeFsError, RootedFs } from '../../src/host/rooted-fs.js';
+import { tmpDir } from '../helpers/bundle.js';
+
+function fakeRoot(): string {
+  const root = tmpDir('irt-root-');
+  mkdirSync(path.join(root, 'etc'));
+  mkdirSync(path.join(root, 'var/log'), { recursive: true });
+  writeFileSync(path.join(root, 'etc/hostname'), 'imagehost\n');
+  writeFileSync(path.join(root, 'var/log/auth.log'), 'a\n');
+  writeFileSync(path.join(root, 'var/log/auth.log.1'), 'b\n');
+  writeFileSync(path.join(root, 'var/log/auth.log.2.gz'), 'c');
+  writeFileSync(path.join(root, 'var/log/syslog'), 'd');
+  return root;
+}
+
+describe('RootedFs', () => {
+  it('reads files inside the root', async () => {
+    const fs = new RootedFs(fakeRoot());
+    expect(await fs.readText('/etc/hostname')).toBe('imagehost\n');
+  });
+
+  it('resolves an absolute link inside the root, never on the examiner machine', async () => {
+    const root = fakeRoot();
+    // In the image, /etc/passwd -> /etc/hostname; on this machine /etc/passwd is something else.
+    symlinkSync('/etc/hostname', path.join(root, 'etc/passwd'));
+    const fs = new RootedFs(root);
+    expect(await fs.readText('/etc/passwd')).toBe('imagehost\n');
+  });
+
+  it('never climbs out of the root through ..', async () => {
+    const root = fakeRoot();
+    symlinkSync('../../../../../../../../etc/hostname', path.join(root, 'var/log/escape'));
+    const fs = new RootedFs(root);
+    expect(await fs.resolve('/var/log/escape')).toBe(path.join(root, 'etc/hostname'));
+    expect(await fs.readText('/var/log/escape')).toBe('imagehost\n');
+    expect(await fs.resolve('/../../etc/shadow')).toBe(path.join(root, 'etc/shadow'));
+  });
+
+  it('reports link loops as ELOOP with one clear line', async () => {
+    const root = fakeRoot();
+    symlinkSync('/loop-b', path.join(root, 'loop-a'));
+    symlinkSync('/loop-a', path.join(root, 'loop-b'));
+    const fs = new RootedFs(root);
+    const err = await fs.readText('/loop-a').catch((e) => e);
+    expect(describeFsError(err, '/loop-a')).toBe('ELOOP: /loop-a: too many symbolic links');
+  });
+
+  it('lists rotations by pattern, sorted', async () => {
+    const fs = new RootedFs(fakeRoot());
+    expect(await fs.list('/var/log', 'auth.log*')).toEqual(['/var/log/auth.log', '/var/log/auth.log.1', '/var/log/auth.log.2.gz']);
+    expect(await fs.list('/nope', '*')).toEqual([]);
+  });
+
+  it('cuts a read at maxBytes and says so', async () => {
+    const root = fakeRoot();
+    writeFileSync(path.join(root, 'big'), Buffer.alloc(5000, 1));
+    const r = await new RootedFs(root).readFile('/big', 100);
+    expect(r.truncated).toBe(true);
+    expect(r.data.length).toBe(100);
+  });
+
+  it('reads proc-style files that stat as size 0', async () => {
+    const r = await new RootedFs('/').readFile('/proc/self/status');
+    expect(statSync('/proc/self/status').size).toBe(0);
+    expect(r.data.toString()).toMatch(/^Name:/);
+  });
+
+  it('does not change the access time of what it reads (O_NOATIME)', async () => {
+    const root = fakeRoot();
+    const file = path.join(root, 'var/log/auth.log');
+    // An old atime, older than mtime: relatime would update it on a plain read.
+    utimesSync(file, new Date('2020-01-01T00:00:00Z'), new Date('2021-01-01T00:00:00Z'));
+    const before = statSync(file).atimeMs;
+    await new RootedFs(root).readText('/var/log/auth.log');
+    expect(statSync(file).atimeMs).toBe(before);
+  });
+
+  it('describes common errors in one line', async () => {
+    const err = await new RootedFs(fakeRoot()).readText('/var/log/missing').catch((e) => e);
+    expect(describeFsError(err, '/var/log/missing')).toBe('ENOENT: /var/log/missing: no such file');
+  });
+});
