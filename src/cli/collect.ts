@@ -93,6 +93,10 @@ export async function runCollect(opts: CollectCliOptions, argv: string[]): Promi
       maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024,
       maxCommandBytes: 64 * 1024 * 1024,
       commandTimeoutMs: opts.commandTimeout ?? DEFAULT_TIMEOUT_MS,
+      toolLists: {
+        names: (playbook.data.toolLists?.names ?? []).map((f) => path.resolve(path.dirname(playbook.file), f)),
+        hashes: (playbook.data.toolLists?.hashes ?? []).map((f) => path.resolve(path.dirname(playbook.file), f)),
+      },
     };
     const tty = process.stderr.isTTY === true && !opts.json;
     store.custody.append(ACTOR, 'case-opened', {
@@ -125,6 +129,7 @@ export async function runCollect(opts: CollectCliOptions, argv: string[]): Promi
       drafts.push(...outcome.findings);
       ranSteps.add(step.id);
     }
+    await engine.finish();
     if (interrupted) store.custody.append(ACTOR, 'interrupted', { reason: 'SIGINT or SIGTERM during collection' });
 
     const findings = numberFindings(drafts);

@@ -2,6 +2,7 @@ import { boxLoginsCollector } from './box-tools/box-logins.js';
 import { boxNetworkCollector } from './box-tools/box-network.js';
 import { boxProcessesCollector } from './box-tools/box-processes.js';
 import { hostCollector } from './host/host.js';
+import { processesCollector } from './processes/processes.js';
 import type { Collector } from './types.js';
 
 /** Every collector, sorted by id. Playbooks name them; a conformance test walks this list. */
@@ -10,6 +11,7 @@ export const COLLECTORS: readonly Collector[] = [
   boxNetworkCollector,
   boxProcessesCollector,
   hostCollector,
+  processesCollector,
 ];
 
 export function findCollector(id: string): Collector | undefined {

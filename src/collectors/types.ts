@@ -1,4 +1,5 @@
 import type { HostContext } from '../host/context.js';
+import type { DraftFinding } from '../model/finding.js';
 import type { Facts } from '../model/facts.js';
 import type { EvidenceSink } from '../model/sink.js';
 import type { SourceStatus } from '../model/source.js';
@@ -12,6 +13,8 @@ export interface CollectOptions {
   maxCommandBytes: number;
   /** Timeout for each external command. */
   commandTimeoutMs: number;
+  /** The playbook's own tool lists (Loki formats), beside the shipped ones. */
+  toolLists: { names: string[]; hashes: string[] };
 }
 
 export interface CollectContext {
@@ -43,4 +46,17 @@ export interface Collector {
   /** Collectors whose facts it reads; they run first. */
   after?: string[];
   collect(ctx: CollectContext): Promise<CollectorResult>;
+  /**
+   * Runs after each step's rules with that step's findings: more evidence about what was
+   * flagged (preserved executables, the lsof step). Returns evidence paths to add, by pid.
+   */
+  followUp?(ctx: CollectContext, findings: DraftFinding[]): Promise<FollowUpResult>;
+  /** Closes what the collector still has open, once the run is over. */
+  finish?(ctx: CollectContext): Promise<SourceStatus[]>;
+}
+
+export interface FollowUpResult {
+  sources: SourceStatus[];
+  /** Bundle paths to add to the evidence of findings about each pid. */
+  evidenceByPid: Map<number, string[]>;
 }

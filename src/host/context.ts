@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import psList from 'ps-list';
 import { runCommand, type CommandResult, type CommandSpec } from './exec.js';
 import { ProcFs } from './proc.js';
 import { RootedFs } from './rooted-fs.js';
@@ -17,6 +18,8 @@ export interface HostContext {
   proc: ProcFs | null;
   /** Runs the box's own tools (live only). */
   exec: Exec;
+  /** The box's own process list, through its ps (ps-list): the view the cross-check compares with /proc. */
+  boxPs: () => Promise<Array<{ pid: number; name: string }>>;
   /** Effective uid 0. */
   isRoot: boolean;
   now: () => Date;
@@ -34,6 +37,7 @@ export interface HostOptions {
   mode?: Mode;
   procDir?: string | null;
   exec?: Exec;
+  boxPs?: () => Promise<Array<{ pid: number; name: string }>>;
   isRoot?: boolean;
   signal?: AbortSignal;
   now?: () => Date;
@@ -49,6 +53,7 @@ export function createHostContext(options: HostOptions = {}): HostContext {
     fs: new RootedFs(root),
     proc: procDir ? new ProcFs(procDir) : null,
     exec: options.exec ?? runCommand,
+    boxPs: options.boxPs ?? (() => psList({ all: true })),
     isRoot: options.isRoot ?? (typeof process.geteuid === 'function' ? process.geteuid() === 0 : false),
     now: options.now ?? (() => new Date()),
     signal: options.signal ?? new AbortController().signal,

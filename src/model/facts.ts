@@ -1,5 +1,5 @@
 import type { CommandResult } from '../host/exec.js';
-import type { AuthEvent, ConnectionRecord, ProcessRecord, SessionRecord, UtmpRecord } from './records.js';
+import type { AuthEvent, ConnectionRecord, ProcessCrossView, ProcessRecord, SessionRecord, ToolHit, UtmpRecord } from './records.js';
 
 /** The host description (artifacts/host.json). */
 export interface HostRecord {
@@ -21,6 +21,14 @@ export interface HostRecord {
 export interface Facts {
   host?: HostRecord;
   processes?: ProcessRecord[];
+  /** Our own process and the commands it started: never reported. */
+  selfPids?: number[];
+  /** Known-tool list hits, by pid. */
+  toolHits?: ToolHit[];
+  /** /proc against the box's ps. */
+  processCrossView?: ProcessCrossView;
+  /** Entries of /etc/ld.so.preload (null when the file does not exist). */
+  ldSoPreload?: string[] | null;
   connections?: ConnectionRecord[];
   sessions?: SessionRecord[];
   utmp?: UtmpRecord[];

@@ -152,3 +152,33 @@ export interface AuthEvent {
   /** The raw message, as data. */
   message: string;
 }
+
+/** A process that matched the known-tool list (Loki's name or hash formats). */
+export interface ToolHit {
+  pid: number;
+  /** name: a REGEX;SCORE line; hash: a HASH;DESCRIPTION line. */
+  kind: 'name' | 'hash';
+  /** The regex or the hash that matched. */
+  pattern: string;
+  /** Loki's score: 80 and above is an alert. Hash hits score 100. */
+  score: number;
+  /** The comment or description of the list entry. */
+  description: string | null;
+  /** Which property matched: comm, exe, argv, or the exe's sha256. */
+  field: string;
+  value: string;
+  /** The list file and line. */
+  list: string;
+}
+
+/** The box's ps compared with /proc, after a re-check a moment later. */
+export interface ProcessCrossView {
+  /** Pids /proc lists that the box's ps did not show, still there on the re-check. */
+  onlyInProc: number[];
+  /** Pids the box's ps showed that /proc does not list (fake ps entries), still absent on the re-check. */
+  onlyInPs: number[];
+  /** Pids that differed once but not on the re-check: short-lived, not findings. */
+  transient: number[];
+  /** The ps view that was compared: ps-list (the box's ps) and/or ps auxwwf. */
+  views: string[];
+}

@@ -74,6 +74,39 @@ export class PlaybookEngine {
     return [...before, ...sources];
   }
 
+  /** Lets the collectors that ran gather more evidence about what this step flagged. */
+  private async followUp(outcome: StepOutcome): Promise<void> {
+    if (outcome.findings.length === 0 || this.ctx.host.signal.aborted) return;
+    for (const id of this.ran) {
+      const collector = findCollector(id)!;
+      if (!collector.followUp) continue;
+      try {
+        const r = await collector.followUp({ ...this.ctx, facts: this.facts }, outcome.findings);
+        this.sources.push(...r.sources);
+        outcome.sources.push(...r.sources);
+        for (const f of outcome.findings) {
+          const extra = typeof f.subject.pid === 'number' ? r.evidenceByPid.get(f.subject.pid) : undefined;
+          if (extra) f.evidence = [...new Set([...f.evidence, ...extra])];
+        }
+      } catch (err) {
+        this.sources.push(sourceError(`${id}.follow-up`, `follow-up failed: ${(err as Error).message}`));
+      }
+    }
+  }
+
+  /** Closes every collector that ran; their last sources join the table. */
+  async finish(): Promise<void> {
+    for (const id of this.ran) {
+      const collector = findCollector(id)!;
+      if (!collector.finish) continue;
+      try {
+        this.sources.push(...(await collector.finish({ ...this.ctx, facts: this.facts })));
+      } catch (err) {
+        this.sources.push(sourceError(`${id}.finish`, (err as Error).message));
+      }
+    }
+  }
+
   async runStep(step: PlaybookStep): Promise<StepOutcome> {
     this.hooks.onStepStart?.(step);
     const outcome: StepOutcome = { step, collectors: [], sources: [], findings: [], rulesSkipped: [] };
@@ -93,6 +126,7 @@ export class PlaybookEngine {
         }
         outcome.findings.push(...rule.detect(this.facts, this.playbook.thresholds[ruleId] ?? rule.thresholds));
       }
+      await this.followUp(outcome);
     }
     this.hooks.onStepEnd?.(outcome);
     return outcome;

@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
+import type { ProcessRecord } from '../../model/records.js';
+import { sourceOk, type SourceStatus } from '../../model/source.js';
+import type { CollectContext } from '../types.js';
+import { mapLimit } from './read-process.js';
+
+/** Larger executables are not hashed (the cap is recorded): no legitimate binary comes close. */
+const MAX_HASH_BYTES = 1024 * 1024 * 1024;
+
+async function hashStream(file: string): Promise<string | null> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(file)) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_HASH_BYTES) return null;
+    hash.update(chunk as Buffer);
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * sha256 of the executable of every running process, read through /proc/PID/exe (so a deleted
+ * binary is hashed too), once per distinct file (device and inode), not once per process.
+ */
+export async function hashExecutables(ctx: CollectContext, records: ProcessRecord[], sources: SourceStatus[]): Promise<void> {
+  const proc = ctx.host.proc!;
+  const byFile = new Map<string, ProcessRecord[]>();
+  let unreadable = 0;
+  for (const r of records) {
+    if (r.exe === null) continue;
+    try {
+      const st = await fsp.stat(proc.path(r.pid, 'exe'));
+      const key = `${st.dev}:${st.ino}`;
+      byFile.set(key, [...(byFile.get(key) ?? []), r]);
+    } catch {
+      unreadable++;
+    }
+  }
+  let tooBig = 0;
+  await mapLimit([...byFile.values()], 4, async (group) => {
+    for (const r of group) {
+      try {
+        const sha = await hashStream(proc.path(r.pid, 'exe'));
+        if (sha === null) tooBig++;
+        for (const g of group) g.exeSha256 = sha;
+        return;
+      } catch {
+        // That process ended: try the next one sharing the file.
+      }
+    }
+  });
+  const notes = [`${byFile.size} distinct executables hashed`];
+  if (unreadable) notes.push(`${unreadable} unreadable`);
+  if (tooBig) notes.push(`${tooBig} over ${MAX_HASH_BYTES} bytes, not hashed`);
+  sources.push(sourceOk('processes.exe-hashes', 'artifacts/processes.jsonl', notes.join(', ')));
+}

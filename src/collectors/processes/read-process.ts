@@ -1,0 +1,116 @@
+import type { ProcFs } from '../../host/proc.js';
+import { errorCode } from '../../host/rooted-fs.js';
+import type { ProcessRecord } from '../../model/records.js';
+import { parseExeLink, parseMaps, parseStat, parseStatus, pickEnviron, splitCmdline, startTimeIso } from './parse-proc.js';
+
+/** The process ended while we read it: normal on a live box. */
+export function vanished(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === 'ENOENT' || code === 'ESRCH';
+}
+
+/** Reads one optional field: unreadable (no permission, a kernel thread's exe) becomes null. */
+async function optional<T>(read: () => Promise<T>, missing: { seen: boolean }): Promise<T | null> {
+  try {
+    return await read();
+  } catch (err) {
+    // ENOENT may be a kernel thread's missing exe link, or the process ending: decided afterwards.
+    if (vanished(err)) missing.seen = true;
+    return null;
+  }
+}
+
+export interface ReadContext {
+  proc: ProcFs;
+  btime: number | null;
+  users: Map<number, string>;
+}
+
+/**
+ * Reads one process from /proc/PID. Returns null when it ended during the read. Keeps from the
+ * environment only LD_PRELOAD and LD_LIBRARY_PATH.
+ */
+export async function readProcess(ctx: ReadContext, pid: number): Promise<ProcessRecord | null> {
+  const { proc } = ctx;
+  try {
+    const stat = parseStat(await proc.readText(`${pid}/stat`));
+    const missing = { seen: false };
+    const status = await optional(async () => parseStatus(await proc.readText(`${pid}/status`)), missing);
+    const cmdline = await optional(async () => splitCmdline((await proc.readFile(`${pid}/cmdline`, 256 * 1024)).data), missing);
+    const environ = await optional(async () => pickEnviron((await proc.readFile(`${pid}/environ`, 1024 * 1024)).data), missing);
+    const exeLink = parseExeLink(await optional(() => proc.readlink(`${pid}/exe`), missing));
+    const cwd = await optional(() => proc.readlink(`${pid}/cwd`), missing);
+    const root = await optional(() => proc.readlink(`${pid}/root`), missing);
+    const maps = await optional(async () => parseMaps(await proc.readText(`${pid}/maps`, 8 * 1024 * 1024)).files, missing);
+    const netns = await optional(async () => {
+      const m = /^net:\[(\d+)\]$/.exec(await proc.readlink(`${pid}/ns/net`));
+      return m ? Number(m[1]) : null;
+    }, missing);
+    const fds = (await optional(() => proc.readdir(`${pid}/fd`), missing)) ?? [];
+    const socketInodes = new Set<number>();
+    const openFiles = new Set<string>();
+    let pipes = 0;
+    for (const fd of fds) {
+      let target: string;
+      try {
+        target = await proc.readlink(`${pid}/fd/${fd}`);
+      } catch {
+        continue; // closed between readdir and readlink
+      }
+      const socket = /^socket:\[(\d+)\]$/.exec(target);
+      if (socket) socketInodes.add(Number(socket[1]));
+      else if (target.startsWith('pipe:[')) pipes++;
+      else if (target.startsWith('/')) openFiles.add(target);
+    }
+    if (missing.seen) {
+      // Something was missing: keep the record only if the same process is still there.
+      try {
+        if (parseStat(await proc.readText(`${pid}/stat`)).starttime !== stat.starttime) return null;
+      } catch (err) {
+        if (vanished(err)) return null;
+        throw err;
+      }
+    }
+    const uid = status?.uid.real ?? null;
+    return {
+      pid,
+      ppid: stat.ppid,
+      uid,
+      user: uid === null ? null : (ctx.users.get(uid) ?? null),
+      comm: stat.comm,
+      argv: cmdline ?? [],
+      exe: exeLink.exe,
+      exeDeleted: exeLink.deleted,
+      cwd,
+      root,
+      startTime: ctx.btime === null ? null : startTimeIso(stat.starttime, ctx.btime),
+      startTicks: stat.starttime,
+      state: stat.state,
+      kernelThread: stat.kernelThread,
+      ldPreload: environ?.ldPreload ?? null,
+      ldLibraryPath: environ?.ldLibraryPath ?? null,
+      socketInodes: [...socketInodes].sort((a, b) => a - b),
+      openFiles: [...openFiles],
+      pipes,
+      mappedFiles: maps ?? [],
+      netns,
+    };
+  } catch (err) {
+    if (vanished(err)) return null;
+    throw err;
+  }
+}
+
+/** Runs fn over items with at most `limit` in flight, keeping order. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
