@@ -12,7 +12,10 @@ export const exeInWritableDir: Rule = {
   level: 'high',
   mitre: ['T1564.001', 'T1036.005'],
   references: ['https://attack.mitre.org/techniques/T1564/001/'],
-  falsePositives: ['Developer tools and language version managers under a home dot-folder (~/.nvm, ~/.vscode-server).'],
+  falsePositives: [
+    'Developer tools and language version managers under a home dot-folder (~/.nvm, ~/.vscode-server).',
+    'A working folder in /tmp alone (builds, checkouts) is not flagged; only a hidden or deceptively named one is.',
+  ],
   needs: ['processes'],
   thresholds: {},
   detect(facts) {
@@ -43,9 +46,9 @@ export const exeInWritableDir: Rule = {
         if (hidden && isDeceptiveName(hidden)) {
           reasons.push(`its working folder ${JSON.stringify(p.cwd)} is named to pass for . or ..`);
           raise('high');
-        } else if (writable && p.cwd !== writable) {
-          // A daemon whose cwd is /tmp itself is common; a folder inside it is where kits unpack.
-          reasons.push(`its working folder ${JSON.stringify(p.cwd)} lies inside ${writable}`);
+        } else if (writable && hidden) {
+          // A plain working folder in /tmp is common (builds, checkouts); a hidden one there is where kits unpack.
+          reasons.push(`its working folder ${JSON.stringify(p.cwd)} is a hidden folder inside ${writable}`);
           raise('medium');
         }
       }

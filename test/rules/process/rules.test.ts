@@ -86,10 +86,11 @@ describe('process.exe-in-writable-dir', () => {
     expect(f.detail).toMatch(/a name made to pass for \. or \.\./);
   });
 
-  it('is medium for a dot-folder in a home and for a working folder inside /tmp', () => {
+  it('is medium for a dot-folder in a home and for a hidden working folder inside /tmp', () => {
     const dot = proc({ pid: 8000, comm: 'tool', exe: '/home/u/.local/share/tool', cwd: '/home/u' });
-    const cwd = proc({ pid: 8001, comm: 'python3', exe: '/usr/bin/python3.11', cwd: '/var/tmp/build' });
-    const found = exeInWritableDir.detect(facts([dot, cwd]), {});
+    const cwd = proc({ pid: 8001, comm: 'python3', exe: '/usr/bin/python3.11', cwd: '/var/tmp/.build' });
+    const plain = proc({ pid: 8002, comm: 'make', exe: '/usr/bin/make', cwd: '/tmp/checkout/src' });
+    const found = exeInWritableDir.detect(facts([dot, cwd, plain]), {});
     expect(found.map((f) => [f.subject.pid, f.severity])).toEqual([
       [8000, 'medium'],
       [8001, 'medium'],
