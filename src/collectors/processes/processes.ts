@@ -89,7 +89,7 @@ async function crossView(ctx: CollectContext, procPids: Set<number>, psFirst: Se
     }
   };
   for (const pid of onlyProc) {
-    if (procAgain.has(pid) && !psAgain.has(pid)) view.onlyInProc.push(pid);
+    if (procAgain.has(pid) && !psAgain.has(pid) && (await exists(pid))) view.onlyInProc.push(pid);
     else view.transient.push(pid);
   }
   for (const pid of onlyPs) {
@@ -106,7 +106,6 @@ export const processesCollector: Collector = {
   liveOnly: true,
   needsRoot: true,
   artifacts: ['artifacts/processes.jsonl', 'artifacts/process-crossview.json', 'artifacts/open-files.jsonl', 'files/'],
-  after: ['box-processes'],
   async collect(ctx): Promise<CollectorResult> {
     const sources: SourceStatus[] = [];
     const proc = ctx.host.proc;
