@@ -31,6 +31,20 @@ async function makeFolders(dir: string, depth = 0): Promise<void> {
   }
 }
 
+/** Waits for a write stream to drain, or fails with its error; leaves no listener behind. */
+function drained(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      stream.off('drain', done);
+      stream.off('error', done);
+      if (err) reject(err);
+      else resolve();
+    };
+    stream.on('drain', done);
+    stream.on('error', done);
+  });
+}
+
 /** Only plain relative paths inside the case folder. */
 function checkRel(rel: string): string {
   const norm = path.posix.normalize(rel.replaceAll('\\', '/'));
@@ -147,7 +161,7 @@ export class CaseStore implements EvidenceSink {
         hash.update(line);
         size += line.length;
         count++;
-        if (!stream.write(line)) await Promise.race([once(stream, 'drain'), once(stream, 'error')]);
+        if (!stream.write(line)) await drained(stream);
       },
       async close() {
         stream.end();
@@ -173,7 +187,7 @@ export class CaseStore implements EvidenceSink {
         }
         hash.update(buf);
         size += buf.length;
-        if (!out.write(buf)) await once(out, 'drain');
+        if (!out.write(buf)) await drained(out);
         if (truncated) break;
       }
     } finally {

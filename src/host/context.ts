@@ -19,7 +19,7 @@ export interface HostContext {
   /** Runs the box's own tools (live only). */
   exec: Exec;
   /** The box's own process list, through its ps (ps-list): the view the cross-check compares with /proc. */
-  boxPs: () => Promise<Array<{ pid: number; name: string }>>;
+  boxPs: () => Promise<Array<{ pid: number; ppid?: number; name: string }>>;
   /** Effective uid 0. */
   isRoot: boolean;
   now: () => Date;
@@ -37,7 +37,7 @@ export interface HostOptions {
   mode?: Mode;
   procDir?: string | null;
   exec?: Exec;
-  boxPs?: () => Promise<Array<{ pid: number; name: string }>>;
+  boxPs?: () => Promise<Array<{ pid: number; ppid?: number; name: string }>>;
   isRoot?: boolean;
   signal?: AbortSignal;
   now?: () => Date;

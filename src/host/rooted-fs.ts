@@ -197,8 +197,11 @@ export async function openNoAtime(real: string, noatime = constants.O_NOATIME ??
 export async function readHandle(handle: FileHandle, maxBytes: number): Promise<ReadResult> {
   const chunks: Buffer[] = [];
   let total = 0;
+  // Small first: most evidence files (and every /proc file) are tiny, and stat cannot tell.
+  let chunk = 16 * 1024;
   for (;;) {
-    const want = Math.min(READ_CHUNK, maxBytes + 1 - total);
+    const want = Math.min(chunk, maxBytes + 1 - total);
+    chunk = Math.min(chunk * 4, READ_CHUNK);
     if (want <= 0) break;
     const buf = Buffer.allocUnsafe(want);
     const { bytesRead } = await handle.read(buf, 0, want, null);

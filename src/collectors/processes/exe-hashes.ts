@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import type { ProcessRecord } from '../../model/records.js';
 import { sourceOk, type SourceStatus } from '../../model/source.js';
 import type { CollectContext } from '../types.js';
@@ -30,7 +30,7 @@ export async function hashExecutables(ctx: CollectContext, records: ProcessRecor
   for (const r of records) {
     if (r.exe === null) continue;
     try {
-      const st = await fsp.stat(proc.path(r.pid, 'exe'));
+      const st = statSync(proc.path(r.pid, 'exe'));
       const key = `${st.dev}:${st.ino}`;
       byFile.set(key, [...(byFile.get(key) ?? []), r]);
     } catch {

@@ -9,18 +9,18 @@ import type { CollectContext, Collector, CollectorResult, FollowUpResult } from 
 import { hashExecutables } from './exe-hashes.js';
 import { finishLsofStep, lsofStep } from './lsof-step.js';
 import { parseBtime, parsePasswd } from './parse-proc.js';
-import { mapLimit, readProcess } from './read-process.js';
+import { readProcess } from './read-process.js';
 import { matchProcess, parseHashIocs, parseNameIocs, type HashIoc, type NameIoc } from './toollist.js';
 
 /** The shipped tool lists, next to the playbooks. */
 export const SHIPPED_TOOL_DIR = fileURLToPath(new URL('../../../playbooks/tools/', import.meta.url));
 const RECHECK_DELAY_MS = 300;
-const READ_CONCURRENCY = 32;
 
 async function boxPsPids(ctx: CollectContext): Promise<Set<number>> {
   // The box's own ps (ps-list): exactly the view a userland rootkit would doctor.
   const rows = await ctx.host.boxPs();
-  return new Set(rows.map((r) => r.pid));
+  // The ps that answered is our own child: it lists itself.
+  return new Set(rows.filter((r) => r.ppid !== ctx.host.selfPid).map((r) => r.pid));
 }
 
 /** Pids that are ours: this process and everything it started (the ps it ran, for instance). */
@@ -145,16 +145,19 @@ export const processesCollector: Collector = {
     let vanishedCount = 0;
     let failed = 0;
     const records: ProcessRecord[] = [];
-    await mapLimit(pidList, READ_CONCURRENCY, async (pid) => {
+    for (const [i, pid] of pidList.entries()) {
+      // Reads are synchronous (fastest for /proc); yield now and then so Ctrl-C is heard.
+      if (i % 64 === 63) await new Promise((r) => setImmediate(r));
+      if (ctx.host.signal.aborted) break;
       try {
-        const r = await readProcess(readCtx, pid);
+        const r = readProcess(readCtx, pid);
         if (r) records.push(r);
         else vanishedCount++;
       } catch (err) {
         failed++;
         ctx.host.warn(`process ${pid}: ${(err as Error).message}`);
       }
-    });
+    }
     records.sort((a, b) => a.pid - b.pid);
     const self = selfPids(records, ctx.host.selfPid);
 

@@ -10,9 +10,9 @@ export function vanished(err: unknown): boolean {
 }
 
 /** Reads one optional field: unreadable (no permission, a kernel thread's exe) becomes null. */
-async function optional<T>(read: () => Promise<T>, missing: { seen: boolean }): Promise<T | null> {
+function optional<T>(read: () => T, missing: { seen: boolean }): T | null {
   try {
-    return await read();
+    return read();
   } catch (err) {
     // ENOENT may be a kernel thread's missing exe link, or the process ending: decided afterwards.
     if (vanished(err)) missing.seen = true;
@@ -30,30 +30,30 @@ export interface ReadContext {
  * Reads one process from /proc/PID. Returns null when it ended during the read. Keeps from the
  * environment only LD_PRELOAD and LD_LIBRARY_PATH.
  */
-export async function readProcess(ctx: ReadContext, pid: number): Promise<ProcessRecord | null> {
+export function readProcess(ctx: ReadContext, pid: number): ProcessRecord | null {
   const { proc } = ctx;
   try {
-    const stat = parseStat(await proc.readText(`${pid}/stat`));
+    const stat = parseStat(proc.readTextSync(`${pid}/stat`));
     const missing = { seen: false };
-    const status = await optional(async () => parseStatus(await proc.readText(`${pid}/status`)), missing);
-    const cmdline = await optional(async () => splitCmdline((await proc.readFile(`${pid}/cmdline`, 256 * 1024)).data), missing);
-    const environ = await optional(async () => pickEnviron((await proc.readFile(`${pid}/environ`, 1024 * 1024)).data), missing);
-    const exeLink = parseExeLink(await optional(() => proc.readlink(`${pid}/exe`), missing));
-    const cwd = await optional(() => proc.readlink(`${pid}/cwd`), missing);
-    const root = await optional(() => proc.readlink(`${pid}/root`), missing);
-    const maps = await optional(async () => parseMaps(await proc.readText(`${pid}/maps`, 8 * 1024 * 1024)).files, missing);
-    const netns = await optional(async () => {
-      const m = /^net:\[(\d+)\]$/.exec(await proc.readlink(`${pid}/ns/net`));
+    const status = optional(() => parseStatus(proc.readTextSync(`${pid}/status`)), missing);
+    const cmdline = optional(() => splitCmdline(proc.readFileSync(`${pid}/cmdline`, 256 * 1024)), missing);
+    const environ = optional(() => pickEnviron(proc.readFileSync(`${pid}/environ`, 1024 * 1024)), missing);
+    const exeLink = parseExeLink(optional(() => proc.readlinkSync(`${pid}/exe`), missing));
+    const cwd = optional(() => proc.readlinkSync(`${pid}/cwd`), missing);
+    const root = optional(() => proc.readlinkSync(`${pid}/root`), missing);
+    const maps = optional(() => parseMaps(proc.readTextSync(`${pid}/maps`, 8 * 1024 * 1024)).files, missing);
+    const netns = optional(() => {
+      const m = /^net:\[(\d+)\]$/.exec(proc.readlinkSync(`${pid}/ns/net`));
       return m ? Number(m[1]) : null;
     }, missing);
-    const fds = (await optional(() => proc.readdir(`${pid}/fd`), missing)) ?? [];
+    const fds = (optional(() => proc.readdirSync(`${pid}/fd`), missing)) ?? [];
     const socketInodes = new Set<number>();
     const openFiles = new Set<string>();
     let pipes = 0;
     for (const fd of fds) {
       let target: string;
       try {
-        target = await proc.readlink(`${pid}/fd/${fd}`);
+        target = proc.readlinkSync(`${pid}/fd/${fd}`);
       } catch {
         continue; // closed between readdir and readlink
       }
@@ -65,7 +65,7 @@ export async function readProcess(ctx: ReadContext, pid: number): Promise<Proces
     if (missing.seen) {
       // Something was missing: keep the record only if the same process is still there.
       try {
-        if (parseStat(await proc.readText(`${pid}/stat`)).starttime !== stat.starttime) return null;
+        if (parseStat(proc.readTextSync(`${pid}/stat`)).starttime !== stat.starttime) return null;
       } catch (err) {
         if (vanished(err)) return null;
         throw err;

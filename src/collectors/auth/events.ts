@@ -1,0 +1,417 @@
+/**
+ * Streaming, stateful auth-log parser: lines (or pre-split journal records) in, AuthEvents out.
+ * Memory is bounded: a small per-pid map (maxPids, pidWindowMs) and counters; no line is kept.
+ *
+ * Decisions (each one tested in test/collectors/auth/events.test.ts):
+ *
+ * - `message repeated N times: [ MSG]` (rsyslog RepeatedMsgReduction) means MSG occurred N MORE
+ *   times after the line logged just before it; it is expanded to N events of MSG (time, host and
+ *   pid of the repeat line, `repeated: true`), so original + repeats = N + 1. Checked against the
+ *   loghub corpus: sshd[24227] logs one `Failed password for root`, then `message repeated 5
+ *   times`, then `Disconnecting: Too many authentication failures` (MaxAuthTries defaults to 6)
+ *   and `PAM service(sshd) ignoring max retries; 6 > 3` — six attempts in all, so 1 + 5.
+ *   The older sysklogd form `last message repeated N times` (no tag) repeats the previous line the
+ *   same way, when that line was an auth program's.
+ *
+ * - pam_unix `authentication failure` and sshd's `Failed password` (or keyboard-interactive) of
+ *   the same host+pid report the same attempt. The pam line comes first, so it is held back in a
+ *   bounded map pid → pending pam failure: when a Failed password/keyboard-interactive line of
+ *   that pid arrives, the pam event is emitted just before it with `covered: true` (a tally must
+ *   skip it). When the pid's connection ends first (accepted, disconnect, max attempts, session
+ *   line), another pam failure of the pid arrives, the pid has been silent for pidWindowMs (log
+ *   time), the map is full, or end() is called, it is emitted with `covered: false` and counts
+ *   as a failure on its own (e.g. old `sshd(pam_unix)` logs that have no Failed line at all).
+ *   `PAM N more authentication failures` (pamCount N) comes after the Failed lines: covered when
+ *   the pid already produced a Failed password/keyboard-interactive line. Held-back pam events are
+ *   therefore emitted after later lines: sort by (source, lineNo) when the order matters.
+ *
+ * - Prefilter: a line containing none of KEY_SUBSTRINGS whose cheaply-extracted program is not an
+ *   auth program is not run through any regex; it is still counted (lines, prefiltered, and
+ *   unknownByProgram under that program).
+ *
+ * - Only AUTH_PROGRAMS' events are emitted (kind 'other' included, with the raw message). Lines of
+ *   other programs, lines that have no syslog prefix, and auth lines of kind 'other' are counted
+ *   in unknownByProgram ('(unparsed)' for no prefix, '(no tag)' for no program).
+ *
+ * - An ip-less sshd line of a pid (e.g. `Disconnecting: Too many authentication failures for root`,
+ *   `kex_exchange_identification: …`) gets the ip an earlier line of the same host+pid gave,
+ *   marked `ipFromPid: true`. A different ip for the same pid means the pid was reused: its state
+ *   is reset.
+ */
+import type { AuthEvent } from '../../model/records.js';
+import { classifyMessage, SSHD_PROGRAMS, type AuthDetail, type ClassifiedMessage } from './parse-sshd.js';
+import {
+  makeYearResolver, parseSyslogLine, type SyslogRecord, type UtcOffset, type YearResolver,
+} from './parse-syslog.js';
+
+/** Programs whose events are emitted. `su(pam_unix)` is old PAM's tag for su's session lines. */
+export const AUTH_PROGRAMS: ReadonlySet<string> = new Set([
+  'sshd', 'sshd-session', 'sshd-auth', 'sshd(pam_unix)', 'sudo', 'su', 'su(pam_unix)',
+]);
+
+/** A line containing one of these always goes through the regexes. */
+export const KEY_SUBSTRINGS: readonly string[] = ['sshd', 'sudo', 'su[', 'su:', 'su(', 'last message repeated'];
+
+export interface AuthLogEvent extends AuthEvent, AuthDetail {
+  /**
+   * pam-failure only: true when a Failed password/keyboard-interactive line of the same host+pid
+   * reports the same failure(s) (do not count it again); false when it stands on its own.
+   */
+  covered?: boolean;
+  /** One of the N copies made from a `message repeated N times` / `last message repeated N times` line. */
+  repeated?: boolean;
+  /** ip is not on this line: it comes from an earlier line of the same host+pid. */
+  ipFromPid?: boolean;
+}
+
+export type HostFilter = string | RegExp | ((host: string | null) => boolean);
+
+export interface AuthLogParserOptions {
+  /** File (relative to the root) or "journal": copied into each event. */
+  source: string;
+  /** For RFC 3164 stamps; default makeYearResolver(new Date()) (the file taken as live). One per file. */
+  yearResolver?: YearResolver;
+  /** Zone of zone-less stamps; default UTC. */
+  utcOffset?: UtcOffset;
+  /** Keep only lines of this host (exact name, pattern, or predicate). */
+  hostFilter?: HostFilter;
+  /** Most pids tracked at once (default 4096); the least recently seen is dropped first. */
+  maxPids?: number;
+  /** A pid silent this long (log time) is dropped (default 10 minutes). */
+  pidWindowMs?: number;
+  /** Most events made from one repeat line (default 100 000); the rest are counted in repeatTruncated. */
+  maxRepeat?: number;
+}
+
+export interface AuthLogStats {
+  /** Lines (and records) pushed. */
+  lines: number;
+  /** Skipped by the prefilter without regex work. */
+  prefiltered: number;
+  /** No syslog prefix matched (or a null record). */
+  unparsed: number;
+  /** Dropped by hostFilter. */
+  hostFiltered: number;
+  /** Events emitted. */
+  events: number;
+  /** `message repeated` lines expanded. */
+  repeatLines: number;
+  /** Copies not made because of maxRepeat. */
+  repeatTruncated: number;
+  /** Lines not turned into a known event, per program. */
+  unknownByProgram: Map<string, number>;
+}
+
+interface PidState {
+  lastMs: number;
+  ip: string | null;
+  /** A pam `authentication failure` waiting for its Failed line. */
+  pending: AuthLogEvent | null;
+  /** A Failed password/keyboard-interactive line was seen for this pid. */
+  sawFailed: boolean;
+}
+
+/** The record a `last message repeated` line refers to. */
+interface Previous {
+  program: string;
+  pid: number | null;
+  cls: ClassifiedMessage;
+  message: string;
+}
+
+/** Kinds after which a still-pending pam failure will not get its Failed line. */
+const ENDS_PENDING: ReadonlySet<AuthEvent['kind']> = new Set([
+  'accepted', 'max-attempts', 'preauth-disconnect', 'no-identification', 'session-opened', 'session-closed',
+]);
+
+/** ip-less kinds that may take the ip of their pid. */
+const FILL_IP: ReadonlySet<AuthEvent['kind']> = new Set([
+  'max-attempts', 'preauth-disconnect', 'no-identification', 'pam-failure', 'session-opened', 'session-closed',
+]);
+
+const REPEATED = /^message repeated (\d+) times?: \[ ?(.*)\]$/s;
+const LAST_REPEATED = /^last message repeated (\d+) times?$/;
+
+function isPamMethod(method: string | null): boolean {
+  return method === 'password' || method === 'keyboard-interactive' || method === 'keyboard-interactive/pam';
+}
+
+function baseProgram(program: string): string {
+  return program.replace(/\([^)]*\)$/, '');
+}
+
+/**
+ * The program of a syslog line without regexes (for the prefilter and its counts):
+ * RFC 3164 `Mmm dd hh:mm:ss host TAG`, RFC 3339 `stamp host TAG`, RFC 5424 `<p>1 stamp host APP`.
+ * Null when the line does not look like any of them.
+ */
+export function cheapProgram(line: string): string | null {
+  let i = 0;
+  const skipField = (): boolean => {
+    const j = line.indexOf(' ', i);
+    if (j < 0) return false;
+    i = j + 1;
+    return true;
+  };
+  if (line.startsWith('<')) {
+    const gt = line.indexOf('>');
+    if (gt < 0) return null;
+    i = gt + 1;
+    const c = line.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      // RFC 5424: version, stamp, host, then app-name.
+      if (!skipField() || !skipField() || !skipField()) return null;
+      const j = line.indexOf(' ', i);
+      const app = line.slice(i, j < 0 ? undefined : j);
+      return app && app !== '-' ? app : null;
+    }
+  }
+  const c = line.charCodeAt(i);
+  if (c >= 48 && c <= 57) {
+    if (!skipField() || !skipField()) return null; // stamp, host
+  } else {
+    // Mmm, dd (maybe space-padded), time, host
+    i += 4;
+    while (line[i] === ' ') i++;
+    if (!skipField() || !skipField() || !skipField()) return null;
+  }
+  let j = i;
+  while (j < line.length) {
+    const ch = line[j];
+    if (ch === '[' || ch === ':' || ch === ' ') break;
+    j++;
+  }
+  return j > i && (line[j] === '[' || line[j] === ':') ? line.slice(i, j) : null;
+}
+
+export class AuthLogParser {
+  readonly stats: AuthLogStats = {
+    lines: 0, prefiltered: 0, unparsed: 0, hostFiltered: 0, events: 0, repeatLines: 0, repeatTruncated: 0,
+    unknownByProgram: new Map(),
+  };
+
+  private readonly source: string;
+  private readonly yearResolver: YearResolver;
+  private readonly utcOffset: UtcOffset | undefined;
+  private readonly hostOk: (host: string | null) => boolean;
+  private readonly maxPids: number;
+  private readonly pidWindowMs: number;
+  private readonly maxRepeat: number;
+  private readonly pids = new Map<string, PidState>();
+  private prev: Previous | null = null;
+
+  constructor(opts: AuthLogParserOptions) {
+    this.source = opts.source;
+    this.yearResolver = opts.yearResolver ?? makeYearResolver(new Date());
+    this.utcOffset = opts.utcOffset;
+    const f = opts.hostFilter;
+    this.hostOk =
+      f === undefined ? () => true
+        : typeof f === 'string' ? (h) => h === f
+          : f instanceof RegExp ? (h) => {
+            f.lastIndex = 0; // a /g or /y pattern would otherwise remember the previous match
+            return h !== null && f.test(h);
+          }
+            : f;
+    this.maxPids = Math.max(1, opts.maxPids ?? 4096);
+    this.pidWindowMs = opts.pidWindowMs ?? 10 * 60_000;
+    this.maxRepeat = opts.maxRepeat ?? 100_000;
+  }
+
+  /** Lines not turned into a known event, per program. */
+  get unknownByProgram(): Map<string, number> {
+    return this.stats.unknownByProgram;
+  }
+
+  /** One log line (without its newline); lineNo is 1-based. Returns the events it completes. */
+  push(line: string, lineNo: number): AuthLogEvent[] {
+    this.stats.lines++;
+    if (!KEY_SUBSTRINGS.some((s) => line.includes(s))) {
+      const prog = cheapProgram(line);
+      if (prog === null || !AUTH_PROGRAMS.has(prog)) {
+        this.stats.prefiltered++;
+        this.unknown(prog ?? '(no tag)');
+        this.prev = null;
+        return [];
+      }
+    }
+    const rec = parseSyslogLine(line, { yearResolver: this.yearResolver, utcOffset: this.utcOffset });
+    if (!rec) {
+      this.stats.unparsed++;
+      this.unknown('(unparsed)');
+      this.prev = null;
+      return [];
+    }
+    return this.handle(rec, lineNo);
+  }
+
+  /** A record already split (journal); null counts as an unparsed line. */
+  pushRecord(record: SyslogRecord | null, lineNo: number): AuthLogEvent[] {
+    this.stats.lines++;
+    if (!record) {
+      this.stats.unparsed++;
+      this.unknown('(unparsed)');
+      this.prev = null;
+      return [];
+    }
+    return this.handle(record, lineNo);
+  }
+
+  /** Flushes the pam failures still waiting (as not covered). Call once at the end of a source. */
+  end(): AuthLogEvent[] {
+    const out: AuthLogEvent[] = [];
+    for (const st of this.pids.values()) this.flushPending(st, out);
+    this.pids.clear();
+    this.prev = null;
+    this.stats.events += out.length;
+    return out;
+  }
+
+  private unknown(program: string): void {
+    const m = this.stats.unknownByProgram;
+    m.set(program, (m.get(program) ?? 0) + 1);
+  }
+
+  private handle(rec: SyslogRecord, lineNo: number): AuthLogEvent[] {
+    if (!this.hostOk(rec.host)) {
+      this.stats.hostFiltered++;
+      this.prev = null;
+      return [];
+    }
+    const out: AuthLogEvent[] = [];
+    const ms = rec.time ? rec.time.getTime() : null;
+    if (ms !== null) this.sweep(ms, out);
+
+    let program = rec.program;
+    let pid = rec.pid;
+    let cls: ClassifiedMessage;
+    let message: string;
+    let copies = 1;
+    let repeated = false;
+
+    const last = program === null && rec.message.startsWith('last message repeated ')
+      ? LAST_REPEATED.exec(rec.message.trimEnd())
+      : null;
+    if (last) {
+      const prev = this.prev;
+      if (!prev) {
+        this.unknown('(no tag)');
+        this.stats.events += out.length;
+        return out;
+      }
+      ({ program, pid, cls, message } = prev);
+      copies = Number(last[1]);
+      repeated = true;
+    } else {
+      if (program === null || !AUTH_PROGRAMS.has(program)) {
+        this.unknown(program ?? '(no tag)');
+        this.prev = null;
+        this.stats.events += out.length;
+        return out;
+      }
+      const rep = rec.message.startsWith('message repeated ') ? REPEATED.exec(rec.message.trimEnd()) : null;
+      message = rep ? rep[2] : rec.message;
+      cls = classifyMessage(program, message);
+      if (rep) {
+        copies = Number(rep[1]);
+        repeated = true;
+      }
+    }
+    if (repeated) {
+      this.stats.repeatLines++;
+      if (copies > this.maxRepeat) {
+        this.stats.repeatTruncated += copies - this.maxRepeat;
+        copies = this.maxRepeat;
+      }
+    }
+    if (cls.kind === 'other') this.unknown(program);
+    this.prev = { program, pid, cls, message };
+
+    const time = rec.time ? rec.time.toISOString() : '';
+    for (let i = 0; i < copies; i++) {
+      const e: AuthLogEvent = {
+        time, host: rec.host, program, pid, ...cls, source: this.source, lineNo, message,
+      };
+      if (repeated) e.repeated = true;
+      this.track(e, ms, out);
+    }
+    this.stats.events += out.length;
+    return out;
+  }
+
+  /** Pid bookkeeping: ip fill, pam/Failed pairing. Appends what is ready to `out`. */
+  private track(e: AuthLogEvent, ms: number | null, out: AuthLogEvent[]): void {
+    const sshd = SSHD_PROGRAMS.has(baseProgram(e.program));
+    if (!sshd || e.pid === null) {
+      if (e.kind === 'pam-failure') e.covered = false;
+      out.push(e);
+      return;
+    }
+    const key = `${e.host ?? ''}\u0000${e.pid}`;
+    let st = this.pids.get(key);
+    if (st) {
+      this.pids.delete(key); // re-insert: the map stays in least-recently-seen order
+    } else {
+      st = { lastMs: ms ?? 0, ip: null, pending: null, sawFailed: false };
+      if (this.pids.size >= this.maxPids) {
+        const [oldKey, old] = this.pids.entries().next().value as [string, PidState];
+        this.flushPending(old, out);
+        this.pids.delete(oldKey);
+      }
+    }
+    if (ms !== null) st.lastMs = Math.max(st.lastMs, ms);
+    this.pids.set(key, st);
+
+    const learns = e.ip !== null && (e.kind !== 'other' || e.message.startsWith('Connection from '));
+    if (learns) {
+      if (st.ip !== null && st.ip !== e.ip) {
+        // Same pid, another peer: a new process reused the pid.
+        this.flushPending(st, out);
+        st.sawFailed = false;
+      }
+      st.ip = e.ip;
+    } else if (e.ip === null && st.ip !== null && FILL_IP.has(e.kind)) {
+      e.ip = st.ip;
+      e.ipFromPid = true;
+    }
+
+    if (e.kind === 'pam-failure') {
+      this.flushPending(st, out);
+      if (e.pamCount !== undefined) {
+        e.covered = st.sawFailed;
+        out.push(e);
+      } else {
+        st.pending = e;
+      }
+      return;
+    }
+    if (e.kind === 'failed' && isPamMethod(e.method)) {
+      st.sawFailed = true;
+      if (st.pending) {
+        st.pending.covered = true;
+        out.push(st.pending);
+        st.pending = null;
+      }
+    } else if (ENDS_PENDING.has(e.kind)) {
+      this.flushPending(st, out);
+    }
+    out.push(e);
+  }
+
+  private flushPending(st: PidState, out: AuthLogEvent[]): void {
+    if (!st.pending) return;
+    st.pending.covered = false;
+    out.push(st.pending);
+    st.pending = null;
+  }
+
+  /** Drops pids silent for pidWindowMs (oldest first), flushing their pending pam failures. */
+  private sweep(nowMs: number, out: AuthLogEvent[]): void {
+    const cutoff = nowMs - this.pidWindowMs;
+    for (const [key, st] of this.pids) {
+      if (st.lastMs >= cutoff) break;
+      this.flushPending(st, out);
+      this.pids.delete(key);
+    }
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * Splits one syslog line into time, host, program, pid and message. Pure: no I/O, no clock.
+ *
+ * Prefix formats, tried in order (first match wins):
+ *   1. RFC 5424  `<38>1 2019-07-08T17:40:16.954167-04:00 host sshd 57915 - - msg`
+ *   2. RFC 3339  `2024-01-02T03:04:05.123456+00:00 host prog[pid]: msg` (Debian 12 rsyslog, Fedora,
+ *                journalctl -o short-iso / short-iso-precise)
+ *   3. RFC 3164  `Mmm dd hh:mm:ss host prog[pid]: msg` (optionally `<PRI>` first; day may be
+ *                space-padded; no year and no zone — see makeYearResolver and utcOffset)
+ * A Solaris `[ID 800047 auth.info] ` marker at the start of the message is removed.
+ */
+
+export type SyslogFormat = 'rfc5424' | 'rfc3339' | 'rfc3164';
+
+/** One line split into its syslog parts; also what journal records are turned into. */
+export interface SyslogRecord {
+  /** Absolute time; null when the stamp has no year and no resolver was given, or is the RFC 5424 nil value. */
+  time: Date | null;
+  /** The timestamp exactly as written. */
+  rawTime: string;
+  /** Host name field; null for the RFC 5424 nil value. */
+  host: string | null;
+  /** Tag / app-name as written (sshd, sshd-session, sshd(pam_unix), CRON, …); null when the line has no tag. */
+  program: string | null;
+  pid: number | null;
+  /** The message after the tag. */
+  message: string;
+}
+
+export interface ParsedSyslogLine extends SyslogRecord {
+  format: SyslogFormat;
+}
+
+/**
+ * Chooses the year for a year-less (RFC 3164) stamp. Stateful: call it once per line, in file order.
+ * `month` is 0-11. The wall-clock fields are those written in the log.
+ */
+export type YearResolver = (month: number, day: number, hour: number, minute: number, second: number) => number;
+
+/**
+ * Minutes east of UTC of the clock that wrote zone-less stamps (RFC 3164, or RFC 3339 without an
+ * offset): a number, or a function of the wall-clock time read as if it were UTC (for DST, see
+ * zoneOffset). Default 0: the wall clock is taken as UTC.
+ */
+export type UtcOffset = number | ((wallClockAsUtcMs: number) => number);
+
+export interface ParseSyslogOptions {
+  yearResolver?: YearResolver;
+  utcOffset?: UtcOffset;
+}
+
+const DAY_MS = 86_400_000;
+
+const MONTHS: Record<string, number> = {
+  jan: 0, feb: 1, mar: 2, apr: 3, may: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, nov: 10, dec: 11,
+};
+
+/**
+ * Year inference for RFC 3164 stamps, usable by a streaming reader (one pass, lines in file order):
+ *
+ *   - The first line gets the year of `fileMtime` (UTC); if that puts it more than one day after
+ *     the mtime, it gets the previous year instead (a file cannot hold lines written after it was
+ *     last modified; the day of slack absorbs the unknown zone of the wall clock).
+ *   - Each later line keeps the running year, except that when the month goes down (Dec → Jan) and
+ *     the stamp would fall more than one day before the previous line's, the year is incremented.
+ *     A small step back across a month end (lines a few seconds out of order) is not a new year.
+ *
+ * So for a file that covers less than a year, the last line is not after the mtime (+1 day).
+ * Limits: a file covering more than a year whose first line's day-of-year is before the mtime's
+ * is placed a year too late (a stream cannot look ahead); months with no line at all are fine.
+ * Wall-clock fields are compared as if UTC. Rotated files: build one resolver per file, each
+ * with that file's own mtime.
+ */
+export function makeYearResolver(fileMtime: Date): YearResolver {
+  const limit = fileMtime.getTime() + DAY_MS;
+  let year: number | null = null;
+  let prevMonth = -1;
+  let prevMs = 0;
+  return (month, day, hour, minute, second) => {
+    if (year === null) {
+      year = fileMtime.getUTCFullYear();
+      if (Date.UTC(year, month, day, hour, minute, second) > limit) year -= 1;
+    } else if (month < prevMonth && Date.UTC(year, month, day, hour, minute, second) < prevMs - DAY_MS) {
+      year += 1;
+    }
+    prevMonth = month;
+    prevMs = Date.UTC(year, month, day, hour, minute, second);
+    return year;
+  };
+}
+
+/**
+ * A UtcOffset for an IANA zone (Europe/Berlin), DST included, from the runtime's time-zone data.
+ * Throws RangeError for an unknown zone.
+ */
+export function zoneOffset(timeZone: string): (wallClockAsUtcMs: number) => number {
+  const fmt = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
+  const offsetAt = (utcMs: number): number => {
+    const name = fmt.formatToParts(new Date(utcMs)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+    const m = /^GMT([+-])(\d{1,2})(?::?(\d{2}))?$/.exec(name);
+    if (!m) return 0;
+    const v = Number(m[2]) * 60 + Number(m[3] ?? 0);
+    return m[1] === '-' ? -v : v;
+  };
+  return (wall) => {
+    // The offset at the instant the wall clock shows `wall`: guess, then correct once (DST edges).
+    const first = offsetAt(wall);
+    return offsetAt(wall - first * 60_000);
+  };
+}
+
+function offsetMinutes(offset: UtcOffset | undefined, wallMs: number): number {
+  if (offset === undefined) return 0;
+  return typeof offset === 'number' ? offset : offset(wallMs);
+}
+
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  if (month !== 1) return MONTH_DAYS[month];
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+}
+
+function validClock(h: number, mi: number, s: number): boolean {
+  return h <= 23 && mi <= 59 && s <= 60;
+}
+
+/**
+ * Parses an RFC 3339 / ISO 8601 stamp (`T` or space, any number of fraction digits, `Z`, `+hh:mm`,
+ * `+hhmm` or `+hh`); without an offset, `utcOffset` applies. Null when malformed or out of range.
+ */
+export function parseIsoTimestamp(text: string, utcOffset?: UtcOffset): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/.exec(text);
+  if (!m) return null;
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number);
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo - 1) || !validClock(h, mi, s)) return null;
+  const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
+  const wall = Date.UTC(y, mo - 1, d, h, mi, Math.min(s, 59), ms);
+  let off: number;
+  const z = m[8];
+  if (z === undefined) off = offsetMinutes(utcOffset, wall);
+  else if (z === 'Z' || z === 'z') off = 0;
+  else {
+    const digits = z.slice(1).replace(':', '');
+    off = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0);
+    if (z[0] === '-') off = -off;
+  }
+  return new Date(wall - off * 60_000);
+}
+
+/** `prog[pid]: msg`, `prog: msg`; null when the text does not start with a tag. */
+function splitTag(rest: string): { program: string; pid: number | null; message: string } | null {
+  const m = /^([^\s[\]:]+)(?:\[(\d*)\])?: ?/.exec(rest);
+  if (!m) return null;
+  return { program: m[1], pid: m[2] ? Number(m[2]) : null, message: rest.slice(m[0].length) };
+}
+
+const SOLARIS_ID = /^\[ID \d+ [^\]\s]+\] ?/;
+
+function finish(
+  format: SyslogFormat, time: Date | null, rawTime: string, host: string | null, rest: string,
+): ParsedSyslogLine {
+  const tag = splitTag(rest);
+  const program = tag ? tag.program : null;
+  const pid = tag ? tag.pid : null;
+  const message = (tag ? tag.message : rest).replace(SOLARIS_ID, '');
+  return { format, time, rawTime, host, program, pid, message };
+}
+
+/** Skips RFC 5424 STRUCTURED-DATA (`-` or `[id k="v" …]…`, `\]` `\"` `\\` escaped in values); returns the MSG. */
+function after5424StructuredData(s: string): string | null {
+  if (s === '-') return '';
+  if (s.startsWith('- ')) return s.slice(2);
+  if (!s.startsWith('[')) return null;
+  let i = 0;
+  while (s[i] === '[') {
+    let inQuote = false;
+    i++;
+    for (; i < s.length; i++) {
+      const c = s[i];
+      if (inQuote) {
+        if (c === '\\') i++;
+        else if (c === '"') inQuote = false;
+      } else if (c === '"') inQuote = true;
+      else if (c === ']') break;
+    }
+    if (i >= s.length) return null;
+    i++; // past ']'
+  }
+  if (i === s.length) return '';
+  return s[i] === ' ' ? s.slice(i + 1) : null;
+}
+
+type PrefixParser = (line: string, opts: ParseSyslogOptions) => ParsedSyslogLine | null;
+
+const RFC5424 = /^<(\d{1,3})>(\d{1,2}) (\S+) (\S+) (\S+) (\S+) (\S+) (.*)$/s;
+const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}(?::?\d{2})?)?) (\S+) (.*)$/s;
+const RFC3164 = /^(?:<\d{1,3}>)?(([A-Za-z]{3}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})) (\S+) (.*)$/s;
+
+/** The ordered prefix list. */
+const PREFIXES: PrefixParser[] = [
+  (line, opts) => {
+    const m = RFC5424.exec(line);
+    if (!m) return null;
+    const [, , , ts, host, app, procid, , rest] = m;
+    let time: Date | null = null;
+    if (ts !== '-') {
+      time = parseIsoTimestamp(ts, opts.utcOffset);
+      if (!time) return null;
+    }
+    let msg = after5424StructuredData(rest);
+    if (msg === null) return null;
+    if (msg.startsWith('\uFEFF')) msg = msg.slice(1);
+    return {
+      format: 'rfc5424',
+      time,
+      rawTime: ts,
+      host: host === '-' ? null : host,
+      program: app === '-' ? null : app,
+      pid: /^\d+$/.test(procid) ? Number(procid) : null,
+      message: msg.replace(SOLARIS_ID, ''),
+    };
+  },
+  (line, opts) => {
+    const m = RFC3339.exec(line);
+    if (!m) return null;
+    const time = parseIsoTimestamp(m[1], opts.utcOffset);
+    if (!time) return null;
+    return finish('rfc3339', time, m[1], m[2], m[3]);
+  },
+  (line, opts) => {
+    const m = RFC3164.exec(line);
+    if (!m) return null;
+    const month = MONTHS[m[2].toLowerCase()];
+    if (month === undefined) return null;
+    const day = Number(m[3]);
+    const [h, mi, s] = [Number(m[4]), Number(m[5]), Number(m[6])];
+    // Feb 29 needs the year; 29 is allowed here and checked once the year is known.
+    if (day < 1 || day > daysInMonth(2000, month) || !validClock(h, mi, s)) return null;
+    let time: Date | null = null;
+    if (opts.yearResolver) {
+      const year = opts.yearResolver(month, day, h, mi, s);
+      if (day <= daysInMonth(year, month)) {
+        const wall = Date.UTC(year, month, day, h, mi, Math.min(s, 59));
+        time = new Date(wall - offsetMinutes(opts.utcOffset, wall) * 60_000);
+      }
+    }
+    return finish('rfc3164', time, m[1], m[7], m[8]);
+  },
+];
+
+/** Splits one line; null when no prefix format matches. */
+export function parseSyslogLine(line: string, opts: ParseSyslogOptions = {}): ParsedSyslogLine | null {
+  for (const p of PREFIXES) {
+    const r = p(line, opts);
+    if (r) return r;
+  }
+  return null;
+}

@@ -1,0 +1,311 @@
+/**
+ * Per-address aggregates of AuthEvents, with memory proportional to the number of distinct
+ * addresses: each address keeps counters, a bounded user counter and a bounded list of logins.
+ *
+ * Counted as one failure: a `failed` event (any method) of sshd/sshd-session/sshd-auth, and a
+ * `pam-failure` event of those programs that is not `covered` (its Failed line is already
+ * counted; see events.ts), weighted by pamCount for `PAM N more authentication failures`.
+ * The address is the event's ip, else its rhost (a host name), else the event is not tallied.
+ */
+import type { AuthEvent } from '../../model/records.js';
+import { SSHD_PROGRAMS } from './parse-sshd.js';
+
+/** The fields of an event the tally reads (AuthLogEvent fits). */
+export type TallyEvent = Pick<AuthEvent, 'time' | 'program' | 'kind' | 'method' | 'user' | 'invalidUser' | 'ip' | 'port' | 'key'> & {
+  rhost?: string;
+  covered?: boolean;
+  pamCount?: number;
+};
+
+export interface UserCount {
+  user: string;
+  count: number;
+  /** False when the counter was taken over from another user (bounded counting): count may be too high by at most `error`. */
+  exact: boolean;
+  error: number;
+}
+
+export interface AcceptedLogin {
+  time: string;
+  user: string | null;
+  method: string | null;
+  port: number | null;
+  key: string | null;
+}
+
+export interface AddressRow {
+  address: string;
+  /** The address is an IP; false for a host name (UseDNS, PAM rhost). */
+  isIp: boolean;
+  failures: number;
+  firstFailure: string | null;
+  lastFailure: string | null;
+  /** Failures per method (pam = pam failures standing on their own). */
+  failuresByMethod: Record<string, number>;
+  /** Failures whose user was not a valid account. */
+  failuresInvalidUser: number;
+  /** `Invalid user X from IP` lines. */
+  invalidUsers: number;
+  /** Most-tried users, count desc (topUsers of them). */
+  users: UserCount[];
+  /** Distinct users seen: exact when distinctUsersExact, else an upper bound (more than maxUsersPerAddress). */
+  distinctUsers: number;
+  distinctUsersExact: boolean;
+  maxAttempts: number;
+  preauthDisconnects: number;
+  noIdentification: number;
+  acceptedCount: number;
+  /** The first maxAcceptedPerAddress accepted logins. */
+  accepted: AcceptedLogin[];
+  /** The latest accepted login (also when `accepted` is full). */
+  lastAccepted: AcceptedLogin | null;
+  firstSeen: string | null;
+  lastSeen: string | null;
+}
+
+export interface AuthTallyOptions {
+  /** Users listed per row (default 10). */
+  topUsers?: number;
+  /** User counters kept per address (default 64). */
+  maxUsersPerAddress?: number;
+  /** Accepted logins kept per address (default 50). */
+  maxAcceptedPerAddress?: number;
+  /** User counters kept for the per-user failure counts (default 10 000). */
+  maxUsers?: number;
+}
+
+/**
+ * Bounded heavy-hitter counter (Space-Saving, Metwally et al. 2005): exact while it holds at most
+ * `capacity` keys; after that a new key takes over the smallest counter (count = min + 1, error =
+ * min), so any key counted more than total/capacity times is kept, and counts are never too low.
+ */
+export class BoundedCounter {
+  /** Min-heap on count; `index` maps a key to its slot. */
+  private readonly heap: { key: string; count: number; error: number }[] = [];
+  private readonly index = new Map<string, number>();
+  private inserted = 0;
+
+  constructor(private readonly capacity: number) {
+    if (capacity < 1) throw new RangeError('capacity must be at least 1');
+  }
+
+  add(key: string, n = 1): void {
+    const i = this.index.get(key);
+    if (i !== undefined) {
+      this.heap[i].count += n;
+      this.siftDown(i);
+      return;
+    }
+    this.inserted++;
+    if (this.heap.length < this.capacity) {
+      this.heap.push({ key, count: n, error: 0 });
+      this.index.set(key, this.heap.length - 1);
+      this.siftUp(this.heap.length - 1);
+      return;
+    }
+    const min = this.heap[0];
+    this.index.delete(min.key);
+    this.heap[0] = { key, count: min.count + n, error: min.count };
+    this.index.set(key, 0);
+    this.siftDown(0);
+  }
+
+  /** Keys counted: exact while `exact`, else an upper bound (an evicted key that comes back counts again). */
+  get distinct(): number {
+    return this.inserted;
+  }
+
+  /** No key was ever evicted. */
+  get exact(): boolean {
+    return this.inserted <= this.capacity;
+  }
+
+  top(n: number): UserCount[] {
+    return this.heap
+      .map((v) => ({ user: v.key, count: v.count, exact: v.error === 0, error: v.error }))
+      .sort((a, b) => b.count - a.count || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0))
+      .slice(0, n);
+  }
+
+  private swap(i: number, j: number): void {
+    const h = this.heap;
+    [h[i], h[j]] = [h[j], h[i]];
+    this.index.set(h[i].key, i);
+    this.index.set(h[j].key, j);
+  }
+
+  private siftUp(i: number): void {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.heap[p].count <= this.heap[i].count) return;
+      this.swap(i, p);
+      i = p;
+    }
+  }
+
+  private siftDown(i: number): void {
+    const h = this.heap;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && h[l].count < h[m].count) m = l;
+      if (r < h.length && h[r].count < h[m].count) m = r;
+      if (m === i) return;
+      this.swap(i, m);
+      i = m;
+    }
+  }
+}
+
+interface AddressState {
+  address: string;
+  isIp: boolean;
+  failures: number;
+  firstFailure: string | null;
+  lastFailure: string | null;
+  failuresByMethod: Record<string, number>;
+  failuresInvalidUser: number;
+  invalidUsers: number;
+  users: BoundedCounter;
+  maxAttempts: number;
+  preauthDisconnects: number;
+  noIdentification: number;
+  acceptedCount: number;
+  accepted: AcceptedLogin[];
+  lastAccepted: AcceptedLogin | null;
+  firstSeen: string | null;
+  lastSeen: string | null;
+}
+
+function earlier(a: string | null, b: string): string {
+  return a === null || (b !== '' && b < a) ? b : a;
+}
+
+function later(a: string | null, b: string): string {
+  return a === null || b > a ? b : a;
+}
+
+export class AuthTally {
+  private readonly byAddress = new Map<string, AddressState>();
+  private readonly perUser: BoundedCounter;
+  private readonly topUsers: number;
+  private readonly maxUsersPerAddress: number;
+  private readonly maxAccepted: number;
+  /** Events read. */
+  events = 0;
+  /** Failures without an address (not in any row, but in the per-user counts). */
+  failuresWithoutAddress = 0;
+
+  constructor(opts: AuthTallyOptions = {}) {
+    this.topUsers = opts.topUsers ?? 10;
+    this.maxUsersPerAddress = opts.maxUsersPerAddress ?? 64;
+    this.maxAccepted = opts.maxAcceptedPerAddress ?? 50;
+    this.perUser = new BoundedCounter(opts.maxUsers ?? 10_000);
+  }
+
+  /** Number of distinct addresses held. */
+  get size(): number {
+    return this.byAddress.size;
+  }
+
+  addAll(events: Iterable<TallyEvent>): void {
+    for (const e of events) this.add(e);
+  }
+
+  add(e: TallyEvent): void {
+    this.events++;
+    if (!SSHD_PROGRAMS.has(e.program.replace(/\([^)]*\)$/, ''))) return;
+    let failures = 0;
+    let method: string | null = null;
+    if (e.kind === 'failed') {
+      failures = 1;
+      method = e.method ?? 'unknown';
+    } else if (e.kind === 'pam-failure' && e.covered !== true) {
+      failures = e.pamCount ?? 1;
+      method = 'pam';
+    }
+    if (failures > 0 && e.user !== null) this.perUser.add(e.user, failures);
+
+    const address = e.ip ?? e.rhost ?? null;
+    if (address === null) {
+      this.failuresWithoutAddress += failures;
+      return;
+    }
+    const relevant =
+      failures > 0 || e.kind === 'accepted' || e.kind === 'invalid-user' || e.kind === 'max-attempts'
+      || e.kind === 'preauth-disconnect' || e.kind === 'no-identification';
+    if (!relevant) return;
+
+    let a = this.byAddress.get(address);
+    if (!a) {
+      a = {
+        address, isIp: e.ip !== null, failures: 0, firstFailure: null, lastFailure: null, failuresByMethod: {},
+        failuresInvalidUser: 0, invalidUsers: 0, users: new BoundedCounter(this.maxUsersPerAddress),
+        maxAttempts: 0, preauthDisconnects: 0, noIdentification: 0, acceptedCount: 0, accepted: [],
+        lastAccepted: null, firstSeen: null, lastSeen: null,
+      };
+      this.byAddress.set(address, a);
+    }
+    if (e.time !== '') {
+      a.firstSeen = earlier(a.firstSeen, e.time);
+      a.lastSeen = later(a.lastSeen, e.time);
+    }
+    if (failures > 0 && method !== null) {
+      a.failures += failures;
+      a.failuresByMethod[method] = (a.failuresByMethod[method] ?? 0) + failures;
+      if (e.invalidUser) a.failuresInvalidUser += failures;
+      if (e.user !== null) a.users.add(e.user, failures);
+      if (e.time !== '') {
+        a.firstFailure = earlier(a.firstFailure, e.time);
+        a.lastFailure = later(a.lastFailure, e.time);
+      }
+      return;
+    }
+    switch (e.kind) {
+      case 'accepted': {
+        const login: AcceptedLogin = { time: e.time, user: e.user, method: e.method, port: e.port, key: e.key };
+        a.acceptedCount++;
+        if (a.accepted.length < this.maxAccepted) a.accepted.push(login);
+        if (a.lastAccepted === null || login.time >= a.lastAccepted.time) a.lastAccepted = login;
+        break;
+      }
+      case 'invalid-user':
+        a.invalidUsers++;
+        break;
+      case 'max-attempts':
+        a.maxAttempts++;
+        break;
+      case 'preauth-disconnect':
+        a.preauthDisconnects++;
+        break;
+      case 'no-identification':
+        a.noIdentification++;
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** One row per address, failures desc, then address. */
+  toRows(): AddressRow[] {
+    const rows: AddressRow[] = [];
+    for (const a of this.byAddress.values()) {
+      const { users, ...rest } = a;
+      rows.push({
+        ...rest,
+        failuresByMethod: { ...a.failuresByMethod },
+        accepted: [...a.accepted],
+        users: users.top(this.topUsers),
+        distinctUsers: users.distinct,
+        distinctUsersExact: users.exact,
+      });
+    }
+    return rows.sort((x, y) => y.failures - x.failures || (x.address < y.address ? -1 : x.address > y.address ? 1 : 0));
+  }
+
+  /** Failures per user over all addresses, count desc (at most `limit`). */
+  userFailures(limit = Number.POSITIVE_INFINITY): UserCount[] {
+    return this.perUser.top(limit);
+  }
+}
