@@ -1,10 +1,18 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT } from '../model/errors.js';
 import { isSeverity, SEVERITIES, type Severity } from '../model/finding.js';
+import { containmentFor } from '../runner/actions-adapter.js';
+import { runAnalyze } from './analyze.js';
 import { runCollect } from './collect.js';
+import { runGuided } from './run.js';
 import { runPlaybooks } from './playbooks.js';
+import { runQuarantine } from './quarantine.js';
+import { runRestore } from './restore.js';
 import { runVerify } from './verify.js';
 import { TOOL } from './version.js';
+
+/** The default cap for each file copied into a case. */
+const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 function parsePort(value: string, previous: number[] = []): number[] {
   const n = Number(value);
@@ -15,6 +23,12 @@ function parsePort(value: string, previous: number[] = []): number[] {
 function parseLevel(value: string): Severity {
   if (!isSeverity(value)) throw new InvalidArgumentError(`one of ${SEVERITIES.join(', ')}`);
   return value;
+}
+
+function parseYear(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1970 || n > 9999) throw new InvalidArgumentError('a year such as 2024');
+  return n;
 }
 
 function parsePositive(value: string): number {
@@ -59,6 +73,22 @@ Docs: README.md and docs/ in the package. Examples:
     });
 
   program
+    .command('run')
+    .description('the guided playbook on a terminal: each step explains, shows what it found, and asks before changing anything')
+    .argument('[playbook]', 'playbook name or file', 'ssh-compromise')
+    .option('--out <dir>', 'where the bundle is written', process.cwd())
+    .option('--case <id>', 'case id (default: <hostname>-<UTC yyyymmddThhmmssZ>)')
+    .option('--examiner <name>', 'who answers the questions (recorded with every answer in the custody log)')
+    .option('--ssh-port <n>', 'an extra ssh port (repeatable; 22 and sshd_config ports are always included)', parsePort, [])
+    .option('--yes', 'apply the actions you choose without asking again for each', false)
+    .option('--keep-dir', 'keep the staging folder <out>/<case>/ after the bundle is written', false)
+    .option('--command-timeout <ms>', "timeout for each of the box's commands, in milliseconds", parsePositive)
+    .option('--max-file-bytes <n>', 'cap for each preserved file, in bytes (default 64 MiB)', parsePositive)
+    .action(async (playbook: string, opts) => {
+      setExit(await runGuided({ ...opts, playbook }, process.argv.slice(2), (run) => containmentFor(run, { maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES })));
+    });
+
+  program
     .command('verify')
     .description('check a bundle: the sidecar, every hash, added or missing files, the custody chain')
     .argument('<bundle>', 'a .tar.gz bundle (or a case folder kept with --keep-dir)')
@@ -68,11 +98,54 @@ Docs: README.md and docs/ in the package. Examples:
     });
 
   program
+    .command('analyze')
+    .description('read auth logs, journal exports (journalctl -o json), wtmp and btmp handed over from elsewhere: per-address tallies, sessions and findings; no bundle')
+    .argument('<file...>', 'log or login files, rotated and .gz alike (the kind is read from the content)')
+    .option('--json', 'print { files, addresses, sessions, findings } as one JSON object', false)
+    .option('--year <yyyy>', 'year of the first line of logs whose stamps have none (default: from each file\'s mtime)', parseYear)
+    .option('--tz <zone>', 'time zone of stamps without one (an IANA name such as Europe/Berlin)', 'UTC')
+    .option('--playbook <file|name>', 'playbook whose thresholds apply', 'ssh-compromise')
+    .action(async (files: string[], opts) => {
+      setExit(await runAnalyze(files, opts));
+    });
+
+  program
     .command('playbooks')
     .description('list the playbooks it knows and where they come from')
     .option('--json', 'print as JSON', false)
     .action(async (opts: { json: boolean }) => {
       setExit(await runPlaybooks(opts));
+    });
+
+  program
+    .command('quarantine')
+    .description('containment: copy and hash every file of a folder into a case bundle, then chmod a-rx the folder and everything in it')
+    .argument('<path>', 'the malware folder (symlinks and .. are resolved first)')
+    .option('--dry-run', 'show the plan only; change nothing', false)
+    .option('--yes', 'apply without asking (needed when there is no terminal)', false)
+    .option('--force', 'allow a protected system folder (/usr/bin, /etc, /home/USER, …)', false)
+    .option('--out <dir>', 'where the bundle and <case>.restore.json are written', process.cwd())
+    .option('--case <id>', 'case id (default: <hostname>-<UTC yyyymmddThhmmssZ>)')
+    .option('--examiner <name>', 'who ran it (recorded in the manifest and custody log)')
+    .option('--max-file-bytes <n>', 'cap for each copied file, in bytes (default 64 MiB)', parsePositive)
+    .option('--json', 'print the plan (--dry-run) or the summary as JSON', false)
+    .action(async (target: string, opts) => {
+      setExit(await runQuarantine(target, opts, process.argv.slice(2)));
+    });
+
+  program
+    .command('restore')
+    .description('undo a quarantine: put back every original mode, from <case>.restore.json or the bundle')
+    .argument('<record>', 'the <case>.restore.json written beside the bundle, or the bundle .tar.gz')
+    .option('--dry-run', 'show what would be restored; change nothing', false)
+    .option('--yes', 'apply without asking (needed when there is no terminal)', false)
+    .option('--force', 'restore entries whose mode changed since the quarantine, and protected folders', false)
+    .option('--out <dir>', 'where the restore case bundle is written', process.cwd())
+    .option('--case <id>', 'case id (default: <hostname>-<UTC yyyymmddThhmmssZ>)')
+    .option('--examiner <name>', 'who ran it (recorded in the manifest and custody log)')
+    .option('--json', 'print the plan (--dry-run) or the summary as JSON', false)
+    .action(async (record: string, opts) => {
+      setExit(await runRestore(record, opts, process.argv.slice(2)));
     });
 
   program
@@ -95,9 +168,13 @@ export async function main(argv: string[]): Promise<number> {
     code = c;
   });
   if (argv.length === 0) {
-    // The guided run needs a terminal; without one (or until it is chosen) the usage is shown.
-    program.outputHelp({ error: true });
-    return EXIT.usage;
+    // On a terminal: the guided playbook. Without one: the usage, never a prompt that hangs.
+    if (process.stdin.isTTY && process.stdout.isTTY) argv = ['run'];
+    else {
+      program.outputHelp({ error: true });
+      process.stderr.write('\nir-triage: no terminal: the guided run needs one; for automation use: ir-triage collect --out DIR\n');
+      return EXIT.usage;
+    }
   }
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -182,3 +182,37 @@ export interface ProcessCrossView {
   /** The ps view that was compared: ps-list (the box's ps) and/or ps auxwwf. */
   views: string[];
 }
+
+/** One link of the chain of parents that started a process, nearest first. */
+export interface ParentLink {
+  pid: number;
+  comm: string;
+  exe: string | null;
+  user: string | null;
+  command: string;
+}
+
+/** The lsof step for one flagged process (artifacts/open-files.jsonl). */
+export interface OpenFilesRecord {
+  pid: number;
+  comm: string;
+  user: string | null;
+  exe: string | null;
+  exeDeleted: boolean;
+  exeSha256: string | null;
+  /** The executable as preserved in the bundle. */
+  preserved: { path: string; sha256: string; size: number; truncated: boolean } | null;
+  cwd: string | null;
+  root: string | null;
+  /** The folders holding its files, the malware folder first. */
+  folders: string[];
+  openFiles: string[];
+  mappedFiles: string[];
+  socketInodes: number[];
+  connections: string[];
+  /** Its systemd unit, from /proc/PID/cgroup. */
+  unit: string | null;
+  /** What started it, in a responder's words. */
+  startedBy: string;
+  parents: ParentLink[];
+}

@@ -1,3 +1,12 @@
+import { bruteforce } from './auth/bruteforce.js';
+import { loginAfterFailures } from './auth/login-after-failures.js';
+import { rootLogin } from './auth/root-login.js';
+import { logTampering } from './login/log-tampering.js';
+import { rootRemote } from './login/root-remote.js';
+import { hiddenSocket } from './network/hidden-socket.js';
+import { rogueSshListener } from './network/rogue-ssh-listener.js';
+import { sshInboundFlood } from './network/ssh-inbound-flood.js';
+import { sshOutboundFanout } from './network/ssh-outbound-fanout.js';
 import { deletedExe } from './process/deleted-exe.js';
 import { exeInWritableDir } from './process/exe-in-writable-dir.js';
 import { hidden } from './process/hidden.js';
@@ -8,6 +17,15 @@ import type { Rule } from './types.js';
 
 /** Every rule, sorted by id. Playbooks name them; a conformance test walks this list. */
 export const RULES: readonly Rule[] = [
+  bruteforce,
+  loginAfterFailures,
+  rootLogin,
+  logTampering,
+  rootRemote,
+  hiddenSocket,
+  rogueSshListener,
+  sshInboundFlood,
+  sshOutboundFanout,
   deletedExe,
   exeInWritableDir,
   hidden,

@@ -103,6 +103,10 @@ export interface AuthLogStats {
 }
 
 interface PidState {
+  key: string;
+  /** Neighbours in RecentPids' list (older, newer). */
+  older: PidState | null;
+  newer: PidState | null;
   lastMs: number;
   ip: string | null;
   /** A pam `authentication failure` waiting for its Failed line. */
@@ -129,6 +133,8 @@ const FILL_IP: ReadonlySet<AuthEvent['kind']> = new Set([
   'max-attempts', 'preauth-disconnect', 'no-identification', 'pam-failure', 'session-opened', 'session-closed',
 ]);
 
+const DAY_MS = 86_400_000;
+
 const REPEATED = /^message repeated (\d+) times?: \[ ?(.*)\]$/s;
 const LAST_REPEATED = /^last message repeated (\d+) times?$/;
 
@@ -137,7 +143,7 @@ function isPamMethod(method: string | null): boolean {
 }
 
 function baseProgram(program: string): string {
-  return program.replace(/\([^)]*\)$/, '');
+  return program.endsWith(')') ? program.replace(/\([^)]*\)$/, '') : program;
 }
 
 /**
@@ -184,6 +190,67 @@ export function cheapProgram(line: string): string | null {
   return j > i && (line[j] === '[' || line[j] === ':') ? line.slice(i, j) : null;
 }
 
+/**
+ * The tracked pids, least recently seen first: a map for lookup plus a doubly linked list for the
+ * order, so touching, evicting and sweeping are O(1) per pid. (Re-inserting into a Map to keep
+ * the order leaves deleted slots that every new iterator must skip: quadratic on a busy log.)
+ */
+class RecentPids {
+  private readonly byKey = new Map<string, PidState>();
+  private oldestState: PidState | null = null;
+  private newestState: PidState | null = null;
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  get(key: string): PidState | undefined {
+    return this.byKey.get(key);
+  }
+
+  get oldest(): PidState | null {
+    return this.oldestState;
+  }
+
+  /** Makes st the most recently seen (adding it when new). */
+  touch(st: PidState): void {
+    if (this.newestState === st) return;
+    if (this.byKey.get(st.key) === st) this.unlink(st);
+    else this.byKey.set(st.key, st);
+    st.older = this.newestState;
+    st.newer = null;
+    if (this.newestState) this.newestState.newer = st;
+    this.newestState = st;
+    this.oldestState ??= st;
+  }
+
+  remove(st: PidState): void {
+    if (this.byKey.get(st.key) !== st) return;
+    this.unlink(st);
+    this.byKey.delete(st.key);
+  }
+
+  /** Oldest first. */
+  *values(): IterableIterator<PidState> {
+    for (let st = this.oldestState; st; st = st.newer) yield st;
+  }
+
+  clear(): void {
+    this.byKey.clear();
+    this.oldestState = null;
+    this.newestState = null;
+  }
+
+  private unlink(st: PidState): void {
+    if (st.older) st.older.newer = st.newer;
+    else this.oldestState = st.newer;
+    if (st.newer) st.newer.older = st.older;
+    else this.newestState = st.older;
+    st.older = null;
+    st.newer = null;
+  }
+}
+
 export class AuthLogParser {
   readonly stats: AuthLogStats = {
     lines: 0, prefiltered: 0, unparsed: 0, hostFiltered: 0, events: 0, repeatLines: 0, repeatTruncated: 0,
@@ -197,8 +264,12 @@ export class AuthLogParser {
   private readonly maxPids: number;
   private readonly pidWindowMs: number;
   private readonly maxRepeat: number;
-  private readonly pids = new Map<string, PidState>();
+  private readonly pids = new RecentPids();
   private prev: Previous | null = null;
+  private lastTimeMs: number | null = null;
+  private lastTimeIso = '';
+  private isoDay = Number.NaN;
+  private isoDayText = '';
 
   constructor(opts: AuthLogParserOptions) {
     this.source = opts.source;
@@ -216,6 +287,20 @@ export class AuthLogParser {
     this.maxPids = Math.max(1, opts.maxPids ?? 4096);
     this.pidWindowMs = opts.pidWindowMs ?? 10 * 60_000;
     this.maxRepeat = opts.maxRepeat ?? 100_000;
+  }
+
+  /** ISO 8601 UTC with milliseconds, as toISOString, with the date part formatted once per day. */
+  private isoOf(ms: number): string {
+    const day = Math.floor(ms / DAY_MS);
+    if (day !== this.isoDay) {
+      this.isoDay = day;
+      this.isoDayText = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    }
+    const inDay = ms - day * DAY_MS;
+    const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+    const msPart = inDay % 1000;
+    const sec = Math.floor(inDay / 1000);
+    return `${this.isoDayText}${two(Math.floor(sec / 3600))}:${two(Math.floor(sec / 60) % 60)}:${two(sec % 60)}.${msPart < 10 ? '00' : msPart < 100 ? '0' : ''}${msPart}Z`;
   }
 
   /** Lines not turned into a known event, per program. */
@@ -327,11 +412,25 @@ export class AuthLogParser {
     if (cls.kind === 'other') this.unknown(program);
     this.prev = { program, pid, cls, message };
 
-    const time = rec.time ? rec.time.toISOString() : '';
+    // Consecutive lines mostly share their second: format each time once.
+    if (ms !== this.lastTimeMs) {
+      this.lastTimeMs = ms;
+      this.lastTimeIso = ms === null ? '' : this.isoOf(ms);
+    }
+    const time = this.lastTimeIso;
     for (let i = 0; i < copies; i++) {
+      // Built field by field, not spread: one object shape for every event keeps the hot path fast.
       const e: AuthLogEvent = {
-        time, host: rec.host, program, pid, ...cls, source: this.source, lineNo, message,
+        time, host: rec.host, program, pid, kind: cls.kind, method: cls.method, user: cls.user,
+        invalidUser: cls.invalidUser, ip: cls.ip, port: cls.port, key: cls.key, source: this.source, lineNo, message,
       };
+      if (cls.rhost !== undefined) e.rhost = cls.rhost;
+      if (cls.targetUser !== undefined) e.targetUser = cls.targetUser;
+      if (cls.byUser !== undefined) e.byUser = cls.byUser;
+      if (cls.command !== undefined) e.command = cls.command;
+      if (cls.reason !== undefined) e.reason = cls.reason;
+      if (cls.pamService !== undefined) e.pamService = cls.pamService;
+      if (cls.pamCount !== undefined) e.pamCount = cls.pamCount;
       if (repeated) e.repeated = true;
       this.track(e, ms, out);
     }
@@ -349,18 +448,16 @@ export class AuthLogParser {
     }
     const key = `${e.host ?? ''}\u0000${e.pid}`;
     let st = this.pids.get(key);
-    if (st) {
-      this.pids.delete(key); // re-insert: the map stays in least-recently-seen order
-    } else {
-      st = { lastMs: ms ?? 0, ip: null, pending: null, sawFailed: false };
-      if (this.pids.size >= this.maxPids) {
-        const [oldKey, old] = this.pids.entries().next().value as [string, PidState];
+    if (!st) {
+      st = { key, older: null, newer: null, lastMs: ms ?? 0, ip: null, pending: null, sawFailed: false };
+      const old = this.pids.size >= this.maxPids ? this.pids.oldest : null;
+      if (old) {
         this.flushPending(old, out);
-        this.pids.delete(oldKey);
+        this.pids.remove(old);
       }
     }
     if (ms !== null) st.lastMs = Math.max(st.lastMs, ms);
-    this.pids.set(key, st);
+    this.pids.touch(st);
 
     const learns = e.ip !== null && (e.kind !== 'other' || e.message.startsWith('Connection from '));
     if (learns) {
@@ -408,10 +505,9 @@ export class AuthLogParser {
   /** Drops pids silent for pidWindowMs (oldest first), flushing their pending pam failures. */
   private sweep(nowMs: number, out: AuthLogEvent[]): void {
     const cutoff = nowMs - this.pidWindowMs;
-    for (const [key, st] of this.pids) {
-      if (st.lastMs >= cutoff) break;
+    for (let st = this.pids.oldest; st && st.lastMs < cutoff; st = this.pids.oldest) {
       this.flushPending(st, out);
-      this.pids.delete(key);
+      this.pids.remove(st);
     }
   }
 }

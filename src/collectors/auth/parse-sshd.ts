@@ -51,7 +51,8 @@ export interface ClassifiedMessage extends AuthDetail {
 export const SSHD_PROGRAMS: ReadonlySet<string> = new Set(['sshd', 'sshd-session', 'sshd-auth']);
 
 function base(program: string | null): string {
-  return program ? program.replace(/\([^)]*\)$/, '') : '';
+  if (!program) return '';
+  return program.endsWith(')') ? program.replace(/\([^)]*\)$/, '') : program;
 }
 
 function blank(kind: AuthKind = 'other'): ClassifiedMessage {
@@ -119,12 +120,18 @@ function classifyPam(body: string, service: string | undefined): ClassifiedMessa
   return c;
 }
 
-type Rule = [RegExp, (m: RegExpExecArray, msg: string) => ClassifiedMessage];
+/**
+ * Literal starts one of which the message (after an `error: ` or `fatal: ` level) must have for
+ * the regex to be tried at all, the regex, and what a match means. The starts only skip regexes
+ * that cannot match: the hot path of a gigabyte log.
+ */
+type Rule = [string[], RegExp, (m: RegExpExecArray, msg: string) => ClassifiedMessage];
 
 const USER_PREAMBLE = '(?:(authenticating user|invalid user|user) (.*) )';
 
 const SSHD_RULES: Rule[] = [
   [
+    ['Accepted ', 'Failed ', 'Postponed ', 'Partial '],
     /^(?:error: )?(Accepted|Failed|Postponed|Partial) (\S+) for ((?:invalid|illegal) user )?(.*) from (\S+) port (\d+)(?: ssh\d?)?(?:: (.*?))?(?: \[preauth\])?$/,
     (m) => {
       const kind: AuthKind = m[1] === 'Accepted' ? 'accepted' : m[1] === 'Failed' ? 'failed' : 'other';
@@ -138,6 +145,7 @@ const SSHD_RULES: Rule[] = [
     },
   ],
   [
+    ['Invalid user ', 'Illegal user '],
     /^(?:Invalid|Illegal) user (.*) from (\S+)(?: port (\d+))?$/,
     (m) => {
       const c = blank('invalid-user');
@@ -148,6 +156,7 @@ const SSHD_RULES: Rule[] = [
     },
   ],
   [
+    ['input_userauth_request: '],
     /^input_userauth_request: (?:invalid|illegal) user (.*?)(?: \[preauth\])?$/,
     (m) => {
       const c = blank();
@@ -157,6 +166,7 @@ const SSHD_RULES: Rule[] = [
     },
   ],
   [
+    ['maximum authentication attempts exceeded for '],
     /^(?:error: )?maximum authentication attempts exceeded for ((?:invalid|illegal) user )?(.*) from (\S+) port (\d+)(?: ssh\d?)?(?: \[preauth\])?$/,
     (m) => {
       const c = blank('max-attempts');
@@ -167,6 +177,7 @@ const SSHD_RULES: Rule[] = [
     },
   ],
   [
+    ['Disconnecting: Too many authentication failures'],
     /^Disconnecting: Too many authentication failures(?: for ((?:invalid|illegal) user )?(.*?))?(?: \[preauth\])?$/,
     (m) => {
       const c = blank('max-attempts');
@@ -176,6 +187,7 @@ const SSHD_RULES: Rule[] = [
     },
   ],
   [
+    ['Disconnecting '],
     new RegExp(`^Disconnecting ${USER_PREAMBLE}(\\S+) port (\\d+): (.*)$`),
     (m) => {
       const preauth = PREAUTH.test(m[5]);
@@ -189,6 +201,7 @@ const SSHD_RULES: Rule[] = [
     },
   ],
   [
+    ['Connection closed by ', 'Connection reset by '],
     new RegExp(`^Connection (?:closed|reset) by ${USER_PREAMBLE}?(\\S+) port (\\d+)( \\[preauth\\])?$`),
     (m) => {
       const c = blank(preambleKind(m[1], m[5] !== undefined));
@@ -198,10 +211,12 @@ const SSHD_RULES: Rule[] = [
     },
   ],
   [
+    ['Connection closed by ', 'Connection reset by '],
     /^Connection (?:closed|reset) by (\S+)( \[preauth\])?$/,
     (m) => withAddress(blank(m[2] !== undefined ? 'preauth-disconnect' : 'other'), m[1]),
   ],
   [
+    ['Disconnected from '],
     new RegExp(`^Disconnected from ${USER_PREAMBLE}?(\\S+) port (\\d+)( \\[preauth\\])?$`),
     (m) => {
       const c = blank(preambleKind(m[1], m[5] !== undefined));
@@ -211,6 +226,7 @@ const SSHD_RULES: Rule[] = [
     },
   ],
   [
+    ['Received disconnect from '],
     /^(?:error: )?Received disconnect from (\S+) port (\d+): ?(\d+): (.*)$/,
     (m, msg) => {
       const c = blank(PREAUTH.test(msg) ? 'preauth-disconnect' : 'other');
@@ -219,10 +235,12 @@ const SSHD_RULES: Rule[] = [
     },
   ],
   [
+    ['Received disconnect from '],
     /^(?:error: )?Received disconnect from (\S+): (\d+): (.*)$/,
     (m, msg) => withAddress(blank(PREAUTH.test(msg) ? 'preauth-disconnect' : 'other'), m[1]),
   ],
   [
+    ['Did not receive identification string from '],
     /^Did not receive identification string from (\S+)(?: port (\d+))?$/,
     (m) => {
       const c = blank('no-identification');
@@ -231,6 +249,7 @@ const SSHD_RULES: Rule[] = [
     },
   ],
   [
+    ['banner exchange: Connection from '],
     /^(?:error: )?banner exchange: Connection from (\S+) port (\d+): /,
     (m) => {
       const c = blank('no-identification');
@@ -238,8 +257,9 @@ const SSHD_RULES: Rule[] = [
       return withAddress(c, m[1]);
     },
   ],
-  [/^(?:error: )?kex_exchange_identification: /, () => blank('no-identification')],
+  [['kex_exchange_identification: '], /^(?:error: )?kex_exchange_identification: /, () => blank('no-identification')],
   [
+    ['Timeout before authentication for '],
     /^(?:fatal: )?Timeout before authentication for (\S+)(?: port (\d+))?$/,
     (m) => {
       const c = blank('preauth-disconnect');
@@ -248,6 +268,7 @@ const SSHD_RULES: Rule[] = [
     },
   ],
   [
+    ['Unable to negotiate with '],
     /^Unable to negotiate with (\S+) port (\d+): /,
     (m) => {
       const c = blank('preauth-disconnect');
@@ -256,6 +277,7 @@ const SSHD_RULES: Rule[] = [
     },
   ],
   [
+    ['ssh_dispatch_run_fatal: Connection from '],
     new RegExp(`^(?:error: |fatal: )?ssh_dispatch_run_fatal: Connection from ${USER_PREAMBLE}?(\\S+) port (\\d+): `),
     (m, msg) => {
       const c = blank(preambleKind(m[1], PREAUTH.test(msg)));
@@ -265,6 +287,7 @@ const SSHD_RULES: Rule[] = [
     },
   ],
   [
+    ['PAM '],
     /^PAM (\d+) more authentication failures?;(.*)$/,
     (m) => {
       const c = pamFailureFields(blank('pam-failure'), m[2]);
@@ -273,6 +296,7 @@ const SSHD_RULES: Rule[] = [
     },
   ],
   [
+    ['Connection from '],
     /^Connection from (\S+) port (\d+) on \S+ port \d+/,
     (m) => {
       const c = blank();
@@ -281,6 +305,7 @@ const SSHD_RULES: Rule[] = [
     },
   ],
   [
+    ['drop connection #'],
     /^drop connection #\d+ from \[([^\]]+)\]:(\d+) on /,
     (m) => {
       const c = blank();
@@ -289,6 +314,7 @@ const SSHD_RULES: Rule[] = [
     },
   ],
   [
+    ['reverse mapping checking getaddrinfo for '],
     /^reverse mapping checking getaddrinfo for \S+ \[([^\]]+)\] failed/,
     (m) => withAddress(blank(), m[1]),
   ],
@@ -354,7 +380,9 @@ export function classifyMessage(program: string | null, message: string): Classi
   const pam = /^pam_[\w-]+\(([^:)]+):\w+\): (.*)$/.exec(msg);
   if (pam) return classifyPam(pam[2], pam[1]);
   if (SSHD_PROGRAMS.has(prog)) {
-    for (const [re, build] of SSHD_RULES) {
+    const bare = msg.startsWith('error: ') || msg.startsWith('fatal: ') ? msg.slice(7) : msg;
+    for (const [starts, re, build] of SSHD_RULES) {
+      if (!starts.some((p) => bare.startsWith(p))) continue;
       const m = re.exec(msg);
       if (m) return build(m, msg);
     }

@@ -53,6 +53,8 @@ const DAY_MS = 86_400_000;
 
 const MONTHS: Record<string, number> = {
   jan: 0, feb: 1, mar: 2, apr: 3, may: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, nov: 10, dec: 11,
+  // As syslog writes them: found without lower-casing (the hot path).
+  Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
 };
 
 /**
@@ -231,10 +233,12 @@ const PREFIXES: PrefixParser[] = [
   (line, opts) => {
     const m = RFC3164.exec(line);
     if (!m) return null;
-    const month = MONTHS[m[2].toLowerCase()];
+    const month = MONTHS[m[2]] ?? MONTHS[m[2].toLowerCase()];
     if (month === undefined) return null;
     const day = Number(m[3]);
-    const [h, mi, s] = [Number(m[4]), Number(m[5]), Number(m[6])];
+    const h = Number(m[4]);
+    const mi = Number(m[5]);
+    const s = Number(m[6]);
     // Feb 29 needs the year; 29 is allowed here and checked once the year is known.
     if (day < 1 || day > daysInMonth(2000, month) || !validClock(h, mi, s)) return null;
     let time: Date | null = null;

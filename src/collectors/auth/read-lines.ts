@@ -90,6 +90,14 @@ export async function* readLines(
     while (start <= chunk.length) {
       const nl = chunk.indexOf(0x0a, start);
       const end = nl < 0 ? chunk.length : nl;
+      if (nl >= 0 && len === 0) {
+        // The whole line lies in this chunk: decode it in place, with no copy (the hot path).
+        yield lineText([chunk.subarray(start, Math.min(end, start + max))], Math.min(end - start, max));
+        parts = [];
+        any = false;
+        start = nl + 1;
+        continue;
+      }
       if (end > start && len < max) {
         const take = Math.min(end - start, max - len);
         // Copy: the chunk may be reused by the producer once we move on.

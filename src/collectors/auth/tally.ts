@@ -7,6 +7,7 @@
  * counted; see events.ts), weighted by pamCount for `PAM N more authentication failures`.
  * The address is the event's ip, else its rhost (a host name), else the event is not tallied.
  */
+import type { AuthAcceptedLogin, AuthAddressRow, AuthUserCount } from '../../model/facts.js';
 import type { AuthEvent } from '../../model/records.js';
 import { SSHD_PROGRAMS } from './parse-sshd.js';
 
@@ -17,51 +18,22 @@ export type TallyEvent = Pick<AuthEvent, 'time' | 'program' | 'kind' | 'method' 
   pamCount?: number;
 };
 
-export interface UserCount {
-  user: string;
-  count: number;
-  /** False when the counter was taken over from another user (bounded counting): count may be too high by at most `error`. */
-  exact: boolean;
-  error: number;
+/** The row types live in the model, where rules read them; these names are kept for the tally's callers. */
+/**
+ * How many failed logins an event stands for, and under which method (see the file comment):
+ * 0 for anything that is not a failure of an sshd program.
+ */
+export function failureOf(e: TallyEvent): { count: number; method: string } | null {
+  const program = e.program.endsWith(')') ? e.program.replace(/\([^)]*\)$/, '') : e.program;
+  if (!SSHD_PROGRAMS.has(program)) return null;
+  if (e.kind === 'failed') return { count: 1, method: e.method ?? 'unknown' };
+  if (e.kind === 'pam-failure' && e.covered !== true) return { count: e.pamCount ?? 1, method: 'pam' };
+  return null;
 }
 
-export interface AcceptedLogin {
-  time: string;
-  user: string | null;
-  method: string | null;
-  port: number | null;
-  key: string | null;
-}
-
-export interface AddressRow {
-  address: string;
-  /** The address is an IP; false for a host name (UseDNS, PAM rhost). */
-  isIp: boolean;
-  failures: number;
-  firstFailure: string | null;
-  lastFailure: string | null;
-  /** Failures per method (pam = pam failures standing on their own). */
-  failuresByMethod: Record<string, number>;
-  /** Failures whose user was not a valid account. */
-  failuresInvalidUser: number;
-  /** `Invalid user X from IP` lines. */
-  invalidUsers: number;
-  /** Most-tried users, count desc (topUsers of them). */
-  users: UserCount[];
-  /** Distinct users seen: exact when distinctUsersExact, else an upper bound (more than maxUsersPerAddress). */
-  distinctUsers: number;
-  distinctUsersExact: boolean;
-  maxAttempts: number;
-  preauthDisconnects: number;
-  noIdentification: number;
-  acceptedCount: number;
-  /** The first maxAcceptedPerAddress accepted logins. */
-  accepted: AcceptedLogin[];
-  /** The latest accepted login (also when `accepted` is full). */
-  lastAccepted: AcceptedLogin | null;
-  firstSeen: string | null;
-  lastSeen: string | null;
-}
+export type UserCount = AuthUserCount;
+export type AcceptedLogin = AuthAcceptedLogin;
+export type AddressRow = AuthAddressRow;
 
 export interface AuthTallyOptions {
   /** Users listed per row (default 10). */
@@ -215,16 +187,11 @@ export class AuthTally {
 
   add(e: TallyEvent): void {
     this.events++;
-    if (!SSHD_PROGRAMS.has(e.program.replace(/\([^)]*\)$/, ''))) return;
-    let failures = 0;
-    let method: string | null = null;
-    if (e.kind === 'failed') {
-      failures = 1;
-      method = e.method ?? 'unknown';
-    } else if (e.kind === 'pam-failure' && e.covered !== true) {
-      failures = e.pamCount ?? 1;
-      method = 'pam';
-    }
+    const program = e.program.endsWith(')') ? e.program.replace(/\([^)]*\)$/, '') : e.program;
+    if (!SSHD_PROGRAMS.has(program)) return;
+    const failure = failureOf(e);
+    const failures = failure ? failure.count : 0;
+    const method = failure ? failure.method : null;
     if (failures > 0 && e.user !== null) this.perUser.add(e.user, failures);
 
     const address = e.ip ?? e.rhost ?? null;

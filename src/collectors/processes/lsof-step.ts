@@ -1,15 +1,17 @@
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { DraftFinding } from '../../model/finding.js';
-import type { ProcessRecord } from '../../model/records.js';
+import type { OpenFilesRecord, ParentLink, ProcessRecord } from '../../model/records.js';
 import type { EvidenceSink, JsonlWriter } from '../../model/sink.js';
 import { sourceError, sourceOk, type SourceStatus } from '../../model/source.js';
 import type { CollectContext, FollowUpResult } from '../types.js';
-import { parseStat } from './parse-proc.js';
+import { preserveExe, safeName, type PreservedExe } from './preserve-exe.js';
+
+export { safeName };
 
 const OPEN_FILES = 'artifacts/open-files.jsonl';
 const SYSTEM = /^\/(usr|bin|sbin|lib|lib32|lib64|etc|dev(?!\/shm)|proc|sys|run\/systemd|var\/lib)(\/|$)/;
 const WRITABLE = /^\/(tmp|var\/tmp|dev\/shm|run\/shm)(\/|$)/;
+const WRITABLE_ROOT = /^\/(tmp|var\/tmp|dev\/shm|run\/shm)\/?$/;
 
 interface StepState {
   done: Set<number>;
@@ -26,16 +28,12 @@ function state(sink: EvidenceSink): StepState {
   return s;
 }
 
-/** A file name safe inside the bundle, from an attacker-chosen process name. */
-export function safeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 64) || 'exe';
-}
-
 /** The folder(s) holding a process's files, most telling first: the malware folder the quarantine step acts on. */
 export function holdingFolders(p: ProcessRecord): string[] {
   const out: string[] = [];
   const add = (dir: string | null) => {
-    if (dir && dir !== '/' && !SYSTEM.test(dir) && !out.includes(dir)) out.push(dir);
+    // /tmp itself is not a malware folder: only what lies inside it.
+    if (dir && dir !== '/' && !SYSTEM.test(dir) && !WRITABLE_ROOT.test(dir) && !out.includes(dir)) out.push(dir);
   };
   if (p.exe && !p.exe.startsWith('/memfd:')) add(path.posix.dirname(p.exe));
   add(p.cwd);
@@ -44,14 +42,6 @@ export function holdingFolders(p: ProcessRecord): string[] {
     if (WRITABLE.test(file) || /\/\.[^/]/.test(file)) add(path.posix.dirname(file));
   }
   return out;
-}
-
-export interface ParentLink {
-  pid: number;
-  comm: string;
-  exe: string | null;
-  user: string | null;
-  command: string;
 }
 
 /** The chain of parents that started a process, nearest first, up to pid 1. */
@@ -79,7 +69,8 @@ export function startedBy(chain: ParentLink[], unit: string | null): string {
   return chain.length === 0 ? 'unknown (no parent visible)' : `${chain[0].comm} (pid ${chain[0].pid})`;
 }
 
-function unitFromCgroup(text: string): string | null {
+/** The systemd unit (service or scope) a process runs in, from /proc/PID/cgroup. */
+export function unitFromCgroup(text: string): string | null {
   const m = /\/([^/\n]+\.(?:service|scope))(?:\/|$)/m.exec(text);
   return m ? m[1] : null;
 }
@@ -105,27 +96,17 @@ export async function lsofStep(ctx: CollectContext, findings: DraftFinding[]): P
     const evidence: string[] = [OPEN_FILES];
     const id = `lsof-step.${pid}`;
 
-    // The same process still? A recycled pid would hand us another program's binary.
-    let same = false;
-    try {
-      same = parseStat(await proc.readText(`${pid}/stat`)).starttime === p.startTicks;
-    } catch {
-      same = false;
-    }
-    let preserved: { path: string; sha256: string; size: number; truncated: boolean } | null = null;
-    if (!same) {
-      result.sources.push(sourceError(`${id}.exe`, `pid ${pid} ended (or was reused) before its executable could be preserved`));
-    } else if (p.exe !== null) {
-      const rel = `files/${pid}-${safeName(path.posix.basename(p.exe) || p.comm)}`;
-      try {
-        const copy = await ctx.sink.copyIn(rel, createReadStream(proc.path(pid, 'exe')), ctx.options.maxFileBytes);
-        preserved = { path: copy.path, sha256: copy.sha256, size: copy.size, truncated: copy.truncated };
-        p.exePreserved = copy.path;
-        evidence.push(copy.path);
-        result.sources.push(sourceOk(`${id}.exe`, copy.path, copy.truncated ? `cut at the ${ctx.options.maxFileBytes}-byte cap` : `sha256 ${copy.sha256}`));
-      } catch (err) {
-        result.sources.push(sourceError(`${id}.exe`, `could not copy /proc/${pid}/exe: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`));
-      }
+    // The same process still? preserveExe re-checks the start time: a recycled pid would hand us another program's binary.
+    let preserved: PreservedExe | null = null;
+    const outcome = await preserveExe(proc, ctx.sink, p, ctx.options.maxFileBytes);
+    if (outcome.ok) {
+      const copy = outcome.copy;
+      preserved = copy;
+      p.exePreserved = copy.path;
+      evidence.push(copy.path);
+      result.sources.push(sourceOk(`${id}.exe`, copy.path, copy.truncated ? `cut at the ${ctx.options.maxFileBytes}-byte cap` : `sha256 ${copy.sha256}`));
+    } else if (outcome.gone || p.exe !== null) {
+      result.sources.push(sourceError(`${id}.exe`, outcome.reason));
     }
 
     if (ctx.host.mode === 'live') {
@@ -138,7 +119,7 @@ export async function lsofStep(ctx: CollectContext, findings: DraftFinding[]): P
     const unit = await proc.readText(`${pid}/cgroup`).then(unitFromCgroup, () => null);
     const chain = parentChain(p, byPid);
     const sockets = (ctx.facts.connections ?? []).filter((c) => c.pids.includes(pid));
-    await st.writer.write({
+    const record: OpenFilesRecord = {
       pid,
       comm: p.comm,
       user: p.user,
@@ -156,7 +137,9 @@ export async function lsofStep(ctx: CollectContext, findings: DraftFinding[]): P
       unit,
       startedBy: startedBy(chain, unit),
       parents: chain,
-    });
+    };
+    await st.writer.write(record);
+    (ctx.facts.openFiles ??= []).push(record);
     result.evidenceByPid.set(pid, evidence);
   }
   return result;

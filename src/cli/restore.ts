@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import tarStream from 'tar-stream';
+import { closeActionCase } from '../actions/case.js';
+import { checkRecord, planRestoreQuarantine, restoreQuarantine, type QuarantineRecord, type RestoreData } from '../actions/quarantine.js';
+import type { ActionPlan, ActionResult } from '../actions/types.js';
+import { verifyBundle } from '../evidence/verify.js';
+import { CliError, EXIT } from '../model/errors.js';
+import { sanitizeForTerminal as safe } from '../report/text.js';
+import { actionHost, confirmChange, formatPlan, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './quarantine.js';
+
+const RECORD_IN_BUNDLE = /^actions\/quarantine-\d+\.json$/;
+const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+
+export interface LoadedRecord {
+  record: QuarantineRecord;
+  /** Where it came from: the .json file, or bundle.tar.gz:<case>/actions/quarantine-N.json. */
+  source: string;
+  sha256: string;
+  bytes: Buffer;
+}
+
+async function isGzip(file: string): Promise<boolean> {
+  const fh = await fsp.open(file, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    await fh.read(head, 0, 2, 0);
+    return head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The quarantine records of a bundle, read only after the whole bundle verified, each checked against its manifest hash. */
+async function recordsFromBundle(bundle: string): Promise<LoadedRecord[]> {
+  const report = await verifyBundle(bundle);
+  if (!report.ok) throw new CliError(`${bundle} does not verify, so its undo record is not trusted: ${report.problems.join('; ')}`);
+  const listed = new Map(((report.manifest?.files ?? []) as Array<{ path: string; sha256: string }>).map((f) => [f.path, f.sha256]));
+  const found: LoadedRecord[] = [];
+  const extract = tarStream.extract();
+  extract.on('entry', (header, stream, next) => {
+    const rel = header.name.replace(/^\.\//, '').split('/').slice(1).join('/');
+    if (header.type !== 'file' || !RECORD_IN_BUNDLE.test(rel)) {
+      stream.resume();
+      stream.on('end', next);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (data: unknown) => {
+      const d = data as Buffer;
+      size += d.length;
+      if (size <= MAX_RECORD_BYTES) chunks.push(d);
+    });
+    stream.on('end', () => {
+      const bytes = Buffer.concat(chunks);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      if (listed.get(rel) !== sha256) {
+        next(new Error(`${rel} does not match the hash in manifest.json`));
+        return;
+      }
+      found.push({ record: parseRecord(bytes, rel), source: `${bundle}:${header.name}`, sha256, bytes });
+      next();
+    });
+    stream.on('error', next);
+  });
+  await pipeline(createReadStream(bundle), createGunzip(), extract);
+  if (found.length === 0) throw new CliError(`${bundle} holds no quarantine record (actions/quarantine-N.json)`);
+  return found;
+}
+
+function parseRecord(bytes: Buffer, source: string): QuarantineRecord {
+  let data: unknown;
+  try {
+    data = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new CliError(`${source} is not JSON`);
+  }
+  try {
+    return checkRecord(data);
+  } catch (err) {
+    throw new CliError(`${source}: ${(err as Error).message}`);
+  }
+}
+
+/** A <case>.restore.json written beside a bundle, or the bundle itself (verified first). */
+export async function loadRecords(file: string): Promise<LoadedRecord[]> {
+  let st;
+  try {
+    st = await fsp.stat(file);
+  } catch (err) {
+    throw new CliError(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err)}`);
+  }
+  if (!st.isFile()) throw new CliError(`${file} is not a file: give the <case>.restore.json or the bundle .tar.gz`, EXIT.usage);
+  if (await isGzip(file)) return recordsFromBundle(file);
+  if (st.size > MAX_RECORD_BYTES) throw new CliError(`${file} is too large for an undo record`);
+  const bytes = await fsp.readFile(file);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const record = parseRecord(bytes, file);
+  await checkAgainstBundle(file, record, sha256);
+  return [{ record, source: file, sha256, bytes }];
+}
+
+/**
+ * The <case>.restore.json lies outside the sealed bundle, so anyone who can write there could edit
+ * it: when the bundle is beside it, the record must be the very one the bundle holds.
+ */
+async function checkAgainstBundle(file: string, record: QuarantineRecord, sha256: string): Promise<void> {
+  const m = /^(.*)\.restore\.json$/.exec(file);
+  const bundle = m ? `${m[1]}.tar.gz` : null;
+  if (!bundle || !(await fsp.stat(bundle).then((s) => s.isFile(), () => false))) {
+    process.stderr.write(`ir-triage: note: no bundle beside ${safe(file)} to check the record against\n`);
+    return;
+  }
+  const report = await verifyBundle(bundle);
+  if (!report.ok) throw new CliError(`${bundle} (beside the record) does not verify: ${report.problems.join('; ')}`);
+  const listed = ((report.manifest?.files ?? []) as Array<{ path: string; sha256: string }>).find((f) => f.path === record.record);
+  if (!listed || listed.sha256 !== sha256) throw new CliError(`${file} is not the undo record sealed in ${bundle} (${record.record} there has another sha256): it was changed`);
+}
+
+/**
+ * `ir-triage restore RECORD`: puts back the modes a quarantine changed. It never touches the sealed
+ * quarantine bundle: the undo is recorded in a small case bundle of its own (custody log with the
+ * `action-undone` event, the record it used, the outcome), so it is verifiable the same way.
+ */
+export async function runRestore(file: string, opts: ActionCliOptions, argv: string[], deps: ActionCliDeps = {}): Promise<number> {
+  const loaded = await loadRecords(file);
+  const host = deps.host ?? actionHost();
+  const planCtx = planningContext(host, opts);
+  const plans: Array<ActionPlan<RestoreData>> = [];
+  for (const l of loaded) plans.push(await planRestoreQuarantine(planCtx, l.record, { force: opts.force }));
+  if (opts.json && opts.dryRun) process.stdout.write(JSON.stringify({ plans: plans.map((p) => ({ ...p, data: undefined })), dryRun: true }) + '\n');
+  else for (const p of plans) process.stdout.write(formatPlan(p));
+  if (opts.dryRun) {
+    if (!opts.json) process.stdout.write('dry run: nothing was changed\n');
+    return EXIT.ok;
+  }
+  const count = plans.reduce((n, p) => n + p.changes.length, 0);
+  const answer = await confirmChange('restore', opts, deps, `put back the original modes of ${count} entr${count === 1 ? 'y' : 'ies'} in ${loaded.map((l) => safe(l.record.folder)).join(', ')}?`);
+  if (answer === 'no-terminal') return EXIT.usage;
+  if (answer === 'no') {
+    process.stderr.write('ir-triage: not confirmed: nothing was changed\n');
+    return EXIT.error;
+  }
+
+  const c = await openCliCase(host, opts, argv);
+  const results: ActionResult[] = [];
+  const { interrupted } = await guarded(async () => {
+    for (const [i, l] of loaded.entries()) {
+      const kept = await c.store.writeFile(`files/restore/quarantine-record-${i + 1}.json`, l.bytes);
+      c.ctx.custody('record-loaded', { source: l.source, sha256: l.sha256, kept: kept.path, folder: l.record.folder, quarantined: l.record.appliedAt });
+      c.ctx.custody('action-planned', { action: 'restore', folder: l.record.folder, summary: plans[i].summary, changes: plans[i].changes.length, force: opts.force });
+      c.ctx.custody('answer', { question: 'apply the restore', answer: 'yes', by: opts.yes ? '--yes' : 'terminal' });
+      const result = await restoreQuarantine(c.ctx, l.record, { force: opts.force });
+      await c.store.writeFile(`actions/restore-${i + 1}.json`, JSON.stringify({ source: l.source, recordSha256: l.sha256, folder: l.record.folder, force: opts.force, ...result }, null, 2) + '\n');
+      results.push(result);
+    }
+  });
+  const ok = results.every((r) => r.ok);
+  const sealed = await closeActionCase(c, 'restore', { records: loaded.map((l) => ({ source: l.source, sha256: l.sha256 })), ok });
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ ok, results: results.map((r) => ({ ok: r.ok, message: r.message, notDone: r.applied.filter((a) => !a.ok) })), bundle: sealed.bundle, sha256: sealed.sha256, case: c.caseId }) + '\n');
+  } else {
+    const lines = results.map((r) => formatResult(r).trimEnd());
+    lines.push(`bundle:   ${safe(sealed.bundle)}`, `sha256:   ${sealed.sha256}`, `case:     ${safe(c.caseId)}`);
+    process.stdout.write(lines.join('\n') + '\n');
+  }
+  if (interrupted) return EXIT.interrupted;
+  return ok ? EXIT.ok : EXIT.error;
+}
+

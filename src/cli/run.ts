@@ -1,0 +1,34 @@
+import { CliError, EXIT } from '../model/errors.js';
+import type { Containment } from '../runner/containment.js';
+import { GuidedRun } from '../runner/guided.js';
+import { InquirerPrompter, startSpinner } from '../runner/interactive.js';
+import { CaseRun, type CaseOptions } from './case-run.js';
+
+export interface RunCliOptions extends CaseOptions {
+  yes: boolean;
+}
+
+/** The guided run needs a person at a terminal: piped input must never hang it. */
+export function requireTerminal(): void {
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    throw new CliError('the guided run needs a terminal (stdin and stdout); for automation use: ir-triage collect --out DIR', EXIT.usage);
+  }
+}
+
+/** `ir-triage run [PLAYBOOK]` (and plain `ir-triage` on a terminal): the guided playbook. */
+export async function runGuided(opts: RunCliOptions, argv: string[], containment: (run: CaseRun) => Containment): Promise<number> {
+  requireTerminal();
+  const run = await CaseRun.open(opts, argv);
+  const color = !process.env.NO_COLOR;
+  const guided = new GuidedRun({
+    run,
+    prompter: new InquirerPrompter(),
+    write: (t) => process.stdout.write(t),
+    spinner: (t) => startSpinner(t, true),
+    color,
+    yes: opts.yes,
+    containment: containment(run),
+  });
+  const summary = await guided.start();
+  return summary.interrupted ? EXIT.interrupted : EXIT.ok;
+}

@@ -1,0 +1,131 @@
+/**
+ * One pass over auth logs and journal exports, shared by the auth-log collector and
+ * `ir-triage analyze`: lines → AuthLogParser → events, each handed to a callback (the collector
+ * writes them to artifacts/auth-events.jsonl) and folded into bounded aggregates (the per-address
+ * tally, accepted logins with the failures before them). No event is kept in memory.
+ */
+import type { Facts } from '../../model/facts.js';
+import { AcceptedLogins, type AcceptedLoginsOptions } from './accepted.js';
+import { AuthLogParser, type AuthLogEvent } from './events.js';
+import { parseJournalJsonLine } from './journal.js';
+import type { UtcOffset, YearResolver } from './parse-syslog.js';
+import { AuthTally, type AuthTallyOptions } from './tally.js';
+
+/** What one source held: lines, events, what was not understood. */
+export interface AuthSourceStats {
+  /** File (as seen inside the root, or as given) or "journal". */
+  source: string;
+  format: 'syslog' | 'journal-json';
+  lines: number;
+  events: number;
+  /** Lines no syslog prefix (or journal record) could be read from. */
+  unparsed: number;
+  /** Lines skipped by the prefilter: no auth program (cron, kernel, …). */
+  prefiltered: number;
+  /** `message repeated N times` lines expanded, and copies not made beyond the cap. */
+  repeatLines: number;
+  repeatTruncated: number;
+  /** Lines not turned into a known event, per program ('(unparsed)', '(no tag)' included). */
+  unknownByProgram: Record<string, number>;
+  firstTime: string | null;
+  lastTime: string | null;
+  /** Stopped early (Ctrl-C). */
+  interrupted: boolean;
+}
+
+export interface ReadSourceOptions {
+  source: string;
+  /** For RFC 3164 stamps: one per file, from its mtime (or --year). */
+  yearResolver?: YearResolver;
+  /** Zone of zone-less stamps. */
+  utcOffset?: UtcOffset;
+  signal?: AbortSignal;
+}
+
+export type EventSink = (e: AuthLogEvent) => void | Promise<void>;
+
+const YIELD_EVERY_LINES = 8192;
+
+export class AuthAnalysis {
+  readonly tally: AuthTally;
+  readonly logins: AcceptedLogins;
+  readonly sources: AuthSourceStats[] = [];
+
+  constructor(
+    private readonly onEvent: EventSink | null = null,
+    opts: { tally?: AuthTallyOptions; logins?: AcceptedLoginsOptions } = {},
+  ) {
+    this.tally = new AuthTally(opts.tally);
+    this.logins = new AcceptedLogins(opts.logins);
+  }
+
+  /** A syslog file's lines (auth.log, secure, their rotations), in order. */
+  async readSyslog(lines: AsyncIterable<string>, opts: ReadSourceOptions): Promise<AuthSourceStats> {
+    const parser = new AuthLogParser({ source: opts.source, yearResolver: opts.yearResolver, utcOffset: opts.utcOffset });
+    return this.read(lines, parser, 'syslog', opts, (line, n) => parser.push(line, n));
+  }
+
+  /** `journalctl -o json` output, one object a line. */
+  async readJournal(lines: AsyncIterable<string>, opts: ReadSourceOptions): Promise<AuthSourceStats> {
+    const parser = new AuthLogParser({ source: opts.source });
+    return this.read(lines, parser, 'journal-json', opts, (line, n) => (line.trim() === '' ? [] : parser.pushRecord(parseJournalJsonLine(line), n)));
+  }
+
+  /** The aggregates the auth rules read. */
+  facts(): Pick<Facts, 'authTally' | 'authLogins' | 'authRootLogins'> {
+    return { authTally: this.tally.toRows(), authLogins: this.logins.logins(), authRootLogins: this.logins.rootLogins() };
+  }
+
+  private async read(
+    lines: AsyncIterable<string>,
+    parser: AuthLogParser,
+    format: AuthSourceStats['format'],
+    opts: ReadSourceOptions,
+    push: (line: string, lineNo: number) => AuthLogEvent[],
+  ): Promise<AuthSourceStats> {
+    const stats: AuthSourceStats = {
+      source: opts.source, format, lines: 0, events: 0, unparsed: 0, prefiltered: 0, repeatLines: 0, repeatTruncated: 0,
+      unknownByProgram: {}, firstTime: null, lastTime: null, interrupted: false,
+    };
+    this.sources.push(stats);
+    let n = 0;
+    try {
+      for await (const line of lines) {
+        n++;
+        for (const e of push(line, n)) {
+          const pending = this.take(e, stats);
+          if (pending) await pending;
+        }
+        if (n % YIELD_EVERY_LINES === 0) {
+          if (opts.signal?.aborted) {
+            stats.interrupted = true;
+            break;
+          }
+        }
+      }
+    } finally {
+      // Even when reading failed half-way, what was read counts: the held-back PAM lines too.
+      for (const e of parser.end()) await this.take(e, stats);
+      const p = parser.stats;
+      stats.lines = p.lines;
+      stats.unparsed = p.unparsed;
+      stats.prefiltered = p.prefiltered;
+      stats.repeatLines = p.repeatLines;
+      stats.repeatTruncated = p.repeatTruncated;
+      stats.unknownByProgram = Object.fromEntries([...p.unknownByProgram].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+    }
+    return stats;
+  }
+
+  /** Folds one event in; a promise only when the callback returned one (no await on the hot path otherwise). */
+  private take(e: AuthLogEvent, stats: AuthSourceStats): void | Promise<void> {
+    stats.events++;
+    if (e.time !== '') {
+      if (stats.firstTime === null || e.time < stats.firstTime) stats.firstTime = e.time;
+      if (stats.lastTime === null || e.time > stats.lastTime) stats.lastTime = e.time;
+    }
+    this.tally.add(e);
+    this.logins.add(e);
+    return this.onEvent ? this.onEvent(e) : undefined;
+  }
+}

@@ -1,0 +1,380 @@
+import path from 'node:path';
+import type { CommandResult } from '../../host/exec.js';
+import { describeFsError, errorCode } from '../../host/rooted-fs.js';
+import type { AuthAddressRow } from '../../model/facts.js';
+import type { JsonlWriter, TimelineEvent } from '../../model/sink.js';
+import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
+import type { CollectContext, Collector, CollectorResult } from '../types.js';
+import { AuthAnalysis, type AuthSourceStats } from './analysis.js';
+import type { AuthLogEvent } from './events.js';
+import { makeYearResolver } from './parse-syslog.js';
+import { readLines, sortLogFiles } from './read-lines.js';
+import { boxTimeZone, type ZoneChoice } from './timezone.js';
+
+/** Default paths, as seen inside the root. */
+export const AUTH_LOG_PATHS = {
+  logDir: '/var/log',
+  /** Debian/Ubuntu rsyslog, RHEL/Fedora rsyslog; every rotation (auth.log.1, auth.log.2.gz, secure-20240101). */
+  patterns: ['auth.log*', 'secure*'],
+  /** The persistent journal, and the volatile one of a live box without it. */
+  journalDirs: ['/var/log/journal', '/run/log/journal'],
+} as const;
+
+/** Where the raw log files are preserved in the bundle. */
+export const LOG_COPY_DIR = 'files/logs';
+/** Cap on journalctl's output (the exec buffers it): beyond it the truncation is recorded. */
+export const JOURNAL_MAX_BYTES = 256 * 1024 * 1024;
+/** Timeline rows of each kind (accepted logins; sudo and su): enough for any real box, bounded for a flood. */
+export const TIMELINE_CAP_PER_KIND = 100_000;
+
+/** `_COMM` matches for journalctl, joined with `+` (OR): the sshd processes of every OpenSSH generation, sudo, su. */
+export const JOURNAL_MATCHES = ['_COMM=sshd', '+', '_COMM=sshd-session', '+', '_COMM=sshd-auth', '+', '_COMM=sudo', '+', '_COMM=su'];
+
+const COMMAND_NAME = 'journalctl-auth-json';
+
+/** The bundle path of a log's copy: files/logs/var/log/auth.log.1, names made safe. */
+export function logCopyPath(file: string): string {
+  const parts = file.split('/').filter((p) => p !== '' && p !== '.' && p !== '..');
+  return [LOG_COPY_DIR, ...parts.map((p) => p.replace(/[^A-Za-z0-9._+-]/g, '_'))].join('/');
+}
+
+/** Compression other than gzip (which is read): the file is copied but its lines are not. */
+export function unreadableCompression(file: string): string | null {
+  const m = /\.(xz|bz2|zst|lz4|lzma|Z)$/.exec(file);
+  return m ? m[1] : null;
+}
+
+export function authSourceId(file: string): string {
+  return file === 'journal' ? 'auth-log.journal' : `auth-log.${path.posix.basename(file)}`;
+}
+
+/** Lines of a buffer (journalctl's output), without copying it. */
+export async function* bufferLines(buf: Buffer): AsyncIterable<string> {
+  let start = 0;
+  while (start < buf.length) {
+    let nl = buf.indexOf(0x0a, start);
+    if (nl < 0) nl = buf.length;
+    yield buf.toString('utf8', start, nl);
+    start = nl + 1;
+  }
+}
+
+function statsDetail(s: AuthSourceStats): string {
+  const unknown = Object.entries(s.unknownByProgram);
+  const top = unknown.slice(0, 5).map(([p, n]) => `${p} ${n}`).join(', ');
+  const span = s.firstTime ? `, ${s.firstTime} to ${s.lastTime}` : '';
+  return `${s.lines} lines, ${s.events} auth events${span}${unknown.length ? `; not understood: ${top}${unknown.length > 5 ? ', …' : ''}` : ''}${s.interrupted ? '; interrupted' : ''}`;
+}
+
+/** Timeline rows as the events stream past: accepted logins, sudo and su (each kind capped). */
+class AuthTimeline {
+  private batch: TimelineEvent[] = [];
+  readonly counts = { accepted: 0, sudo: 0, capped: 0 };
+
+  constructor(private readonly ctx: CollectContext) {}
+
+  take(e: AuthLogEvent): void {
+    if (e.time === '') return;
+    if (e.kind === 'accepted') {
+      if (this.counts.accepted >= TIMELINE_CAP_PER_KIND) {
+        this.counts.capped++;
+        return;
+      }
+      this.counts.accepted++;
+      this.push({
+        datetime: e.time,
+        message: `ssh login accepted: ${e.user ?? '?'} from ${e.ip ?? e.rhost ?? '?'} port ${e.port ?? '?'} (${e.method ?? '?'}${e.key ? ` ${e.key}` : ''})`,
+        timestamp_desc: 'Auth: accepted login',
+        source: 'auth-log',
+        user: e.user,
+        ip: e.ip ?? e.rhost ?? null,
+        pid: e.pid,
+        path: e.source,
+      });
+    } else if (e.kind === 'sudo' || e.kind === 'su') {
+      if (this.counts.sudo >= TIMELINE_CAP_PER_KIND) {
+        this.counts.capped++;
+        return;
+      }
+      this.counts.sudo++;
+      const failed = e.reason ? ` FAILED (${e.reason})` : '';
+      this.push({
+        datetime: e.time,
+        message: e.kind === 'sudo'
+          ? `sudo${failed}: ${e.user ?? '?'} as ${e.targetUser ?? 'root'}: ${e.command ?? ''}`.slice(0, 500)
+          : `su${failed}: ${e.user ?? '?'} to ${e.targetUser ?? '?'}`,
+        timestamp_desc: e.kind === 'sudo' ? 'Auth: sudo' : 'Auth: su',
+        source: 'auth-log',
+        user: e.user,
+        pid: e.pid,
+        path: e.source,
+      });
+    }
+  }
+
+  /**
+   * Failed logins are summarised per address: its first and its last failure, each row saying how
+   * many there were in all. A brute force of 9,000 lines is two rows, not 9,000; the events
+   * themselves are all in artifacts/auth-events.jsonl.
+   */
+  failures(rows: AuthAddressRow[]): void {
+    for (const r of rows) {
+      if (r.failures === 0 || !r.firstFailure) continue;
+      const users = r.users.slice(0, 3).map((u) => u.user).join(', ');
+      const what = `${r.failures} failed ssh login(s) from ${r.address} in all${users ? ` (users tried: ${users}${r.distinctUsers > 3 ? ', …' : ''})` : ''}`;
+      this.push({ datetime: r.firstFailure, message: `first failed ssh login from ${r.address}: ${what}`, timestamp_desc: 'Auth: first failed login', source: 'auth-log', ip: r.isIp ? r.address : null });
+      if (r.lastFailure && r.lastFailure !== r.firstFailure) {
+        this.push({ datetime: r.lastFailure, message: `last failed ssh login from ${r.address}: ${what}`, timestamp_desc: 'Auth: last failed login', source: 'auth-log', ip: r.isIp ? r.address : null });
+      }
+    }
+  }
+
+  flush(): void {
+    if (this.batch.length) this.ctx.sink.timeline(this.batch);
+    this.batch = [];
+  }
+
+  private push(e: TimelineEvent): void {
+    this.batch.push(e);
+    if (this.batch.length >= 1000) this.flush();
+  }
+}
+
+interface FileNote {
+  file: string;
+  mtime: string | null;
+  copy: string | null;
+  copyTruncated: boolean;
+  compressed: string | null;
+}
+
+class AuthLogRun {
+  readonly sources: SourceStatus[] = [];
+  readonly files: FileNote[] = [];
+  readonly evidence: string[] = [];
+
+  constructor(
+    readonly ctx: CollectContext,
+    readonly analysis: AuthAnalysis,
+    readonly zone: ZoneChoice,
+  ) {}
+
+  /** Preserves the file as it is on disk (compressed or not), within --max-file-bytes. */
+  async copy(file: string, note: FileNote): Promise<void> {
+    const rel = logCopyPath(file);
+    try {
+      const handle = await this.ctx.host.fs.open(file);
+      const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
+      const r = await this.ctx.sink.copyIn(rel, stream, this.ctx.options.maxFileBytes);
+      note.copy = rel;
+      note.copyTruncated = r.truncated;
+      this.evidence.push(rel);
+    } catch (err) {
+      this.sources.push(sourceError(`${authSourceId(file)}.copy`, `could not copy ${file} into ${rel}: ${(err as Error).message}`, file));
+    }
+  }
+
+  async readFile(file: string): Promise<void> {
+    const id = authSourceId(file);
+    if (this.ctx.host.signal.aborted) {
+      this.sources.push(sourceSkipped(id, 'interrupted before it was read', file));
+      return;
+    }
+    let st;
+    try {
+      st = await this.ctx.host.fs.stat(file);
+    } catch (err) {
+      this.sources.push(sourceError(id, describeFsError(err, file), file));
+      return;
+    }
+    if (!st.isFile()) {
+      // auth.log linked to /dev/null keeps nothing: an old way to stop logins being logged.
+      this.sources.push(sourceError(id, `${file} is not a regular file (${st.isCharacterDevice() ? 'a device, such as /dev/null' : st.isDirectory() ? 'a folder' : 'not a file'}): nothing in it was read`, file));
+      return;
+    }
+    const note: FileNote = { file, mtime: st.mtime.toISOString(), copy: null, copyTruncated: false, compressed: /\.gz$/.test(file) ? 'gzip' : unreadableCompression(file) };
+    this.files.push(note);
+    await this.copy(file, note);
+    const copied = note.copy ? `; copied to ${note.copy}${note.copyTruncated ? ` (cut at ${this.ctx.options.maxFileBytes} bytes: --max-file-bytes)` : ''}` : '';
+    const other = unreadableCompression(file);
+    if (other) {
+      this.sources.push(sourceSkipped(id, `compressed with ${other}, which is not read${copied}`, file));
+      return;
+    }
+    let stats: AuthSourceStats;
+    try {
+      const handle = await this.ctx.host.fs.open(file);
+      const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
+      try {
+        stats = await this.analysis.readSyslog(readLines(stream), {
+          source: file,
+          yearResolver: makeYearResolver(st.mtime),
+          utcOffset: this.zone.offset,
+          signal: this.ctx.host.signal,
+        });
+      } finally {
+        stream.destroy();
+      }
+    } catch (err) {
+      const read = this.analysis.sources.find((s) => s.source === file);
+      const code = errorCode(err);
+      const why = code !== 'EUNKNOWN' && /^E[A-Z]+$/.test(code) ? describeFsError(err, file) : `${file}: ${(err as Error).message}`;
+      this.sources.push(sourceError(id, `${why}${read ? ` (after ${read.lines} lines, which were kept)` : ''}${copied}`, file));
+      return;
+    }
+    this.sources.push(sourceOk(id, file, `${statsDetail(stats)}${copied}`));
+  }
+
+  /**
+   * The journalctl command line for the journal, when the box keeps no auth log files (Debian 12
+   * installs no rsyslog); null when there is no journal either.
+   */
+  async journalArgv(): Promise<string[] | null> {
+    const fs = this.ctx.host.fs;
+    if (this.ctx.host.mode === 'live') {
+      const present = await Promise.all(AUTH_LOG_PATHS.journalDirs.map((d) => fs.exists(d)));
+      if (!present.some(Boolean)) return null;
+      return ['journalctl', '-o', 'json', '--no-pager', '--all', ...JOURNAL_MATCHES];
+    }
+    // Offline, journalctl (the examiner's) reads the image's journal files, named one by one:
+    // only regular files inside the root, so a planted link cannot make it read ours.
+    const files = await this.imageJournalFiles();
+    if (files.length === 0) return null;
+    return ['journalctl', ...files.flatMap((f) => ['--file', f]), '-o', 'json', '--no-pager', '--all', ...JOURNAL_MATCHES];
+  }
+
+  async readJournal(argv: string[]): Promise<void> {
+    const id = authSourceId('journal');
+    if (this.ctx.host.signal.aborted) {
+      this.sources.push(sourceSkipped(id, 'interrupted before it was read'));
+      return;
+    }
+    const result: CommandResult = await this.ctx.host.exec(
+      { name: COMMAND_NAME, argv, timeoutMs: this.ctx.options.commandTimeoutMs * 4, maxBytes: JOURNAL_MAX_BYTES },
+      this.ctx.host.signal,
+    );
+    try {
+      await this.ctx.sink.writeCommand(result);
+      this.evidence.push(`commands/${COMMAND_NAME}.txt`);
+    } catch (err) {
+      this.sources.push(sourceError(`${id}.copy`, `could not keep the journalctl output: ${(err as Error).message}`));
+    }
+    if (result.notInstalled) {
+      this.sources.push(sourceSkipped(id, 'journalctl is not installed'));
+      return;
+    }
+    const stats = await this.analysis.readJournal(bufferLines(result.stdout), { source: 'journal', signal: this.ctx.host.signal });
+    const problems: string[] = [];
+    if (result.error) problems.push(result.error);
+    else if (result.exitCode !== 0) problems.push(`journalctl exited with ${result.exitCode}${result.stderr ? `: ${result.stderr.trim().split('\n')[0]}` : ''}`);
+    if (result.truncated) problems.push(`output cut at ${JOURNAL_MAX_BYTES} bytes: older records may be missing`);
+    const detail = `${statsDetail(stats)}; raw output in commands/${COMMAND_NAME}.txt`;
+    this.sources.push(problems.length ? sourceError(id, `${problems.join('; ')} (${detail})`) : sourceOk(id, `commands/${COMMAND_NAME}.txt`, detail));
+  }
+
+  private async imageJournalFiles(): Promise<string[]> {
+    const fs = this.ctx.host.fs;
+    const out: string[] = [];
+    const dir = AUTH_LOG_PATHS.journalDirs[0];
+    let machines: string[];
+    try {
+      machines = await fs.readdir(dir);
+    } catch {
+      return [];
+    }
+    for (const m of machines.sort()) {
+      const sub = path.posix.join(dir, m);
+      let names: string[];
+      try {
+        if (!(await fs.lstat(sub)).isDirectory()) continue;
+        names = await fs.readdir(sub);
+      } catch {
+        continue;
+      }
+      for (const n of names.sort()) {
+        if (!/\.journal~?$/.test(n)) continue;
+        const inside = path.posix.join(sub, n);
+        try {
+          if ((await fs.lstat(inside)).isFile()) out.push(fs.hostPath(inside));
+        } catch {
+          // Gone or unreadable: journalctl would not read it either.
+        }
+      }
+    }
+    return out;
+  }
+}
+
+export const authLogCollector: Collector = {
+  id: 'auth-log',
+  title: 'SSH, sudo and su events from the auth log or the journal',
+  description: "sshd, sudo and su lines of /var/log/auth.log* and /var/log/secure* (rotated and .gz too), or of the journal when there are none: every event, per-address tallies, accepted logins with the failures before them; the raw logs preserved.",
+  liveOnly: false,
+  needsRoot: true,
+  artifacts: ['artifacts/auth-events.jsonl', 'artifacts/auth-tally.json', 'artifacts/auth-log-stats.json', `${LOG_COPY_DIR}/`, `commands/${COMMAND_NAME}.txt`],
+  async collect(ctx): Promise<CollectorResult> {
+    const fs = ctx.host.fs;
+    const zone = await boxTimeZone(fs, ctx.host.mode === 'live');
+    const found: string[] = [];
+    const listErrors: SourceStatus[] = [];
+    for (const pattern of AUTH_LOG_PATHS.patterns) {
+      try {
+        found.push(...(await fs.list(AUTH_LOG_PATHS.logDir, pattern)));
+      } catch (err) {
+        listErrors.push(sourceError('auth-log.list', describeFsError(err, AUTH_LOG_PATHS.logDir), AUTH_LOG_PATHS.logDir));
+      }
+    }
+    const files = sortLogFiles([...new Set(found)]);
+
+    const timeline = new AuthTimeline(ctx);
+    let writer: JsonlWriter | null = null;
+    const analysis = new AuthAnalysis(async (e) => {
+      await writer!.write(e);
+      timeline.take(e);
+    });
+    const run = new AuthLogRun(ctx, analysis, zone);
+    run.sources.push(...listErrors);
+    const journalArgv = files.length === 0 ? await run.journalArgv() : null;
+    if (files.length === 0 && journalArgv === null) {
+      run.sources.push(sourceSkipped('auth-log', `no ${AUTH_LOG_PATHS.patterns.map((p) => `${AUTH_LOG_PATHS.logDir}/${p}`).join(' or ')} and no systemd journal`));
+      return { sources: run.sources };
+    }
+    writer = ctx.sink.jsonl('artifacts/auth-events.jsonl');
+    try {
+      for (const file of files) await run.readFile(file);
+      if (journalArgv) await run.readJournal(journalArgv);
+    } finally {
+      await writer.close();
+    }
+
+    const facts = analysis.facts();
+    timeline.failures(facts.authTally ?? []);
+    timeline.flush();
+    await ctx.sink.writeFile('artifacts/auth-tally.json', JSON.stringify(facts.authTally, null, 2) + '\n');
+    const stats = {
+      timezone: { zone: zone.zone, from: zone.from, known: zone.known, appliesTo: 'stamps without a zone (RFC 3164, and RFC 3339 without an offset)' },
+      files: run.files,
+      sources: analysis.sources,
+      tally: { addresses: analysis.tally.size, failuresWithoutAddress: analysis.tally.failuresWithoutAddress },
+      logins: { accepted: analysis.logins.accepted, kept: facts.authLogins?.length ?? 0, dropped: analysis.logins.loginsDropped, usersNotTracked: analysis.logins.usersDropped },
+      timeline: { ...timeline.counts, capPerKind: TIMELINE_CAP_PER_KIND },
+    };
+    await ctx.sink.writeFile('artifacts/auth-log-stats.json', JSON.stringify(stats, null, 2) + '\n');
+
+    const rows = facts.authTally ?? [];
+    const failures = rows.reduce((n, r) => n + r.failures, 0);
+    const notes = [
+      `${writer.count} events`,
+      `${rows.length} addresses, ${failures} failed logins`,
+      `${analysis.logins.accepted} accepted logins`,
+      `time zone ${zone.zone} (${zone.from})`,
+    ];
+    if (analysis.logins.loginsDropped) notes.push(`${analysis.logins.loginsDropped} accepted logins beyond the cap not kept for the rules (all are in the events)`);
+    if (timeline.counts.capped) notes.push(`${timeline.counts.capped} timeline rows over the cap of ${TIMELINE_CAP_PER_KIND} per kind`);
+    run.sources.push(sourceOk('auth-log', 'artifacts/auth-events.jsonl', notes.join('; ')));
+    return {
+      facts: { ...facts, authEvidence: ['artifacts/auth-tally.json', 'artifacts/auth-events.jsonl', ...run.evidence] },
+      sources: run.sources,
+    };
+  },
+};

@@ -1,0 +1,26 @@
+import type { Facts } from '../../model/facts.js';
+
+/** Where auth findings point: what the collector (or analyze) says it kept, else the artifacts. */
+export function authEvidence(facts: Facts): string[] {
+  return facts.authEvidence ?? ['artifacts/auth-tally.json', 'artifacts/auth-events.jsonl'];
+}
+
+/** Counts of a record, most first: `password 40, none 3`. */
+export function countsText(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+}
+
+/** `between A and B`, or `at A` when they are the same. */
+export function spanText(first: string | null, last: string | null): string {
+  if (!first) return 'at an unknown time';
+  return !last || last === first ? `at ${first}` : `between ${first} and ${last}`;
+}
+
+/** A user name from the log, quoted when it could be mistaken for prose (spaces, empty). */
+export function userText(user: string | null): string {
+  if (user === null) return '(unknown user)';
+  return /^[A-Za-z0-9._@-]+$/.test(user) ? user : JSON.stringify(user);
+}

@@ -1,0 +1,38 @@
+import { checkbox, confirm, select } from '@inquirer/prompts';
+import ora, { type Ora } from 'ora';
+import { sanitizeForTerminal } from '../report/text.js';
+import { PromptAborted, type Choice, type Prompter } from './prompter.js';
+
+/** inquirer's prompts for the responder's terminal. The only module that imports inquirer. */
+export class InquirerPrompter implements Prompter {
+  private async guard<T>(ask: () => Promise<T>): Promise<T> {
+    try {
+      return await ask();
+    } catch (err) {
+      // ExitPromptError: Ctrl-C or a closed terminal; AbortPromptError: our own abort.
+      if (err instanceof Error && /ExitPromptError|AbortPromptError/.test(err.name)) throw new PromptAborted(err.message);
+      throw err;
+    }
+  }
+
+  select<T extends string>(message: string, choices: Array<Choice<T>>): Promise<T> {
+    return this.guard(() => select<T>({ message, choices: choices.map((c) => ({ ...c, name: sanitizeForTerminal(c.name) })) }));
+  }
+
+  checkbox<T extends string>(message: string, choices: Array<Choice<T>>): Promise<T[]> {
+    return this.guard(() => checkbox<T>({ message, choices: choices.map((c) => ({ ...c, name: sanitizeForTerminal(c.name) })) }));
+  }
+
+  confirm(message: string, defaultValue: boolean): Promise<boolean> {
+    return this.guard(() => confirm({ message, default: defaultValue }));
+  }
+}
+
+/** A spinner on a terminal, plain lines elsewhere. */
+export function startSpinner(text: string, enabled: boolean): { succeed(t: string): void; fail(t: string): void } {
+  if (!enabled) {
+    return { succeed: (t) => process.stdout.write(`✔ ${t}\n`), fail: (t) => process.stdout.write(`✖ ${t}\n`) };
+  }
+  const s: Ora = ora({ text, stream: process.stdout }).start();
+  return { succeed: (t) => s.succeed(t), fail: (t) => s.fail(t) };
+}

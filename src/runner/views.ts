@@ -1,0 +1,100 @@
+import type { DraftFinding, Severity } from '../model/finding.js';
+import type { Facts } from '../model/facts.js';
+import { renderTable } from '../report/table.js';
+import { sanitizeForTerminal } from '../report/text.js';
+
+const COLORS: Record<Severity, string> = {
+  critical: '\x1b[1;37;41m',
+  high: '\x1b[1;31m',
+  medium: '\x1b[33m',
+  low: '\x1b[36m',
+  informational: '\x1b[2m',
+};
+
+/** A level label, coloured on a terminal that wants colour. */
+export function level(sev: Severity, color: boolean): string {
+  const label = sev.toUpperCase().padEnd(13);
+  return color ? `${COLORS[sev]}${label}\x1b[0m` : label;
+}
+
+export function findingLines(findings: DraftFinding[], color: boolean, details = false): string {
+  if (findings.length === 0) return 'No findings in this step.';
+  const order: Severity[] = ['critical', 'high', 'medium', 'low', 'informational'];
+  const sorted = [...findings].sort((a, b) => order.indexOf(a.severity) - order.indexOf(b.severity));
+  return sorted
+    .map((f) => {
+      const head = `  ${level(f.severity, color)} ${sanitizeForTerminal(f.title)}`;
+      if (!details) return head;
+      const ev = f.evidence.length ? `\n      evidence: ${f.evidence.map((e) => sanitizeForTerminal(e)).join(', ')}` : '';
+      return `${head}\n      ${f.rule} · ${f.mitre.join(', ')}\n      ${sanitizeForTerminal(f.detail)}${ev}`;
+    })
+    .join('\n');
+}
+
+/** What a step found, as tables a responder reads at a glance. Empty when there is nothing to show. */
+export function stepView(stepId: string, facts: Facts, findings: DraftFinding[]): string {
+  const parts: string[] = [];
+  if (stepId === 'host' && facts.host) {
+    const h = facts.host;
+    parts.push(
+      renderTable(
+        ['host', 'os', 'kernel', 'booted', 'time zone'],
+        [[h.hostname, h.os.distro, h.os.kernel, h.bootTime, h.timezone]],
+      ),
+    );
+  }
+  if (stepId === 'sessions') {
+    const open = (facts.sessions ?? []).filter((s) => s.end === 'still-logged-in' || s.end === 'gone');
+    if (open.length) parts.push('Logged in now (raw utmp/wtmp):\n' + renderTable(['user', 'line', 'from', 'since', 'state'], open.slice(0, 20).map((s) => [s.user, s.line, s.host, s.login, s.end])));
+    const recent = (facts.sessions ?? []).filter((s) => s.host && s.user !== 'reboot').slice(-10);
+    if (recent.length) parts.push('Last remote sessions:\n' + renderTable(['user', 'from', 'login', 'logout', 'end'], recent.map((s) => [s.user, s.host, s.login, s.logout, s.end])));
+    const tally = (facts.authTally as Array<{ address: string; failures: number; accepted?: unknown[]; lastFailure?: string; last?: string }> | undefined) ?? [];
+    if (Array.isArray(tally) && tally.length) {
+      parts.push('Failed ssh logins by address (auth log):\n' + renderTable(['address', 'failures', 'logins'], tally.slice(0, 10).map((t) => [t.address, t.failures, Array.isArray(t.accepted) ? t.accepted.length : ''])));
+    }
+  }
+  if (stepId === 'ssh-connections' && facts.sshView) {
+    const view = facts.sshView;
+    parts.push(`SSH ports: ${view.ports.join(', ')}`);
+    if (view.inbound.length) {
+      parts.push(
+        'Inbound to ssh ports, by remote address:\n' +
+          renderTable(
+            ['address', 'open', 'states', 'users', 'sshd pids'],
+            view.inbound.slice(0, 15).map((i) => [i.remoteAddress, i.connections, Object.entries(i.states).map(([k, v]) => `${k}:${v}`).join(' '), i.users.join(' '), i.sshdPids.slice(0, 6).join(' ')]),
+          ),
+      );
+    } else parts.push('No inbound connection to an ssh port.');
+    if (view.outbound.length) {
+      parts.push(
+        'Outbound to ssh ports, by process:\n' +
+          renderTable(
+            ['pid', 'process', 'user', 'hosts', 'SYN_SENT', 'established', 'executable'],
+            view.outbound.slice(0, 15).map((o) => [o.owner?.pid ?? '(none visible)', o.owner?.comm, o.user ?? o.uid, o.hosts.length, o.synSent, o.established, o.owner?.exe]),
+          ),
+      );
+    } else parts.push('No outbound connection to an ssh port.');
+  }
+  if (stepId === 'processes') {
+    const flagged = new Set(findings.map((f) => f.subject.pid).filter((p): p is number => typeof p === 'number'));
+    const rows = (facts.processes ?? []).filter((p) => flagged.has(p.pid));
+    if (rows.length) parts.push('Flagged processes:\n' + renderTable(['pid', 'user', 'name', 'executable', 'rules'], rows.map((p) => [p.pid, p.user, p.comm, `${p.exe ?? '?'}${p.exeDeleted ? ' (deleted)' : ''}`, findings.filter((f) => f.subject.pid === p.pid).map((f) => f.rule.replace('process.', '')).join(' ')])));
+  }
+  if (stepId === 'file-locations') {
+    const open = facts.openFiles ?? [];
+    if (open.length === 0) parts.push('No flagged process to locate.');
+    for (const o of open) {
+      parts.push(
+        [
+          `pid ${o.pid} ${sanitizeForTerminal(o.comm)} (user ${sanitizeForTerminal(o.user ?? '?')})`,
+          `  executable: ${sanitizeForTerminal(o.exe ?? '?')}${o.exeDeleted ? ' (deleted)' : ''}${o.preserved ? `  → preserved as ${o.preserved.path}, sha256 ${o.preserved.sha256}` : ''}`,
+          `  folder(s):  ${o.folders.map((f) => sanitizeForTerminal(f)).join(', ') || '(none outside system folders)'}`,
+          `  started by: ${sanitizeForTerminal(o.startedBy)}`,
+          `  parents:    ${o.parents.slice(0, 5).map((p) => `${sanitizeForTerminal(p.comm)}(${p.pid})`).join(' ← ') || '(none)'}`,
+          ...(o.connections.length ? [`  sockets:    ${o.connections.slice(0, 5).map((c) => sanitizeForTerminal(c)).join('; ')}${o.connections.length > 5 ? ` (+${o.connections.length - 5})` : ''}`] : []),
+        ].join('\n'),
+      );
+    }
+  }
+  return parts.join('\n\n');
+}

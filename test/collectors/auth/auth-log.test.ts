@@ -1,0 +1,247 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { authLogCollector, JOURNAL_MATCHES } from '../../../src/collectors/auth/auth-log.js';
+import type { AuthLogEvent } from '../../../src/collectors/auth/events.js';
+import type { CollectContext } from '../../../src/collectors/types.js';
+import { CaseStore } from '../../../src/evidence/store.js';
+import type { Exec } from '../../../src/host/context.js';
+import { createHostContext, type HostOptions } from '../../../src/host/context.js';
+import type { AuthAddressRow } from '../../../src/model/facts.js';
+import type { SourceStatus } from '../../../src/model/source.js';
+import { tmpDir } from '../../helpers/bundle.js';
+import { replayExec } from '../../helpers/fake-proc.js';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures/auth');
+const BRUTE = 3000;
+
+function put(root: string, rel: string, data: string | Buffer, mtime?: string): string {
+  const p = path.join(root, rel);
+  mkdirSync(path.dirname(p), { recursive: true });
+  writeFileSync(p, data);
+  if (mtime) utimesSync(p, new Date(mtime), new Date(mtime));
+  return p;
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/**
+ * A Debian box in Berlin (RFC 3164 stamps in local time) with three rotations: the oldest
+ * gzipped, across New Year. 198.51.100.9 brute-forces root 3,000 times over the three files;
+ * 203.0.113.5 fails 12 times as deploy, then gets in; alice logs in with a key and uses sudo.
+ */
+function buildRoot(): { root: string; oldestGz: Buffer } {
+  const root = tmpDir('irt-auth-root-');
+  put(root, 'etc/timezone', 'Europe/Berlin\n');
+  const failures = (n: number, day: string, firstPid: number) =>
+    Array.from({ length: n }, (_, i) => `${day} 0${3 + Math.floor(i / 3600)}:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')} web1 sshd[${firstPid + i}]: Failed password for root from 198.51.100.9 port ${40000 + (i % 20000)} ssh2`);
+  const oldest = [
+    'Dec 30 23:59:58 web1 CRON[100]: pam_unix(cron:session): session opened for user root by (uid=0)',
+    ...failures(1000, 'Dec 31', 1000),
+  ].join('\n') + '\n';
+  const oldestGz = gzipSync(Buffer.from(oldest));
+  put(root, 'var/log/auth.log.2.gz', oldestGz, '2025-01-01T00:10:00Z');
+  put(root, 'var/log/auth.log.1', [
+    ...failures(1000, 'Jan  1', 5000),
+    'Jan  1 09:00:00 web1 sshd[7000]: Accepted publickey for alice from 192.0.2.10 port 50000 ssh2: ED25519 SHA256:AAAAC3NzaC1lZDI1NTE5AAAAI',
+    'Jan  1 09:00:00 web1 sshd[7000]: pam_unix(sshd:session): session opened for user alice(uid=1000) by (uid=0)',
+    'Jan  1 09:01:00 web1 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id',
+    'Jan  1 09:30:00 web1 sshd[7000]: pam_unix(sshd:session): session closed for user alice',
+  ].join('\n') + '\n', '2025-01-07T00:00:00Z');
+  const deploy = Array.from({ length: 12 }, (_, i) => [
+    `Jul 14 10:00:${String(10 + i).padStart(2, '0')} web1 sshd[${9000 + i}]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.5  user=deploy`,
+    `Jul 14 10:00:${String(10 + i).padStart(2, '0')} web1 sshd[${9000 + i}]: Failed password for deploy from 203.0.113.5 port ${50000 + i} ssh2`,
+  ]).flat();
+  put(root, 'var/log/auth.log', [
+    ...failures(1000, 'Jul 13', 20000),
+    ...deploy,
+    'Jul 14 10:01:00 web1 sshd[9100]: Accepted password for deploy from 203.0.113.5 port 50100 ssh2',
+    'Jul 14 10:01:00 web1 sshd[9100]: pam_unix(sshd:session): session opened for user deploy(uid=1001) by (uid=0)',
+    'Jul 14 10:09:00 web1 sshd[9100]: pam_unix(sshd:session): session closed for user deploy',
+    'Jul 14 10:10:00 web1 systemd-logind[400]: Removed session 12.',
+  ].join('\n') + '\n', '2025-07-14T12:00:00Z');
+  return { root, oldestGz };
+}
+
+async function collect(root: string, opts: { host?: HostOptions; maxFileBytes?: number } = {}) {
+  const store = await CaseStore.create(tmpDir('irt-auth-out-'), 'T');
+  const host = createHostContext({ root, mode: 'offline', procDir: null, ...opts.host });
+  const ctx: CollectContext = {
+    host,
+    sink: store,
+    facts: {},
+    options: { sshPorts: [], maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024, maxCommandBytes: 1 << 20, commandTimeoutMs: 5000, toolLists: { names: [], hashes: [] } },
+  };
+  const result = await authLogCollector.collect(ctx);
+  const file = (rel: string) => readFileSync(path.join(store.dir, rel));
+  const jsonl = <T>(rel: string): T[] => file(rel).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+  const source = (id: string): SourceStatus | undefined => result.sources.find((s) => s.id === id);
+  return { store, result, facts: result.facts ?? {}, file, jsonl, source };
+}
+
+describe('auth-log collector on a fake root', () => {
+  it('reads every rotation oldest first, .gz included, into events, a tally and the facts', async () => {
+    const { root, oldestGz } = buildRoot();
+    const { result, facts, jsonl, source, file, store } = await collect(root);
+    expect(result.sources.filter((s) => s.status === 'error')).toEqual([]);
+    expect(result.sources.map((s) => s.id)).toEqual(['auth-log.auth.log.2.gz', 'auth-log.auth.log.1', 'auth-log.auth.log', 'auth-log']);
+    expect(source('auth-log.auth.log.2.gz')).toMatchObject({ status: 'ok', path: '/var/log/auth.log.2.gz' });
+    expect((source('auth-log.auth.log.2.gz') as { detail: string }).detail).toMatch(/^1001 lines, 1000 auth events, .*not understood: CRON 1; copied to files\/logs\/var\/log\/auth.log.2.gz$/);
+
+    const events = jsonl<AuthLogEvent>('artifacts/auth-events.jsonl');
+    expect(events.map((e) => e.source).filter((s, i, all) => s !== all[i - 1])).toEqual(['/var/log/auth.log.2.gz', '/var/log/auth.log.1', '/var/log/auth.log']);
+    expect(events.filter((e) => e.kind === 'failed')).toHaveLength(BRUTE + 12);
+    // Berlin local time: UTC+1 in winter, UTC+2 in summer; the year from each file's mtime, across New Year.
+    expect(events.find((e) => e.source === '/var/log/auth.log.2.gz')!.time).toBe('2024-12-31T02:00:00.000Z');
+    expect(events.find((e) => e.source === '/var/log/auth.log.1')!.time).toBe('2025-01-01T02:00:00.000Z');
+    expect(events.find((e) => e.kind === 'accepted' && e.user === 'deploy')!.time).toBe('2025-07-14T08:01:00.000Z');
+    // The PAM line reports the same attempt as the Failed line after it: written, but covered.
+    expect(events.filter((e) => e.kind === 'pam-failure').every((e) => e.covered === true)).toBe(true);
+
+    const tally = JSON.parse(file('artifacts/auth-tally.json').toString()) as AuthAddressRow[];
+    expect(tally).toEqual(facts.authTally);
+    expect(tally.map((r) => [r.address, r.failures])).toEqual([['198.51.100.9', BRUTE], ['203.0.113.5', 12], ['192.0.2.10', 0]]);
+    expect(tally[0]).toMatchObject({ firstFailure: '2024-12-31T02:00:00.000Z', lastFailure: '2025-07-13T01:16:39.000Z', users: [{ user: 'root', count: BRUTE }] });
+
+    expect(facts.authLogins!.map((l) => [l.user, l.address, l.failuresFromAddress.count, l.logout])).toEqual([
+      ['alice', '192.0.2.10', 0, '2025-01-01T08:30:00.000Z'],
+      ['deploy', '203.0.113.5', 12, '2025-07-14T08:09:00.000Z'],
+    ]);
+    expect(facts.authRootLogins).toEqual([]);
+    expect(facts.authEvidence).toEqual([
+      'artifacts/auth-tally.json', 'artifacts/auth-events.jsonl',
+      'files/logs/var/log/auth.log.2.gz', 'files/logs/var/log/auth.log.1', 'files/logs/var/log/auth.log',
+    ]);
+
+    // The originals, byte for byte (the .gz as it was, compressed).
+    expect(sha256(file('files/logs/var/log/auth.log.2.gz'))).toBe(sha256(oldestGz));
+    expect(file('files/logs/var/log/auth.log')).toEqual(readFileSync(path.join(root, 'var/log/auth.log')));
+
+    const stats = JSON.parse(file('artifacts/auth-log-stats.json').toString());
+    expect(stats.timezone).toMatchObject({ zone: 'Europe/Berlin', from: '/etc/timezone', known: true });
+    expect(stats.sources.map((s: { unknownByProgram: object }) => s.unknownByProgram)).toEqual([{ CRON: 1 }, {}, { 'systemd-logind': 1 }]);
+    expect(store.has('artifacts/auth-log-stats.json')).toBe(true);
+  });
+
+  it('keeps the timeline bounded: a brute force is its first and last failure, with the count', async () => {
+    const { root } = buildRoot();
+    const { store } = await collect(root);
+    const rows = store.timelineEvents.filter((e) => e.source === 'auth-log');
+    const failed = rows.filter((e) => e.timestamp_desc.includes('failed login'));
+    expect(failed.map((e) => [e.timestamp_desc, e.ip, e.datetime])).toEqual([
+      ['Auth: first failed login', '198.51.100.9', '2024-12-31T02:00:00.000Z'],
+      ['Auth: last failed login', '198.51.100.9', '2025-07-13T01:16:39.000Z'],
+      ['Auth: first failed login', '203.0.113.5', '2025-07-14T08:00:10.000Z'],
+      ['Auth: last failed login', '203.0.113.5', '2025-07-14T08:00:21.000Z'],
+    ]);
+    expect(failed[0].message).toBe(`first failed ssh login from 198.51.100.9: ${BRUTE} failed ssh login(s) from 198.51.100.9 in all (users tried: root)`);
+    expect(rows.filter((e) => e.timestamp_desc === 'Auth: accepted login').map((e) => e.user)).toEqual(['alice', 'deploy']);
+    expect(rows.filter((e) => e.timestamp_desc === 'Auth: sudo').map((e) => e.message)).toEqual(['sudo: alice as root: /usr/bin/id']);
+    expect(rows).toHaveLength(7);
+  });
+
+  it('records a copy cut by --max-file-bytes, and still reads the whole file', async () => {
+    const { root } = buildRoot();
+    const { source, file, facts } = await collect(root, { maxFileBytes: 1000 });
+    expect((source('auth-log.auth.log') as { detail: string }).detail).toMatch(/copied to files\/logs\/var\/log\/auth.log \(cut at 1000 bytes: --max-file-bytes\)$/);
+    expect(file('files/logs/var/log/auth.log')).toHaveLength(1000);
+    expect(facts.authTally![0].failures).toBe(BRUTE);
+  });
+
+  it('records what is not a log file as an error and reads the rest', async () => {
+    const { root } = buildRoot();
+    mkdirSync(path.join(root, 'var/log/secure'));
+    const { source, facts } = await collect(root);
+    expect(source('auth-log.secure')).toMatchObject({ status: 'error', message: '/var/log/secure is not a regular file (a folder): nothing in it was read' });
+    expect(facts.authTally![0].failures).toBe(BRUTE);
+  });
+
+  it('copies a rotation compressed with something other than gzip and says it was not read', async () => {
+    const { root } = buildRoot();
+    put(root, 'var/log/auth.log.3.xz', 'not really xz');
+    const { source, file } = await collect(root);
+    expect(source('auth-log.auth.log.3.xz')).toMatchObject({ status: 'skipped', reason: 'compressed with xz, which is not read; copied to files/logs/var/log/auth.log.3.xz' });
+    expect(file('files/logs/var/log/auth.log.3.xz').toString()).toBe('not really xz');
+  });
+
+  it('never follows a log link out of the root', async () => {
+    const root = tmpDir('irt-auth-link-');
+    put(root, 'etc/timezone', 'UTC\n');
+    mkdirSync(path.join(root, 'var/log'), { recursive: true });
+    // Inside the root, /etc/shadow does not exist: the link must not reach the examiner's own file.
+    symlinkSync('/etc/shadow', path.join(root, 'var/log/auth.log'));
+    const { source } = await collect(root);
+    expect(source('auth-log.auth.log')).toMatchObject({ status: 'error', message: 'ENOENT: /var/log/auth.log: no such file' });
+  });
+});
+
+describe('auth-log collector without auth log files: the journal', () => {
+  const journal = readFileSync(path.join(FIXTURES, 'journal-openssh-9.8.json'));
+  const LIVE = ['journalctl', '-o', 'json', '--no-pager', '--all', ...JOURNAL_MATCHES].join(' ');
+
+  it('live: runs journalctl -o json for the sshd, sudo and su processes, keeps its output and reads it', async () => {
+    const root = tmpDir('irt-auth-journal-');
+    mkdirSync(path.join(root, 'var/log/journal'), { recursive: true });
+    const unexpected: string[] = [];
+    const { source, facts, file } = await collect(root, { host: { mode: 'live', exec: replayExec({ [LIVE]: journal.toString() }, unexpected) } });
+    expect(unexpected).toEqual([]);
+    expect(source('auth-log.journal')).toMatchObject({ status: 'ok', path: 'commands/journalctl-auth-json.txt' });
+    expect(file('commands/journalctl-auth-json.txt')).toEqual(journal);
+    expect(JSON.parse(file('commands/journalctl-auth-json.json').toString()).argv).toEqual(LIVE.split(' '));
+    expect(facts.authTally!.map((r) => [r.address, r.failures])).toEqual([['203.0.113.77', 12], ['203.0.113.78', 1]]);
+    // The session closed record of the accepted login's pid gives its end.
+    const closed = journal.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((r) => r.MESSAGE === 'pam_unix(sshd:session): session closed for user ubuntu');
+    const closedAt = new Date(Number(BigInt(closed.__REALTIME_TIMESTAMP) / 1000n)).toISOString();
+    expect(facts.authLogins!.map((l) => [l.user, l.address, l.failuresFromAddress.count, l.logout])).toEqual([['ubuntu', '203.0.113.77', 12, closedAt]]);
+    expect(facts.authEvidence).toContain('commands/journalctl-auth-json.txt');
+  });
+
+  it('offline: names the image\'s journal files one by one, never a link out of the root', async () => {
+    const root = tmpDir('irt-auth-image-');
+    put(root, 'var/log/journal/5c2e0b1a/system.journal', 'journal bytes');
+    put(root, 'var/log/journal/5c2e0b1a/user-1000.journal~', 'journal bytes');
+    symlinkSync('/var/log/journal', path.join(root, 'var/log/journal/5c2e0b1a/planted.journal'));
+    const argv = ['journalctl', '--file', path.join(root, 'var/log/journal/5c2e0b1a/system.journal'), '--file', path.join(root, 'var/log/journal/5c2e0b1a/user-1000.journal~'), '-o', 'json', '--no-pager', '--all', ...JOURNAL_MATCHES].join(' ');
+    const unexpected: string[] = [];
+    const { source, facts } = await collect(root, { host: { exec: replayExec({ [argv]: journal.toString() }, unexpected) } });
+    expect(unexpected).toEqual([]);
+    expect(source('auth-log.journal')).toMatchObject({ status: 'ok' });
+    expect(facts.authLogins).toHaveLength(1);
+  });
+
+  it('a journalctl that fails or is cut is an error naming why; what it printed is still read', async () => {
+    const root = tmpDir('irt-auth-cut-');
+    mkdirSync(path.join(root, 'var/log/journal'), { recursive: true });
+    const exec: Exec = async (spec) => ({
+      name: spec.name, argv: spec.argv, startedAt: new Date(0).toISOString(), durationMs: 1, exitCode: null, signal: 'SIGTERM',
+      timedOut: true, truncated: true, notInstalled: false, error: 'timed out after 20000 ms', stdout: journal.subarray(0, journal.indexOf('\n') + 1), stderr: '',
+    });
+    const { source, facts } = await collect(root, { host: { mode: 'live', exec } });
+    expect(source('auth-log.journal')).toMatchObject({ status: 'error' });
+    expect((source('auth-log.journal') as { message: string }).message).toMatch(/^timed out after 20000 ms; output cut at 268435456 bytes: older records may be missing \(1 lines/);
+    expect(facts.authTally).toEqual([]);
+  });
+
+  it('journalctl not installed: skipped, not an error', async () => {
+    const root = tmpDir('irt-auth-nojctl-');
+    mkdirSync(path.join(root, 'var/log/journal'), { recursive: true });
+    const exec: Exec = async (spec) => ({
+      name: spec.name, argv: spec.argv, startedAt: new Date(0).toISOString(), durationMs: 1, exitCode: null, signal: null,
+      timedOut: false, truncated: false, notInstalled: true, error: 'journalctl: not installed', stdout: Buffer.alloc(0), stderr: '',
+    });
+    const { source } = await collect(root, { host: { mode: 'live', exec } });
+    expect(source('auth-log.journal')).toMatchObject({ status: 'skipped', reason: 'journalctl is not installed' });
+  });
+
+  it('no auth log and no journal: skipped, with no artifacts, no facts and no command run', async () => {
+    const root = tmpDir('irt-auth-empty-');
+    const unexpected: string[] = [];
+    const { result, store } = await collect(root, { host: { exec: replayExec({}, unexpected) } });
+    expect(unexpected).toEqual([]);
+    expect(result.sources).toEqual([{ id: 'auth-log', status: 'skipped', reason: 'no /var/log/auth.log* or /var/log/secure* and no systemd journal' }]);
+    expect(result.facts).toBeUndefined();
+    expect([...store.files.keys()]).toEqual([]);
+  });
+});

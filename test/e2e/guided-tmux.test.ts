@@ -1,0 +1,125 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { extract, tmpDir } from '../helpers/bundle.js';
+import { BIN, isRoot } from '../helpers/cli.js';
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const SESSION = `irt-guided-${process.pid}`;
+const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+const screen = () => tmux('capture-pane', '-p', '-J', '-t', SESSION, '-S', '-200');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(re: RegExp, timeoutMs = 60_000): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const s = screen();
+    if (re.test(s)) return s;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${re}; screen:\n${s}`);
+    await sleep(100);
+  }
+}
+
+/** Selects the choice containing `match` in the open checkbox whose question starts with `title`. */
+async function pick(title: string, match: string): Promise<void> {
+  const s = await waitFor(new RegExp(`^\\? ${title}: which ones`, 'm'));
+  const lines = s.split('\n');
+  const q = lines.map((l, i) => (l.startsWith(`? ${title}: which ones`) ? i : -1)).filter((i) => i >= 0).at(-1)!;
+  const choices = lines.slice(q + 1).filter((l) => /[◯◉]/.test(l));
+  const idx = choices.findIndex((l) => l.includes(match));
+  if (idx < 0) throw new Error(`no choice with ${match} in:\n${s}`);
+  for (let i = 0; i < idx; i++) tmux('send-keys', '-t', SESSION, 'Down');
+  tmux('send-keys', '-t', SESSION, 'Space');
+  await sleep(100);
+  tmux('send-keys', '-t', SESSION, 'Enter');
+}
+
+let kitRoot: string;
+let kit: string;
+let scannerPid = 0;
+let listener: net.Server;
+let port = 0;
+let out: string;
+let finalScreen = '';
+
+describe.skipIf(!hasTmux || !isRoot)('the guided run in a real terminal (tmux; root, to freeze and quarantine)', () => {
+  beforeAll(async () => {
+    listener = net.createServer((s) => s.on('error', () => {}));
+    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+    port = (listener.address() as net.AddressInfo).port;
+
+    // A scanner the way the seed found it: a renamed binary in a hidden folder, holding connections.
+    kitRoot = mkdtempSync('/tmp/irt-tmux-');
+    kit = path.join(kitRoot, '.. ');
+    mkdirSync(kit);
+    copyFileSync(process.execPath, path.join(kit, 'pscan2'));
+    writeFileSync(path.join(kit, 'go.js'), `const net=require('net');const s=[];for(let i=0;i<12;i++){const c=net.connect(${port},'127.0.0.1');c.on('error',()=>{});s.push(c);}setInterval(()=>{},1e6);`);
+    scannerPid = Number(execFileSync('sh', ['-c', 'cd "$1" && ./pscan2 go.js >/dev/null 2>&1 & echo $!', 'sh', kit], { encoding: 'utf8' }).trim());
+    await sleep(500);
+
+    out = tmpDir('irt-tmux-out-');
+    const cmd = `cd ${JSON.stringify(path.dirname(BIN))}/.. && ${process.execPath} ${BIN} run --out ${out} --case TMUX --examiner bob --ssh-port ${port}; echo EXIT=$?; sleep 60`;
+    tmux('new-session', '-d', '-s', SESSION, '-x', '200', '-y', '60', cmd);
+
+    // Step by step, as a responder would.
+    for (let i = 0; i < 4; i++) {
+      await waitFor(new RegExp(`Step ${i + 1}/\\d+[\\s\\S]*^\\? What next\\?`, 'm'));
+      tmux('send-keys', '-t', SESSION, 'Enter');
+    }
+    await waitFor(/Where the suspicious processes live on disk[\s\S]*^\? Next\?/m);
+    tmux('send-keys', '-t', SESSION, 'Enter');
+    await pick('Freeze the suspicious processes', 'pscan2');
+    await waitFor(/^\? Apply these \d+ change\(s\)\?/m);
+    tmux('send-keys', '-t', SESSION, 'y', 'Enter');
+    await pick('Quarantine the malware folder', path.basename(kitRoot));
+    await waitFor(/Quarantine the malware folder: which ones[\s\S]*^\? Apply these \d+ change\(s\)\?/m);
+    tmux('send-keys', '-t', SESSION, 'y', 'Enter');
+    await pick('Block the attacking addresses', '127.0.0.1');
+    await waitFor(/Hand the evidence[\s\S]*^\? Next\?/m);
+    tmux('send-keys', '-t', SESSION, 'Enter');
+    finalScreen = await waitFor(/EXIT=\d+/, 120_000);
+    writeFileSync(path.join(out, 'screen.txt'), finalScreen);
+  }, 300_000);
+
+  afterAll(() => {
+    spawnSync('tmux', ['kill-session', '-t', SESSION]);
+    listener?.close();
+    if (scannerPid) {
+      try {
+        process.kill(scannerPid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    if (kit && existsSync(kit)) {
+      chmodSync(kit, 0o755);
+      for (const f of ['pscan2', 'go.js']) if (existsSync(path.join(kit, f))) chmodSync(path.join(kit, f), 0o755);
+    }
+    rmSync(kitRoot, { recursive: true, force: true });
+  });
+
+  it('froze the scanner and quarantined its folder', () => {
+    expect(finalScreen).toMatch(/EXIT=0/);
+    const state = readFileSync(`/proc/${scannerPid}/stat`, 'utf8').split(') ')[1][0];
+    expect(state).toBe('T');
+    expect(statSync(kit).mode & 0o777).toBe(0o200);
+  });
+
+  it('showed a block of the attacking address as a dry run (loopback is refused)', () => {
+    expect(finalScreen).toMatch(/Refused: /);
+  });
+
+  it('ends with a bundle that verify accepts and whose custody log holds every answer', () => {
+    const bundle = path.join(out, 'TMUX.tar.gz');
+    const v = spawnSync(process.execPath, [BIN, 'verify', bundle], { encoding: 'utf8' });
+    expect(v.status).toBe(0);
+    const custody = readFileSync(path.join(extract(bundle), 'custody.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const answers = custody.filter((e) => e.event === 'answer');
+    expect(answers.length).toBeGreaterThanOrEqual(10);
+    expect(answers.every((a) => a.actor === 'examiner:bob')).toBe(true);
+    expect(custody.filter((e) => e.event === 'action-applied').length).toBeGreaterThanOrEqual(2);
+    expect(finalScreen).toContain('bundle:  ' + bundle);
+  });
+});
