@@ -2,8 +2,8 @@
 // (`grep "Failed password" | awk '{print $(NF-3)}' | sort | uniq -c | sort -nr`) and a bare `grep -c`.
 //   BENCH_AUTH_BYTES   size of the generated log (default 1 GiB)
 //   BENCH_RUNS         runs per command, the median is kept (default 3)
-import { readFileSync, rmSync, statSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateAuthLog } from './auth-log-generate.mjs';
@@ -30,7 +30,6 @@ try {
   const result = JSON.parse(readFileSync(json, 'utf8'));
   const failures = result.addresses.reduce((n, a) => n + a.failures, 0);
   const passwordFailures = result.addresses.reduce((n, a) => n + (a.failuresByMethod.password ?? 0), 0);
-  const { spawnSync } = await import('node:child_process');
   const grepLines = Number(spawnSync('grep', ['-c', 'Failed password', log], { encoding: 'utf8' }).stdout.trim());
 
   const row = (what, m) => `| ${what} | ${m.wallS.toFixed(1)} | ${(mb / m.wallS).toFixed(1)} | ${m.rssMiB.toFixed(0)} |`;
@@ -44,7 +43,7 @@ ${row('`ir-triage analyze FILE` (every line parsed: events, per-address tally, l
 ${row('the field report\'s `grep "Failed password" FILE \\| awk \'{print $(NF-3)}\' \\| sort \\| uniq -c \\| sort -nr`', pipeline)}
 ${row('`grep -c "Failed password" FILE`', count)}
 
-What they count: analyze finds ${failures.toLocaleString('en')} failed logins from ${result.addresses.length.toLocaleString('en')} addresses (${passwordFailures.toLocaleString('en')} of them \`Failed password\`, the rest \`Failed none\` and PAM lines standing alone); \`grep -c\` sees ${grepLines.toLocaleString('en')} lines, because each \`message repeated N times\` line stands for N more. Memory stays flat with the size of the log: events are streamed, never held; what grows is one bounded row per address.
+What they count: analyze finds ${failures.toLocaleString('en')} failed logins (${passwordFailures.toLocaleString('en')} by password) from ${result.addresses.length.toLocaleString('en')} addresses; \`grep -c\` sees ${grepLines.toLocaleString('en')} lines, because a \`message repeated N times\` line is one line that stands for N more attempts, which the pipeline counts once. Memory stays flat with the size of the log: events are streamed, never held; what grows is one bounded row per address.
 
 Run: \`npm run bench -- auth-log\` (\`BENCH_AUTH_BYTES\`, \`BENCH_RUNS\` to change the size and the runs).`,
   );

@@ -5,7 +5,7 @@ import { Writable, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { AuthAnalysis, type AuthSourceStats } from '../collectors/auth/analysis.js';
 import { makeYearResolver, type YearResolver } from '../collectors/auth/parse-syslog.js';
-import { readLines, sortLogFiles } from '../collectors/auth/read-lines.js';
+import { readLineBatches, sortLogFiles } from '../collectors/auth/read-lines.js';
 import { offsetForZone } from '../collectors/auth/timezone.js';
 import { fileSignals } from '../collectors/logins/cross-check.js';
 import { parseUtmp, UT, UTMP_RECORD_SIZE } from '../collectors/logins/parse-utmp.js';
@@ -205,7 +205,7 @@ export async function analyzeFiles(files: string[], opts: Omit<AnalyzeCliOptions
         const handle = await openNoAtime(file);
         const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
         try {
-          const lines = readLines(stream);
+          const lines = readLineBatches(stream);
           const stats = kind === 'syslog'
             ? await analysis.readSyslog(lines, { source: file, yearResolver: opts.year ? yearResolverFor(opts.year) : makeYearResolver(mtime), utcOffset })
             : await analysis.readJournal(lines, { source: file });
@@ -307,8 +307,12 @@ function emptyRow(address: string): AuthAddressRow {
 export async function runAnalyze(files: string[], opts: AnalyzeCliOptions): Promise<number> {
   const { result, errors } = await analyzeFiles(files, opts);
   for (const e of errors) process.stderr.write(`ir-triage: ${sanitizeForTerminal(e)}\n`);
-  if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
-  else process.stdout.write(renderTables(result));
+  // `analyze … | head`: a reader that leaves early is not an error.
+  const quiet = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') process.stderr.write(`ir-triage: stdout: ${err.message}\n`);
+  };
+  process.stdout.on('error', quiet);
+  await new Promise<void>((resolve) => process.stdout.write(opts.json ? JSON.stringify(result) + '\n' : renderTables(result), () => resolve()));
   return errors.length > 0 ? EXIT.error : EXIT.ok;
 }
 

@@ -44,8 +44,6 @@ export interface ReadSourceOptions {
 
 export type EventSink = (e: AuthLogEvent) => void | Promise<void>;
 
-const YIELD_EVERY_LINES = 8192;
-
 export class AuthAnalysis {
   readonly tally: AuthTally;
   readonly logins: AcceptedLogins;
@@ -59,14 +57,14 @@ export class AuthAnalysis {
     this.logins = new AcceptedLogins(opts.logins);
   }
 
-  /** A syslog file's lines (auth.log, secure, their rotations), in order. */
-  async readSyslog(lines: AsyncIterable<string>, opts: ReadSourceOptions): Promise<AuthSourceStats> {
+  /** A syslog file's lines (auth.log, secure, their rotations), in order, in batches (readLineBatches). */
+  async readSyslog(lines: AsyncIterable<string[]>, opts: ReadSourceOptions): Promise<AuthSourceStats> {
     const parser = new AuthLogParser({ source: opts.source, yearResolver: opts.yearResolver, utcOffset: opts.utcOffset });
     return this.read(lines, parser, 'syslog', opts, (line, n) => parser.push(line, n));
   }
 
-  /** `journalctl -o json` output, one object a line. */
-  async readJournal(lines: AsyncIterable<string>, opts: ReadSourceOptions): Promise<AuthSourceStats> {
+  /** `journalctl -o json` output, one object a line, in batches. */
+  async readJournal(lines: AsyncIterable<string[]>, opts: ReadSourceOptions): Promise<AuthSourceStats> {
     const parser = new AuthLogParser({ source: opts.source });
     return this.read(lines, parser, 'journal-json', opts, (line, n) => (line.trim() === '' ? [] : parser.pushRecord(parseJournalJsonLine(line), n)));
   }
@@ -77,7 +75,7 @@ export class AuthAnalysis {
   }
 
   private async read(
-    lines: AsyncIterable<string>,
+    batches: AsyncIterable<string[]>,
     parser: AuthLogParser,
     format: AuthSourceStats['format'],
     opts: ReadSourceOptions,
@@ -90,17 +88,18 @@ export class AuthAnalysis {
     this.sources.push(stats);
     let n = 0;
     try {
-      for await (const line of lines) {
-        n++;
-        for (const e of push(line, n)) {
-          const pending = this.take(e, stats);
-          if (pending) await pending;
-        }
-        if (n % YIELD_EVERY_LINES === 0) {
-          if (opts.signal?.aborted) {
-            stats.interrupted = true;
-            break;
+      for await (const batch of batches) {
+        for (const line of batch) {
+          n++;
+          for (const e of push(line, n)) {
+            const pending = this.take(e, stats);
+            if (pending) await pending;
           }
+        }
+        // Ctrl-C is heard between batches (a chunk of the file each).
+        if (opts.signal?.aborted) {
+          stats.interrupted = true;
+          break;
         }
       }
     } finally {

@@ -8,7 +8,7 @@ import type { CollectContext, Collector, CollectorResult } from '../types.js';
 import { AuthAnalysis, type AuthSourceStats } from './analysis.js';
 import type { AuthLogEvent } from './events.js';
 import { makeYearResolver } from './parse-syslog.js';
-import { readLines, sortLogFiles } from './read-lines.js';
+import { readLineBatches, sortLogFiles } from './read-lines.js';
 import { boxTimeZone, type ZoneChoice } from './timezone.js';
 
 /** Default paths, as seen inside the root. */
@@ -48,15 +48,21 @@ export function authSourceId(file: string): string {
   return file === 'journal' ? 'auth-log.journal' : `auth-log.${path.posix.basename(file)}`;
 }
 
-/** Lines of a buffer (journalctl's output), without copying it. */
-export async function* bufferLines(buf: Buffer): AsyncIterable<string> {
+/** Lines of a buffer (journalctl's output), without copying it, a few thousand at a time. */
+export async function* bufferLines(buf: Buffer, batchLines = 4096): AsyncIterable<string[]> {
   let start = 0;
+  let batch: string[] = [];
   while (start < buf.length) {
     let nl = buf.indexOf(0x0a, start);
     if (nl < 0) nl = buf.length;
-    yield buf.toString('utf8', start, nl);
+    batch.push(buf.toString('utf8', start, nl));
     start = nl + 1;
+    if (batch.length >= batchLines) {
+      yield batch;
+      batch = [];
+    }
   }
+  if (batch.length > 0) yield batch;
 }
 
 function statsDetail(s: AuthSourceStats): string {
@@ -206,7 +212,7 @@ class AuthLogRun {
       const handle = await this.ctx.host.fs.open(file);
       const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
       try {
-        stats = await this.analysis.readSyslog(readLines(stream), {
+        stats = await this.analysis.readSyslog(readLineBatches(stream), {
           source: file,
           yearResolver: makeYearResolver(st.mtime),
           utcOffset: this.zone.offset,

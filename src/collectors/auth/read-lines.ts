@@ -81,18 +81,30 @@ export async function* readLines(
   stream: NodeJS.ReadableStream | Readable,
   opts: ReadLinesOptions = {},
 ): AsyncIterable<string> {
+  for await (const batch of readLineBatches(stream, opts)) yield* batch;
+}
+
+/**
+ * The same lines as readLines, handed over a chunk's worth at a time: one await per chunk, not
+ * per line, which is what a gigabyte log needs.
+ */
+export async function* readLineBatches(
+  stream: NodeJS.ReadableStream | Readable,
+  opts: ReadLinesOptions = {},
+): AsyncIterable<string[]> {
   const max = opts.maxLineBytes ?? 1 << 20;
   let parts: Buffer[] = [];
   let len = 0;
   let any = false;
   for await (const chunk of decoded(stream)) {
+    const out: string[] = [];
     let start = 0;
     while (start <= chunk.length) {
       const nl = chunk.indexOf(0x0a, start);
       const end = nl < 0 ? chunk.length : nl;
       if (nl >= 0 && len === 0) {
         // The whole line lies in this chunk: decode it in place, with no copy (the hot path).
-        yield lineText([chunk.subarray(start, Math.min(end, start + max))], Math.min(end - start, max));
+        out.push(lineText([chunk.subarray(start, Math.min(end, start + max))], Math.min(end - start, max)));
         parts = [];
         any = false;
         start = nl + 1;
@@ -106,14 +118,15 @@ export async function* readLines(
       }
       if (end > start) any = true;
       if (nl < 0) break;
-      yield lineText(parts, len);
+      out.push(lineText(parts, len));
       parts = [];
       len = 0;
       any = false;
       start = nl + 1;
     }
+    if (out.length > 0) yield out;
   }
-  if (any) yield lineText(parts, len);
+  if (any) yield [lineText(parts, len)];
 }
 
 /** Compression suffixes logrotate may add. */

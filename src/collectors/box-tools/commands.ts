@@ -42,7 +42,8 @@ export function boxToolsCollector(meta: Pick<Collector, 'id' | 'title' | 'descri
           sources.push(sourceError(id, `exit ${String(result.exitCode ?? result.signal)}: ${why}`, where));
         } else sources.push(sourceOk(id, where, result.truncated ? `output cut at ${ctx.options.maxCommandBytes} bytes` : undefined));
       }
-      return { facts: { commands: results }, sources };
+      // Several box-tools collectors share facts.commands: add to it, never replace it.
+      return { facts: { commands: { ...ctx.facts.commands, ...results } }, sources };
     },
   };
 }
