@@ -60,7 +60,7 @@ export function stepView(stepId: string, facts: Facts, findings: DraftFinding[])
       parts.push(
         'Inbound to ssh ports, by remote address:\n' +
           renderTable(
-            ['address', 'open', 'states', 'users', 'sshd pids'],
+            ['address', 'open', 'states', 'users', 'pids'],
             view.inbound.slice(0, 15).map((i) => [i.remoteAddress, i.connections, Object.entries(i.states).map(([k, v]) => `${k}:${v}`).join(' '), i.users.join(' '), i.sshdPids.slice(0, 6).join(' ')]),
           ),
       );
