@@ -48,9 +48,25 @@ export function stepView(stepId: string, facts: Facts, findings: DraftFinding[])
     if (open.length) parts.push('Logged in now (raw utmp/wtmp):\n' + renderTable(['user', 'line', 'from', 'since', 'state'], open.slice(0, 20).map((s) => [s.user, s.line, s.host, s.login, s.end])));
     const recent = (facts.sessions ?? []).filter((s) => s.host && s.user !== 'reboot').slice(-10);
     if (recent.length) parts.push('Last remote sessions:\n' + renderTable(['user', 'from', 'login', 'logout', 'end'], recent.map((s) => [s.user, s.host, s.login, s.logout, s.end])));
-    const tally = (facts.authTally as Array<{ address: string; failures: number; accepted?: unknown[]; lastFailure?: string; last?: string }> | undefined) ?? [];
-    if (Array.isArray(tally) && tally.length) {
-      parts.push('Failed ssh logins by address (auth log):\n' + renderTable(['address', 'failures', 'logins'], tally.slice(0, 10).map((t) => [t.address, t.failures, Array.isArray(t.accepted) ? t.accepted.length : ''])));
+    const tally = facts.authTally ?? [];
+    if (tally.length) {
+      parts.push(
+        'Failed ssh logins by address (auth log or journal):\n' +
+          renderTable(
+            ['address', 'failures', 'first', 'last', 'users tried', 'logins'],
+            tally.slice(0, 10).map((t) => [t.address, t.failures, t.firstFailure, t.lastFailure, t.users.slice(0, 3).map((u) => u.user).join(' '), t.acceptedCount]),
+          ),
+      );
+    }
+    const logins = facts.authLogins ?? [];
+    if (logins.length) {
+      parts.push(
+        'Accepted ssh logins (last 10):\n' +
+          renderTable(
+            ['time', 'user', 'from', 'method', 'failures before'],
+            logins.slice(-10).map((l) => [l.time, l.user, l.address, l.method, l.failuresFromAddress.count]),
+          ),
+      );
     }
   }
   if (stepId === 'ssh-connections' && facts.sshView) {
