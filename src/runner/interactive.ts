@@ -3,6 +3,11 @@ import ora, { type Ora } from 'ora';
 import { sanitizeForTerminal } from '../report/text.js';
 import { PromptAborted, type Choice, type Prompter } from './prompter.js';
 
+/** Choices as inquirer draws them: names from the box sanitised, so no escape sequence reaches the terminal. */
+export function safeChoices<T extends string>(choices: Array<Choice<T>>): Array<Choice<T>> {
+  return choices.map((c) => ({ ...c, name: sanitizeForTerminal(c.name), ...(c.description ? { description: sanitizeForTerminal(c.description) } : {}) }));
+}
+
 /** inquirer's prompts for the responder's terminal. The only module that imports inquirer. */
 export class InquirerPrompter implements Prompter {
   private async guard<T>(ask: () => Promise<T>): Promise<T> {
@@ -16,15 +21,15 @@ export class InquirerPrompter implements Prompter {
   }
 
   select<T extends string>(message: string, choices: Array<Choice<T>>): Promise<T> {
-    return this.guard(() => select<T>({ message, choices: choices.map((c) => ({ ...c, name: sanitizeForTerminal(c.name) })) }));
+    return this.guard(() => select<T>({ message: sanitizeForTerminal(message), choices: safeChoices(choices) }));
   }
 
   checkbox<T extends string>(message: string, choices: Array<Choice<T>>): Promise<T[]> {
-    return this.guard(() => checkbox<T>({ message, choices: choices.map((c) => ({ ...c, name: sanitizeForTerminal(c.name) })) }));
+    return this.guard(() => checkbox<T>({ message: sanitizeForTerminal(message), choices: safeChoices(choices) }));
   }
 
   confirm(message: string, defaultValue: boolean): Promise<boolean> {
-    return this.guard(() => confirm({ message, default: defaultValue }));
+    return this.guard(() => confirm({ message: sanitizeForTerminal(message), default: defaultValue }));
   }
 }
 
