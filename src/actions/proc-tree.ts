@@ -120,8 +120,9 @@ export function planTree(proc: ProcFs, ctx: ActionContext, pid: number): { proce
     const why = untouchable.get(e.pid);
     if (why) return { processes: [], refused: `the tree of pid ${pid} holds pid ${e.pid}, ${why}` };
   }
+  // A zombie child has already exited: nothing to stop or kill, and no executable to preserve.
   const processes = tree
-    .filter((e) => !e.kernelThread)
+    .filter((e) => !e.kernelThread && e.state !== 'Z' && e.state !== 'X')
     .map((e) => {
       const { exe, deleted } = readExe(proc, e.pid);
       return { pid: e.pid, ppid: e.ppid, comm: e.comm, startTicks: e.startTicks, depth: e.depth, exe, exeDeleted: deleted };

@@ -29,7 +29,7 @@ export type Prompter = (message: string) => Promise<boolean>;
 
 export interface ActionCliDeps {
   prompter?: Prompter;
-  /** A terminal to ask on (stdin and stdout are TTYs). */
+  /** A terminal to ask on (stdin and stderr, where the prompt goes, are TTYs). */
   interactive?: boolean;
   host?: HostContext;
 }
@@ -56,8 +56,11 @@ export function formatPlan(plan: ActionPlan): string {
   return lines.join('\n') + '\n';
 }
 
-export function formatResult(result: ActionResult, shown = 20): string {
+export function formatResult(result: ActionResult, shown = 20, done = 0): string {
   const lines = [`${result.ok ? 'done' : 'NOT ALL DONE'}: ${safe(result.message)}`];
+  const succeeded = result.applied.filter((a) => a.ok);
+  for (const a of succeeded.slice(0, done)) lines.push(`  ${safe(a.target)}: ${safe(a.detail)}`);
+  if (succeeded.length > done && done > 0) lines.push(`  …and ${succeeded.length - done} more (see the record)`);
   const failed = result.applied.filter((a) => !a.ok);
   for (const a of failed.slice(0, shown)) lines.push(`  not done: ${safe(a.target)}: ${safe(a.detail)}`);
   if (failed.length > shown) lines.push(`  …and ${failed.length - shown} more not done (see the record)`);
@@ -70,7 +73,7 @@ export function formatResult(result: ActionResult, shown = 20): string {
  */
 export async function confirmChange(command: string, opts: ActionCliOptions, deps: ActionCliDeps, question: string): Promise<'yes' | 'no' | 'no-terminal'> {
   if (opts.yes) return 'yes';
-  const interactive = deps.interactive ?? (process.stdin.isTTY === true && process.stdout.isTTY === true);
+  const interactive = deps.interactive ?? (process.stdin.isTTY === true && process.stderr.isTTY === true);
   if (!interactive) {
     process.stderr.write(`ir-triage: ${command} changes the system and needs a confirmation, but there is no terminal to ask on: re-run with --yes (or --dry-run to see the plan only)\n`);
     return 'no-terminal';
@@ -140,8 +143,10 @@ export async function guarded<T>(work: () => Promise<T>): Promise<{ value: T; in
 export async function runQuarantine(target: string, opts: ActionCliOptions, argv: string[], deps: ActionCliDeps = {}): Promise<number> {
   const host = deps.host ?? actionHost();
   const plan = await planQuarantine(planningContext(host, opts), target);
-  if (opts.json && (opts.dryRun || plan.refused)) process.stdout.write(JSON.stringify({ plan: { ...plan, data: undefined }, dryRun: opts.dryRun }) + '\n');
-  else process.stdout.write(formatPlan(plan));
+  // With --json, stdout carries one JSON object: the plan (dry run, refusal) or the summary; the plan text goes to stderr.
+  if (!opts.json) process.stdout.write(formatPlan(plan));
+  else if (opts.dryRun || plan.refused) process.stdout.write(JSON.stringify({ plan: { ...plan, data: undefined }, dryRun: opts.dryRun }) + '\n');
+  else process.stderr.write(formatPlan(plan));
   if (plan.refused) return EXIT.error;
   if (opts.dryRun) {
     if (!opts.json) process.stdout.write('dry run: nothing was changed\n');

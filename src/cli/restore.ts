@@ -131,8 +131,11 @@ export async function runRestore(file: string, opts: ActionCliOptions, argv: str
   const planCtx = planningContext(host, opts);
   const plans: Array<ActionPlan<RestoreData>> = [];
   for (const l of loaded) plans.push(await planRestoreQuarantine(planCtx, l.record, { force: opts.force }));
+  // With --json, stdout carries one JSON object; the plan text goes to stderr.
   if (opts.json && opts.dryRun) process.stdout.write(JSON.stringify({ plans: plans.map((p) => ({ ...p, data: undefined })), dryRun: true }) + '\n');
-  else for (const p of plans) process.stdout.write(formatPlan(p));
+  else for (const p of plans) (opts.json ? process.stderr : process.stdout).write(formatPlan(p));
+  const refused = plans.find((p) => p.refused);
+  if (refused) return EXIT.error;
   if (opts.dryRun) {
     if (!opts.json) process.stdout.write('dry run: nothing was changed\n');
     return EXIT.ok;
@@ -163,7 +166,7 @@ export async function runRestore(file: string, opts: ActionCliOptions, argv: str
   if (opts.json) {
     process.stdout.write(JSON.stringify({ ok, results: results.map((r) => ({ ok: r.ok, message: r.message, notDone: r.applied.filter((a) => !a.ok) })), bundle: sealed.bundle, sha256: sealed.sha256, case: c.caseId }) + '\n');
   } else {
-    const lines = results.map((r) => formatResult(r).trimEnd());
+    const lines = results.map((r) => formatResult(r, 20, 40).trimEnd());
     lines.push(`bundle:   ${safe(sealed.bundle)}`, `sha256:   ${sealed.sha256}`, `case:     ${safe(c.caseId)}`);
     process.stdout.write(lines.join('\n') + '\n');
   }

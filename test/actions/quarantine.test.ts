@@ -356,7 +356,8 @@ describe('quarantine: plan, apply, restore on a real folder', () => {
       mkdirSync(path.join(dir, `d${d}`));
       for (let f = 0; f < 100; f++) writeFileSync(path.join(dir, `d${d}`, `f${f}`), `${d}/${f}`);
     }
-    const { ctx } = await actionContext();
+    const { ctx, store } = await actionContext();
+    const before = mode(path.join(dir, 'd99', 'f99'));
     const t0 = performance.now();
     const plan = await planQuarantine(ctx, dir);
     const t1 = performance.now();
@@ -368,8 +369,12 @@ describe('quarantine: plan, apply, restore on a real folder', () => {
     console.log(`quarantine of 10,000 files in 100 folders: plan ${Math.round(t1 - t0)} ms, apply (copy + chmod) ${Math.round(t2 - t1)} ms, restore ${Math.round(t3 - t2)} ms`);
     expect(r.ok).toBe(true);
     expect(u.ok).toBe(true);
+    expect(record.entries.find((e) => e.rel === 'd99/f99')).toMatchObject({ modeBefore: before, modeAfter: before & ~0o555, changed: true });
     expect(record.entries.filter((e) => e.changed)).toHaveLength(10_101);
     expect(record.entries.filter((e) => e.copy)).toHaveLength(10_000);
-    expect(mode(path.join(dir, 'd99', 'f99'))).toBe(0o644 & ~(process.umask() & 0o777));
+    expect(mode(path.join(dir, 'd99', 'f99'))).toBe(before);
+    // 30,000 small files: not left behind in /tmp.
+    rmSync(base, { recursive: true, force: true });
+    rmSync(store.outDir, { recursive: true, force: true });
   });
 });

@@ -1,9 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { extract, listFiles, tmpDir } from '../helpers/bundle.js';
-import { runCli } from '../helpers/cli.js';
+import { isRoot, REPO, runCli } from '../helpers/cli.js';
+
+const NOBODY = 65534;
+
+/** Another user can run the built tool only if every folder up to it is searchable. */
+function readableByOthers(p: string): boolean {
+  for (let dir = p; dir !== '/'; dir = path.dirname(dir)) if ((statSync(dir).mode & 0o005) !== 0o005) return false;
+  return true;
+}
 
 const MODES: Record<string, number> = { '': 0o755, 'pscan2': 0o755, 'pass.txt': 0o644, 'sshd': 0o700, 'sub': 0o750, 'sub/vuln.txt': 0o640 };
 
@@ -113,7 +121,13 @@ describe('ir-triage quarantine / restore (the built CLI)', () => {
 
   it('restore takes the bundle itself, and refuses a .restore.json that differs from its sealed record', async () => {
     const { dir, out } = kit();
-    expect((await runCli(['quarantine', dir, '--yes', '--out', out, '--case', 'Q-2'])).code).toBe(0);
+    const q = await runCli(['quarantine', dir, '--yes', '--json', '--out', out, '--case', 'Q-2']);
+    expect(q.code).toBe(0);
+    // --json: stdout is one JSON object (the plan went to stderr).
+    const summary = JSON.parse(q.stdout);
+    expect(summary).toMatchObject({ ok: true, case: 'Q-2', bundle: path.join(out, 'Q-2.tar.gz'), restore: path.join(out, 'Q-2.restore.json'), undoRecord: 'actions/quarantine-1.json' });
+    expect(summary.sha256).toBe(readFileSync(path.join(out, 'Q-2.tar.gz.sha256'), 'utf8').split(' ')[0]);
+    expect(q.stderr).toContain(`quarantine: ${dir} (6 entries to chmod, 1 left alone)`);
     const record = path.join(out, 'Q-2.restore.json');
     const text = readFileSync(record, 'utf8');
     // 0755 → 0711: a change restore could make (only r and x differ), so only the seal can catch it.
@@ -125,6 +139,22 @@ describe('ir-triage quarantine / restore (the built CLI)', () => {
 
     const fromBundle = await runCli(['restore', path.join(out, 'Q-2.tar.gz'), '--yes', '--out', out, '--case', 'R-2']);
     expect(fromBundle.code).toBe(0);
+    expect(modes(dir)).toEqual(MODES);
+  });
+
+  it.skipIf(!isRoot)('as the unprivileged owner of the folder (no root, so no reading a 0200 file): quarantine and restore still work (needs root to switch user)', async (t) => {
+    if (!readableByOthers(REPO)) return t.skip(`${REPO} is not readable by other users`);
+    const { dir, out } = kit();
+    chmodSync(path.dirname(out), 0o755);
+    for (const rel of [...Object.keys(MODES), 'link']) chownSync(path.join(dir, rel), NOBODY, NOBODY);
+    chownSync(out, NOBODY, NOBODY);
+    const asNobody = { prefix: ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'], env: { ...process.env, HOME: out } };
+    const q = await runCli(['quarantine', dir, '--yes', '--out', out, '--case', 'U-1'], asNobody);
+    expect(q.stderr).toBe('');
+    expect(q.code).toBe(0);
+    expect(modes(dir)).toEqual(quarantined);
+    const r = await runCli(['restore', path.join(out, 'U-1.restore.json'), '--yes', '--out', out, '--case', 'U-2'], asNobody);
+    expect(r.code).toBe(0);
     expect(modes(dir)).toEqual(MODES);
   });
 

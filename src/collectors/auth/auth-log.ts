@@ -1,8 +1,10 @@
+import { once } from 'node:events';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import type { CommandResult } from '../../host/exec.js';
 import { describeFsError, errorCode } from '../../host/rooted-fs.js';
 import type { AuthAddressRow } from '../../model/facts.js';
-import type { JsonlWriter, TimelineEvent } from '../../model/sink.js';
+import type { CopyResult, EvidenceSink, TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import type { CollectContext, Collector, CollectorResult } from '../types.js';
 import { AuthAnalysis, type AuthSourceStats } from './analysis.js';
@@ -31,6 +33,15 @@ export const TIMELINE_CAP_PER_KIND = 100_000;
 export const JOURNAL_MATCHES = ['_COMM=sshd', '+', '_COMM=sshd-session', '+', '_COMM=sshd-auth', '+', '_COMM=sudo', '+', '_COMM=su'];
 
 const COMMAND_NAME = 'journalctl-auth-json';
+export const EVENTS_FILE = 'artifacts/auth-events.jsonl';
+/**
+ * Cap on artifacts/auth-events.jsonl (an event is about three times its log line as JSON). Past
+ * it only the kinds that say who got in and what they did are written (ALWAYS_WRITTEN), up to
+ * twice the cap; the tally, the logins and the rules still see every event.
+ */
+export const EVENTS_MAX_BYTES = 256 * 1024 * 1024;
+const ALWAYS_WRITTEN: ReadonlySet<AuthLogEvent['kind']> = new Set(['accepted', 'session-opened', 'session-closed', 'sudo', 'su']);
+const FLUSH_BYTES = 1 << 20;
 
 /** The bundle path of a log's copy: files/logs/var/log/auth.log.1, names made safe. */
 export function logCopyPath(file: string): string {
@@ -70,6 +81,56 @@ function statsDetail(s: AuthSourceStats): string {
   const top = unknown.slice(0, 5).map(([p, n]) => `${p} ${n}`).join(', ');
   const span = s.firstTime ? `, ${s.firstTime} to ${s.lastTime}` : '';
   return `${s.lines} lines, ${s.events} auth events${span}${unknown.length ? `; not understood: ${top}${unknown.length > 5 ? ', …' : ''}` : ''}${s.interrupted ? '; interrupted' : ''}`;
+}
+
+/**
+ * artifacts/auth-events.jsonl, written in large chunks through the sink's hashing copy (one write
+ * per megabyte, not per event), under EVENTS_MAX_BYTES.
+ */
+class EventsArtifact {
+  private readonly pass = new PassThrough();
+  private readonly done: Promise<CopyResult>;
+  private parts: string[] = [];
+  private partBytes = 0;
+  bytes = 0;
+  written = 0;
+  /** Events not written because of the cap. */
+  dropped = 0;
+
+  constructor(sink: EvidenceSink, private readonly maxBytes: number) {
+    this.done = sink.copyIn(EVENTS_FILE, this.pass, maxBytes * 2);
+    // A failed copy rejects `done`; the writes below then stop waiting for drain.
+    this.done.catch(() => {});
+  }
+
+  async write(e: AuthLogEvent): Promise<void> {
+    const line = JSON.stringify(e) + '\n';
+    const size = Buffer.byteLength(line);
+    const limit = ALWAYS_WRITTEN.has(e.kind) ? this.maxBytes * 2 : this.maxBytes;
+    if (this.bytes + size > limit) {
+      this.dropped++;
+      return;
+    }
+    this.parts.push(line);
+    this.partBytes += size;
+    this.bytes += size;
+    this.written++;
+    if (this.partBytes >= FLUSH_BYTES) await this.flush();
+  }
+
+  async close(): Promise<CopyResult> {
+    await this.flush();
+    this.pass.end();
+    return this.done;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.parts.length === 0) return;
+    const chunk = this.parts.join('');
+    this.parts = [];
+    this.partBytes = 0;
+    if (!this.pass.write(chunk)) await Promise.race([once(this.pass, 'drain'), this.done]);
+  }
 }
 
 /** Timeline rows as the events stream past: accepted logins, sudo and su (each kind capped). */
@@ -121,7 +182,7 @@ class AuthTimeline {
   /**
    * Failed logins are summarised per address: its first and its last failure, each row saying how
    * many there were in all. A brute force of 9,000 lines is two rows, not 9,000; the events
-   * themselves are all in artifacts/auth-events.jsonl.
+   * themselves are in artifacts/auth-events.jsonl (within its cap).
    */
   failures(rows: AuthAddressRow[]): void {
     for (const r of rows) {
@@ -196,6 +257,13 @@ class AuthLogRun {
     if (!st.isFile()) {
       // auth.log linked to /dev/null keeps nothing: an old way to stop logins being logged.
       this.sources.push(sourceError(id, `${file} is not a regular file (${st.isCharacterDevice() ? 'a device, such as /dev/null' : st.isDirectory() ? 'a folder' : 'not a file'}): nothing in it was read`, file));
+      return;
+    }
+    try {
+      // Unreadable (not root): one error for the file, not one for the copy and one for the read.
+      await (await this.ctx.host.fs.open(file)).close();
+    } catch (err) {
+      this.sources.push(sourceError(id, describeFsError(err, file), file));
       return;
     }
     const note: FileNote = { file, mtime: st.mtime.toISOString(), copy: null, copyTruncated: false, compressed: /\.gz$/.test(file) ? 'gzip' : unreadableCompression(file) };
@@ -311,76 +379,82 @@ class AuthLogRun {
   }
 }
 
-export const authLogCollector: Collector = {
-  id: 'auth-log',
-  title: 'SSH, sudo and su events from the auth log or the journal',
-  description: "sshd, sudo and su lines of /var/log/auth.log* and /var/log/secure* (rotated and .gz too), or of the journal when there are none: every event, per-address tallies, accepted logins with the failures before them; the raw logs preserved.",
-  liveOnly: false,
-  needsRoot: true,
-  artifacts: ['artifacts/auth-events.jsonl', 'artifacts/auth-tally.json', 'artifacts/auth-log-stats.json', `${LOG_COPY_DIR}/`, `commands/${COMMAND_NAME}.txt`],
-  async collect(ctx): Promise<CollectorResult> {
-    const fs = ctx.host.fs;
-    const zone = await boxTimeZone(fs, ctx.host.mode === 'live');
-    const found: string[] = [];
-    const listErrors: SourceStatus[] = [];
-    for (const pattern of AUTH_LOG_PATHS.patterns) {
-      try {
-        found.push(...(await fs.list(AUTH_LOG_PATHS.logDir, pattern)));
-      } catch (err) {
-        listErrors.push(sourceError('auth-log.list', describeFsError(err, AUTH_LOG_PATHS.logDir), AUTH_LOG_PATHS.logDir));
+/** The collector, with its events cap as a parameter (tests make it small). */
+export function makeAuthLogCollector({ eventsMaxBytes = EVENTS_MAX_BYTES }: { eventsMaxBytes?: number } = {}): Collector {
+  return {
+    id: 'auth-log',
+    title: 'SSH, sudo and su events from the auth log or the journal',
+    description: "sshd, sudo and su lines of /var/log/auth.log* and /var/log/secure* (rotated and .gz too), or of the journal when there are none: every event, per-address tallies, accepted logins with the failures before them; the raw logs preserved.",
+    liveOnly: false,
+    needsRoot: true,
+    artifacts: ['artifacts/auth-events.jsonl', 'artifacts/auth-tally.json', 'artifacts/auth-log-stats.json', `${LOG_COPY_DIR}/`, `commands/${COMMAND_NAME}.txt`],
+    async collect(ctx): Promise<CollectorResult> {
+      const fs = ctx.host.fs;
+      const zone = await boxTimeZone(fs, ctx.host.mode === 'live');
+      const found: string[] = [];
+      const listErrors: SourceStatus[] = [];
+      for (const pattern of AUTH_LOG_PATHS.patterns) {
+        try {
+          found.push(...(await fs.list(AUTH_LOG_PATHS.logDir, pattern)));
+        } catch (err) {
+          listErrors.push(sourceError('auth-log.list', describeFsError(err, AUTH_LOG_PATHS.logDir), AUTH_LOG_PATHS.logDir));
+        }
       }
-    }
-    const files = sortLogFiles([...new Set(found)]);
+      const files = sortLogFiles([...new Set(found)]);
 
-    const timeline = new AuthTimeline(ctx);
-    let writer: JsonlWriter | null = null;
-    const analysis = new AuthAnalysis(async (e) => {
-      await writer!.write(e);
-      timeline.take(e);
-    });
-    const run = new AuthLogRun(ctx, analysis, zone);
-    run.sources.push(...listErrors);
-    const journalArgv = files.length === 0 ? await run.journalArgv() : null;
-    if (files.length === 0 && journalArgv === null) {
-      run.sources.push(sourceSkipped('auth-log', `no ${AUTH_LOG_PATHS.patterns.map((p) => `${AUTH_LOG_PATHS.logDir}/${p}`).join(' or ')} and no systemd journal`));
-      return { sources: run.sources };
-    }
-    writer = ctx.sink.jsonl('artifacts/auth-events.jsonl');
-    try {
-      for (const file of files) await run.readFile(file);
-      if (journalArgv) await run.readJournal(journalArgv);
-    } finally {
-      await writer.close();
-    }
+      const timeline = new AuthTimeline(ctx);
+      let events: EventsArtifact | null = null;
+      const analysis = new AuthAnalysis(async (e) => {
+        await events!.write(e);
+        timeline.take(e);
+      });
+      const run = new AuthLogRun(ctx, analysis, zone);
+      run.sources.push(...listErrors);
+      const journalArgv = files.length === 0 ? await run.journalArgv() : null;
+      if (files.length === 0 && journalArgv === null) {
+        run.sources.push(sourceSkipped('auth-log', `no ${AUTH_LOG_PATHS.patterns.map((p) => `${AUTH_LOG_PATHS.logDir}/${p}`).join(' or ')} and no systemd journal`));
+        return { sources: run.sources };
+      }
+      events = new EventsArtifact(ctx.sink, eventsMaxBytes);
+      try {
+        for (const file of files) await run.readFile(file);
+        if (journalArgv) await run.readJournal(journalArgv);
+      } finally {
+        await events.close();
+      }
 
-    const facts = analysis.facts();
-    timeline.failures(facts.authTally ?? []);
-    timeline.flush();
-    await ctx.sink.writeFile('artifacts/auth-tally.json', JSON.stringify(facts.authTally, null, 2) + '\n');
-    const stats = {
-      timezone: { zone: zone.zone, from: zone.from, known: zone.known, appliesTo: 'stamps without a zone (RFC 3164, and RFC 3339 without an offset)' },
-      files: run.files,
-      sources: analysis.sources,
-      tally: { addresses: analysis.tally.size, failuresWithoutAddress: analysis.tally.failuresWithoutAddress },
-      logins: { accepted: analysis.logins.accepted, kept: facts.authLogins?.length ?? 0, dropped: analysis.logins.loginsDropped, usersNotTracked: analysis.logins.usersDropped },
-      timeline: { ...timeline.counts, capPerKind: TIMELINE_CAP_PER_KIND },
-    };
-    await ctx.sink.writeFile('artifacts/auth-log-stats.json', JSON.stringify(stats, null, 2) + '\n');
+      const facts = analysis.facts();
+      timeline.failures(facts.authTally ?? []);
+      timeline.flush();
+      await ctx.sink.writeFile('artifacts/auth-tally.json', JSON.stringify(facts.authTally, null, 2) + '\n');
+      const stats = {
+        timezone: { zone: zone.zone, from: zone.from, known: zone.known, appliesTo: 'stamps without a zone (RFC 3164, and RFC 3339 without an offset)' },
+        files: run.files,
+        sources: analysis.sources,
+        tally: { addresses: analysis.tally.size, failuresWithoutAddress: analysis.tally.failuresWithoutAddress },
+        logins: { accepted: analysis.logins.accepted, kept: facts.authLogins?.length ?? 0, dropped: analysis.logins.loginsDropped, usersNotTracked: analysis.logins.usersDropped },
+        timeline: { ...timeline.counts, capPerKind: TIMELINE_CAP_PER_KIND },
+        events: { file: EVENTS_FILE, written: events.written, bytes: events.bytes, notWritten: events.dropped, capBytes: eventsMaxBytes },
+      };
+      await ctx.sink.writeFile('artifacts/auth-log-stats.json', JSON.stringify(stats, null, 2) + '\n');
 
-    const rows = facts.authTally ?? [];
-    const failures = rows.reduce((n, r) => n + r.failures, 0);
-    const notes = [
-      `${writer.count} events`,
-      `${rows.length} addresses, ${failures} failed logins`,
-      `${analysis.logins.accepted} accepted logins`,
-      `time zone ${zone.zone} (${zone.from})`,
-    ];
-    if (analysis.logins.loginsDropped) notes.push(`${analysis.logins.loginsDropped} accepted logins beyond the cap not kept for the rules (all are in the events)`);
-    if (timeline.counts.capped) notes.push(`${timeline.counts.capped} timeline rows over the cap of ${TIMELINE_CAP_PER_KIND} per kind`);
-    run.sources.push(sourceOk('auth-log', 'artifacts/auth-events.jsonl', notes.join('; ')));
-    return {
-      facts: { ...facts, authEvidence: ['artifacts/auth-tally.json', 'artifacts/auth-events.jsonl', ...run.evidence] },
-      sources: run.sources,
-    };
-  },
-};
+      const rows = facts.authTally ?? [];
+      const failures = rows.reduce((n, r) => n + r.failures, 0);
+      const notes = [
+        `${events.written} events${events.dropped ? ` written, ${events.dropped} more not (the ${eventsMaxBytes}-byte cap of ${EVENTS_FILE}: only logins, sessions, sudo and su past it)` : ''}`,
+        `${rows.length} addresses, ${failures} failed logins`,
+        `${analysis.logins.accepted} accepted logins`,
+        `time zone ${zone.zone} (${zone.from})`,
+      ];
+      if (analysis.logins.loginsDropped) notes.push(`${analysis.logins.loginsDropped} accepted logins without failures before them not kept for the rules beyond the first 10000 (the tally counts them all)`);
+      if (timeline.counts.capped) notes.push(`${timeline.counts.capped} timeline rows over the cap of ${TIMELINE_CAP_PER_KIND} per kind`);
+      run.sources.push(sourceOk('auth-log', 'artifacts/auth-events.jsonl', notes.join('; ')));
+      return {
+        facts: { ...facts, authEvidence: ['artifacts/auth-tally.json', 'artifacts/auth-events.jsonl', ...run.evidence] },
+        sources: run.sources,
+      };
+    },
+  };
+}
+
+export const authLogCollector: Collector = makeAuthLogCollector();

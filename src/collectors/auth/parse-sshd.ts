@@ -366,6 +366,11 @@ function classifySu(message: string): ClassifiedMessage {
   return blank();
 }
 
+function startsWithAny(text: string, starts: string[]): boolean {
+  for (const p of starts) if (text.startsWith(p)) return true;
+  return false;
+}
+
 /**
  * Classifies a message of `program` (as written: sshd, sshd-session, sshd-auth, sshd(pam_unix),
  * sudo, su, su(pam_unix)). Messages not recognised, and other programs (CRON's PAM session lines
@@ -382,7 +387,7 @@ export function classifyMessage(program: string | null, message: string): Classi
   if (SSHD_PROGRAMS.has(prog)) {
     const bare = msg.startsWith('error: ') || msg.startsWith('fatal: ') ? msg.slice(7) : msg;
     for (const [starts, re, build] of SSHD_RULES) {
-      if (!starts.some((p) => bare.startsWith(p))) continue;
+      if (!startsWithAny(bare, starts)) continue;
       const m = re.exec(msg);
       if (m) return build(m, msg);
     }

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { authLogCollector, JOURNAL_MATCHES } from '../../../src/collectors/auth/auth-log.js';
+import { authLogCollector, JOURNAL_MATCHES, makeAuthLogCollector } from '../../../src/collectors/auth/auth-log.js';
 import type { AuthLogEvent } from '../../../src/collectors/auth/events.js';
 import type { CollectContext } from '../../../src/collectors/types.js';
 import { CaseStore } from '../../../src/evidence/store.js';
@@ -65,7 +65,7 @@ function buildRoot(): { root: string; oldestGz: Buffer } {
   return { root, oldestGz };
 }
 
-async function collect(root: string, opts: { host?: HostOptions; maxFileBytes?: number } = {}) {
+async function collect(root: string, opts: { host?: HostOptions; maxFileBytes?: number; eventsMaxBytes?: number } = {}) {
   const store = await CaseStore.create(tmpDir('irt-auth-out-'), 'T');
   const host = createHostContext({ root, mode: 'offline', procDir: null, ...opts.host });
   const ctx: CollectContext = {
@@ -74,7 +74,8 @@ async function collect(root: string, opts: { host?: HostOptions; maxFileBytes?: 
     facts: {},
     options: { sshPorts: [], maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024, maxCommandBytes: 1 << 20, commandTimeoutMs: 5000, toolLists: { names: [], hashes: [] } },
   };
-  const result = await authLogCollector.collect(ctx);
+  const collector = opts.eventsMaxBytes ? makeAuthLogCollector({ eventsMaxBytes: opts.eventsMaxBytes }) : authLogCollector;
+  const result = await collector.collect(ctx);
   const file = (rel: string) => readFileSync(path.join(store.dir, rel));
   const jsonl = <T>(rel: string): T[] => file(rel).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
   const source = (id: string): SourceStatus | undefined => result.sources.find((s) => s.id === id);
@@ -147,6 +148,23 @@ describe('auth-log collector on a fake root', () => {
     const { source, file, facts } = await collect(root, { maxFileBytes: 1000 });
     expect((source('auth-log.auth.log') as { detail: string }).detail).toMatch(/copied to files\/logs\/var\/log\/auth.log \(cut at 1000 bytes: --max-file-bytes\)$/);
     expect(file('files/logs/var/log/auth.log')).toHaveLength(1000);
+    expect(facts.authTally![0].failures).toBe(BRUTE);
+  });
+
+  it('caps the events artifact: past the cap only logins, sessions, sudo and su, and the cap is recorded', async () => {
+    const { root } = buildRoot();
+    const { jsonl, source, file, facts } = await collect(root, { eventsMaxBytes: 200_000 });
+    const events = jsonl<AuthLogEvent>('artifacts/auth-events.jsonl');
+    expect(file('artifacts/auth-events.jsonl').length).toBeLessThanOrEqual(400_000);
+    expect(events.filter((e) => e.kind === 'failed').length).toBeLessThan(BRUTE);
+    // The later logins, sessions and sudo are still there.
+    expect(events.filter((e) => e.kind === 'accepted').map((e) => e.user)).toEqual(['alice', 'deploy']);
+    expect(events.filter((e) => e.kind === 'sudo')).toHaveLength(1);
+    const detail = (source('auth-log') as { detail: string }).detail;
+    expect(detail).toMatch(new RegExp(`^${events.length} events written, ${BRUTE + 12 + 12 + 6 + 1 - events.length} more not \\(the 200000-byte cap of artifacts/auth-events.jsonl`));
+    const stats = JSON.parse(file('artifacts/auth-log-stats.json').toString());
+    expect(stats.events).toMatchObject({ written: events.length, capBytes: 200_000 });
+    // The rules still see every failure.
     expect(facts.authTally![0].failures).toBe(BRUTE);
   });
 

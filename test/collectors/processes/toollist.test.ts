@@ -258,7 +258,9 @@ describe('the shipped names.txt on this machine', () => {
     const procs = readdirSync('/proc')
       .filter((n) => /^\d+$/.test(n))
       .map(readProc)
-      .filter((p): p is Proc => p !== null);
+      .filter((p): p is Proc => p !== null)
+      // Other test files plant kit-named processes in their own temp folders while this runs.
+      .filter((p) => !/^\/(tmp|dev\/shm)\/\.?irt-/.test(p.exe ?? ''));
     expect(procs.length).toBeGreaterThan(1);
     expect(procs.some((p) => p.pid === process.pid)).toBe(true);
     const alerts = procs
