@@ -76,6 +76,9 @@ describe.skipIf(!hasTmux || !isRoot)('the guided run in a real terminal (tmux; r
     await pick('Quarantine the malware folder', path.basename(kitRoot));
     await waitFor(/Quarantine the malware folder: which ones[\s\S]*^\? Apply these \d+ change\(s\)\?/m);
     tmux('send-keys', '-t', SESSION, 'y', 'Enter');
+    // Kill: nothing chosen (the scanner stays frozen for the investigators).
+    await waitFor(/^\? Kill what must not keep running: which ones/m);
+    tmux('send-keys', '-t', SESSION, 'Enter');
     await pick('Block the attacking addresses', '127.0.0.1');
     await waitFor(/Hand the evidence[\s\S]*^\? Next\?/m);
     tmux('send-keys', '-t', SESSION, 'Enter');
