@@ -1,15 +1,9 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT } from '../model/errors.js';
 import { isSeverity, SEVERITIES, type Severity } from '../model/finding.js';
-import { containmentFor } from '../runner/actions-adapter.js';
-import { runAnalyze } from './analyze.js';
-import { runCollect } from './collect.js';
-import { runGuided } from './run.js';
-import { runPlaybooks } from './playbooks.js';
-import { runQuarantine } from './quarantine.js';
-import { runRestore } from './restore.js';
-import { runVerify } from './verify.js';
 import { TOOL } from './version.js';
+
+// Each command loads its modules when it runs (await import): --help stays fast on a slow or loaded box.
 
 /** The default cap for each file copied into a case. */
 const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
@@ -69,6 +63,7 @@ Docs: README.md and docs/ in the package. Examples:
     .option('--max-file-bytes <n>', 'cap for each preserved file, in bytes (default 64 MiB)', parsePositive)
     .action(async (opts) => {
       const argv = process.argv.slice(2);
+      const { runCollect } = await import('./collect.js');
       setExit(await runCollect(opts, argv));
     });
 
@@ -85,6 +80,7 @@ Docs: README.md and docs/ in the package. Examples:
     .option('--command-timeout <ms>', "timeout for each of the box's commands, in milliseconds", parsePositive)
     .option('--max-file-bytes <n>', 'cap for each preserved file, in bytes (default 64 MiB)', parsePositive)
     .action(async (playbook: string, opts) => {
+      const [{ runGuided }, { containmentFor }] = await Promise.all([import('./run.js'), import('../runner/actions-adapter.js')]);
       setExit(await runGuided({ ...opts, playbook }, process.argv.slice(2), (run) => containmentFor(run, { maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES })));
     });
 
@@ -94,6 +90,7 @@ Docs: README.md and docs/ in the package. Examples:
     .argument('<bundle>', 'a .tar.gz bundle (or a case folder kept with --keep-dir)')
     .option('--json', 'print the result as JSON', false)
     .action(async (bundle: string, opts: { json: boolean }) => {
+      const { runVerify } = await import('./verify.js');
       setExit(await runVerify(bundle, opts));
     });
 
@@ -106,6 +103,7 @@ Docs: README.md and docs/ in the package. Examples:
     .option('--tz <zone>', 'time zone of stamps without one (an IANA name such as Europe/Berlin)', 'UTC')
     .option('--playbook <file|name>', 'playbook whose thresholds apply', 'ssh-compromise')
     .action(async (files: string[], opts) => {
+      const { runAnalyze } = await import('./analyze.js');
       setExit(await runAnalyze(files, opts));
     });
 
@@ -114,6 +112,7 @@ Docs: README.md and docs/ in the package. Examples:
     .description('list the playbooks it knows and where they come from')
     .option('--json', 'print as JSON', false)
     .action(async (opts: { json: boolean }) => {
+      const { runPlaybooks } = await import('./playbooks.js');
       setExit(await runPlaybooks(opts));
     });
 
@@ -130,6 +129,7 @@ Docs: README.md and docs/ in the package. Examples:
     .option('--max-file-bytes <n>', 'cap for each copied file, in bytes (default 64 MiB)', parsePositive)
     .option('--json', 'print the plan (--dry-run) or the summary as JSON', false)
     .action(async (target: string, opts) => {
+      const { runQuarantine } = await import('./quarantine.js');
       setExit(await runQuarantine(target, opts, process.argv.slice(2)));
     });
 
@@ -145,6 +145,7 @@ Docs: README.md and docs/ in the package. Examples:
     .option('--examiner <name>', 'who ran it (recorded in the manifest and custody log)')
     .option('--json', 'print the plan (--dry-run) or the summary as JSON', false)
     .action(async (record: string, opts) => {
+      const { runRestore } = await import('./restore.js');
       setExit(await runRestore(record, opts, process.argv.slice(2)));
     });
 
