@@ -359,17 +359,19 @@ class AuthLogRun {
     for (const m of machines.sort()) {
       const sub = path.posix.join(dir, m);
       let names: string[];
+      let real: string;
       try {
         if (!(await fs.lstat(sub)).isDirectory()) continue;
         names = await fs.readdir(sub);
+        // Links on the way (an image's /var/log/journal -> /srv/journal) resolved inside the root.
+        real = await fs.resolve(sub);
       } catch {
         continue;
       }
       for (const n of names.sort()) {
         if (!/\.journal~?$/.test(n)) continue;
-        const inside = path.posix.join(sub, n);
         try {
-          if ((await fs.lstat(inside)).isFile()) out.push(fs.hostPath(inside));
+          if ((await fs.lstat(path.posix.join(sub, n))).isFile()) out.push(path.join(real, n));
         } catch {
           // Gone or unreadable: journalctl would not read it either.
         }

@@ -143,6 +143,16 @@ describe('auth-log collector on a fake root', () => {
     expect(rows).toHaveLength(7);
   });
 
+  it('gives an address with a single failure a single timeline row', async () => {
+    const root = tmpDir('irt-auth-one-');
+    put(root, 'etc/timezone', 'UTC\n');
+    put(root, 'var/log/auth.log', 'Mar  1 10:00:00 h sshd[5]: Failed password for root from 192.0.2.99 port 1 ssh2\n', '2024-03-02T00:00:00Z');
+    const { store } = await collect(root);
+    expect(store.timelineEvents.map((e) => [e.timestamp_desc, e.datetime, e.message])).toEqual([
+      ['Auth: first failed login', '2024-03-01T10:00:00.000Z', 'first failed ssh login from 192.0.2.99: 1 failed ssh login(s) from 192.0.2.99 in all (users tried: root)'],
+    ]);
+  });
+
   it('records a copy cut by --max-file-bytes, and still reads the whole file', async () => {
     const { root } = buildRoot();
     const { source, file, facts } = await collect(root, { maxFileBytes: 1000 });
@@ -227,6 +237,17 @@ describe('auth-log collector without auth log files: the journal', () => {
     expect(unexpected).toEqual([]);
     expect(source('auth-log.journal')).toMatchObject({ status: 'ok' });
     expect(facts.authLogins).toHaveLength(1);
+  });
+
+  it('offline: a journal folder that is a link in the image is followed inside the image', async () => {
+    const root = tmpDir('irt-auth-jlink-');
+    put(root, 'srv/journal/5c2e0b1a/system.journal', 'journal bytes');
+    mkdirSync(path.join(root, 'var/log'), { recursive: true });
+    symlinkSync('/srv/journal', path.join(root, 'var/log/journal'));
+    const argv = ['journalctl', '--file', path.join(root, 'srv/journal/5c2e0b1a/system.journal'), '-o', 'json', '--no-pager', '--all', ...JOURNAL_MATCHES].join(' ');
+    const unexpected: string[] = [];
+    await collect(root, { host: { exec: replayExec({ [argv]: journal.toString() }, unexpected) } });
+    expect(unexpected).toEqual([]);
   });
 
   it('a journalctl that fails or is cut is an error naming why; what it printed is still read', async () => {

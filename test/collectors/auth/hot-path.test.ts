@@ -27,6 +27,23 @@ describe('the hot path', () => {
     }
   });
 
+  it('keeps pids in least-recently-seen order: a pid seen again is not the next one dropped', () => {
+    const p = new AuthLogParser({ source: 'x', maxPids: 2, yearResolver: () => 2024 });
+    const pam = (pid: number, ip: string) => `Mar  1 10:00:00 h sshd[${pid}]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}  user=u${pid}`;
+    const out = [
+      pam(1, '192.0.2.1'),
+      pam(2, '192.0.2.2'),
+      'Mar  1 10:00:01 h sshd[1]: Connection from 192.0.2.1 port 5 on 192.0.2.100 port 22 rdomain ""',
+      // A third pid: the least recently seen (2, not 1) is dropped and its PAM line flushed alone.
+      'Mar  1 10:00:02 h sshd[3]: Accepted password for c from 192.0.2.3 port 7 ssh2',
+      'Mar  1 10:00:03 h sshd[1]: Failed password for u1 from 192.0.2.1 port 5 ssh2',
+    ].flatMap((l, i) => p.push(l, i + 1).map((e) => ({ at: i + 1, pid: e.pid, kind: e.kind, covered: e.covered })));
+    expect(out.filter((e) => e.kind === 'pam-failure')).toEqual([
+      { at: 4, pid: 2, kind: 'pam-failure', covered: false },
+      { at: 5, pid: 1, kind: 'pam-failure', covered: true },
+    ]);
+  });
+
   it('splits lines the same whatever the chunk boundaries (in-place and carried-over lines)', async () => {
     const text = Buffer.from('first\r\nsécond line\n\nthird — ünïcode\nlast without newline');
     const whole = await lines([text]);

@@ -46,7 +46,8 @@ describe('auth.bruteforce', () => {
   it('is high at ten times the threshold, and follows the playbook threshold', async () => {
     const facts = await factsFrom(range(25, (i) => failed('198.51.100.66', 'root', i)));
     expect(bruteforce.detect(facts, { failures: 10 })[0].severity).toBe('medium');
-    expect(bruteforce.detect(facts, { failures: 2 })[0].severity).toBe('high');
+    expect(bruteforce.detect(facts, { failures: 3 })[0].severity).toBe('medium');
+    expect(bruteforce.detect(facts, { failures: 2.5 })[0].severity).toBe('high');
     expect(bruteforce.detect(facts, { failures: 26 })).toEqual([]);
   });
 
