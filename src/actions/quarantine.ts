@@ -60,6 +60,9 @@ export interface QuarantinedEntry {
   ino: string;
   /** Birth time in ns ('0': unknown), checked by restore with the inode. */
   btime: string;
+  /** Change and modification times in ns before the chmod, for the timeline (records from older versions lack them). */
+  ctime?: string;
+  mtime?: string;
   modeBefore: number;
   /** The mode after apply (what restore expects to find); equal to modeBefore when unchanged. */
   modeAfter: number;
@@ -420,7 +423,7 @@ export async function applyQuarantine(ctx: ActionContext, plan: ActionPlan<Quara
   const copies = `files/quarantine/${n}`;
   const done = new Map<string, QuarantinedEntry>();
   const skipped = (e: QuarantineEntry, outcome: string): QuarantinedEntry => ({
-    rel: e.rel, relHex: e.relHex, type: e.type, dev: e.dev, ino: e.ino, btime: e.btime, modeBefore: e.mode, modeAfter: e.mode, changed: false, outcome,
+    rel: e.rel, relHex: e.relHex, type: e.type, dev: e.dev, ino: e.ino, btime: e.btime, ctime: e.ctime, mtime: e.mtime, modeBefore: e.mode, modeAfter: e.mode, changed: false, outcome,
   });
 
   // Preserve before you change: every regular file, or nothing is changed.

@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CollectOptions } from '../collectors/types.js';
-import { sealCase } from '../evidence/bundle.js';
+import { sealCase, type BundleEncryption } from '../evidence/bundle.js';
 import { CaseStore } from '../evidence/store.js';
 import { verifyBundle } from '../evidence/verify.js';
 import { createHostContext, type HostContext } from '../host/context.js';
@@ -13,13 +13,16 @@ import { numberFindings, type DraftFinding, type Finding } from '../model/findin
 import { PlaybookEngine, type EngineHooks, type StepOutcome } from '../playbooks/engine.js';
 import { loadPlaybook, type Playbook } from '../playbooks/loader.js';
 import type { PlaybookStep } from '../playbooks/schema.js';
-import { renderHtml, renderMarkdown, type ReportInput } from '../report/report.js';
+import { flaggedFileTimes, quarantinedFileTimes } from '../report/case-file-times.js';
+import { loadReportData, renderHtml, renderMarkdown } from '../report/report.js';
+import { computeVerdict, type Verdict } from '../report/verdict.js';
 import { sanitizeForTerminal } from '../report/text.js';
-import { renderTimelineCsv } from '../report/timeline.js';
 import { checkCaseId, defaultCaseId } from './case-id.js';
 import { TOOL } from './version.js';
 
 export const TOOL_ACTOR = 'ir-triage';
+/** The actions taken during the run, with their undo records, for the report. */
+export const ACTIONS_FILE = 'artifacts/actions.json';
 
 /** Options every command that opens a case shares (collect, run). */
 export interface CaseOptions {
@@ -32,6 +35,10 @@ export interface CaseOptions {
   keepDir: boolean;
   commandTimeout?: number;
   maxFileBytes?: number;
+  /** age recipients (age1…) the bundle is encrypted to (--encrypt-to); see src/evidence/encrypt.ts. */
+  encryptTo?: string[];
+  /** --since: start of the incident window, ISO 8601 UTC (src/model/window.ts). */
+  since?: string;
 }
 
 export interface CaseSummary {
@@ -40,9 +47,13 @@ export interface CaseSummary {
   case: string;
   partial: boolean;
   findings: Finding[];
+  /** The one-line answer for the security officer (also in manifest.json). */
+  verdict: Verdict;
   partialReasons: string[];
   keptDir: string | null;
   interrupted: boolean;
+  /** Set when the bundle was encrypted (--encrypt-to): recipients and the plaintext's sha256. */
+  encryption?: BundleEncryption;
 }
 
 /** An action taken during the run, for the report. */
@@ -126,6 +137,7 @@ export class CaseRun {
         names: (playbook.data.toolLists?.names ?? []).map((f) => path.resolve(path.dirname(playbook.file), f)),
         hashes: (playbook.data.toolLists?.hashes ?? []).map((f) => path.resolve(path.dirname(playbook.file), f)),
       },
+      ...(opts.since ? { since: opts.since } : {}),
     };
     const engine = new PlaybookEngine(playbook, { host, sink: store, options }, {
       ...hooks,
@@ -176,7 +188,7 @@ export class CaseRun {
     this.abort.abort();
   }
 
-  /** Findings, reports, manifest, bundle; verifies the bundle it wrote; removes the staging folder. */
+  /** Findings, timeline, reports, manifest, bundle; verifies the bundle it wrote; removes the staging folder. */
   async close(): Promise<CaseSummary> {
     try {
       await this.engine.finish();
@@ -184,39 +196,24 @@ export class CaseRun {
       const { store, host, engine } = this;
       await store.writeFile('findings.json', JSON.stringify(findings, null, 2) + '\n');
       for (const f of findings) this.custody('finding', { id: f.id, rule: f.rule, severity: f.severity, title: f.title });
-      if (this.actions.length > 0) await store.writeFile('actions/actions.json', JSON.stringify(this.actions, null, 2) + '\n');
+      // Always written, empty when nothing was done: the report tells "no action" from "not recorded".
+      await store.writeFile(ACTIONS_FILE, JSON.stringify(this.actions, null, 2) + '\n');
+
+      const hostname = engine.facts.host?.hostname || this.hostname;
+      store.timeline(await flaggedFileTimes(host, findings, engine.facts.openFiles ?? []));
+      store.timeline(await quarantinedFileTimes(host, store.dir, [...store.files.keys()]));
+      const timeline = await store.writeTimeline(hostname);
 
       const partialReasons: string[] = [];
       if (!host.isRoot) partialReasons.push("not run as root: other users' processes, sockets and protected logs are not readable");
       const failed = engine.sources.filter((s) => s.status === 'error');
       if (failed.length > 0) partialReasons.push(`${failed.length} source(s) failed: ${failed.map((s) => s.id).join(', ')}`);
       if (this.interrupted) partialReasons.push('interrupted before every step had run');
+      if (timeline.error) partialReasons.push(`the timeline is incomplete: ${timeline.error}`);
       const partial = partialReasons.length > 0;
+      const verdict = computeVerdict(findings, partial);
 
       const endedAt = new Date();
-      const hostname = engine.facts.host?.hostname || this.hostname;
-      const reportInput: ReportInput = {
-        caseId: this.caseId,
-        examiner: this.opts.examiner ?? null,
-        hostname,
-        mode: host.mode,
-        startedAt: this.startedAt.toISOString(),
-        endedAt: endedAt.toISOString(),
-        root: host.isRoot,
-        partial,
-        partialReasons,
-        tool: TOOL,
-        playbook: { id: this.playbook.id, title: this.playbook.data.title },
-        steps: this.playbook.data.steps.map((s) => ({ id: s.id, title: s.title, why: s.why, kind: s.kind, ran: this.ranSteps.has(s.id) })),
-        findings,
-        sources: engine.sources,
-        files: [...store.files.values()],
-      };
-      await store.writeFile('timeline.csv', renderTimelineCsv(store.timelineEvents, hostname));
-      await store.writeFile('report.md', renderMarkdown(reportInput));
-      await store.writeFile('report.html', renderHtml(reportInput));
-      this.custody('case-closed', { findings: findings.length, partial, actions: this.actions.length });
-
       const manifest = {
         tool: TOOL,
         case: this.caseId,
@@ -230,12 +227,21 @@ export class CaseRun {
         partial,
         partialReasons,
         interrupted: this.interrupted,
+        verdict,
         playbook: { id: this.playbook.id, file: this.playbook.file, sha256: this.playbook.sha256 },
-        timelineCapped: store.timelineCapped,
+        steps: this.playbook.data.steps.map((s) => ({ id: s.id, title: s.title, kind: s.kind, ran: this.ranSteps.has(s.id) })),
+        timeline,
         sources: engine.sources,
       };
-      const sealed = await sealCase(store, manifest);
-      const check = await verifyBundle(sealed.bundle);
+      // The reports are rendered from the files just written, as `ir-triage report` renders them
+      // from a bundle; only the manifest is handed over, since it is sealed after them.
+      const data = await loadReportData(store.dir, { manifest: { ...manifest, files: [...store.files.values()] } });
+      await store.writeFile('report.md', renderMarkdown(data));
+      await store.writeFile('report.html', renderHtml(data));
+      this.custody('case-closed', { findings: findings.length, partial, verdict: verdict.level, actions: this.actions.length });
+
+      const sealed = await sealCase(store, manifest, { encryptTo: this.opts.encryptTo });
+      const check = sealed.verified ?? (await verifyBundle(sealed.bundle));
       if (!check.ok) {
         throw new CliError(`the bundle ${sealed.bundle} did not verify after writing (${check.problems[0]}); the staged evidence is kept in ${store.dir}`);
       }
@@ -246,11 +252,15 @@ export class CaseRun {
         case: this.caseId,
         partial,
         findings,
+        verdict,
         partialReasons,
         keptDir: this.opts.keepDir ? store.dir : null,
         interrupted: this.interrupted,
+        encryption: sealed.encryption,
       };
     } finally {
+      // The timeline's scratch runs never outlive the run, even when closing failed half-way.
+      this.store.timelineSpool.dispose();
       process.off('SIGINT', this.onSignal);
       process.off('SIGTERM', this.onSignal);
     }

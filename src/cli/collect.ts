@@ -3,6 +3,7 @@ import { EXIT } from '../model/errors.js';
 import { severityRank, type Severity } from '../model/finding.js';
 import { sanitizeForTerminal } from '../report/text.js';
 import { CaseRun, type CaseOptions, type CaseSummary } from './case-run.js';
+import { encryptedNextSteps, encryptionFields, prepareEncryptTo } from './encrypt-to.js';
 
 export interface CollectCliOptions extends CaseOptions {
   json: boolean;
@@ -10,12 +11,13 @@ export interface CollectCliOptions extends CaseOptions {
 }
 
 /**
- * `ir-triage collect`: every read-only step of the playbook, then the bundle. Changes nothing
- * outside --out. Returns the exit code.
+ * `ir-triage collect`: every read-only step of the playbook, then the bundle (encrypted with age
+ * to each --encrypt-to recipient, if any). Changes nothing outside --out. Returns the exit code.
  */
 export async function runCollect(opts: CollectCliOptions, argv: string[]): Promise<number> {
   const tty = process.stderr.isTTY === true && !opts.json;
-  const run = await CaseRun.open(opts, argv, {
+  const encryptTo = await prepareEncryptTo(opts, argv);
+  const run = await CaseRun.open({ ...opts, encryptTo }, argv, {
     onStepStart: (step) => {
       if (tty) process.stderr.write(`• ${step.title}\n`);
     },
@@ -26,8 +28,9 @@ export async function runCollect(opts: CollectCliOptions, argv: string[]): Promi
   }
   const summary = await run.close();
   if (opts.json) {
-    const { bundle, sha256, case: caseId, partial, findings } = summary;
-    process.stdout.write(JSON.stringify({ bundle, sha256, case: caseId, partial, findings }) + '\n');
+    const { bundle, sha256, case: caseId, partial, verdict, findings, encryption } = summary;
+    const encrypted = encryption ? { encrypted: true, recipients: encryption.recipients, plaintextSha256: encryption.plaintextSha256 } : {};
+    process.stdout.write(JSON.stringify({ bundle, sha256, case: caseId, partial, verdict, findings, ...encrypted }) + '\n');
   } else printSummary(summary);
 
   if (summary.interrupted) return EXIT.interrupted;
@@ -39,11 +42,14 @@ function printSummary(s: CaseSummary): void {
   const out: string[] = [];
   out.push(`bundle:   ${s.bundle}`);
   out.push(`sha256:   ${s.sha256}`);
+  if (s.encryption) out.push(...encryptionFields(s.encryption));
   out.push(`case:     ${s.case}`);
   out.push(`partial:  ${s.partial ? `yes — ${s.partialReasons.join('; ')}` : 'no'}`);
+  out.push(`verdict:  ${sanitizeForTerminal(s.verdict.headline)}`);
   if (s.keptDir) out.push(`kept:     ${s.keptDir}`);
   out.push(`findings: ${s.findings.length}`);
   for (const f of s.findings) out.push(`  ${f.id} ${f.severity.padEnd(13)} ${sanitizeForTerminal(f.title)}`);
-  out.push('', `Check it with: sha256sum -c ${path.basename(s.bundle)}.sha256 && ir-triage verify ${s.bundle}`);
+  if (s.encryption) out.push('', ...encryptedNextSteps(s.bundle));
+  else out.push('', `Check it with: sha256sum -c ${path.basename(s.bundle)}.sha256 && ir-triage verify ${s.bundle}`);
   process.stdout.write(out.join('\n') + '\n');
 }

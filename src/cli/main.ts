@@ -31,6 +31,25 @@ function parsePositive(value: string): number {
   return n;
 }
 
+/**
+ * --since: a date (2024-05-01, midnight UTC) or a time (2024-05-01T10:00, UTC unless it carries
+ * Z or an offset), not in the future. Returned as ISO 8601 UTC.
+ */
+function parseSince(value: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?)?$/.exec(value.trim());
+  const t = m ? Date.parse(m[2] ? `${m[1]}T${m[2]}${m[3] ?? 'Z'}` : `${m[1]}T00:00:00Z`) : NaN;
+  if (!Number.isFinite(t)) throw new InvalidArgumentError('a date such as 2024-05-01 or a time such as 2024-05-01T10:00Z');
+  if (t > Date.now()) throw new InvalidArgumentError('a time in the past (the start of the incident)');
+  return new Date(t).toISOString();
+}
+
+/** A repeatable option's values, in order. */
+function appendValue(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+const ENCRYPT_TO_HELP = 'encrypt the bundle with age to this recipient (age1…), @FILE or recipients file (repeatable): writes <case>.tar.gz.age; see docs/encryption.md';
+
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('ir-triage')
     .description('Guided triage, containment and evidence bundles for a Linux server suspected of SSH compromise.')
@@ -42,9 +61,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
       'after',
       `
 Exit codes: 0 done, 1 error, 2 usage, 3 findings at or above --fail-on, 130 interrupted.
-Docs: README.md and docs/ in the package. Examples:
+Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file builds). Examples:
   sudo ir-triage collect --out /mnt/usb --case IR-42 --examiner alice
-  ir-triage verify /mnt/usb/IR-42.tar.gz`,
+  ir-triage verify /mnt/usb/IR-42.tar.gz
+  sudo ir-triage collect --out /mnt/usb --case IR-42 --encrypt-to age1…   (then: ir-triage decrypt IR-42.tar.gz.age --identity key.txt)`,
     );
 
   program
@@ -61,6 +81,8 @@ Docs: README.md and docs/ in the package. Examples:
     .option('--keep-dir', 'keep the staging folder <out>/<case>/ after the bundle is written', false)
     .option('--command-timeout <ms>', "timeout for each of the box's commands, in milliseconds", parsePositive)
     .option('--max-file-bytes <n>', 'cap for each preserved file, in bytes (default 64 MiB)', parsePositive)
+    .option('--encrypt-to <recipient>', ENCRYPT_TO_HELP, appendValue)
+    .option('--since <date>', 'start of the incident window: what changed since then counts as new (keys, accounts, cron…); default: the first attack in the auth log, else 30 days', parseSince)
     .action(async (opts) => {
       const argv = process.argv.slice(2);
       const { runCollect } = await import('./collect.js');
@@ -79,6 +101,8 @@ Docs: README.md and docs/ in the package. Examples:
     .option('--keep-dir', 'keep the staging folder <out>/<case>/ after the bundle is written', false)
     .option('--command-timeout <ms>', "timeout for each of the box's commands, in milliseconds", parsePositive)
     .option('--max-file-bytes <n>', 'cap for each preserved file, in bytes (default 64 MiB)', parsePositive)
+    .option('--encrypt-to <recipient>', ENCRYPT_TO_HELP, appendValue)
+    .option('--since <date>', 'start of the incident window: what changed since then counts as new (keys, accounts, cron…); default: the first attack in the auth log, else 30 days', parseSince)
     .action(async (playbook: string, opts) => {
       const [{ runGuided }, { containmentFor }] = await Promise.all([import('./run.js'), import('../runner/actions-adapter.js')]);
       setExit(await runGuided({ ...opts, playbook }, process.argv.slice(2), (run) => containmentFor(run, { maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES })));
@@ -92,6 +116,51 @@ Docs: README.md and docs/ in the package. Examples:
     .action(async (bundle: string, opts: { json: boolean }) => {
       const { runVerify } = await import('./verify.js');
       setExit(await runVerify(bundle, opts));
+    });
+
+  program
+    .command('report')
+    .description("verify a bundle, then render its report for the security officer from the bundle's own files")
+    .argument('<bundle>', 'a .tar.gz bundle (or a case folder kept with --keep-dir)')
+    .addOption(new Option('--format <format>', 'html (one self-contained file) or md (Markdown)').choices(['html', 'md']).default('html'))
+    .option('--out <file>', 'where to write it; - for stdout (default: md to stdout, html to <case>.report.html beside the bundle)')
+    .option('--force', 'exit 0 even when the bundle does not verify (the report still carries the warning)', false)
+    .addHelpText('after', '\nA bundle that does not verify is still rendered, its problems in a warning banner at the top, and the exit code is 1 (0 with --force).')
+    .action(async (bundle: string, opts: { format: 'html' | 'md'; out?: string; force: boolean }) => {
+      const { runReport } = await import('./report.js');
+      setExit(await runReport(bundle, opts));
+    });
+
+  program
+    .command('summarize')
+    .description('verify every bundle under a folder (as the fleet playbook fetches them) and list them, most severe first: host, case, verdict, findings per level')
+    .argument('[dir]', 'a folder of bundles (.tar.gz, and case folders), searched at any depth')
+    .option('--json', 'print an array with one object per bundle', false)
+    .addHelpText('after', '\nExit codes: 0 every bundle intact, 1 a bundle is not intact (named in the table), 2 no folder or no bundle in it.')
+    .action(async (dir: string | undefined, opts: { json: boolean }) => {
+      const { runSummarize } = await import('./summarize.js');
+      setExit(await runSummarize(dir, opts));
+    });
+
+  program
+    .command('decrypt')
+    .description("the security officer's side of --encrypt-to: check the .age file's sidecar, decrypt it with an age identity file, verify the bundle")
+    .argument('<file>', 'the encrypted bundle <case>.tar.gz.age (or any file encrypted with age to your key)')
+    .option('-i, --identity <file>', 'age identity file: AGE-SECRET-KEY-1… lines, as age -i reads them (repeatable); never the key itself', appendValue)
+    .option('--out <dir>', 'where <case>.tar.gz and its .sha256 are written (default: beside the .age file)')
+    .option('--json', 'print { input, output, sha256, size, sidecarChecked, encryptedTo, verify } as JSON', false)
+    .action(async (file: string, opts) => {
+      const { runDecrypt } = await import('./decrypt.js');
+      setExit(await runDecrypt(file, opts, process.argv.slice(2)));
+    });
+
+  program
+    .command('keygen')
+    .description('make an age key pair for the security officer: writes the identity file (mode 0600, never overwritten) and prints its public key (age1…) for --encrypt-to')
+    .option('--out <file>', 'the identity file to write', 'key.txt')
+    .action(async (opts: { out: string }) => {
+      const { runKeygen } = await import('./keygen.js');
+      setExit(await runKeygen(opts, process.argv.slice(2)));
     });
 
   program
@@ -135,8 +204,8 @@ Docs: README.md and docs/ in the package. Examples:
 
   program
     .command('restore')
-    .description('undo a quarantine: put back every original mode, from <case>.restore.json or the bundle')
-    .argument('<record>', 'the <case>.restore.json written beside the bundle, or the bundle .tar.gz')
+    .description('undo a quarantine (every original mode) or a disable (the commented-out line, the execute bit, the unit links), from <case>.restore.json, an actions/disable-N.json record, or the bundle')
+    .argument('<record>', 'the <case>.restore.json written beside the bundle, a disable record, or the bundle .tar.gz (every undo record in it)')
     .option('--dry-run', 'show what would be restored; change nothing', false)
     .option('--yes', 'apply without asking (needed when there is no terminal)', false)
     .option('--force', 'restore entries whose mode changed since the quarantine, and protected folders', false)

@@ -9,6 +9,7 @@ import type { ActionPlan, ActionResult } from '../actions/types.js';
 import { verifyBundle } from '../evidence/verify.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { sanitizeForTerminal as safe } from '../report/text.js';
+import { loadDisableUndo, runRestoreDisable } from './restore-disable.js';
 import { actionHost, confirmChange, formatPlan, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './quarantine.js';
 
 const RECORD_IN_BUNDLE = /^actions\/quarantine-\d+\.json$/;
@@ -126,6 +127,9 @@ async function checkAgainstBundle(file: string, record: QuarantineRecord, sha256
  * `action-undone` event, the record it used, the outcome), so it is verifiable the same way.
  */
 export async function runRestore(file: string, opts: ActionCliOptions, argv: string[], deps: ActionCliDeps = {}): Promise<number> {
+  // A disable record (or a bundle holding one, with or without quarantines) has its own undo.
+  const withDisable = await loadDisableUndo(file);
+  if (withDisable) return runRestoreDisable(file, withDisable, opts, argv, deps);
   const loaded = await loadRecords(file);
   const host = deps.host ?? actionHost();
   const planCtx = planningContext(host, opts);

@@ -3,6 +3,7 @@ import type { Containment } from '../runner/containment.js';
 import { GuidedRun } from '../runner/guided.js';
 import { InquirerPrompter, startSpinner } from '../runner/interactive.js';
 import { CaseRun, type CaseOptions } from './case-run.js';
+import { encryptedNextSteps, encryptionFields, prepareEncryptTo } from './encrypt-to.js';
 
 export interface RunCliOptions extends CaseOptions {
   yes: boolean;
@@ -15,10 +16,11 @@ export function requireTerminal(): void {
   }
 }
 
-/** `ir-triage run [PLAYBOOK]` (and plain `ir-triage` on a terminal): the guided playbook. */
+/** `ir-triage run [PLAYBOOK]` (and plain `ir-triage` on a terminal): the guided playbook; --encrypt-to as in collect. */
 export async function runGuided(opts: RunCliOptions, argv: string[], containment: (run: CaseRun) => Containment): Promise<number> {
   requireTerminal();
-  const run = await CaseRun.open(opts, argv);
+  const encryptTo = await prepareEncryptTo(opts, argv);
+  const run = await CaseRun.open({ ...opts, encryptTo }, argv);
   const color = !process.env.NO_COLOR;
   const guided = new GuidedRun({
     run,
@@ -30,5 +32,6 @@ export async function runGuided(opts: RunCliOptions, argv: string[], containment
     containment: containment(run),
   });
   const summary = await guided.start();
+  if (summary.encryption) process.stdout.write(['', ...encryptionFields(summary.encryption), ...encryptedNextSteps(summary.bundle)].map((l) => `  ${l}`).join('\n') + '\n');
   return summary.interrupted ? EXIT.interrupted : EXIT.ok;
 }

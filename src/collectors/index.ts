@@ -1,23 +1,37 @@
+import { accountsCollector } from './accounts/accounts.js';
 import { authLogCollector } from './auth/auth-log.js';
 import { boxLoginsCollector } from './box-tools/box-logins.js';
 import { boxNetworkCollector } from './box-tools/box-network.js';
 import { boxProcessesCollector } from './box-tools/box-processes.js';
+import { cronCollector } from './cron/cron.js';
 import { hostCollector } from './host/host.js';
+import { integrityCollector } from './integrity/integrity.js';
 import { loginsCollector } from './logins/logins.js';
 import { connectionsCollector } from './network/connections.js';
 import { processesCollector } from './processes/processes.js';
+import { sshKeysCollector } from './ssh-keys/ssh-keys.js';
+import { sshdConfigCollector } from './sshd-config/sshd-config.js';
+import { startupFilesCollector } from './startup-files/startup-files.js';
+import { systemdUnitsCollector } from './systemd-units/systemd-units.js';
 import type { Collector } from './types.js';
 
 /** Every collector, sorted by id. Playbooks name them; a conformance test walks this list. */
 export const COLLECTORS: readonly Collector[] = [
+  accountsCollector,
   authLogCollector,
   boxLoginsCollector,
   boxNetworkCollector,
   boxProcessesCollector,
   connectionsCollector,
+  cronCollector,
   hostCollector,
+  integrityCollector,
   loginsCollector,
   processesCollector,
+  sshKeysCollector,
+  sshdConfigCollector,
+  startupFilesCollector,
+  systemdUnitsCollector,
 ];
 
 export function findCollector(id: string): Collector | undefined {

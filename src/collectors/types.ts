@@ -13,8 +13,10 @@ export interface CollectOptions {
   maxCommandBytes: number;
   /** Timeout for each external command. */
   commandTimeoutMs: number;
-  /** The playbook's own tool lists (Loki formats), beside the shipped ones. */
-  toolLists: { names: string[]; hashes: string[] };
+  /** The playbook's own tool lists (Loki formats), beside the shipped ones; keys: known-bad key lists (playbooks/tools/keys.txt format). */
+  toolLists: { names: string[]; hashes: string[]; keys?: string[] };
+  /** --since: ISO 8601 start of the incident window (src/model/window.ts); absent: derived from the auth log or a default span. */
+  since?: string;
 }
 
 export interface CollectContext {

@@ -6,31 +6,112 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CliError } from '../model/errors.js';
 import type { StoredFile } from '../model/sink.js';
+import { encryptFile } from './encrypt.js';
+import { sha256File } from './hash.js';
 import { MANIFEST_FILE, SUMS_FILE, type CaseStore } from './store.js';
 import { formatSums } from './sums.js';
+import { verifyBundle, type VerifyReport } from './verify.js';
 
 export interface SealedBundle {
   bundle: string;
   sidecar: string;
   sha256: string;
   size: number;
+  /** Set when the bundle was encrypted: `bundle`, `sha256` and `size` are then the .age file's. */
+  encryption?: BundleEncryption;
+  /** The check of the plaintext bundle, when sealing already made it (encryption needs it first). */
+  verified?: VerifyReport;
 }
+
+/** What the investigator needs to know about an encrypted bundle, outside it. */
+export interface BundleEncryption {
+  format: 'age';
+  recipients: string[];
+  /** The plaintext .tar.gz, as `ir-triage decrypt` will write it back. */
+  plaintextSha256: string;
+  plaintextSize: number;
+}
+
+export interface SealOptions {
+  /** age recipients (age1…): the bundle becomes <case>.tar.gz.age; the plaintext .tar.gz never leaves the staging folder. */
+  encryptTo?: readonly string[];
+}
+
+/** Where the plaintext .tar.gz is made and checked before encryption: inside the staging folder, removed with it. */
+const SEALING_DIR = '.sealing';
 
 /**
  * Writes manifest.json (every file but itself and SHA256SUMS) and SHA256SUMS (every other file),
- * then the .tar.gz from the staged copies and its .sha256 sidecar.
+ * then the .tar.gz from the staged copies and its .sha256 sidecar. With `encryptTo`, the custody
+ * log first records the recipients (inside the bundle, so the investigator sees who else can open
+ * it), and the bundle is written as <case>.tar.gz.age (see sealEncrypted).
  */
-export async function sealCase(store: CaseStore, manifest: Record<string, unknown>): Promise<SealedBundle> {
+export async function sealCase(store: CaseStore, manifest: Record<string, unknown>, opts: SealOptions = {}): Promise<SealedBundle> {
+  const recipients = [...(opts.encryptTo ?? [])];
+  if (recipients.length > 0) store.custody.append('ir-triage', 'encrypting-bundle', { format: 'age', recipients });
   await store.sealCustody();
   const listed = [...store.files.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
   await store.writeFile(MANIFEST_FILE, JSON.stringify({ ...manifest, files: listed }, null, 2) + '\n');
   await store.writeFile(SUMS_FILE, formatSums([...store.files.values()]));
+  if (recipients.length > 0) return sealEncrypted(store, [...store.files.values()], recipients);
   return writeBundle(store.dir, store.caseId, [...store.files.values()]);
 }
 
+/**
+ * The encrypted bundle: the plaintext .tar.gz is written inside the staging folder (which holds
+ * the same evidence unpacked, mode 0700), verified, streamed through age into
+ * <out>/<case>.tar.gz.age, and removed. Its sidecar hashes the .age file, so a courier can check
+ * what they carry without the key. Nothing plaintext is ever written beside the .age file.
+ */
+async function sealEncrypted(store: CaseStore, files: StoredFile[], recipients: string[]): Promise<SealedBundle> {
+  const outDir = path.dirname(store.dir);
+  const sealing = path.join(store.dir, SEALING_DIR);
+  await fsp.mkdir(sealing, { mode: 0o700 });
+  try {
+    const plain = await writeBundle(store.dir, store.caseId, files, sealing);
+    const verified = await verifyBundle(plain.bundle);
+    if (!verified.ok) {
+      throw new CliError(`the bundle did not verify after writing (${verified.problems[0]}); nothing was encrypted; the staged evidence is kept in ${store.dir}`);
+    }
+    const bundle = path.join(outDir, `${store.caseId}.tar.gz.age`);
+    let written;
+    try {
+      written = await encryptFile(plain.bundle, bundle, recipients);
+    } catch (err) {
+      throw new CliError(`${(err as Error).message}; the staged evidence is kept in ${store.dir}`);
+    }
+    // Re-read: what reached the disk (a USB stick, say) is what the sidecar vouches for.
+    const onDisk = await sha256File(bundle);
+    if (onDisk.sha256 !== written.sha256 || onDisk.size !== written.size) {
+      await fsp.rm(bundle, { force: true });
+      throw new CliError(`the encrypted bundle ${bundle} read back differently from what was written (a failing disk?); the staged evidence is kept in ${store.dir}`);
+    }
+    const sidecar = await writeSidecar(bundle, written.sha256, store.dir);
+    return {
+      bundle,
+      sidecar,
+      sha256: written.sha256,
+      size: written.size,
+      encryption: { format: 'age', recipients, plaintextSha256: plain.sha256, plaintextSize: plain.size },
+      verified,
+    };
+  } finally {
+    await fsp.rm(sealing, { recursive: true, force: true });
+  }
+}
+
+async function writeSidecar(bundle: string, sha256: string, caseDir: string): Promise<string> {
+  const sidecar = `${bundle}.sha256`;
+  try {
+    await fsp.writeFile(sidecar, `${sha256}  ${path.basename(bundle)}\n`, { mode: 0o644 });
+  } catch (err) {
+    throw new CliError(`could not write ${sidecar}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; the staged evidence is kept in ${caseDir}`);
+  }
+  return sidecar;
+}
+
 /** The .tar.gz with one top folder <case>/, written beside a .partial name and renamed when whole. */
-export async function writeBundle(caseDir: string, caseId: string, files: StoredFile[]): Promise<SealedBundle> {
-  const outDir = path.dirname(caseDir);
+export async function writeBundle(caseDir: string, caseId: string, files: StoredFile[], outDir = path.dirname(caseDir)): Promise<SealedBundle> {
   const bundle = path.join(outDir, `${caseId}.tar.gz`);
   const partialPath = `${bundle}.partial`;
   const hash = createHash('sha256');
@@ -59,11 +140,6 @@ export async function writeBundle(caseDir: string, caseId: string, files: Stored
   }
   await fsp.rename(partialPath, bundle);
   const sha256 = hash.digest('hex');
-  const sidecar = `${bundle}.sha256`;
-  try {
-    await fsp.writeFile(sidecar, `${sha256}  ${path.basename(bundle)}\n`, { mode: 0o644 });
-  } catch (err) {
-    throw new CliError(`could not write ${sidecar}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; the staged evidence is kept in ${caseDir}`);
-  }
+  const sidecar = await writeSidecar(bundle, sha256, caseDir);
   return { bundle, sidecar, sha256, size };
 }

@@ -8,12 +8,28 @@ import type { CopyResult, EvidenceSink, JsonlWriter, StoredFile, TimelineEvent }
 import { CustodyLog } from './custody.js';
 import { sha256File } from './hash.js';
 import { CliError } from '../model/errors.js';
+import { TimelineSpool } from '../report/timeline-sort.js';
+import { timelineCsvHeader, timelineCsvLine, toTimelineRow } from '../report/timeline.js';
 
 export const CUSTODY_FILE = 'custody.jsonl';
 export const MANIFEST_FILE = 'manifest.json';
 export const SUMS_FILE = 'SHA256SUMS';
-/** Timeline rows kept in memory; beyond it the cap is recorded. */
-export const TIMELINE_CAP = 1_000_000;
+export const TIMELINE_CSV = 'timeline.csv';
+export const TIMELINE_JSONL = 'artifacts/timeline.jsonl';
+/** Scratch folder of the timeline's sorted runs, inside the staging folder; never in the bundle. */
+export const TIMELINE_SCRATCH = '.timeline-runs';
+
+/** What writeTimeline wrote, for the manifest. */
+export interface TimelineSummary {
+  events: number;
+  /** Events refused because their time was not a time with a zone (a few samples beside). */
+  dropped: number;
+  droppedSamples: string[];
+  /** Sorted runs spilled to disk before the merge (0: it all fitted in memory). */
+  runs: number;
+  /** Why events stopped being kept (spilling failed: a full disk); they are counted in `dropped`. */
+  error?: string;
+}
 
 /**
  * mkdir -p, one level at a time: Node's recursive mkdir can spin forever on a pseudo
@@ -61,8 +77,8 @@ function checkRel(rel: string): string {
 export class CaseStore implements EvidenceSink {
   readonly files = new Map<string, StoredFile>();
   readonly custody: CustodyLog;
-  readonly timelineEvents: TimelineEvent[] = [];
-  timelineCapped = false;
+  /** Timeline events, spilled to sorted runs under TIMELINE_SCRATCH as they grow; merged by writeTimeline. */
+  readonly timelineSpool: TimelineSpool;
 
   private constructor(
     readonly outDir: string,
@@ -71,6 +87,7 @@ export class CaseStore implements EvidenceSink {
     now: () => Date,
   ) {
     this.custody = new CustodyLog(path.join(dir, CUSTODY_FILE), now);
+    this.timelineSpool = new TimelineSpool(path.join(dir, TIMELINE_SCRATCH));
   }
 
   /** Creates <out>/<case>/; an unusable --out is one clear line, never a stack trace. */
@@ -141,27 +158,38 @@ export class CaseStore implements EvidenceSink {
   }
 
   jsonl(rel: string): JsonlWriter {
+    const w = this.textWriter(rel);
+    let count = 0;
+    return {
+      get count() {
+        return count;
+      },
+      async write(record: unknown) {
+        await w.write(JSON.stringify(record) + '\n');
+        count++;
+      },
+      close: () => w.close(),
+    };
+  }
+
+  /** A text file written in pieces, hashed as it goes. */
+  private textWriter(rel: string): { write(text: string): Promise<void>; close(): Promise<StoredFile> } {
     const t = this.target(rel);
     const stream = createWriteStream(t.abs, { flags: 'wx', mode: 0o600 });
     const hash = createHash('sha256');
     let size = 0;
-    let count = 0;
     let failure: Error | null = null;
     stream.on('error', (err) => {
       failure = err;
     });
     const store = this;
     return {
-      get count() {
-        return count;
-      },
-      async write(record: unknown) {
+      async write(text: string) {
         if (failure) throw failure;
-        const line = Buffer.from(JSON.stringify(record) + '\n', 'utf8');
-        hash.update(line);
-        size += line.length;
-        count++;
-        if (!stream.write(line)) await drained(stream);
+        const buf = Buffer.from(text, 'utf8');
+        hash.update(buf);
+        size += buf.length;
+        if (!stream.write(buf)) await drained(stream);
       },
       async close() {
         stream.end();
@@ -221,13 +249,40 @@ export class CaseStore implements EvidenceSink {
   }
 
   timeline(events: TimelineEvent[]): void {
-    for (const e of events) {
-      if (this.timelineEvents.length >= TIMELINE_CAP) {
-        this.timelineCapped = true;
-        return;
+    this.timelineSpool.add(events);
+  }
+
+  /**
+   * The timeline events not yet written out, in arrival order. Only while nothing has spilled to
+   * disk (a small case): a caller that needs every event reads artifacts/timeline.jsonl.
+   */
+  get timelineEvents(): TimelineEvent[] {
+    if (this.timelineSpool.runs > 0) throw new Error('the timeline has spilled to disk: read artifacts/timeline.jsonl instead');
+    return this.timelineSpool.buffered();
+  }
+
+  /**
+   * timeline.csv and artifacts/timeline.jsonl, the same rows in the same order (by time), merged
+   * from the spilled runs; the scratch runs are removed, whatever happens.
+   */
+  async writeTimeline(host: string | null): Promise<TimelineSummary> {
+    const spool = this.timelineSpool;
+    const csv = this.textWriter(TIMELINE_CSV);
+    const jsonl = this.textWriter(TIMELINE_JSONL);
+    const runs = spool.runs;
+    try {
+      await csv.write(timelineCsvHeader());
+      for await (const batch of spool.sorted()) {
+        const rows = batch.map((e) => toTimelineRow(e, host));
+        await csv.write(rows.map(timelineCsvLine).join(''));
+        await jsonl.write(rows.map((r) => JSON.stringify(r) + '\n').join(''));
       }
-      this.timelineEvents.push(e);
+    } finally {
+      await csv.close();
+      await jsonl.close();
+      spool.dispose();
     }
+    return { events: spool.count, dropped: spool.dropped, droppedSamples: spool.droppedSamples, runs, ...(spool.failure ? { error: spool.failure } : {}) };
   }
 
   /** Re-hashes the custody log once it is closed (it is appended line by line, not through writeFile). */

@@ -97,6 +97,19 @@ async function readDirectory(dir: string): Promise<Collected> {
  * Checks a bundle (.tar.gz) or a kept case folder: the sidecar, every file against SHA256SUMS and
  * manifest.json, files added or missing, and the custody chain. Names each problem.
  */
+/** An age-encrypted file starts with its version line. */
+async function isAgeFile(file: string): Promise<boolean> {
+  const fh = await fsp.open(file, 'r').catch(() => null);
+  if (!fh) return false;
+  try {
+    const head = Buffer.alloc(21);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    return head.subarray(0, bytesRead).toString('latin1') === 'age-encryption.org/v1';
+  } finally {
+    await fh.close();
+  }
+}
+
 export async function verifyBundle(target: string): Promise<VerifyReport> {
   const report: VerifyReport = {
     target,
@@ -131,6 +144,10 @@ export async function verifyBundle(target: string): Promise<VerifyReport> {
       if (!m) report.problems.push(`${path.basename(sidecar)} is not in sha256sum format`);
       else if (m[1] !== actual) report.problems.push(`the bundle's sha256 ${actual} does not match ${path.basename(sidecar)} (${m[1]})`);
       else report.notes.push(`bundle sha256 ${actual} matches ${path.basename(sidecar)}`);
+    }
+    if (await isAgeFile(target)) {
+      report.problems.push(`${path.basename(target)} is encrypted (age): decrypt it first with ir-triage decrypt ${path.basename(target)} --identity KEYFILE, then verify the .tar.gz`);
+      return report;
     }
     try {
       c = await readTarGz(target);

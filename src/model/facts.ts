@@ -1,4 +1,8 @@
 import type { CommandResult } from '../host/exec.js';
+import type { AccountFiles, AccountRecord, AuthorizedKeyRecord, SshdConfigRecord } from './access.js';
+import type { IncidentWindow } from './window.js';
+import type { IntegrityRecord } from './integrity.js';
+import type { CronEntry, PersistenceFile, StartupEntry, SystemdUnitRecord } from './persistence.js';
 import type { AuthEvent, ConnectionRecord, OpenFilesRecord, ProcessCrossView, ProcessRecord, SessionRecord, ToolHit, UtmpRecord } from './records.js';
 
 /** The host description (artifacts/host.json). */
@@ -262,5 +266,25 @@ export interface Facts {
   sshView?: SshView;
   /** TCP sockets in /proc/net that the box's ss does not show, still so on a re-check. */
   hiddenSockets?: HiddenSocket[];
+  /** When the intrusion may have started: persistence rules call what changed since then new (src/model/window.ts). */
+  window?: IncidentWindow;
+  /** Every account of /etc/passwd with its shadow metadata (never a hash) and groups (the accounts collector). */
+  accounts?: AccountRecord[];
+  /** Times of /etc/passwd, /etc/group, /etc/shadow. */
+  accountFiles?: AccountFiles;
+  /** The sshd configuration in force, from the files and, live, sshd -T (the sshd-config collector). */
+  sshdConfig?: SshdConfigRecord;
+  /** Every key in every account's authorized_keys files (the ssh-keys collector). */
+  authorizedKeys?: AuthorizedKeyRecord[];
+  /** The box's tools and their packages' binaries checked against the package database (the integrity collector). */
+  integrity?: IntegrityRecord[];
+  /** Crontab, anacrontab and at-job lines, and the lines of interest of cron.{hourly,…} scripts (the cron collector). */
+  cronEntries?: CronEntry[];
+  /** systemd units and timers outside the packages, or where only an administrator puts them (the systemd-units collector). */
+  systemdUnits?: SystemdUnitRecord[];
+  /** Lines of rc.local, init.d scripts, shell start-up files, /etc/environment and /etc/ld.so.preload that run something or set LD_PRELOAD, PATH, PROMPT_COMMAND or an alias (the startup-files collector). */
+  startupEntries?: StartupEntry[];
+  /** Every file those three collectors read, with its hash and identity: what the disable action re-checks. */
+  persistenceFiles?: PersistenceFile[];
   [key: string]: unknown;
 }

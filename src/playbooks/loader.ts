@@ -1,17 +1,16 @@
 import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { findAction } from '../actions/index.js';
+import { readdir, readTextFile, shippedPath } from '../assets.js';
 import { findCollector } from '../collectors/index.js';
 import { CliError } from '../model/errors.js';
 import { findRule } from '../rules/index.js';
 import type { Thresholds } from '../rules/types.js';
 import { playbookSchema, type PlaybookData } from './schema.js';
 
-/** The shipped playbooks, next to the package root. */
-export const SHIPPED_DIR = fileURLToPath(new URL('../../playbooks/', import.meta.url));
+/** The shipped playbooks, next to the package root (embedded in a single-file build: see src/assets.ts). */
+export const SHIPPED_DIR = shippedPath('playbooks/');
 
 export interface Playbook {
   id: string;
@@ -107,7 +106,7 @@ export async function loadPlaybook(nameOrPath: string): Promise<Playbook> {
   const file = looksLikePath ? path.resolve(nameOrPath) : path.join(SHIPPED_DIR, `${nameOrPath}.yaml`);
   let text: string;
   try {
-    text = await fsp.readFile(file, 'utf8');
+    text = await readTextFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (!looksLikePath && code === 'ENOENT') {
@@ -122,7 +121,7 @@ export async function loadPlaybook(nameOrPath: string): Promise<Playbook> {
 export async function listShipped(): Promise<Array<{ id: string; file: string }>> {
   let names: string[] = [];
   try {
-    names = await fsp.readdir(SHIPPED_DIR);
+    names = await readdir(SHIPPED_DIR);
   } catch {
     return [];
   }

@@ -1,37 +1,57 @@
+import { emptyPassword } from './account/empty-password.js';
+import { newAccount } from './account/new.js';
+import { uid0 } from './account/uid0.js';
 import { bruteforce } from './auth/bruteforce.js';
 import { loginAfterFailures } from './auth/login-after-failures.js';
 import { rootLogin } from './auth/root-login.js';
+import { modifiedBinary } from './integrity/modified-binary.js';
 import { logTampering } from './login/log-tampering.js';
 import { rootRemote } from './login/root-remote.js';
 import { hiddenSocket } from './network/hidden-socket.js';
 import { rogueSshListener } from './network/rogue-ssh-listener.js';
 import { sshInboundFlood } from './network/ssh-inbound-flood.js';
 import { sshOutboundFanout } from './network/ssh-outbound-fanout.js';
+import { authorizedKey } from './persistence/authorized-key.js';
+import { cron } from './persistence/cron.js';
+import { preload as preloadConfig } from './persistence/preload.js';
+import { startup } from './persistence/startup.js';
+import { systemd } from './persistence/systemd.js';
 import { deletedExe } from './process/deleted-exe.js';
 import { exeInWritableDir } from './process/exe-in-writable-dir.js';
 import { hidden } from './process/hidden.js';
 import { knownTool } from './process/known-tool.js';
 import { masquerade } from './process/masquerade.js';
 import { preload } from './process/preload.js';
+import { weakConfig } from './sshd/weak-config.js';
 import type { Rule } from './types.js';
 
 /** Every rule, sorted by id. Playbooks name them; a conformance test walks this list. */
 export const RULES: readonly Rule[] = [
+  emptyPassword,
+  newAccount,
+  uid0,
   bruteforce,
   loginAfterFailures,
   rootLogin,
+  modifiedBinary,
   logTampering,
   rootRemote,
   hiddenSocket,
   rogueSshListener,
   sshInboundFlood,
   sshOutboundFanout,
+  authorizedKey,
+  cron,
+  preloadConfig,
+  startup,
+  systemd,
   deletedExe,
   exeInWritableDir,
   hidden,
   knownTool,
   masquerade,
   preload,
+  weakConfig,
 ] as Rule[];
 
 export function findRule(id: string): Rule | undefined {

@@ -1,4 +1,5 @@
 import { applyBlockIp, planBlockIp, responderFromEnv } from '../actions/block-ip.js';
+import { applyDisable, planDisable } from '../actions/disable.js';
 import { applyFreeze, planFreeze } from '../actions/freeze.js';
 import { applyKill, planKill } from '../actions/kill.js';
 import { applyQuarantine, planQuarantine } from '../actions/quarantine.js';
@@ -27,6 +28,8 @@ export function containmentFor(run: CaseRun, options: { maxFileBytes: number; fo
           return planQuarantine(ctx, target);
         case 'block-ip':
           return planBlockIp(ctx, target, { responderAddress: responderFromEnv() });
+        case 'disable':
+          return planDisable(ctx, target);
         default:
           throw new Error(`unknown action ${action}`);
       }
@@ -41,6 +44,8 @@ export function containmentFor(run: CaseRun, options: { maxFileBytes: number; fo
           return applyQuarantine(ctx, plan as Parameters<typeof applyQuarantine>[1]);
         case 'block-ip':
           return applyBlockIp(ctx, plan as Parameters<typeof applyBlockIp>[1]);
+        case 'disable':
+          return applyDisable(ctx, plan as Parameters<typeof applyDisable>[1]);
         default:
           throw new Error(`unknown action ${action}`);
       }

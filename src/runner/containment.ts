@@ -1,6 +1,7 @@
 import type { ActionPlan, ActionResult } from '../actions/types.js';
 import type { DraftFinding } from '../model/finding.js';
 import type { Facts } from '../model/facts.js';
+import { disableTargets } from './disable-targets.js';
 import type { Choice } from './prompter.js';
 
 /** What the guided run needs from the containment actions. */
@@ -28,6 +29,7 @@ export function actionTargets(action: string, facts: Facts, findings: DraftFindi
     }
     return [...folders].map(([folder, who]) => ({ value: folder, name: folder, description: `holds ${who.join(', ')}` }));
   }
+  if (action === 'disable') return disableTargets(facts, findings);
   if (action === 'block-ip') {
     const ips = new Map<string, string[]>();
     for (const f of findings) {

@@ -137,7 +137,8 @@ export class GuidedRun {
     const { run, write, prompter } = this.d;
     const targets = actionTargets(action, run.engine.facts, findings);
     if (targets.length === 0) {
-      write(`Nothing to ${action === 'block-ip' ? 'block' : action}: no ${action === 'block-ip' ? 'attacking address' : action === 'quarantine' ? 'malware folder' : 'flagged process'} was found.\n`);
+      const what = action === 'block-ip' ? 'attacking address' : action === 'quarantine' ? 'malware folder' : action === 'disable' ? 'cron line, unit, start-up line or authorized key' : 'flagged process';
+      write(`Nothing to ${action === 'block-ip' ? 'block' : action}: no ${what} was found.\n`);
       return;
     }
     const question = `${sanitizeForTerminal(title)}: which ones? (space to select, enter when done; none to skip)`;

@@ -11,6 +11,15 @@ import { extract, listFiles, repack, tmpDir } from '../helpers/bundle.js';
 
 let bundle: string;
 
+function hasAge(): boolean {
+  try {
+    execFileSync('age', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 beforeAll(async () => {
   const out = tmpDir('irt-verify-');
   const store = await CaseStore.create(out, 'CASE-1');
@@ -130,6 +139,19 @@ describe('verify', () => {
     expect(r.problems.join('\n')).toMatch(/junk\.tar\.gz is not a readable \.tar\.gz/);
     const missing = await verifyBundle(path.join(dir, 'nope.tar.gz'));
     expect(missing.problems[0]).toMatch(/no such file/);
+  });
+
+  it('says an age-encrypted bundle must be decrypted first (the real age tool encrypts it)', async (ctx) => {
+    if (!hasAge()) return ctx.skip();
+    const dir = tmpDir('irt-age-');
+    const key = path.join(dir, 'key.txt');
+    execFileSync('age-keygen', ['-o', key], { stdio: 'ignore' });
+    const recipient = execFileSync('age-keygen', ['-y', key], { encoding: 'utf8' }).trim();
+    const enc = path.join(dir, 'CASE-1.tar.gz.age');
+    execFileSync('age', ['-r', recipient, '-o', enc, bundle]);
+    const r = await verifyBundle(enc);
+    expect(r.ok).toBe(false);
+    expect(r.problems).toEqual([expect.stringMatching(/CASE-1\.tar\.gz\.age is encrypted \(age\): decrypt it first/)]);
   });
 
   it('verifies a kept case folder too', async () => {

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { CommandResult } from '../../host/exec.js';
 import { describeFsError, errorCode } from '../../host/rooted-fs.js';
-import type { AuthAddressRow } from '../../model/facts.js';
 import type { CopyResult, EvidenceSink, TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import type { CollectContext, Collector, CollectorResult } from '../types.js';
@@ -26,8 +25,6 @@ export const AUTH_LOG_PATHS = {
 export const LOG_COPY_DIR = 'files/logs';
 /** Cap on journalctl's output (the exec buffers it): beyond it the truncation is recorded. */
 export const JOURNAL_MAX_BYTES = 256 * 1024 * 1024;
-/** Timeline rows of each kind (accepted logins; sudo and su): enough for any real box, bounded for a flood. */
-export const TIMELINE_CAP_PER_KIND = 100_000;
 
 /** `_COMM` matches for journalctl, joined with `+` (OR): the sshd processes of every OpenSSH generation, sudo, su. */
 export const JOURNAL_MATCHES = ['_COMM=sshd', '+', '_COMM=sshd-session', '+', '_COMM=sshd-auth', '+', '_COMM=sudo', '+', '_COMM=su'];
@@ -133,67 +130,59 @@ class EventsArtifact {
   }
 }
 
-/** Timeline rows as the events stream past: accepted logins, sudo and su (each kind capped). */
+/** How each kind of auth event is named in the timeline's timestamp_desc column. */
+const TIMELINE_DESC: Record<AuthLogEvent['kind'], string> = {
+  failed: 'Auth: failed login',
+  accepted: 'Auth: accepted login',
+  'invalid-user': 'Auth: invalid user',
+  'max-attempts': 'Auth: too many failures',
+  'preauth-disconnect': 'Auth: disconnect before login',
+  'pam-failure': 'Auth: PAM failure',
+  'session-opened': 'Auth: session opened',
+  'session-closed': 'Auth: session closed',
+  sudo: 'Auth: sudo',
+  su: 'Auth: su',
+  'no-identification': 'Auth: no ssh identification',
+  other: 'Auth: other',
+};
+
+/**
+ * One timeline row per auth event with a time, as the events stream past: every failure of a
+ * brute force, not a summary. The case store spills them to sorted runs on disk, so a log of
+ * millions of events keeps memory flat.
+ */
 class AuthTimeline {
   private batch: TimelineEvent[] = [];
-  readonly counts = { accepted: 0, sudo: 0, capped: 0 };
+  readonly counts = { rows: 0 };
 
   constructor(private readonly ctx: CollectContext) {}
 
   take(e: AuthLogEvent): void {
     if (e.time === '') return;
+    const ip = e.ip ?? e.rhost ?? null;
+    const where = `[${e.source}${e.lineNo !== null ? `:${e.lineNo}` : ''}]`;
+    let message: string;
     if (e.kind === 'accepted') {
-      if (this.counts.accepted >= TIMELINE_CAP_PER_KIND) {
-        this.counts.capped++;
-        return;
-      }
-      this.counts.accepted++;
-      this.push({
-        datetime: e.time,
-        message: `ssh login accepted: ${e.user ?? '?'} from ${e.ip ?? e.rhost ?? '?'} port ${e.port ?? '?'} (${e.method ?? '?'}${e.key ? ` ${e.key}` : ''})`,
-        timestamp_desc: 'Auth: accepted login',
-        source: 'auth-log',
-        user: e.user,
-        ip: e.ip ?? e.rhost ?? null,
-        pid: e.pid,
-        path: e.source,
-      });
+      message = `ssh login accepted: ${e.user ?? '?'} from ${ip ?? '?'} port ${e.port ?? '?'} (${e.method ?? '?'}${e.key ? ` ${e.key}` : ''})`;
     } else if (e.kind === 'sudo' || e.kind === 'su') {
-      if (this.counts.sudo >= TIMELINE_CAP_PER_KIND) {
-        this.counts.capped++;
-        return;
-      }
-      this.counts.sudo++;
       const failed = e.reason ? ` FAILED (${e.reason})` : '';
-      this.push({
-        datetime: e.time,
-        message: e.kind === 'sudo'
-          ? `sudo${failed}: ${e.user ?? '?'} as ${e.targetUser ?? 'root'}: ${e.command ?? ''}`.slice(0, 500)
-          : `su${failed}: ${e.user ?? '?'} to ${e.targetUser ?? '?'}`,
-        timestamp_desc: e.kind === 'sudo' ? 'Auth: sudo' : 'Auth: su',
-        source: 'auth-log',
-        user: e.user,
-        pid: e.pid,
-        path: e.source,
-      });
+      message = e.kind === 'sudo' ? `sudo${failed}: ${e.user ?? '?'} as ${e.targetUser ?? 'root'}: ${e.command ?? ''}` : `su${failed}: ${e.user ?? '?'} to ${e.targetUser ?? '?'}`;
+    } else {
+      // sshd[4242]: Failed password for root from 203.0.113.7 port 50022 ssh2 — the line itself, without its syslog prefix.
+      const note = e.repeated ? ' (from a "message repeated" line)' : e.kind === 'pam-failure' && e.covered ? ' (the same attempt as the Failed line)' : '';
+      message = `${e.program}${e.pid !== null ? `[${e.pid}]` : ''}: ${e.message}${note}`;
     }
-  }
-
-  /**
-   * Failed logins are summarised per address: its first and its last failure, each row saying how
-   * many there were in all. A brute force of 9,000 lines is two rows, not 9,000; the events
-   * themselves are in artifacts/auth-events.jsonl (within its cap).
-   */
-  failures(rows: AuthAddressRow[]): void {
-    for (const r of rows) {
-      if (r.failures === 0 || !r.firstFailure) continue;
-      const users = r.users.slice(0, 3).map((u) => u.user).join(', ');
-      const what = `${r.failures} failed ssh login(s) from ${r.address} in all${users ? ` (users tried: ${users}${r.distinctUsers > 3 ? ', …' : ''})` : ''}`;
-      this.push({ datetime: r.firstFailure, message: `first failed ssh login from ${r.address}: ${what}`, timestamp_desc: 'Auth: first failed login', source: 'auth-log', ip: r.isIp ? r.address : null });
-      if (r.lastFailure && r.lastFailure !== r.firstFailure) {
-        this.push({ datetime: r.lastFailure, message: `last failed ssh login from ${r.address}: ${what}`, timestamp_desc: 'Auth: last failed login', source: 'auth-log', ip: r.isIp ? r.address : null });
-      }
-    }
+    this.counts.rows++;
+    this.push({
+      datetime: e.time,
+      message: `${message.slice(0, 500)} ${where}`,
+      timestamp_desc: TIMELINE_DESC[e.kind] ?? 'Auth: other',
+      source: 'auth-log',
+      user: e.user,
+      ip,
+      pid: e.pid,
+      path: e.source,
+    });
   }
 
   flush(): void {
@@ -426,7 +415,6 @@ export function makeAuthLogCollector({ eventsMaxBytes = EVENTS_MAX_BYTES }: { ev
       }
 
       const facts = analysis.facts();
-      timeline.failures(facts.authTally ?? []);
       timeline.flush();
       await ctx.sink.writeFile('artifacts/auth-tally.json', JSON.stringify(facts.authTally, null, 2) + '\n');
       const stats = {
@@ -435,7 +423,7 @@ export function makeAuthLogCollector({ eventsMaxBytes = EVENTS_MAX_BYTES }: { ev
         sources: analysis.sources,
         tally: { addresses: analysis.tally.size, failuresWithoutAddress: analysis.tally.failuresWithoutAddress },
         logins: { accepted: analysis.logins.accepted, kept: facts.authLogins?.length ?? 0, dropped: analysis.logins.loginsDropped, usersNotTracked: analysis.logins.usersDropped },
-        timeline: { ...timeline.counts, capPerKind: TIMELINE_CAP_PER_KIND },
+        timeline: timeline.counts,
         events: { file: EVENTS_FILE, written: events.written, bytes: events.bytes, notWritten: events.dropped, capBytes: eventsMaxBytes },
       };
       await ctx.sink.writeFile('artifacts/auth-log-stats.json', JSON.stringify(stats, null, 2) + '\n');
@@ -449,7 +437,6 @@ export function makeAuthLogCollector({ eventsMaxBytes = EVENTS_MAX_BYTES }: { ev
         `time zone ${zone.zone} (${zone.from})`,
       ];
       if (analysis.logins.loginsDropped) notes.push(`${analysis.logins.loginsDropped} accepted logins without failures before them not kept for the rules beyond the first 10000 (the tally counts them all)`);
-      if (timeline.counts.capped) notes.push(`${timeline.counts.capped} timeline rows over the cap of ${TIMELINE_CAP_PER_KIND} per kind`);
       run.sources.push(sourceOk('auth-log', 'artifacts/auth-events.jsonl', notes.join('; ')));
       return {
         facts: { ...facts, authEvidence: ['artifacts/auth-tally.json', 'artifacts/auth-events.jsonl', ...run.evidence] },

@@ -4,17 +4,17 @@
  * util-linux liblastlog2). They take the database bytes and use sql.js (SQLite compiled to
  * WebAssembly), so no native module and no sqlite3 binary is needed on the suspect box.
  *
- * The only filesystem access in this module is loadSqlJs() reading sql.js's own .wasm file.
+ * The only filesystem access in this module is loadSqlJs() reading sql.js's own .wasm file
+ * (embedded in a single-file build: src/assets.ts).
  *
  * Only the main database file is read: rows still in a -wal companion that was never
  * checkpointed are not seen (collect *.db-wal with the database). A database left in WAL mode
  * but checkpointed opens normally.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import initSqlJs from 'sql.js';
 import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
+import { readSqlWasm } from '../../assets.js';
 import type { SessionRecord } from '../../model/records.js';
 import { isoFromMicros, isoMicros } from './parse-utmp.js';
 
@@ -23,12 +23,11 @@ export const WTMPDB_TYPE = { EMPTY: 0, BOOT_TIME: 1, RUNLEVEL: 2, USER_PROCESS: 
 
 let sqlJs: Promise<SqlJsStatic> | null = null;
 
-/** Initialise sql.js once (the wasm is read from the installed sql.js package) and cache it. */
+/** Initialise sql.js once (the wasm from the installed sql.js package, or the embedded copy) and cache it. */
 export function loadSqlJs(): Promise<SqlJsStatic> {
   if (!sqlJs) {
     sqlJs = (async () => {
-      const require = createRequire(import.meta.url);
-      const bytes = readFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'));
+      const bytes = readSqlWasm();
       const wasmBinary = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
       return initSqlJs({ wasmBinary });
     })();

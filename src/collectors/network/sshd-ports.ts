@@ -1,21 +1,19 @@
 /**
  * The TCP ports sshd is configured to listen on, read from sshd_config the way OpenSSH's
- * servconf.c reads it (sshd_config(5)). Pure: every read goes through the callbacks.
+ * servconf.c reads it (sshd_config(5)). Pure: every read goes through the callbacks. The walk
+ * itself (keywords, quoting, Include, Match) is shared with the sshd-config collector
+ * (../sshd-config/parse-sshd-config.ts); this file adds what Port and ListenAddress mean.
  *
- * - Keywords are case-insensitive; the keyword and its arguments are separated by whitespace
- *   and/or one `=`; arguments may be quoted; `#` at the start of a line or of an argument
- *   starts a comment.
  * - `Port N` may appear several times. With no Port line sshd uses 22 (`defaulted`).
  * - `ListenAddress host`, `host:port`, `host/port`, `[v6]:port`, bare IPv6 (no port), optional
  *   `rdomain X`. An address without a port listens on every Port (or 22).
- * - `Include` takes one or more paths or globs, relative ones under /etc/ssh; a glob with no
- *   match, or a missing file, is skipped silently by sshd. A Match inside an included file ends
- *   with that file. Recursion deeper than 16 levels is fatal in sshd ("Too many recursive
- *   configuration includes"), which is also where an include cycle ends; we stop at the cycle.
  * - `Match`: Port and ListenAddress are global-only keywords; sshd refuses to start when one
  *   appears inside a Match block, so they are reported as errors and not collected. `Match all`
  *   returns to the global section. Files included from inside a Match block never match.
  */
+import { walkSshdConfig } from '../sshd-config/parse-sshd-config.js';
+
+export { splitArgs } from '../sshd-config/parse-sshd-config.js';
 
 export interface ListenAddress {
   /** Host or address without brackets. */
@@ -45,44 +43,6 @@ export interface SshdPortsOptions {
   sshDir?: string;
   /** Include depth at which to stop (OpenSSH SERVCONF_MAX_DEPTH). */
   maxDepth?: number;
-}
-
-const GLOB_CHARS = /[*?[]/;
-
-/** argv_split() with terminate_on_comment: quotes ' and ", backslash escapes, `#` starting an argument ends the line. */
-export function splitArgs(s: string): string[] | null {
-  const out: string[] = [];
-  let i = 0;
-  while (i < s.length) {
-    while (i < s.length && (s[i] === ' ' || s[i] === '\t')) i++;
-    if (i >= s.length) break;
-    if (s[i] === '#') break;
-    let arg = '';
-    let quote = '';
-    for (; i < s.length; i++) {
-      const c = s[i];
-      if (c === '\\') {
-        const n = s[i + 1];
-        if (n === "'" || n === '"' || n === '\\' || (quote === '' && n === ' ')) {
-          i++;
-          arg += n;
-        } else {
-          arg += c;
-        }
-      } else if (quote === '' && (c === ' ' || c === '\t')) {
-        break;
-      } else if (quote === '' && (c === '"' || c === "'")) {
-        quote = c;
-      } else if (quote !== '' && c === quote) {
-        quote = '';
-      } else {
-        arg += c;
-      }
-    }
-    if (quote !== '') return null;
-    out.push(arg);
-  }
-  return out;
 }
 
 /** a2port(): 1..65535, or the `ssh` service name; null for anything sshd would reject (or we cannot resolve). */
@@ -133,132 +93,51 @@ export function sshdPorts(
   mainPath = '/etc/ssh/sshd_config',
   opts: SshdPortsOptions = {},
 ): SshdPortsResult {
-  const sshDir = (opts.sshDir ?? '/etc/ssh').replace(/\/+$/, '');
-  const maxDepth = opts.maxDepth ?? 16;
   const portLines: number[] = [];
   const listenAddresses: ListenAddress[] = [];
-  const files: string[] = [];
-  const errors: string[] = [];
-  // sshd's *activep: true in the global section and after `Match all`.
-  let active = true;
-
-  const parseFile = (path: string, text: string, depth: number, neverMatch: boolean, stack: string[]): void => {
-    if (!files.includes(path)) files.push(path);
-    const lines = text.split('\n');
-    for (let n = 0; n < lines.length; n++) {
-      const lineNo = n + 1;
-      const where = `${path}:${lineNo}`;
-      const line = lines[n].replace(/[ \t\r\f\n]+$/, '').replace(/^[ \t\r\f]+/, '');
-      if (line === '' || line.startsWith('#')) continue;
-      const km = /^([^\s=]+)(?:[ \t]*=[ \t]*|[ \t]+)?(.*)$/.exec(line);
-      if (!km) continue;
-      const keyword = km[1].toLowerCase();
-      const argText = km[2];
-      if (argText === '') {
-        errors.push(`${where}: no argument after keyword "${km[1]}"`);
-        continue;
+  const { files, errors } = walkSshdConfig(readFile, listGlob, mainPath, opts, (d, errors) => {
+    const where = `${d.file}:${d.line}`;
+    const args = d.args;
+    switch (d.keyword) {
+      case 'port': {
+        if (!d.active) {
+          errors.push(`${where}: Port is not allowed within a Match block (sshd would refuse to start); ignored`);
+          break;
+        }
+        if (args.length === 0) {
+          errors.push(`${where}: missing port number`);
+          break;
+        }
+        const port = toPort(args[0]);
+        if (port === null) {
+          errors.push(`${where}: bad port number "${args[0]}"`);
+          break;
+        }
+        if (args.length > 1) errors.push(`${where}: garbage at end of line after Port ${args[0]}`);
+        portLines.push(port);
+        break;
       }
-      const args = splitArgs(argText);
-      if (args === null) {
-        errors.push(`${where}: unterminated quote`);
-        continue;
+      case 'listenaddress': {
+        if (!d.active) {
+          errors.push(`${where}: ListenAddress is not allowed within a Match block (sshd would refuse to start); ignored`);
+          break;
+        }
+        if (args.length === 0) {
+          errors.push(`${where}: missing address`);
+          break;
+        }
+        const parsed = parseListenAddress(args[0]);
+        if ('error' in parsed) {
+          errors.push(`${where}: ${parsed.error}`);
+          break;
+        }
+        listenAddresses.push({ host: parsed.host, port: parsed.port, file: d.file, line: d.line });
+        break;
       }
-      switch (keyword) {
-        case 'match': {
-          // Only `Match all` is known to match while sshd starts (no connection yet).
-          const isAll = args.length === 1 && args[0].toLowerCase() === 'all';
-          active = !neverMatch && isAll;
-          break;
-        }
-        case 'include': {
-          if (args.length === 0) {
-            errors.push(`${where}: Include missing filename argument`);
-            break;
-          }
-          const saved = active;
-          for (const arg of args) {
-            const pattern = arg.startsWith('/') || arg.startsWith('~') ? arg : `${sshDir}/${arg}`;
-            let matches: string[];
-            if (GLOB_CHARS.test(pattern)) {
-              matches = [...listGlob(pattern)].sort();
-            } else {
-              matches = [pattern];
-            }
-            for (const file of matches) {
-              if (stack.includes(file)) {
-                errors.push(
-                  `${where}: Include cycle ${[...stack, file].join(' -> ')} (sshd would fail: too many recursive configuration includes)`,
-                );
-                continue;
-              }
-              if (depth + 1 > maxDepth) {
-                errors.push(`${where}: Include of ${file} is deeper than ${maxDepth} levels (sshd would fail)`);
-                continue;
-              }
-              const content = readFile(file);
-              if (content === null) {
-                // A literal path that does not exist is a glob without match: sshd skips it.
-                // A glob match we cannot read would be fatal for sshd.
-                errors.push(
-                  GLOB_CHARS.test(pattern)
-                    ? `${where}: cannot read included file ${file}`
-                    : `${where}: included file ${file} not found or unreadable (sshd skips a missing include)`,
-                );
-                continue;
-              }
-              parseFile(file, content, depth + 1, neverMatch || !saved, [...stack, file]);
-              active = saved;
-            }
-          }
-          break;
-        }
-        case 'port': {
-          if (!active) {
-            errors.push(`${where}: Port is not allowed within a Match block (sshd would refuse to start); ignored`);
-            break;
-          }
-          if (args.length === 0) {
-            errors.push(`${where}: missing port number`);
-            break;
-          }
-          const port = toPort(args[0]);
-          if (port === null) {
-            errors.push(`${where}: bad port number "${args[0]}"`);
-            break;
-          }
-          if (args.length > 1) errors.push(`${where}: garbage at end of line after Port ${args[0]}`);
-          portLines.push(port);
-          break;
-        }
-        case 'listenaddress': {
-          if (!active) {
-            errors.push(`${where}: ListenAddress is not allowed within a Match block (sshd would refuse to start); ignored`);
-            break;
-          }
-          if (args.length === 0) {
-            errors.push(`${where}: missing address`);
-            break;
-          }
-          const parsed = parseListenAddress(args[0]);
-          if ('error' in parsed) {
-            errors.push(`${where}: ${parsed.error}`);
-            break;
-          }
-          listenAddresses.push({ host: parsed.host, port: parsed.port, file: path, line: lineNo });
-          break;
-        }
-        default:
-          break;
-      }
+      default:
+        break;
     }
-  };
-
-  const main = readFile(mainPath);
-  if (main === null) {
-    errors.push(`${mainPath}: cannot read`);
-  } else {
-    parseFile(mainPath, main, 0, false, [mainPath]);
-  }
+  });
 
   const uniqSorted = (xs: number[]): number[] => [...new Set(xs)].sort((a, b) => a - b);
   const defaulted = portLines.length === 0;

@@ -1,7 +1,8 @@
+import { promises as fsp, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { DraftFinding } from '../../model/finding.js';
 import type { OpenFilesRecord, ParentLink, ProcessRecord } from '../../model/records.js';
-import type { EvidenceSink, JsonlWriter } from '../../model/sink.js';
+import type { EvidenceSink, JsonlWriter, TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, type SourceStatus } from '../../model/source.js';
 import type { CollectContext, FollowUpResult } from '../types.js';
 import { preserveExe, safeName, type PreservedExe } from './preserve-exe.js';
@@ -42,6 +43,20 @@ export function holdingFolders(p: ProcessRecord): string[] {
     if (WRITABLE.test(file) || /\/\.[^/]/.test(file)) add(path.posix.dirname(file));
   }
   return out;
+}
+
+/** Birth, mtime, ctime and atime of a flagged process's executable, as timeline rows (plaso's names). */
+function exeTimeEvents(st: Stats, p: ProcessRecord, copy: string): TimelineEvent[] {
+  const what = `executable of ${p.comm} (pid ${p.pid})${p.exeDeleted ? ', deleted' : ''}, preserved as ${copy}`;
+  const times: Array<[string, string, number]> = [
+    ['birth', 'Creation Time', st.birthtimeMs],
+    ['mtime', 'Content Modification Time', st.mtimeMs],
+    ['ctime', 'Metadata Modification Time', st.ctimeMs],
+    ['atime', 'Last Access Time', st.atimeMs],
+  ];
+  return times
+    .filter(([, , ms]) => Number.isFinite(ms) && ms > 0)
+    .map(([kind, desc, ms]) => ({ datetime: new Date(ms).toISOString(), message: `${kind} of ${p.exe} (${what})`, timestamp_desc: desc, source: 'lsof-step', user: p.user, pid: p.pid, path: p.exe }));
 }
 
 /** The chain of parents that started a process, nearest first, up to pid 1. */
@@ -98,9 +113,13 @@ export async function lsofStep(ctx: CollectContext, findings: DraftFinding[]): P
 
     // The same process still? preserveExe re-checks the start time: a recycled pid would hand us another program's binary.
     let preserved: PreservedExe | null = null;
+    // The executable's times for the timeline, read before the copy reads it (atime), through the
+    // exe link so a deleted binary still answers; kept only when preserveExe confirms the process.
+    const exeStat: Stats | null = p.exe !== null ? await fsp.stat(proc.path(pid, 'exe')).catch(() => null) : null;
     const outcome = await preserveExe(proc, ctx.sink, p, ctx.options.maxFileBytes);
     if (outcome.ok) {
       const copy = outcome.copy;
+      if (exeStat) ctx.sink.timeline(exeTimeEvents(exeStat, p, copy.path));
       preserved = copy;
       p.exePreserved = copy.path;
       evidence.push(copy.path);

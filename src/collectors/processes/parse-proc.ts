@@ -307,3 +307,14 @@ export function parsePasswd(text: string): Map<number, string> {
   }
   return users;
 }
+
+/**
+ * The libraries /etc/ld.so.preload makes every program load: names separated by white space or
+ * ':', with '#' starting a comment to the end of the line, as glibc's loader reads the file.
+ */
+export function parseLdSoPreload(text: string): string[] {
+  return text
+    .split('\n')
+    .flatMap((line) => line.replace(/#.*/, '').split(/[\s:]+/))
+    .filter(Boolean);
+}

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readTextFile, shippedPath } from '../../assets.js';
 import { describeFsError, errorCode } from '../../host/rooted-fs.js';
 import type { DraftFinding } from '../../model/finding.js';
 import type { ProcessCrossView, ProcessRecord, ToolHit } from '../../model/records.js';
@@ -8,12 +8,12 @@ import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../m
 import type { CollectContext, Collector, CollectorResult, FollowUpResult } from '../types.js';
 import { hashExecutables } from './exe-hashes.js';
 import { finishLsofStep, lsofStep } from './lsof-step.js';
-import { parseBtime, parsePasswd } from './parse-proc.js';
+import { parseBtime, parseLdSoPreload, parsePasswd } from './parse-proc.js';
 import { readProcess } from './read-process.js';
 import { matchProcess, parseHashIocs, parseNameIocs, type HashIoc, type NameIoc } from './toollist.js';
 
-/** The shipped tool lists, next to the playbooks. */
-export const SHIPPED_TOOL_DIR = fileURLToPath(new URL('../../../playbooks/tools/', import.meta.url));
+/** The shipped tool lists, next to the playbooks (embedded in a single-file build: src/assets.ts). */
+export const SHIPPED_TOOL_DIR = shippedPath('playbooks/tools/');
 const RECHECK_DELAY_MS = 300;
 
 async function boxPsPids(ctx: CollectContext): Promise<Set<number>> {
@@ -41,7 +41,7 @@ async function loadToolLists(ctx: CollectContext, sources: SourceStatus[]): Prom
   ];
   for (const { f, kind } of files) {
     try {
-      const text = await fsp.readFile(f, 'utf8');
+      const text = await readTextFile(f);
       const parsed = kind === 'names' ? parseNameIocs(text, f) : parseHashIocs(text, f);
       if (kind === 'names') names.push(...(parsed.iocs as NameIoc[]));
       else hashes.push(...(parsed.iocs as HashIoc[]));
@@ -126,7 +126,7 @@ export const processesCollector: Collector = {
     let ldSoPreload: string[] | null = null;
     try {
       const text = await ctx.host.fs.readTextIfExists('/etc/ld.so.preload');
-      ldSoPreload = text === null ? null : text.split(/\s+/).filter((l) => l && !l.startsWith('#'));
+      ldSoPreload = text === null ? null : parseLdSoPreload(text);
       if (text !== null) await ctx.sink.writeFile('artifacts/ld.so.preload', text);
     } catch (err) {
       sources.push(sourceError('processes.ld.so.preload', describeFsError(err, '/etc/ld.so.preload'), '/etc/ld.so.preload'));

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
+  parseLdSoPreload,
   parseBtime,
   parseExeLink,
   parseMaps,
@@ -528,5 +529,15 @@ describe('parsePasswd', () => {
     const users = parsePasswd(readFileSync('/etc/passwd', 'utf8'));
     const me = os.userInfo();
     expect(users.get(me.uid)).toBe(me.username);
+  });
+});
+
+describe('parseLdSoPreload', () => {
+  it('reads names split by white space or colons, and drops comments to the end of the line', () => {
+    expect(parseLdSoPreload('')).toEqual([]);
+    expect(parseLdSoPreload('\n\n')).toEqual([]);
+    expect(parseLdSoPreload('/lib/a.so\n')).toEqual(['/lib/a.so']);
+    expect(parseLdSoPreload('/lib/a.so /lib/b.so\t/lib/c.so:/lib/d.so\n')).toEqual(['/lib/a.so', '/lib/b.so', '/lib/c.so', '/lib/d.so']);
+    expect(parseLdSoPreload('# old /lib/x.so\n/lib/y.so # the kit\n#/lib/z.so')).toEqual(['/lib/y.so']);
   });
 });

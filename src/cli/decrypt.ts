@@ -1,0 +1,113 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { decryptFile } from '../evidence/encrypt.js';
+import { readIdentityFile, refuseSecretArguments } from '../evidence/encrypt-keys.js';
+import { sha256File } from '../evidence/hash.js';
+import { verifyBundle } from '../evidence/verify.js';
+import { CliError, EXIT } from '../model/errors.js';
+import { sanitizeForTerminal } from '../report/text.js';
+
+export interface DecryptCliOptions {
+  identity?: string[];
+  out?: string;
+  json: boolean;
+}
+
+/** `<case>.tar.gz.age` → `<case>.tar.gz`; any other name gets `.decrypted` appended. */
+export function decryptedName(input: string): string {
+  const base = path.basename(input);
+  return base.endsWith('.age') && base.length > 4 ? base.slice(0, -4) : `${base}.decrypted`;
+}
+
+/**
+ * Checks the .age file against its sidecar before anything else: a file changed on the way is
+ * refused before the key is ever used on it. Returns a note, or null when there is no sidecar.
+ */
+async function checkSidecar(input: string): Promise<string | null> {
+  const sidecar = `${input}.sha256`;
+  const text = await fsp.readFile(sidecar, 'utf8').catch(() => null);
+  if (text === null) return null;
+  const m = /^([0-9a-f]{64}) [ *](.+)$/m.exec(text.trim());
+  if (!m) throw new CliError(`${path.basename(sidecar)} is not in sha256sum format; nothing was decrypted`);
+  const actual = (await sha256File(input)).sha256;
+  if (m[1] !== actual) {
+    throw new CliError(`${path.basename(input)} does not match ${path.basename(sidecar)} (sha256 ${actual}, the sidecar says ${m[1]}): changed or damaged on the way; nothing was decrypted`);
+  }
+  return `${path.basename(input)} sha256 ${actual} matches ${path.basename(sidecar)}`;
+}
+
+/** The recipients the custody log inside the bundle says it was encrypted to. */
+function recipientsFromCustody(custody: string | null): string[] {
+  for (const line of (custody ?? '').split('\n')) {
+    try {
+      const e = JSON.parse(line) as { event?: unknown; recipients?: unknown };
+      if (e.event === 'encrypting-bundle' && Array.isArray(e.recipients)) return e.recipients.map(String);
+    } catch {
+      // verify reports a damaged log; here it only means no recipients to show.
+    }
+  }
+  return [];
+}
+
+/**
+ * `ir-triage decrypt FILE.age --identity FILE`: the officer's side of `--encrypt-to`. Checks the
+ * sidecar, decrypts next to the file (or into --out) with a fresh .sha256 sidecar, then verifies
+ * the bundle. Exit 0 when the decrypted bundle is intact, 1 otherwise.
+ */
+export async function runDecrypt(input: string, opts: DecryptCliOptions, argv: string[]): Promise<number> {
+  refuseSecretArguments(argv);
+  const identityFiles = opts.identity ?? [];
+  if (identityFiles.length === 0) throw new CliError('--identity FILE is required: the age identity file (AGE-SECRET-KEY-1… lines) of the key the bundle was encrypted to', EXIT.usage);
+
+  const identities: string[] = [];
+  const recipients: string[] = [];
+  for (const file of identityFiles) {
+    const key = await readIdentityFile(file);
+    for (const w of key.warnings) process.stderr.write(`ir-triage: ${sanitizeForTerminal(w)}\n`);
+    identities.push(...key.identities);
+    recipients.push(...key.recipients);
+  }
+  const keyName = identityFiles.join(', ');
+
+  const st = await fsp.stat(input).catch(() => null);
+  if (!st?.isFile()) throw new CliError(`${input}: ${st ? 'not a regular file' : 'no such file'}`);
+  const sidecarNote = await checkSidecar(input);
+
+  const outDir = path.resolve(opts.out ?? path.dirname(input));
+  await fsp.mkdir(outDir, { recursive: true, mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+    throw new CliError(`cannot create the output folder ${outDir}: ${err.code ?? String(err)}`);
+  });
+  const output = path.join(outDir, decryptedName(input));
+  if (await fsp.lstat(output).then(() => true, () => false)) {
+    throw new CliError(`${output} already exists: move it away or choose another --out`);
+  }
+  const written = await decryptFile(input, output, { identities, recipients, file: keyName });
+  const sidecar = `${output}.sha256`;
+  await fsp.writeFile(sidecar, `${written.sha256}  ${path.basename(output)}\n`, { mode: 0o644 });
+
+  const r = await verifyBundle(output);
+  const encryptedTo = recipientsFromCustody(r.custody);
+  if (opts.json) {
+    process.stdout.write(
+      JSON.stringify({
+        input,
+        output,
+        sha256: written.sha256,
+        size: written.size,
+        sidecarChecked: sidecarNote !== null,
+        encryptedTo,
+        verify: { case: r.caseId, ok: r.ok, files: r.files, problems: r.problems, notes: r.notes },
+      }) + '\n',
+    );
+  } else {
+    const lines = [`decrypted: ${sanitizeForTerminal(output)} (sha256 ${written.sha256}, ${written.size} bytes)`];
+    lines.push(`  note: ${sidecarNote ? sanitizeForTerminal(sidecarNote) : `no sidecar ${sanitizeForTerminal(path.basename(input))}.sha256: the encrypted file's hash was not checked`}`);
+    if (encryptedTo.length > 0) lines.push(`  note: the custody log says it was encrypted to ${encryptedTo.map((x) => sanitizeForTerminal(x)).join(', ')}`);
+    lines.push(`${r.ok ? 'intact' : 'NOT INTACT'}: ${sanitizeForTerminal(path.basename(output))}${r.caseId ? ` (case ${sanitizeForTerminal(r.caseId)}, ${r.files} files)` : ''}`);
+    for (const n of r.notes) lines.push(`  note: ${sanitizeForTerminal(n)}`);
+    for (const p of r.problems) lines.push(`  problem: ${sanitizeForTerminal(p)}`);
+    if (r.ok) lines.push('  every file matches SHA256SUMS and manifest.json; the custody chain is unbroken');
+    process.stdout.write(lines.join('\n') + '\n');
+  }
+  return r.ok ? EXIT.ok : EXIT.error;
+}

@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import tarStream from 'tar-stream';
+import { closeActionCase } from '../actions/case.js';
+import { checkDisableRecord, planUndoDisable, undoDisable, type DisableRecord, type UndoDisableData } from '../actions/disable.js';
+import { checkRecord, planRestoreQuarantine, restoreQuarantine, type QuarantineRecord } from '../actions/quarantine.js';
+import type { ActionContext, ActionPlan, ActionResult } from '../actions/types.js';
+import { verifyBundle } from '../evidence/verify.js';
+import { CliError, EXIT } from '../model/errors.js';
+import { sanitizeForTerminal as safe } from '../report/text.js';
+import { actionHost, confirmChange, formatPlan, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './quarantine.js';
+
+const RECORD_IN_BUNDLE = /^actions\/(disable|quarantine)-(\d+)\.json$/;
+const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+
+type AnyRecord = { kind: 'disable'; record: DisableRecord } | { kind: 'quarantine'; record: QuarantineRecord };
+
+export interface LoadedUndo {
+  undo: AnyRecord;
+  source: string;
+  sha256: string;
+  bytes: Buffer;
+  /** The record's number in its case (disable-N): later ones are undone first. */
+  n: number;
+}
+
+function parse(bytes: Buffer, source: string): AnyRecord {
+  let data: { action?: unknown };
+  try {
+    data = JSON.parse(bytes.toString('utf8')) as { action?: unknown };
+  } catch {
+    throw new CliError(`${source} is not JSON`);
+  }
+  try {
+    return data?.action === 'disable' ? { kind: 'disable', record: checkDisableRecord(data) } : { kind: 'quarantine', record: checkRecord(data) };
+  } catch (err) {
+    throw new CliError(`${source}: ${(err as Error).message}`);
+  }
+}
+
+async function isGzip(file: string): Promise<boolean> {
+  const fh = await fsp.open(file, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    await fh.read(head, 0, 2, 0);
+    return head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Every undo record of a bundle (disable and quarantine), read only after the whole bundle verified, each checked against its manifest hash. */
+async function undoRecordsOfBundle(bundle: string): Promise<LoadedUndo[]> {
+  const report = await verifyBundle(bundle);
+  if (!report.ok) throw new CliError(`${bundle} does not verify, so its undo records are not trusted: ${report.problems.join('; ')}`);
+  const listed = new Map(((report.manifest?.files ?? []) as Array<{ path: string; sha256: string }>).map((f) => [f.path, f.sha256]));
+  const found: LoadedUndo[] = [];
+  const extract = tarStream.extract();
+  extract.on('entry', (header, stream, next) => {
+    const rel = header.name.replace(/^\.\//, '').split('/').slice(1).join('/');
+    const m = RECORD_IN_BUNDLE.exec(rel);
+    if (header.type !== 'file' || !m) {
+      stream.resume();
+      stream.on('end', next);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (data: unknown) => {
+      const d = data as Buffer;
+      size += d.length;
+      if (size <= MAX_RECORD_BYTES) chunks.push(d);
+    });
+    stream.on('end', () => {
+      const bytes = Buffer.concat(chunks);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      if (listed.get(rel) !== sha256) {
+        next(new Error(`${rel} does not match the hash in manifest.json`));
+        return;
+      }
+      try {
+        found.push({ undo: parse(bytes, rel), source: `${bundle}:${header.name}`, sha256, bytes, n: Number(m[2]) });
+        next();
+      } catch (err) {
+        next(err as Error);
+      }
+    });
+    stream.on('error', next);
+  });
+  await pipeline(createReadStream(bundle), createGunzip(), extract);
+  return found;
+}
+
+/**
+ * The undo records `ir-triage restore` takes from FILE when one of them is a disable record (a
+ * bundle's actions/disable-N.json, or such a file on its own); null otherwise, and the quarantine
+ * restore handles FILE as before.
+ */
+export async function loadDisableUndo(file: string): Promise<LoadedUndo[] | null> {
+  const st = await fsp.stat(file).catch(() => null);
+  if (!st?.isFile()) return null;
+  if (await isGzip(file)) {
+    const all = await undoRecordsOfBundle(file);
+    return all.some((l) => l.undo.kind === 'disable') ? all : null;
+  }
+  if (st.size > MAX_RECORD_BYTES) return null;
+  const bytes = await fsp.readFile(file);
+  let action: unknown;
+  try {
+    action = (JSON.parse(bytes.toString('utf8')) as { action?: unknown })?.action;
+  } catch {
+    return null;
+  }
+  if (action !== 'disable') return null;
+  process.stderr.write(`ir-triage: note: ${safe(file)} is checked on its own; give the bundle that holds it to check it against the sealed copy\n`);
+  return [{ undo: parse(bytes, file), source: file, sha256: createHash('sha256').update(bytes).digest('hex'), bytes, n: 0 }];
+}
+
+/** Disable records last applied first (two lines of one file come back in the reverse order), then the quarantines. */
+function order(loaded: LoadedUndo[]): LoadedUndo[] {
+  const rank = (l: LoadedUndo) => (l.undo.kind === 'disable' ? 0 : 1);
+  return [...loaded].sort((a, b) => rank(a) - rank(b) || b.n - a.n);
+}
+
+async function planOne(ctx: ActionContext, l: LoadedUndo, force: boolean, assume?: Buffer): Promise<ActionPlan> {
+  return l.undo.kind === 'disable' ? planUndoDisable(ctx, l.undo.record, { force, assume }) : planRestoreQuarantine(ctx, l.undo.record, { force });
+}
+
+function where(l: LoadedUndo): string {
+  return l.undo.kind === 'disable' ? l.undo.record.path : l.undo.record.folder;
+}
+
+/**
+ * `ir-triage restore` for a disable record (or a bundle holding one): puts back each commented
+ * line, execute bit and unit link, then the bundle's quarantines, in one small case bundle of its
+ * own (custody: record-loaded, action-planned, answer, action-undone).
+ */
+export async function runRestoreDisable(file: string, loaded: LoadedUndo[], opts: ActionCliOptions, argv: string[], deps: ActionCliDeps = {}): Promise<number> {
+  const host = deps.host ?? actionHost();
+  const planCtx = planningContext(host, opts);
+  const items = order(loaded);
+  const plans: ActionPlan[] = [];
+  const assumed = new Map<string, Buffer>();
+  for (const l of items) {
+    const p = await planOne(planCtx, l, opts.force, l.undo.kind === 'disable' ? assumed.get(l.undo.record.hostPath) : undefined);
+    const content = (p.data as UndoDisableData | null)?.content;
+    if (l.undo.kind === 'disable' && content && !p.refused) assumed.set(l.undo.record.hostPath, content);
+    plans.push(p);
+  }
+  if (opts.json && opts.dryRun) process.stdout.write(JSON.stringify({ plans: plans.map((p) => ({ ...p, data: undefined })), dryRun: true }) + '\n');
+  else for (const p of plans) (opts.json ? process.stderr : process.stdout).write(formatPlan(p));
+  const doable = plans.filter((p) => !p.refused);
+  if (doable.length === 0) return EXIT.error;
+  if (opts.dryRun) {
+    if (!opts.json) process.stdout.write('dry run: nothing was changed\n');
+    return EXIT.ok;
+  }
+  const answer = await confirmChange('restore', opts, deps, `undo ${doable.length} change(s) in ${[...new Set(items.map((l) => safe(where(l))))].join(', ')}?`);
+  if (answer === 'no-terminal') return EXIT.usage;
+  if (answer === 'no') {
+    process.stderr.write('ir-triage: not confirmed: nothing was changed\n');
+    return EXIT.error;
+  }
+  const c = await openCliCase(host, opts, argv);
+  const results: ActionResult[] = [];
+  const { interrupted } = await guarded(async () => {
+    for (const [i, l] of items.entries()) {
+      const kept = await c.store.writeFile(`files/restore/${l.undo.kind}-record-${i + 1}.json`, l.bytes);
+      c.ctx.custody('record-loaded', { source: l.source, sha256: l.sha256, kept: kept.path, action: l.undo.kind, path: where(l), applied: l.undo.record.appliedAt });
+      // Planned again right before it runs: an earlier undo of the same file has changed it.
+      const plan = await planOne(c.ctx, l, opts.force);
+      c.ctx.custody('action-planned', { action: 'restore', of: l.undo.kind, path: where(l), summary: plan.summary, changes: plan.changes, refused: plan.refused, force: opts.force });
+      if (plan.refused) {
+        results.push({ ok: false, message: `${l.undo.kind} undo refused: ${plan.refused}`, undoRecord: l.undo.record.record, applied: [] });
+        continue;
+      }
+      c.ctx.custody('answer', { question: 'apply the restore', answer: 'yes', by: opts.yes ? '--yes' : 'terminal' });
+      const result = l.undo.kind === 'disable' ? await undoDisable(c.ctx, plan as ActionPlan<UndoDisableData>) : await restoreQuarantine(c.ctx, l.undo.record, { force: opts.force });
+      await c.store.writeFile(`actions/restore-${i + 1}.json`, JSON.stringify({ source: l.source, recordSha256: l.sha256, of: l.undo.kind, path: where(l), force: opts.force, ...result }, null, 2) + '\n');
+      results.push(result);
+    }
+  });
+  const ok = results.length > 0 && results.every((r) => r.ok);
+  const sealed = await closeActionCase(c, 'restore', { records: items.map((l) => ({ source: l.source, sha256: l.sha256 })), ok, from: file });
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ ok, results: results.map((r) => ({ ok: r.ok, message: r.message, notDone: r.applied.filter((a) => !a.ok) })), bundle: sealed.bundle, sha256: sealed.sha256, case: c.caseId }) + '\n');
+  } else {
+    const lines = results.map((r) => formatResult(r, 20, 40).trimEnd());
+    lines.push(`bundle:   ${safe(sealed.bundle)}`, `sha256:   ${sealed.sha256}`, `case:     ${safe(c.caseId)}`);
+    process.stdout.write(lines.join('\n') + '\n');
+  }
+  if (interrupted) return EXIT.interrupted;
+  return ok ? EXIT.ok : EXIT.error;
+}

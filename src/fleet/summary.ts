@@ -1,0 +1,153 @@
+import os from 'node:os';
+import { verifyBundle } from '../evidence/verify.js';
+import { isSeverity, SEVERITIES, severityRank, type Finding, type Severity } from '../model/finding.js';
+import { computeVerdict, verdictRank, type VerdictLevel } from '../report/verdict.js';
+import type { FoundBundle } from './find.js';
+
+/** Titles of the most severe findings shown per bundle. */
+export const TOP_FINDINGS = 3;
+
+/** One bundle in the fleet summary (the objects `summarize --json` prints). */
+export interface FleetRow {
+  /** The .tar.gz or case folder, as found under the folder given. */
+  bundle: string;
+  /** Every hash, the file lists and the custody chain check out (ir-triage verify). */
+  ok: boolean;
+  /** What is wrong with a bundle that is not intact, one line each; empty when ok. */
+  problems: string[];
+  /** The host's own name (manifest.json); null when the manifest could not be read. */
+  host: string | null;
+  case: string | null;
+  examiner: string | null;
+  /** When the collection started (ISO 8601 UTC). */
+  startedAt: string | null;
+  /** A bundle written by a containment command (quarantine, restore) names it; null for collect and run. */
+  action: string | null;
+  /**
+   * computeVerdict over findings.json; null for a bundle that is not intact (its content is not
+   * trusted) and for one without findings.json (quarantine, restore).
+   */
+  verdict: VerdictLevel | null;
+  headline: string | null;
+  partial: boolean | null;
+  /** Findings per level; null for a bundle that is not intact. */
+  counts: Record<Severity, number> | null;
+  findings: number | null;
+  /** Titles of the most severe findings, most severe first (box text: sanitise before showing). */
+  top: string[];
+}
+
+function str(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+/**
+ * findings.json came from a suspect box: only well-formed findings are counted (a level Sigma
+ * knows, a rule and a title); the rest are ignored rather than trusted.
+ */
+function wellFormed(list: unknown[]): Finding[] {
+  const out: Finding[] = [];
+  for (const item of list) {
+    if (typeof item !== 'object' || item === null) continue;
+    const f = item as Record<string, unknown>;
+    if (typeof f.severity !== 'string' || !isSeverity(f.severity) || typeof f.rule !== 'string' || typeof f.title !== 'string') continue;
+    const subject = typeof f.subject === 'object' && f.subject !== null ? (f.subject as Finding['subject']) : {};
+    out.push({
+      id: str(f.id) ?? '',
+      rule: f.rule,
+      severity: f.severity,
+      title: f.title,
+      detail: str(f.detail) ?? '',
+      mitre: Array.isArray(f.mitre) ? f.mitre.filter((m): m is string => typeof m === 'string') : [],
+      subject,
+      evidence: Array.isArray(f.evidence) ? f.evidence.filter((e): e is string => typeof e === 'string') : [],
+    });
+  }
+  return out;
+}
+
+/** Verifies one bundle and reads its verdict; a bundle that cannot be read is a row that says so. */
+export async function summarizeBundle(found: FoundBundle): Promise<FleetRow> {
+  const row: FleetRow = {
+    bundle: found.path,
+    ok: false,
+    problems: [],
+    host: null,
+    case: null,
+    examiner: null,
+    startedAt: null,
+    action: null,
+    verdict: null,
+    headline: null,
+    partial: null,
+    counts: null,
+    findings: null,
+    top: [],
+  };
+  let report;
+  try {
+    report = await verifyBundle(found.path);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    row.problems.push(`could not be read: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`);
+    return row;
+  }
+  const manifest = report.manifest ?? {};
+  const host = manifest.host as Record<string, unknown> | undefined;
+  row.host = str(host?.hostname);
+  row.case = str(manifest.case) ?? report.caseId;
+  row.examiner = str(manifest.examiner);
+  row.startedAt = str(manifest.startedAt);
+  row.problems = report.problems;
+  row.ok = report.ok;
+  if (!report.ok) return row;
+  row.action = str(manifest.action);
+  row.partial = manifest.partial === true;
+  // Bundles of quarantine and restore hold no findings: listed, with no verdict.
+  if (report.findings === null) return row;
+
+  const findings = wellFormed(report.findings).sort((a, b) => severityRank(b.severity) - severityRank(a.severity));
+  const verdict = computeVerdict(findings, row.partial);
+  row.verdict = verdict.level;
+  row.headline = verdict.headline;
+  row.counts = Object.fromEntries(SEVERITIES.map((s) => [s, findings.filter((f) => f.severity === s).length])) as Record<Severity, number>;
+  row.findings = findings.length;
+  row.top = findings.slice(0, TOP_FINDINGS).map((f) => f.title);
+  return row;
+}
+
+/**
+ * Most severe first: by verdict, then by the count at each level from critical down, then host,
+ * case and path. Bundles without a verdict (quarantine, restore) follow; bundles that are not
+ * intact come last, where the closing lines name them.
+ */
+export function compareRows(a: FleetRow, b: FleetRow): number {
+  if (a.ok !== b.ok) return a.ok ? -1 : 1;
+  if ((a.verdict === null) !== (b.verdict === null)) return a.verdict === null ? 1 : -1;
+  if (a.verdict !== null && b.verdict !== null) {
+    const byVerdict = verdictRank(a.verdict) - verdictRank(b.verdict);
+    if (byVerdict !== 0) return byVerdict;
+    for (const s of [...SEVERITIES].reverse()) {
+      const byCount = b.counts![s] - a.counts![s];
+      if (byCount !== 0) return byCount;
+    }
+  }
+  return (a.host ?? '').localeCompare(b.host ?? '') || (a.case ?? '').localeCompare(b.case ?? '') || (a.bundle < b.bundle ? -1 : a.bundle > b.bundle ? 1 : 0);
+}
+
+/** Bundles verified at once: hashing is CPU, reading and gunzip overlap with it. */
+const CONCURRENCY = Math.max(2, Math.min(8, os.availableParallelism()));
+
+/** Every bundle verified and summarised, in the order compareRows gives. */
+export async function summarizeBundles(found: FoundBundle[], concurrency = CONCURRENCY): Promise<FleetRow[]> {
+  const rows: FleetRow[] = new Array(found.length);
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < found.length) {
+      const i = next++;
+      rows[i] = await summarizeBundle(found[i]);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, found.length) }, worker));
+  return rows.sort(compareRows);
+}

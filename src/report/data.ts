@@ -1,0 +1,445 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { SshOutboundGroup } from '../model/facts.js';
+import { isSeverity, type Finding } from '../model/finding.js';
+import type { OpenFilesRecord, ParentLink, ProcessRecord, SessionRecord } from '../model/records.js';
+import type { SourceStatus } from '../model/source.js';
+import { AuthHistogram } from './chart.js';
+import { fileLines } from './lines.js';
+import { computeVerdict, type Verdict } from './verdict.js';
+
+/**
+ * Everything the report shows, read from a case folder's own files — findings.json, manifest.json,
+ * artifacts/* and actions/* — so that `collect` (from its staging folder) and
+ * `ir-triage report` (from a bundle handed over) render the same report from the same bytes.
+ *
+ * A bundle may have been edited by anyone: nothing here trusts a field's type, and every string
+ * stays raw until a renderer escapes it.
+ */
+
+/** Rows shown per table; the rest are counted and left to the artifacts. */
+export const LIMITS = { sessions: 100, attackers: 20, fanout: 20, processes: 50, files: 500 } as const;
+
+export interface ManifestView {
+  tool: { name: string; version: string };
+  case: string;
+  examiner: string | null;
+  hostname: string;
+  machineId: string | null;
+  commandLine: string[];
+  mode: string;
+  root: boolean;
+  startedAt: string;
+  endedAt: string;
+  partial: boolean;
+  partialReasons: string[];
+  interrupted: boolean;
+  playbook: { id: string; sha256: string | null };
+  steps: Array<{ id: string; title: string; kind: string; ran: boolean }>;
+  sources: SourceStatus[];
+  files: Array<{ path: string; size: number; sha256: string }>;
+  timeline: { events: number; dropped: number } | null;
+}
+
+/** What `ir-triage report` found when it verified the bundle; null when rendered by collect itself. */
+export interface Integrity {
+  ok: boolean;
+  files: number;
+  problems: string[];
+  notes: string[];
+}
+
+export interface SuspiciousProcess {
+  pid: number;
+  comm: string;
+  user: string | null;
+  exe: string | null;
+  exeDeleted: boolean;
+  sha256: string | null;
+  command: string;
+  startTime: string | null;
+  cwd: string | null;
+  folders: string[];
+  preserved: { path: string; sha256: string; size: number; truncated: boolean } | null;
+  startedBy: string | null;
+  unit: string | null;
+  parents: ParentLink[];
+  connections: number;
+  /** Ids of the findings about this pid. */
+  findings: string[];
+}
+
+export interface ActionRow {
+  action: string;
+  target: string;
+  ok: boolean;
+  message: string;
+  undoRecord: string | null;
+  appliedAt: string | null;
+  summary: string | null;
+  /** How to undo it, in a responder's words or commands. */
+  undo: string | null;
+}
+
+export interface Table<T> {
+  rows: T[];
+  /** Rows in the artifact; more than rows.length when the table was cut. */
+  total: number;
+  /** The artifact the rows come from; null when the bundle has none (the step did not run). */
+  artifact: string | null;
+}
+
+export interface AttackerRow {
+  address: string;
+  failures: number;
+  invalidUserShare: number;
+  users: string[];
+  distinctUsers: number;
+  firstFailure: string | null;
+  lastFailure: string | null;
+  accepted: number;
+}
+
+export interface ReportData {
+  manifest: ManifestView;
+  findings: Finding[];
+  verdict: Verdict;
+  integrity: Integrity | null;
+  auth: AuthHistogram | null;
+  /** auth-events.jsonl was cut at its size cap: the chart undercounts. */
+  authEventsCapped: boolean;
+  sessions: Table<SessionRecord>;
+  attackers: Table<AttackerRow>;
+  processes: Table<SuspiciousProcess>;
+  fanout: Table<SshOutboundGroup> & { ports: number[] };
+  actions: ActionRow[];
+  /** Artifacts that could not be read (not valid JSON, say): named in the report. */
+  unreadable: string[];
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v));
+const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/** The manifest's fields, whatever shape the file is in. */
+export function manifestView(raw: Record<string, unknown>): ManifestView {
+  const tool = obj(raw.tool);
+  const host = obj(raw.host);
+  const playbook = obj(raw.playbook);
+  const timeline = obj(raw.timeline);
+  return {
+    tool: { name: str(tool.name) || 'ir-triage', version: str(tool.version) },
+    case: str(raw.case),
+    examiner: strOrNull(raw.examiner),
+    hostname: str(host.hostname),
+    machineId: strOrNull(host.machineId),
+    commandLine: arr(raw.commandLine).map(str),
+    mode: str(raw.mode),
+    root: raw.root === true,
+    startedAt: str(raw.startedAt),
+    endedAt: str(raw.endedAt),
+    partial: raw.partial === true,
+    partialReasons: arr(raw.partialReasons).map(str),
+    interrupted: raw.interrupted === true,
+    playbook: { id: str(playbook.id), sha256: strOrNull(playbook.sha256) },
+    steps: arr(raw.steps).map((s) => {
+      const o = obj(s);
+      return { id: str(o.id), title: str(o.title), kind: str(o.kind), ran: o.ran === true };
+    }),
+    sources: arr(raw.sources).map((s) => {
+      const o = obj(s);
+      const base = { id: str(o.id), ...(typeof o.path === 'string' ? { path: o.path } : {}) };
+      if (o.status === 'error') return { ...base, status: 'error' as const, message: str(o.message) };
+      if (o.status === 'skipped') return { ...base, status: 'skipped' as const, reason: str(o.reason) };
+      return { ...base, status: 'ok' as const, ...(typeof o.detail === 'string' ? { detail: o.detail } : {}) };
+    }),
+    files: arr(raw.files).map((f) => {
+      const o = obj(f);
+      return { path: str(o.path), size: num(o.size), sha256: str(o.sha256) };
+    }),
+    timeline: raw.timeline ? { events: num(timeline.events), dropped: num(timeline.dropped) } : null,
+  };
+}
+
+/** Findings as findings.json holds them; entries that are not findings are left out. */
+export function findingsView(raw: unknown): Finding[] {
+  return arr(raw)
+    .map(obj)
+    .filter((f) => typeof f.rule === 'string' && typeof f.severity === 'string' && isSeverity(f.severity))
+    .map((f) => ({
+      id: str(f.id),
+      rule: str(f.rule),
+      severity: f.severity as Finding['severity'],
+      title: str(f.title),
+      detail: str(f.detail),
+      mitre: arr(f.mitre).map(str),
+      subject: obj(f.subject),
+      evidence: arr(f.evidence).map(str),
+    }));
+}
+
+class CaseFolder {
+  readonly unreadable: string[] = [];
+
+  constructor(readonly dir: string) {}
+
+  private abs(rel: string): string {
+    return path.join(this.dir, ...rel.split('/'));
+  }
+
+  async exists(rel: string): Promise<boolean> {
+    return fsp.stat(this.abs(rel)).then((s) => s.isFile(), () => false);
+  }
+
+  /** Parsed JSON, or null when absent; a file that is not JSON is named in `unreadable`. */
+  async json(rel: string): Promise<unknown> {
+    let text: string;
+    try {
+      text = await fsp.readFile(this.abs(rel), 'utf8');
+    } catch {
+      return null;
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      this.unreadable.push(rel);
+      return null;
+    }
+  }
+
+  /** Each JSON line as an object (lines that are not JSON objects are counted in `unreadable`); false when absent. */
+  async eachLine(rel: string, fn: (o: Record<string, unknown>, line: string) => void, filter?: (line: string) => boolean): Promise<boolean> {
+    if (!(await this.exists(rel))) return false;
+    let bad = 0;
+    for await (const line of fileLines(this.abs(rel))) {
+      if (filter && !filter(line)) continue;
+      try {
+        fn(obj(JSON.parse(line)), line);
+      } catch {
+        bad++;
+      }
+    }
+    if (bad > 0) this.unreadable.push(`${rel} (${bad} line(s))`);
+    return true;
+  }
+}
+
+// The kinds the chart counts, found without parsing every line: JSON escapes quotes inside strings,
+// so `"kind":"failed"` can only be the key itself.
+const CHART_KINDS = /"kind":"(failed|pam-failure|accepted)"/;
+
+async function loadAuth(folder: CaseFolder): Promise<AuthHistogram | null> {
+  const hist = new AuthHistogram();
+  const found = await folder.eachLine(
+    'artifacts/auth-events.jsonl',
+    (e) => {
+      const t = Date.parse(str(e.time));
+      // Counted as the tally counts: a PAM failure only when no Failed line reports the same attempt.
+      if (e.kind === 'failed') hist.add(t, 'failure');
+      else if (e.kind === 'pam-failure' && e.covered !== true) hist.add(t, 'failure', num(e.pamCount) || 1);
+      else if (e.kind === 'accepted') hist.add(t, 'login');
+    },
+    (line) => CHART_KINDS.test(line),
+  );
+  return found ? hist : null;
+}
+
+async function loadSessions(folder: CaseFolder): Promise<Table<SessionRecord>> {
+  // The most recent sessions (boot records apart), kept bounded while the file streams past.
+  let kept: SessionRecord[] = [];
+  let total = 0;
+  const found = await folder.eachLine('artifacts/sessions.jsonl', (o) => {
+    if (o.line === 'system boot' || o.user === 'reboot') return;
+    total++;
+    kept.push({
+      user: str(o.user), line: str(o.line), host: str(o.host), addr: strOrNull(o.addr), pid: num(o.pid),
+      login: str(o.login), logout: strOrNull(o.logout), end: str(o.end) as SessionRecord['end'], source: str(o.source), file: str(o.file),
+    });
+    if (kept.length >= LIMITS.sessions * 4) kept = newest(kept);
+  });
+  return { rows: newest(kept).reverse(), total, artifact: found ? 'artifacts/sessions.jsonl' : null };
+}
+
+/** The most recent sessions; one seen in both utmp and wtmp is one row naming both sources. */
+function newest(rows: SessionRecord[]): SessionRecord[] {
+  const byKey = new Map<string, SessionRecord>();
+  for (const r of rows) {
+    const key = `${r.user}\u0000${r.line}\u0000${r.login}`;
+    const seen = byKey.get(key);
+    if (!seen) byKey.set(key, { ...r });
+    else if (!seen.source.split(', ').includes(r.source)) seen.source = `${seen.source}, ${r.source}`;
+  }
+  return [...byKey.values()].sort((a, b) => (a.login < b.login ? 1 : a.login > b.login ? -1 : 0)).slice(0, LIMITS.sessions);
+}
+
+async function loadAttackers(folder: CaseFolder): Promise<Table<AttackerRow>> {
+  const raw = await folder.json('artifacts/auth-tally.json');
+  if (raw === null) return { rows: [], total: 0, artifact: null };
+  const rows = arr(raw)
+    .map(obj)
+    .filter((r) => num(r.failures) > 0)
+    .map((r) => ({
+      address: str(r.address),
+      failures: num(r.failures),
+      invalidUserShare: num(r.failures) ? num(r.failuresInvalidUser) / num(r.failures) : 0,
+      users: arr(r.users).map((u) => str(obj(u).user)).slice(0, 5),
+      distinctUsers: num(r.distinctUsers),
+      firstFailure: strOrNull(r.firstFailure),
+      lastFailure: strOrNull(r.lastFailure),
+      accepted: num(r.acceptedCount),
+    }))
+    .sort((a, b) => b.failures - a.failures || a.address.localeCompare(b.address));
+  return { rows: rows.slice(0, LIMITS.attackers), total: rows.length, artifact: 'artifacts/auth-tally.json' };
+}
+
+async function loadProcesses(folder: CaseFolder, findings: Finding[]): Promise<Table<SuspiciousProcess>> {
+  const byPid = new Map<number, string[]>();
+  for (const f of findings) {
+    const pid = f.subject.pid;
+    if (typeof pid === 'number' && Number.isInteger(pid) && (f.rule.startsWith('process.') || f.rule.startsWith('network.'))) {
+      byPid.set(pid, [...(byPid.get(pid) ?? []), f.id]);
+    }
+  }
+  const lsof = new Map<number, Record<string, unknown>>();
+  await folder.eachLine('artifacts/open-files.jsonl', (o) => {
+    if (typeof o.pid === 'number') lsof.set(o.pid, o);
+  });
+  const wanted = new Set([...byPid.keys(), ...lsof.keys()]);
+  const procs = new Map<number, Record<string, unknown>>();
+  const found = await folder.eachLine('artifacts/processes.jsonl', (o) => {
+    if (typeof o.pid === 'number' && wanted.has(o.pid)) procs.set(o.pid, o);
+  });
+  const rows: SuspiciousProcess[] = [];
+  for (const pid of [...wanted].sort((a, b) => a - b)) {
+    const p = procs.get(pid) ?? {};
+    const l = (lsof.get(pid) ?? {}) as Partial<Record<keyof OpenFilesRecord, unknown>>;
+    const rec = p as Partial<Record<keyof ProcessRecord, unknown>>;
+    const preserved = obj(l.preserved);
+    rows.push({
+      pid,
+      comm: str(l.comm ?? rec.comm),
+      user: strOrNull(l.user ?? rec.user),
+      exe: strOrNull(l.exe ?? rec.exe),
+      exeDeleted: (l.exeDeleted ?? rec.exeDeleted) === true,
+      sha256: strOrNull(l.exeSha256 ?? rec.exeSha256),
+      command: arr(rec.argv).map(str).join(' '),
+      startTime: strOrNull(rec.startTime),
+      cwd: strOrNull(l.cwd ?? rec.cwd),
+      folders: arr(l.folders).map(str),
+      preserved: typeof preserved.path === 'string' ? { path: preserved.path, sha256: str(preserved.sha256), size: num(preserved.size), truncated: preserved.truncated === true } : null,
+      startedBy: strOrNull(l.startedBy),
+      unit: strOrNull(l.unit),
+      parents: arr(l.parents).map((x) => {
+        const o = obj(x);
+        return { pid: num(o.pid), comm: str(o.comm), exe: strOrNull(o.exe), user: strOrNull(o.user), command: str(o.command) };
+      }),
+      connections: arr(l.connections).length,
+      findings: byPid.get(pid) ?? [],
+    });
+  }
+  // Most findings first: the process that matters leads the table.
+  rows.sort((a, b) => b.findings.length - a.findings.length || a.pid - b.pid);
+  return { rows: rows.slice(0, LIMITS.processes), total: rows.length, artifact: found ? 'artifacts/processes.jsonl' : null };
+}
+
+async function loadFanout(folder: CaseFolder): Promise<ReportData['fanout']> {
+  const raw = await folder.json('artifacts/ssh-view.json');
+  if (raw === null) return { rows: [], total: 0, artifact: null, ports: [] };
+  const view = obj(raw);
+  const groups = arr(view.outbound)
+    .map(obj)
+    .map((g) => {
+      const owner = g.owner ? obj(g.owner) : null;
+      return {
+        owner: owner ? { pid: num(owner.pid), comm: str(owner.comm), exe: strOrNull(owner.exe), title: str(owner.title), uid: typeof owner.uid === 'number' ? owner.uid : null, user: strOrNull(owner.user), cwd: strOrNull(owner.cwd) } : null,
+        uid: typeof g.uid === 'number' ? g.uid : null,
+        user: strOrNull(g.user),
+        connections: num(g.connections),
+        hosts: arr(g.hosts).map(str),
+        states: Object.fromEntries(Object.entries(obj(g.states)).map(([k, v]) => [k, num(v)])),
+        synSent: num(g.synSent),
+        established: num(g.established),
+        remotePorts: arr(g.remotePorts).map(num),
+        netns: [],
+      } satisfies SshOutboundGroup;
+    })
+    .filter((g) => g.hosts.length > 0 || g.connections > 0)
+    .sort((a, b) => b.hosts.length - a.hosts.length || b.connections - a.connections);
+  return { rows: groups.slice(0, LIMITS.fanout), total: groups.length, artifact: 'artifacts/ssh-view.json', ports: arr(view.ports).map(num) };
+}
+
+function shellWord(a: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`;
+}
+
+/** How an action is undone, from its record. */
+function undoText(record: Record<string, unknown>, caseId: string): string | null {
+  switch (record.action) {
+    case 'quarantine':
+      return `ir-triage restore ${caseId}.tar.gz (puts every original mode back)`;
+    case 'freeze': {
+      const pids = arr(record.processes).map((p) => num(obj(p).pid)).filter((p) => p > 0);
+      return pids.length ? `kill -CONT ${pids.join(' ')}` : null;
+    }
+    case 'block-ip': {
+      const cmds = arr(record.undo).map((c) => arr(c).map(str).map(shellWord).join(' '));
+      return cmds.length ? cmds.join(' && ') : null;
+    }
+    case 'kill':
+      return 'cannot be undone (the executable was preserved first)';
+    default:
+      return null;
+  }
+}
+
+async function loadActions(folder: CaseFolder, caseId: string): Promise<ActionRow[]> {
+  const raw = await folder.json('artifacts/actions.json');
+  const rows: ActionRow[] = [];
+  for (const a of arr(raw).map(obj)) {
+    const record = typeof a.undoRecord === 'string' && /^actions\/[A-Za-z0-9._-]+\.json$/.test(a.undoRecord) ? obj(await folder.json(a.undoRecord)) : {};
+    rows.push({
+      action: str(a.action),
+      target: str(a.target),
+      ok: a.ok === true,
+      message: str(a.message),
+      undoRecord: strOrNull(a.undoRecord),
+      appliedAt: strOrNull(record.appliedAt),
+      summary: strOrNull(record.summary),
+      undo: undoText(record, caseId),
+    });
+  }
+  return rows;
+}
+
+export interface LoadOptions {
+  /** The manifest about to be sealed (collect renders before manifest.json exists); default: the folder's. */
+  manifest?: Record<string, unknown>;
+  integrity?: Integrity | null;
+}
+
+/** Reads a case folder (staged by collect, or extracted from a bundle) into what the report shows. */
+export async function loadReportData(dir: string, opts: LoadOptions = {}): Promise<ReportData> {
+  const folder = new CaseFolder(dir);
+  const rawManifest = opts.manifest ?? obj(await folder.json('manifest.json'));
+  const manifest = manifestView(rawManifest);
+  const findings = findingsView(await folder.json('findings.json'));
+  const auth = await loadAuth(folder);
+  const stats = obj(await folder.json('artifacts/auth-log-stats.json'));
+  const data: ReportData = {
+    manifest,
+    findings,
+    verdict: computeVerdict(findings, manifest.partial),
+    integrity: opts.integrity ?? null,
+    auth,
+    authEventsCapped: num(obj(stats.events).notWritten) > 0,
+    sessions: await loadSessions(folder),
+    attackers: await loadAttackers(folder),
+    processes: await loadProcesses(folder, findings),
+    fanout: await loadFanout(folder),
+    actions: await loadActions(folder, manifest.case),
+    unreadable: folder.unreadable,
+  };
+  return data;
+}

@@ -1,0 +1,77 @@
+import type { Finding, Severity } from '../model/finding.js';
+import { SEVERITIES } from '../model/finding.js';
+import type { SourceStatus } from '../model/source.js';
+
+/** Plain-text pieces both renderers share; the caller escapes them for its format. */
+
+/** `2024-03-01 08:59:04 UTC` from an ISO 8601 UTC string; anything else as it is. */
+export function timeText(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z$/.exec(iso);
+  return m ? `${m[1]} ${m[2]} UTC` : iso;
+}
+
+/** `3.2 MiB`. */
+export function bytesText(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+export function countText(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+/** `user deploy · ip 203.0.113.7 · pid 4242 · /tmp/.. /pscan2`: what a finding is about. */
+export function subjectText(f: Finding): string {
+  const s = f.subject;
+  const parts: string[] = [];
+  if (typeof s.user === 'string' && s.user) parts.push(`user ${s.user}`);
+  if (typeof s.ip === 'string' && s.ip) parts.push(`ip ${s.ip}`);
+  else if (typeof s.host === 'string' && s.host) parts.push(`host ${s.host}`);
+  if (typeof s.pid === 'number') parts.push(`pid ${s.pid}`);
+  if (typeof s.path === 'string' && s.path) parts.push(s.path);
+  return parts.join(' · ');
+}
+
+/** Findings per level, most severe level first; empty levels left out. */
+export function byLevel(findings: Finding[]): Array<{ level: Severity; findings: Finding[] }> {
+  return [...SEVERITIES]
+    .reverse()
+    .map((level) => ({ level, findings: findings.filter((f) => f.severity === level) }))
+    .filter((g) => g.findings.length > 0);
+}
+
+export function sourceDetail(s: SourceStatus): string {
+  if (s.status === 'error') return s.message;
+  if (s.status === 'skipped') return s.reason;
+  return s.detail ?? '';
+}
+
+/** The sources worth a reader's attention: failed ones first, then skipped ones. */
+export function notableSources(sources: SourceStatus[]): SourceStatus[] {
+  return [...sources.filter((s) => s.status === 'error'), ...sources.filter((s) => s.status === 'skipped')];
+}
+
+export const VERDICT_LABEL: Record<string, string> = {
+  compromised: 'Compromised',
+  attacking: 'Attacking others',
+  attacked: 'Under attack',
+  suspicious: 'Suspicious',
+  clean: 'No sign of compromise',
+};
+
+/**
+ * The files a report lists: all but itself, the custody log, manifest.json and SHA256SUMS, which
+ * are written after it — so the report collect writes and the one `ir-triage report` renders agree.
+ */
+export function evidenceFiles<T extends { path: string }>(files: T[]): T[] {
+  const after = new Set(['report.md', 'report.html', 'custody.jsonl', 'manifest.json', 'SHA256SUMS']);
+  return files.filter((f) => !after.has(f.path)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
