@@ -30,7 +30,7 @@ export function verdictRank(level: VerdictLevel): number {
 }
 
 /** Rules whose finding means someone got in or holds a foothold, whatever its level. */
-const ENTRY_RULES = new Set(['auth.login-after-failures', 'process.masquerade', 'process.preload', 'process.hidden', 'process.known-tool']);
+const ENTRY_RULES = new Set(['auth.login-after-failures', 'process.masquerade', 'process.preload', 'process.hidden', 'process.known-tool', 'persistence.preload', 'account.uid0']);
 /** Rules that mean this box attacks others. */
 const ATTACKING_RULES = new Set(['network.ssh-outbound-fanout']);
 /** Rules that mean the box is a target: noise until something gets in. */
