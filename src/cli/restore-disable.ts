@@ -1,19 +1,15 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import tarStream from 'tar-stream';
+import { promises as fsp } from 'node:fs';
 import { closeActionCase } from '../actions/case.js';
 import { checkDisableRecord, planUndoDisable, undoDisable, type DisableRecord, type UndoDisableData } from '../actions/disable.js';
 import { checkRecord, planRestoreQuarantine, restoreQuarantine, type QuarantineRecord } from '../actions/quarantine.js';
 import type { ActionContext, ActionPlan, ActionResult } from '../actions/types.js';
-import { verifyBundle } from '../evidence/verify.js';
+import { isGzip, MAX_RECORD_BYTES, verifiedBundleRecords } from '../evidence/bundle-records.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { sanitizeForTerminal as safe } from '../report/text.js';
 import { actionHost, confirmChange, formatPlan, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './quarantine.js';
 
 const RECORD_IN_BUNDLE = /^actions\/(disable|quarantine)-(\d+)\.json$/;
-const MAX_RECORD_BYTES = 256 * 1024 * 1024;
 
 type AnyRecord = { kind: 'disable'; record: DisableRecord } | { kind: 'quarantine'; record: QuarantineRecord };
 
@@ -40,57 +36,10 @@ function parse(bytes: Buffer, source: string): AnyRecord {
   }
 }
 
-async function isGzip(file: string): Promise<boolean> {
-  const fh = await fsp.open(file, 'r');
-  try {
-    const head = Buffer.alloc(2);
-    await fh.read(head, 0, 2, 0);
-    return head[0] === 0x1f && head[1] === 0x8b;
-  } finally {
-    await fh.close();
-  }
-}
-
 /** Every undo record of a bundle (disable and quarantine), read only after the whole bundle verified, each checked against its manifest hash. */
 async function undoRecordsOfBundle(bundle: string): Promise<LoadedUndo[]> {
-  const report = await verifyBundle(bundle);
-  if (!report.ok) throw new CliError(`${bundle} does not verify, so its undo records are not trusted: ${report.problems.join('; ')}`);
-  const listed = new Map(((report.manifest?.files ?? []) as Array<{ path: string; sha256: string }>).map((f) => [f.path, f.sha256]));
-  const found: LoadedUndo[] = [];
-  const extract = tarStream.extract();
-  extract.on('entry', (header, stream, next) => {
-    const rel = header.name.replace(/^\.\//, '').split('/').slice(1).join('/');
-    const m = RECORD_IN_BUNDLE.exec(rel);
-    if (header.type !== 'file' || !m) {
-      stream.resume();
-      stream.on('end', next);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    stream.on('data', (data: unknown) => {
-      const d = data as Buffer;
-      size += d.length;
-      if (size <= MAX_RECORD_BYTES) chunks.push(d);
-    });
-    stream.on('end', () => {
-      const bytes = Buffer.concat(chunks);
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
-      if (listed.get(rel) !== sha256) {
-        next(new Error(`${rel} does not match the hash in manifest.json`));
-        return;
-      }
-      try {
-        found.push({ undo: parse(bytes, rel), source: `${bundle}:${header.name}`, sha256, bytes, n: Number(m[2]) });
-        next();
-      } catch (err) {
-        next(err as Error);
-      }
-    });
-    stream.on('error', next);
-  });
-  await pipeline(createReadStream(bundle), createGunzip(), extract);
-  return found;
+  const found = await verifiedBundleRecords(bundle, RECORD_IN_BUNDLE);
+  return found.map((r) => ({ undo: parse(r.bytes, r.rel), source: r.source, sha256: r.sha256, bytes: r.bytes, n: Number(RECORD_IN_BUNDLE.exec(r.rel)![2]) }));
 }
 
 /**

@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import tarStream from 'tar-stream';
+import { promises as fsp } from 'node:fs';
 import { closeActionCase } from '../actions/case.js';
 import { checkRecord, planRestoreQuarantine, restoreQuarantine, type QuarantineRecord, type RestoreData } from '../actions/quarantine.js';
 import type { ActionPlan, ActionResult } from '../actions/types.js';
+import { isGzip, MAX_RECORD_BYTES, verifiedBundleRecords } from '../evidence/bundle-records.js';
 import { verifyBundle } from '../evidence/verify.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { sanitizeForTerminal as safe } from '../report/text.js';
@@ -13,7 +11,6 @@ import { loadDisableUndo, runRestoreDisable } from './restore-disable.js';
 import { actionHost, confirmChange, formatPlan, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './quarantine.js';
 
 const RECORD_IN_BUNDLE = /^actions\/quarantine-\d+\.json$/;
-const MAX_RECORD_BYTES = 256 * 1024 * 1024;
 
 export interface LoadedRecord {
   record: QuarantineRecord;
@@ -23,53 +20,11 @@ export interface LoadedRecord {
   bytes: Buffer;
 }
 
-async function isGzip(file: string): Promise<boolean> {
-  const fh = await fsp.open(file, 'r');
-  try {
-    const head = Buffer.alloc(2);
-    await fh.read(head, 0, 2, 0);
-    return head[0] === 0x1f && head[1] === 0x8b;
-  } finally {
-    await fh.close();
-  }
-}
-
 /** The quarantine records of a bundle, read only after the whole bundle verified, each checked against its manifest hash. */
 async function recordsFromBundle(bundle: string): Promise<LoadedRecord[]> {
-  const report = await verifyBundle(bundle);
-  if (!report.ok) throw new CliError(`${bundle} does not verify, so its undo record is not trusted: ${report.problems.join('; ')}`);
-  const listed = new Map(((report.manifest?.files ?? []) as Array<{ path: string; sha256: string }>).map((f) => [f.path, f.sha256]));
-  const found: LoadedRecord[] = [];
-  const extract = tarStream.extract();
-  extract.on('entry', (header, stream, next) => {
-    const rel = header.name.replace(/^\.\//, '').split('/').slice(1).join('/');
-    if (header.type !== 'file' || !RECORD_IN_BUNDLE.test(rel)) {
-      stream.resume();
-      stream.on('end', next);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    stream.on('data', (data: unknown) => {
-      const d = data as Buffer;
-      size += d.length;
-      if (size <= MAX_RECORD_BYTES) chunks.push(d);
-    });
-    stream.on('end', () => {
-      const bytes = Buffer.concat(chunks);
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
-      if (listed.get(rel) !== sha256) {
-        next(new Error(`${rel} does not match the hash in manifest.json`));
-        return;
-      }
-      found.push({ record: parseRecord(bytes, rel), source: `${bundle}:${header.name}`, sha256, bytes });
-      next();
-    });
-    stream.on('error', next);
-  });
-  await pipeline(createReadStream(bundle), createGunzip(), extract);
+  const found = await verifiedBundleRecords(bundle, RECORD_IN_BUNDLE);
   if (found.length === 0) throw new CliError(`${bundle} holds no quarantine record (actions/quarantine-N.json)`);
-  return found;
+  return found.map((r) => ({ record: parseRecord(r.bytes, r.rel), source: r.source, sha256: r.sha256, bytes: r.bytes }));
 }
 
 function parseRecord(bytes: Buffer, source: string): QuarantineRecord {
