@@ -136,6 +136,7 @@ export class CaseRun {
       toolLists: {
         names: (playbook.data.toolLists?.names ?? []).map((f) => path.resolve(path.dirname(playbook.file), f)),
         hashes: (playbook.data.toolLists?.hashes ?? []).map((f) => path.resolve(path.dirname(playbook.file), f)),
+        keys: (playbook.data.toolLists?.keys ?? []).map((f) => path.resolve(path.dirname(playbook.file), f)),
       },
       ...(opts.since ? { since: opts.since } : {}),
     };

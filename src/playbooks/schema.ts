@@ -50,7 +50,9 @@ export const playbookSchema = z.strictObject({
   /** Per rule, parameter → value; unknown rules or parameters fail validation. */
   thresholds: z.record(z.string(), z.record(z.string(), z.number().nonnegative())).default({}),
   /** Extra tool lists (Loki formats), relative to the playbook file. */
-  toolLists: z.strictObject({ names: z.array(z.string()).default([]), hashes: z.array(z.string()).default([]) }).optional(),
+  toolLists: z
+    .strictObject({ names: z.array(z.string()).default([]), hashes: z.array(z.string()).default([]), keys: z.array(z.string()).default([]) })
+    .optional(),
   steps: z.array(step).min(1),
 });
 

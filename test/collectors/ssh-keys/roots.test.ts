@@ -206,3 +206,17 @@ describe('--since', () => {
     expect(r.stderr).toMatch(/--since/);
   });
 });
+
+describe("a playbook's own list of known-bad keys (toolLists.keys)", () => {
+  it("makes alice's key on the clean root critical, by its fingerprint from ssh-keygen", async () => {
+    const { root, since } = prepareRoot('clean');
+    const [, fingerprint] = keygenLines(path.join(root, 'home/alice/.ssh/authorized_keys'))[0].split(' ');
+    const dir = tmpDir('irt-pk-pb-');
+    writeFileSync(path.join(dir, 'our-keys.txt'), `# keys seen in our own incident\nfingerprint;${fingerprint};key of the 2026-11 intrusion\n`);
+    writeFileSync(path.join(dir, 'pb.yaml'), `${readFileSync(PLAYBOOK, 'utf8')}\ntoolLists:\n  keys: [our-keys.txt]\n`);
+    const run = await collect(root, ['--playbook', path.join(dir, 'pb.yaml'), '--since', since]);
+    const hits = of(run, 'persistence.authorized-key');
+    expect(hits.map((f) => [f.severity, f.subject.user, f.subject.path])).toEqual([['critical', 'alice', '/home/alice/.ssh/authorized_keys']]);
+    expect(hits[0].detail).toContain('key of the 2026-11 intrusion');
+  });
+});
