@@ -178,6 +178,7 @@ export class GuidedRun {
       `  bundle:  ${s.bundle}`,
       `  sha256:  ${s.sha256}`,
       `  partial: ${s.partial ? `yes — ${s.partialReasons.join('; ')}` : 'no'}`,
+      `  verdict: ${sanitizeForTerminal(s.verdict.headline)}`,
       `  findings: ${s.findings.length}, actions: ${this.d.run.actions.length}`,
       '',
       wrap(

@@ -129,5 +129,7 @@ describe.skipIf(!hasTmux || !isRoot)('the guided run in a real terminal (tmux; r
     expect(answers.every((a) => a.actor === 'examiner:bob')).toBe(true);
     expect(custody.filter((e) => e.event === 'action-applied').length).toBeGreaterThanOrEqual(2);
     expect(finalScreen).toContain('bundle:  ' + bundle);
+    // The scanner fans out to one host only (below the threshold), so its tool and folder make the verdict.
+    expect(finalScreen).toMatch(/^  verdict: Likely compromised: /m);
   });
 });
