@@ -76,7 +76,7 @@ try {
 
 ${table(rows)}
 
-summarize verifies every bundle in full, as \`ir-triage verify\` does (the sidecar, every file against SHA256SUMS and manifest.json, the custody chain), reading each archive as a stream (the whole file hashed for its sidecar, then through gunzip and tar-stream with every entry hashed) and keeping only manifest.json, findings.json, SHA256SUMS and custody.jsonl in memory; several bundles are read at once. Per bundle: ${perBundleMs(rows[1][1], N)} ms (small), ${perBundleMs(rows[4][1], N)} ms (live, ${liveMiB.toFixed(1)} MiB: hashing and gunzip dominate), against ${perBundleMs(rows[5][1], N)} ms for a separate \`ir-triage verify\` (node's start-up each time). Run: \`npm run bench -- summarize\` (\`BENCH_SUMMARIZE_N\`, \`BENCH_RUNS\`).`,
+summarize verifies every bundle in full, as \`ir-triage verify\` does (the sidecar, every file against SHA256SUMS and manifest.json, the custody chain), reading each archive once as a stream (the archive's own hash for its sidecar taken from the same bytes that go through gunzip and tar-stream, every entry hashed) and keeping only manifest.json, findings.json, SHA256SUMS and custody.jsonl in memory; several bundles are read at once. Per bundle: ${perBundleMs(rows[1][1], N)} ms (small), ${perBundleMs(rows[4][1], N)} ms (live, ${liveMiB.toFixed(1)} MiB: hashing and gunzip dominate), against ${perBundleMs(rows[5][1], N)} ms for a separate \`ir-triage verify\` (node's start-up each time). Run: \`npm run bench -- summarize\` (\`BENCH_SUMMARIZE_N\`, \`BENCH_RUNS\`).`,
   );
   console.log(Object.fromEntries(rows.map(([k, m]) => [k, m])));
 } finally {
