@@ -244,6 +244,7 @@ export async function analyzeFiles(files: string[], opts: Omit<AnalyzeCliOptions
     sessions = pairSessions(wtmp, { source: 'wtmp' });
     facts.sessions = sessions;
   }
+  if ([...described.values()].some((f) => f.kind === 'btmp' && !f.error)) facts.failedLogins = btmp;
   if (utmpFiles.length > 0) {
     facts.loginTampering = signals;
     // The login rules name a file's preserved copy: here that is the file itself.

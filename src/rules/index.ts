@@ -5,6 +5,7 @@ import { bruteforce } from './auth/bruteforce.js';
 import { loginAfterFailures } from './auth/login-after-failures.js';
 import { rootLogin } from './auth/root-login.js';
 import { modifiedBinary } from './integrity/modified-binary.js';
+import { btmpBruteforce } from './login/btmp-bruteforce.js';
 import { logTampering } from './login/log-tampering.js';
 import { rootRemote } from './login/root-remote.js';
 import { hiddenSocket } from './network/hidden-socket.js';
@@ -34,6 +35,7 @@ export const RULES: readonly Rule[] = [
   loginAfterFailures,
   rootLogin,
   modifiedBinary,
+  btmpBruteforce,
   logTampering,
   rootRemote,
   hiddenSocket,

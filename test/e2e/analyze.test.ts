@@ -191,6 +191,10 @@ describe('analyze: files as they are handed over', () => {
       ['root', '203.0.113.66', '2025-11-03T08:03:12.200000Z', 'logout'],
       ['root', '192.0.2.44', '2025-11-03T08:08:12.300000Z', 'still-logged-in'],
     ]);
+    // btmp alone: its brute force is a finding of its own, which the auth log above accounted for.
+    const alone = await analyze([btmp]);
+    expect(rulesOf(alone.result)).toEqual(['login.btmp-bruteforce medium 203.0.113.66']);
+    expect(alone.result.findings[0].detail).toContain('No auth log or journal was read');
     const gz = await analyze([path.join(dir, 'wtmp.gz')]);
     expect(gz.result.files[0]).toMatchObject({ kind: 'wtmp', gzip: true, records: 5 });
   });
