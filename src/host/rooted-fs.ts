@@ -73,7 +73,19 @@ export class RootedFs {
   }
 
   private async resolveChrooted(inside: string): Promise<string> {
-    const pending = path.resolve('/', inside).split('/').filter(Boolean);
+    return path.join(this.root, await this.realPath(inside));
+  }
+
+  /**
+   * The real path of `inside`, as seen inside the root: every link followed the way a chroot
+   * would (absolute targets taken from the root, `..` never above it), the last component too
+   * unless `keepLast`. Missing components are kept as they are. Live, the kernel follows links
+   * on open; this names the file for both (/bin/ps → /usr/bin/ps on a /usr-merged box).
+   */
+  async realPath(inside: string, keepLast = false): Promise<string> {
+    // Not normalised first: `..` after a link goes up from where the link led, as the kernel does.
+    const pending = inside.split('/').filter(Boolean);
+    const last = keepLast ? pending.pop() : undefined;
     const done: string[] = [];
     let hops = 0;
     while (pending.length > 0) {
@@ -88,8 +100,13 @@ export class RootedFs {
       try {
         st = await fsp.lstat(candidate);
       } catch (err) {
-        if (errorCode(err) === 'ENOENT') {
-          done.push(part, ...pending);
+        if (errorCode(err) === 'ENOENT' || errorCode(err) === 'ENOTDIR') {
+          // Nothing below a missing name can be a link: the rest is taken as written.
+          done.push(part);
+          for (const rest of pending) {
+            if (rest === '..') done.pop();
+            else if (rest !== '.') done.push(rest);
+          }
           break;
         }
         throw err;
@@ -97,14 +114,14 @@ export class RootedFs {
       if (st.isSymbolicLink()) {
         if (++hops > MAX_LINK_HOPS) throw new RootedFsError('ELOOP', inside, `ELOOP: ${inside}`);
         const target = await fsp.readlink(candidate);
-        const parts = target.split('/').filter(Boolean);
         if (target.startsWith('/')) done.length = 0;
-        pending.unshift(...parts);
+        pending.unshift(...target.split('/').filter(Boolean));
       } else {
         done.push(part);
       }
     }
-    return path.join(this.root, ...done);
+    if (last !== undefined) done.push(last);
+    return `/${done.join('/')}`;
   }
 
   /** Opens for reading with O_NOATIME, falling back quietly when the kernel refuses it (EPERM). */

@@ -83,3 +83,27 @@ describe('RootedFs', () => {
     expect(describeFsError(err, '/var/log/missing')).toBe('ENOENT: /var/log/missing: no such file');
   });
 });
+
+describe('RootedFs.realPath: the name a path really has inside the root', () => {
+  it('follows /usr-merge links, absolute and relative targets, never above the root; keeps missing parts and, on request, the last name', async () => {
+    const root = tmpDir('irt-realpath-');
+    mkdirSync(path.join(root, 'usr/bin'), { recursive: true });
+    mkdirSync(path.join(root, 'usr/lib/x86_64-linux-gnu'), { recursive: true });
+    writeFileSync(path.join(root, 'usr/bin/ps'), 'ps');
+    writeFileSync(path.join(root, 'usr/lib/x86_64-linux-gnu/libkeyutils.so.1.9'), 'kit');
+    symlinkSync('usr/bin', path.join(root, 'bin'));
+    symlinkSync('/usr/lib', path.join(root, 'lib'));
+    symlinkSync('libkeyutils.so.1.9', path.join(root, 'usr/lib/x86_64-linux-gnu/libkeyutils.so.1'));
+    symlinkSync('../../../../../etc', path.join(root, 'usr/bin/up'));
+    symlinkSync('/loop2', path.join(root, 'loop1'));
+    symlinkSync('/loop1', path.join(root, 'loop2'));
+    const fs = new RootedFs(root);
+    expect(await fs.realPath('/bin/ps')).toBe('/usr/bin/ps');
+    expect(await fs.realPath('/lib/x86_64-linux-gnu/libkeyutils.so.1')).toBe('/usr/lib/x86_64-linux-gnu/libkeyutils.so.1.9');
+    expect(await fs.realPath('/lib/x86_64-linux-gnu/libkeyutils.so.1', true)).toBe('/usr/lib/x86_64-linux-gnu/libkeyutils.so.1');
+    expect(await fs.realPath('/usr/bin/up/passwd')).toBe('/etc/passwd');
+    expect(await fs.realPath('/bin/../sbin/./sshd')).toBe('/usr/sbin/sshd');
+    expect(await fs.realPath('/usr/bin/ps/not-a-dir')).toBe('/usr/bin/ps/not-a-dir');
+    await expect(fs.realPath('/loop1/x')).rejects.toMatchObject({ code: 'ELOOP' });
+  });
+});

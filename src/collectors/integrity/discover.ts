@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { errorCode, type RootedFs } from '../../host/rooted-fs.js';
-import { realPathInside, type Canonicalizer } from './files.js';
+import type { Canonicalizer } from './files.js';
 import { uniqueDirs } from './shadowing.js';
 import type { IntegrityTargets } from './targets.js';
 
@@ -41,11 +41,11 @@ async function readdirQuiet(fs: RootedFs, dir: string): Promise<string[]> {
 async function libraryDirs(fs: RootedFs, dirs: string[]): Promise<string[]> {
   const bases: string[] = [];
   for (const d of dirs) {
-    const real = await realPathInside(fs, d).catch(() => d);
+    const real = await fs.realPath(d).catch(() => d);
     if (!bases.includes(real)) bases.push(real);
     for (const name of (await readdirQuiet(fs, real)).sort()) {
       if (!/-linux-gnu/.test(name)) continue;
-      const sub = await realPathInside(fs, path.posix.join(real, name)).catch(() => path.posix.join(real, name));
+      const sub = await fs.realPath(path.posix.join(real, name)).catch(() => path.posix.join(real, name));
       if (!bases.includes(sub)) bases.push(sub);
     }
   }
@@ -65,11 +65,11 @@ export async function discoverTargets(fs: RootedFs, canon: Canonicalizer, target
     const present = await isPresent(fs, entry);
     if (!present) return;
     seen.add(key);
-    const real = present.link ? await realPathInside(fs, entry).catch(() => entry) : entry;
+    const real = present.link ? await fs.realPath(entry).catch(() => entry) : entry;
     out.push({ tool, kind, dirIndex, entry, isLink: present.link, real });
   };
 
-  const dirs = uniqueDirs(await Promise.all(targets.pathDirs.map(async (dir) => ({ dir, real: await realPathInside(fs, dir).catch(() => dir) }))));
+  const dirs = uniqueDirs(await Promise.all(targets.pathDirs.map(async (dir) => ({ dir, real: await fs.realPath(dir).catch(() => dir) }))));
   for (const tool of targets.tools) {
     for (const [i, dir] of dirs.entries()) await add(tool, 'path', i, path.posix.join(dir, tool));
   }

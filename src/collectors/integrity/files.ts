@@ -1,53 +1,10 @@
 import { createHash } from 'node:crypto';
-import { promises as fsp, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
-import { errorCode, RootedFsError, type RootedFs } from '../../host/rooted-fs.js';
+import type { RootedFs } from '../../host/rooted-fs.js';
 
-const MAX_LINK_HOPS = 40;
 /** Larger files are not hashed (the cap is recorded): no packaged binary or library comes close. */
 export const MAX_HASH_BYTES = 1024 * 1024 * 1024;
-
-/**
- * The real path of `inside`, as seen inside the root: every link followed the way a chroot
- * would (absolute targets taken from the root, `..` never above it), the last component too
- * unless `keepLast`. Missing components are kept as they are. RootedFs resolves like this only
- * for an image; live, the kernel follows links on open, so the name is worked out here for both.
- */
-export async function realPathInside(fs: RootedFs, inside: string, keepLast = false): Promise<string> {
-  const pending = path.posix.resolve('/', inside).split('/').filter(Boolean);
-  const last = keepLast ? pending.pop() : undefined;
-  const done: string[] = [];
-  let hops = 0;
-  while (pending.length > 0) {
-    const part = pending.shift()!;
-    if (part === '.') continue;
-    if (part === '..') {
-      done.pop();
-      continue;
-    }
-    const candidate = path.join(fs.root, ...done, part);
-    let st: Stats;
-    try {
-      st = await fsp.lstat(candidate);
-    } catch (err) {
-      if (errorCode(err) === 'ENOENT' || errorCode(err) === 'ENOTDIR') {
-        done.push(part, ...pending);
-        break;
-      }
-      throw err;
-    }
-    if (st.isSymbolicLink()) {
-      if (++hops > MAX_LINK_HOPS) throw new RootedFsError('ELOOP', inside, `ELOOP: ${inside}`);
-      const target = await fsp.readlink(candidate);
-      if (target.startsWith('/')) done.length = 0;
-      pending.unshift(...target.split('/').filter(Boolean));
-    } else {
-      done.push(part);
-    }
-  }
-  if (last !== undefined) done.push(last);
-  return `/${done.join('/')}`;
-}
 
 /**
  * Where a file's folder really lies, the file's own name kept: /bin/ps → /usr/bin/ps on a
@@ -63,7 +20,7 @@ export class Canonicalizer {
     const dir = path.posix.dirname(abs);
     let real = this.dirs.get(dir);
     if (!real) {
-      real = realPathInside(this.fs, dir).catch(() => dir);
+      real = this.fs.realPath(dir).catch(() => dir);
       this.dirs.set(dir, real);
     }
     return path.posix.join(await real, path.posix.basename(abs));

@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { describeFsError, errorCode, type RootedFs } from '../../host/rooted-fs.js';
 import type { IntegrityRecord } from '../../model/integrity.js';
-import { fileMeta, hashInside, MAX_HASH_BYTES, realPathInside } from './files.js';
+import { fileMeta, hashInside, MAX_HASH_BYTES } from './files.js';
 
 /** A record with nothing known yet. */
 export function blankRecord(p: string): IntegrityRecord {
@@ -69,7 +69,7 @@ export async function inspectInto(fs: RootedFs, entry: string, rec: IntegrityRec
   let real = entry;
   if (kind === 'link') {
     try {
-      real = await realPathInside(fs, entry);
+      real = await fs.realPath(entry);
       st = await fs.stat(real);
     } catch (err) {
       rec.realPath = real;
