@@ -87,6 +87,15 @@ export async function confirmChange(command: string, opts: ActionCliOptions, dep
   }
 }
 
+/** confirmChange as the commands use it: null to go on, or the exit code when nothing is to be changed. */
+export async function confirmedOrExit(command: string, opts: ActionCliOptions, deps: ActionCliDeps, question: string): Promise<number | null> {
+  const answer = await confirmChange(command, opts, deps, question);
+  if (answer === 'yes') return null;
+  if (answer === 'no-terminal') return EXIT.usage;
+  process.stderr.write('ir-triage: not confirmed: nothing was changed\n');
+  return EXIT.error;
+}
+
 /** The live host for an action run: the system PATH and C locale for the box's tools, never ours. */
 export function actionHost(): HostContext {
   process.env.PATH = SAFE_PATH;
@@ -156,12 +165,8 @@ export async function runQuarantine(target: string, opts: ActionCliOptions, argv
   const folder = plan.data.hostFolder;
   if (out === folder || out.startsWith(`${folder}/`)) throw new CliError(`--out ${out} lies inside the folder to quarantine: choose another --out`, EXIT.usage);
 
-  const answer = await confirmChange('quarantine', opts, deps, `chmod a-rx ${safe(plan.data.folder)} and everything in it (after copying every file into the case)?`);
-  if (answer === 'no-terminal') return EXIT.usage;
-  if (answer === 'no') {
-    process.stderr.write('ir-triage: not confirmed: nothing was changed\n');
-    return EXIT.error;
-  }
+  const declined = await confirmedOrExit('quarantine', opts, deps, `chmod a-rx ${safe(plan.data.folder)} and everything in it (after copying every file into the case)?`);
+  if (declined !== null) return declined;
 
   const c = await openCliCase(host, opts, argv);
   c.ctx.custody('action-planned', { action: 'quarantine', target, folder: plan.data.folder, summary: plan.summary, changes: plan.changes.length, warnings: plan.warnings });

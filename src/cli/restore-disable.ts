@@ -7,7 +7,7 @@ import type { ActionContext, ActionPlan, ActionResult } from '../actions/types.j
 import { isGzip, MAX_RECORD_BYTES, verifiedBundleRecords } from '../evidence/bundle-records.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { sanitizeForTerminal as safe } from '../report/text.js';
-import { actionHost, confirmChange, formatPlan, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './quarantine.js';
+import { actionHost, confirmedOrExit, formatPlan, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './quarantine.js';
 
 const RECORD_IN_BUNDLE = /^actions\/(disable|quarantine)-(\d+)\.json$/;
 
@@ -106,12 +106,8 @@ export async function runRestoreDisable(file: string, loaded: LoadedUndo[], opts
     if (!opts.json) process.stdout.write('dry run: nothing was changed\n');
     return EXIT.ok;
   }
-  const answer = await confirmChange('restore', opts, deps, `undo ${doable.length} change(s) in ${[...new Set(items.map((l) => safe(where(l))))].join(', ')}?`);
-  if (answer === 'no-terminal') return EXIT.usage;
-  if (answer === 'no') {
-    process.stderr.write('ir-triage: not confirmed: nothing was changed\n');
-    return EXIT.error;
-  }
+  const declined = await confirmedOrExit('restore', opts, deps, `undo ${doable.length} change(s) in ${[...new Set(items.map((l) => safe(where(l))))].join(', ')}?`);
+  if (declined !== null) return declined;
   const c = await openCliCase(host, opts, argv);
   const results: ActionResult[] = [];
   const { interrupted } = await guarded(async () => {

@@ -8,7 +8,7 @@ import { verifyBundle } from '../evidence/verify.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { sanitizeForTerminal as safe } from '../report/text.js';
 import { loadDisableUndo, runRestoreDisable } from './restore-disable.js';
-import { actionHost, confirmChange, formatPlan, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './quarantine.js';
+import { actionHost, confirmedOrExit, formatPlan, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './quarantine.js';
 
 const RECORD_IN_BUNDLE = /^actions\/quarantine-\d+\.json$/;
 
@@ -100,12 +100,8 @@ export async function runRestore(file: string, opts: ActionCliOptions, argv: str
     return EXIT.ok;
   }
   const count = plans.reduce((n, p) => n + p.changes.length, 0);
-  const answer = await confirmChange('restore', opts, deps, `put back the original modes of ${count} entr${count === 1 ? 'y' : 'ies'} in ${loaded.map((l) => safe(l.record.folder)).join(', ')}?`);
-  if (answer === 'no-terminal') return EXIT.usage;
-  if (answer === 'no') {
-    process.stderr.write('ir-triage: not confirmed: nothing was changed\n');
-    return EXIT.error;
-  }
+  const declined = await confirmedOrExit('restore', opts, deps, `put back the original modes of ${count} entr${count === 1 ? 'y' : 'ies'} in ${loaded.map((l) => safe(l.record.folder)).join(', ')}?`);
+  if (declined !== null) return declined;
 
   const c = await openCliCase(host, opts, argv);
   const results: ActionResult[] = [];

@@ -70,18 +70,10 @@ function fields(text: string, n: number): { parts: string[]; rest: string } | nu
   return { parts, rest };
 }
 
-export interface ParsedCronLine {
-  line: number;
+/** A crontab line as parsed, before the collector adds its file, source and command analysis. */
+export type ParsedCronLine = Pick<CronEntry, 'line' | 'schedule' | 'special' | 'user' | 'command' | 'stdin' | 'name' | 'value' | 'raw'> & {
   kind: 'job' | 'env' | 'invalid';
-  schedule: string | null;
-  special: string | null;
-  user: string | null;
-  command: string | null;
-  stdin: string | null;
-  name?: string;
-  value?: string;
-  raw: string;
-}
+};
 
 /**
  * One crontab's lines that mean something: jobs, env lines, and lines cron would reject (kept as
