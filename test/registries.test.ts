@@ -5,6 +5,8 @@ import { ACTIONS } from '../src/actions/index.js';
 import { COLLECTORS } from '../src/collectors/index.js';
 import { SEVERITIES } from '../src/model/finding.js';
 import { RULES } from '../src/rules/index.js';
+import { DERIVED } from '../src/playbooks/facts-contract.js';
+import type { FactKey } from '../src/model/facts.js';
 
 const sorted = (ids: string[]) => [...ids].sort();
 
@@ -22,7 +24,6 @@ describe('registries', () => {
       expect(c.title.length).toBeGreaterThan(3);
       expect(c.description).not.toMatch(/\n/);
       expect(c.artifacts.length).toBeGreaterThan(0);
-      for (const dep of c.after ?? []) expect(COLLECTORS.map((x) => x.id)).toContain(dep);
     }
   });
 
@@ -36,5 +37,47 @@ describe('registries', () => {
       for (const t of r.mitre) expect(t).toMatch(/^T\d{4}(\.\d{3})?$/);
       expect(existsSync(path.join('src/rules', area, `${name}.ts`))).toBe(true);
     }
+  });
+
+  describe('the facts contract', () => {
+    const provided = new Set<FactKey>([...COLLECTORS.flatMap((c) => c.provides), ...(Object.keys(DERIVED) as FactKey[])]);
+
+    it('every fact a rule needs is provided by a collector or derived by the engine', () => {
+      const missing = RULES.flatMap((r) => r.needs.filter((k) => !provided.has(k)).map((k) => `${r.id} needs ${k}`));
+      expect(missing).toEqual([]);
+    });
+
+    it('every fact a collector reads is provided by another collector or derived', () => {
+      const missing = COLLECTORS.flatMap((c) =>
+        c.reads.filter((k) => !COLLECTORS.some((p) => p !== c && p.provides.includes(k as never)) && !DERIVED[k]).map((k) => `${c.id} reads ${k}`),
+      );
+      expect(missing).toEqual([]);
+    });
+
+    it('every derived fact is computed from facts that collectors provide', () => {
+      for (const [key, def] of Object.entries(DERIVED)) {
+        for (const input of def!.from) expect(COLLECTORS.some((c) => c.provides.includes(input as never)), `${key} from ${input}`).toBe(true);
+      }
+    });
+
+    it('reads form no cycle: each collector can run after what it reads', () => {
+      const deps = (id: string): string[] => {
+        const c = COLLECTORS.find((x) => x.id === id)!;
+        const keys = c.reads.flatMap((k) => (DERIVED[k] ? [...DERIVED[k]!.from] : [k]));
+        return COLLECTORS.filter((p) => p.id !== id && keys.some((k) => p.provides.includes(k as never))).map((p) => p.id);
+      };
+      const visit = (id: string, chain: string[]): void => {
+        expect(chain, `cycle: ${[...chain, id].join(' → ')}`).not.toContain(id);
+        for (const d of deps(id)) visit(d, [...chain, id]);
+      };
+      for (const c of COLLECTORS) visit(c.id, []);
+    });
+
+    it('every fact of the contract is provided by some collector or derived', () => {
+      // The compiler keeps this list equal to the keys of Facts (a missing or extra key fails to compile).
+      const every: { [K in FactKey]: true } = { host: true, processes: true, selfPids: true, toolHits: true, openFiles: true, processCrossView: true, ldSoPreload: true, connections: true, sessions: true, utmp: true, failedLogins: true, loginTampering: true, loginCopies: true, authEvents: true, authTally: true, authLogins: true, authRootLogins: true, authEvidence: true, boxLoginTools: true, boxNetworkTools: true, boxProcessTools: true, sshPorts: true, sshView: true, hiddenSockets: true, window: true, accounts: true, accountFiles: true, sshdConfig: true, authorizedKeys: true, integrity: true, cronEntries: true, systemdUnits: true, startupEntries: true, persistenceFiles: true, };
+      const orphans = (Object.keys(every) as FactKey[]).filter((k) => !provided.has(k));
+      expect(orphans).toEqual([]);
+    });
   });
 });

@@ -4,7 +4,7 @@ import { CaseStore } from '../evidence/store.js';
 import { verifyBundle } from '../evidence/verify.js';
 import type { HostContext } from '../host/context.js';
 import { CliError } from '../model/errors.js';
-import type { Facts } from '../model/facts.js';
+import type { KnownFacts } from '../model/facts.js';
 import type { ActionContext } from './types.js';
 
 /**
@@ -33,7 +33,7 @@ export interface ActionCaseOptions {
   host: HostContext;
   maxFileBytes: number;
   force: boolean;
-  facts?: Facts;
+  facts?: KnownFacts;
   /** The tool's name and version, as collect records them. */
   tool: { name: string; version: string };
 }

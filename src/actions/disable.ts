@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { commandOk } from '../host/exec.js';
-import type { Facts } from '../model/facts.js';
+import type { KnownFacts } from '../model/facts.js';
 import type { PersistenceFile } from '../model/persistence.js';
 import { nextRecordPath, octal, RECORD_VERSION, refusedPlan, refuseApply, shellQuote, writeRecord, type UndoRecordBase } from './common.js';
 import type { ActionContext, ActionPlan, ActionResult, PlannedChange } from './types.js';
@@ -135,7 +135,7 @@ function sha(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-function collected(facts: Facts, inside: string): PersistenceFile | null {
+function collected(facts: KnownFacts, inside: string): PersistenceFile | null {
   return (facts.persistenceFiles ?? []).find((f) => f.path === inside) ?? null;
 }
 

@@ -1,5 +1,5 @@
 import type { HostContext } from '../host/context.js';
-import type { Facts } from '../model/facts.js';
+import type { KnownFacts } from '../model/facts.js';
 import type { EvidenceSink } from '../model/sink.js';
 
 /** What an action needs: the host door, the case to copy into, the custody log, what was collected. */
@@ -8,7 +8,7 @@ export interface ActionContext {
   sink: EvidenceSink;
   /** Appends a custody event (actor: the examiner or ir-triage). */
   custody: (event: string, details: Record<string, unknown>) => void;
-  facts: Facts;
+  facts: KnownFacts;
   /** Cap for each file copied into the case. */
   maxFileBytes: number;
   /** Allows protected paths (quarantine) — only ever from an explicit --force. */

@@ -11,13 +11,14 @@ import { fileSignals } from '../collectors/logins/cross-check.js';
 import { parseUtmp, UT, UTMP_RECORD_SIZE } from '../collectors/logins/parse-utmp.js';
 import { pairSessions } from '../collectors/logins/sessions.js';
 import { describeFsError, openNoAtime } from '../host/rooted-fs.js';
-import type { AuthAddressRow, Facts, LoginTamperingSignal } from '../model/facts.js';
+import type { AuthAddressRow, KnownFacts, LoginTamperingSignal } from '../model/facts.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { numberFindings, type DraftFinding, type Finding } from '../model/finding.js';
 import type { SessionRecord, UtmpRecord } from '../model/records.js';
 import { loadPlaybook } from '../playbooks/loader.js';
 import { sanitizeForTerminal } from '../report/text.js';
 import { RULES } from '../rules/index.js';
+import { missingNeeds, runRule } from '../rules/types.js';
 
 export interface AnalyzeCliOptions {
   json: boolean;
@@ -235,7 +236,7 @@ export async function analyzeFiles(files: string[], opts: Omit<AnalyzeCliOptions
     }
   }
 
-  const facts: Facts = {};
+  const facts: KnownFacts = {};
   if (textFiles.length > 0) Object.assign(facts, analysis.facts(), { authEvidence: textFiles });
   const wtmpFiles = [...described.values()].filter((f) => f.kind === 'wtmp' && !f.error).map((f) => f.file);
   const utmpFiles = [...described.values()].filter((f) => (f.kind === 'wtmp' || f.kind === 'btmp') && !f.error).map((f) => f.file);
@@ -254,8 +255,8 @@ export async function analyzeFiles(files: string[], opts: Omit<AnalyzeCliOptions
   const drafts: DraftFinding[] = [];
   for (const rule of RULES) {
     if (!rule.id.startsWith('auth.') && !rule.id.startsWith('login.')) continue;
-    if (rule.needs.some((k) => facts[k] === undefined)) continue;
-    for (const f of rule.detect(facts, playbook.thresholds[rule.id] ?? rule.thresholds)) {
+    if (missingNeeds(rule, facts).length > 0) continue;
+    for (const f of runRule(rule, facts, playbook.thresholds[rule.id] ?? rule.thresholds)) {
       // The login rules also point at bundle artifacts, which analyze does not write: only the files given remain.
       if (rule.id.startsWith('login.')) {
         const files = f.evidence.filter((e) => utmpFiles.includes(e));

@@ -1,6 +1,6 @@
 import type { HostContext } from '../host/context.js';
 import type { DraftFinding } from '../model/finding.js';
-import type { Facts } from '../model/facts.js';
+import type { FactKey, Facts, KnownFacts } from '../model/facts.js';
 import type { EvidenceSink } from '../model/sink.js';
 import type { SourceStatus } from '../model/source.js';
 
@@ -19,21 +19,26 @@ export interface CollectOptions {
   since?: string;
 }
 
-export interface CollectContext {
+/**
+ * What a collector sees. `collect` gets the facts it declared in `reads` (each may still be absent:
+ * its collector may have found nothing or been skipped offline); follow-ups and `finish`, which
+ * run after the steps, see every fact gathered so far.
+ */
+export interface CollectContext<R extends FactKey = FactKey> {
   host: HostContext;
   sink: EvidenceSink;
-  /** Facts of the collectors that ran before (see `after`). */
-  facts: Facts;
+  facts: Readonly<Partial<Pick<Facts, R>>>;
   options: CollectOptions;
 }
 
-export interface CollectorResult {
-  facts?: Partial<Facts>;
+export interface CollectorResult<P extends FactKey = FactKey> {
+  /** Only the facts the collector declared in `provides`; the engine merges accumulated ones. */
+  facts?: Partial<Pick<Facts, P>>;
   sources: SourceStatus[];
 }
 
 /** One evidence source: declared metadata, and a collect function that never throws for a missing source. */
-export interface Collector {
+export interface Collector<P extends FactKey = FactKey, R extends FactKey = FactKey> {
   /** Registry key, folder name, and the name playbooks use. */
   id: string;
   title: string;
@@ -45,9 +50,11 @@ export interface Collector {
   needsRoot: boolean;
   /** Files it writes into the bundle. */
   artifacts: string[];
-  /** Collectors whose facts it reads; they run first. */
-  after?: string[];
-  collect(ctx: CollectContext): Promise<CollectorResult>;
+  /** Facts it adds (see src/model/facts.ts). */
+  provides: readonly P[];
+  /** Facts it reads: the collectors that provide them run first (and the engine derives `window`). */
+  reads: readonly R[];
+  collect(ctx: CollectContext<R>): Promise<CollectorResult<P>>;
   /**
    * Runs after each step's rules with that step's findings: more evidence about what was
    * flagged (preserved executables, the lsof step). Returns evidence paths to add, by pid.
@@ -58,7 +65,14 @@ export interface Collector {
 }
 
 export interface FollowUpResult {
+  /** Facts the follow-up adds (only keys its collector provides; the engine merges accumulated ones). */
+  facts?: KnownFacts;
   sources: SourceStatus[];
   /** Bundle paths to add to the evidence of findings about each pid. */
   evidenceByPid: Map<number, string[]>;
+}
+
+/** Declares a collector: `provides` and `reads` are checked against the facts contract, and `collect` sees only what it reads. */
+export function defineCollector<const P extends FactKey, const R extends FactKey = never>(collector: Collector<P, R>): Collector<P, R> {
+  return collector;
 }

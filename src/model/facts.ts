@@ -223,68 +223,82 @@ export interface HiddenSocket {
 }
 
 /**
- * What collectors learned, in memory, for the rules. Each collector fills its own keys; a rule
- * runs only when the keys it needs are present.
+ * What collectors learn, in memory, for the rules: the contract between them. Each key is
+ * provided by the collectors that declare it in `provides` (or derived by the engine: `window`),
+ * read by the collectors that declare it in `reads`, and needed by the rules that name it in
+ * `needs`. A run fills it key by key (`KnownFacts`); a rule sees its needs present (`FactsWith`).
  */
 export interface Facts {
-  host?: HostRecord;
-  processes?: ProcessRecord[];
+  host: HostRecord;
+  processes: ProcessRecord[];
   /** Our own process and the commands it started: never reported. */
-  selfPids?: number[];
+  selfPids: number[];
   /** Known-tool list hits, by pid. */
-  toolHits?: ToolHit[];
+  toolHits: ToolHit[];
   /** The lsof step's records for the processes that were flagged. */
-  openFiles?: OpenFilesRecord[];
+  openFiles: OpenFilesRecord[];
   /** /proc against the box's ps. */
-  processCrossView?: ProcessCrossView;
+  processCrossView: ProcessCrossView;
   /** Entries of /etc/ld.so.preload (null when the file does not exist). */
-  ldSoPreload?: string[] | null;
-  connections?: ConnectionRecord[];
-  sessions?: SessionRecord[];
+  ldSoPreload: string[] | null;
+  connections: ConnectionRecord[];
+  sessions: SessionRecord[];
   /** Records of the current utmp (/run/utmp): who is logged in now. */
-  utmp?: UtmpRecord[];
+  utmp: UtmpRecord[];
   /** btmp records (and rotations): one per failed login. */
-  failedLogins?: UtmpRecord[];
+  failedLogins: UtmpRecord[];
   /** Signs that wtmp, btmp, utmp were edited or bypassed. */
-  loginTampering?: LoginTamperingSignal[];
+  loginTampering: LoginTamperingSignal[];
   /** Login record files read, as seen inside the root, to their preserved copy in the bundle. */
-  loginCopies?: Record<string, string>;
-  authEvents?: AuthEvent[];
+  loginCopies: Record<string, string>;
+  authEvents: AuthEvent[];
   /** Per-address tallies of the auth log or journal (the auth-log collector): every address seen failing or logging in. */
-  authTally?: AuthAddressRow[];
+  authTally: AuthAddressRow[];
   /** Accepted ssh logins with the failures before each; bounded (see docs/sources.md). */
-  authLogins?: AuthLoginRecord[];
+  authLogins: AuthLoginRecord[];
   /** root's accepted ssh logins, per address. */
-  authRootLogins?: AuthRootLogins[];
+  authRootLogins: AuthRootLogins[];
   /** Where auth findings point: bundle paths (collect) or the files read (analyze). */
-  authEvidence?: string[];
-  /** Raw results of the box's own tools, by command name (ps-auxwwf, ss-tanp, …). */
-  commands?: Record<string, CommandResult>;
+  authEvidence: string[];
+  /** Raw results of the box's own login tools (who, w, last, lastb, journalctl), by command name. */
+  boxLoginTools: Record<string, CommandResult>;
+  /** Raw results of the box's own network tools (ss, netstat, lsof -i), by command name: the connections collector compares ss-tanp. */
+  boxNetworkTools: Record<string, CommandResult>;
+  /** Raw results of the box's own process tools (ps auxwwf), by command name. */
+  boxProcessTools: Record<string, CommandResult>;
   /** SSH ports in force: 22, the box's sshd_config, and --ssh-port. */
-  sshPorts?: number[];
+  sshPorts: number[];
   /** Inbound, outbound and listening sockets on the ssh ports (the connections collector). */
-  sshView?: SshView;
+  sshView: SshView;
   /** TCP sockets in /proc/net that the box's ss does not show, still so on a re-check. */
-  hiddenSockets?: HiddenSocket[];
+  hiddenSockets: HiddenSocket[];
   /** When the intrusion may have started: persistence rules call what changed since then new (src/model/window.ts). */
-  window?: IncidentWindow;
+  window: IncidentWindow;
   /** Every account of /etc/passwd with its shadow metadata (never a hash) and groups (the accounts collector). */
-  accounts?: AccountRecord[];
+  accounts: AccountRecord[];
   /** Times of /etc/passwd, /etc/group, /etc/shadow. */
-  accountFiles?: AccountFiles;
+  accountFiles: AccountFiles;
   /** The sshd configuration in force, from the files and, live, sshd -T (the sshd-config collector). */
-  sshdConfig?: SshdConfigRecord;
+  sshdConfig: SshdConfigRecord;
   /** Every key in every account's authorized_keys files (the ssh-keys collector). */
-  authorizedKeys?: AuthorizedKeyRecord[];
+  authorizedKeys: AuthorizedKeyRecord[];
   /** The box's tools and their packages' binaries checked against the package database (the integrity collector). */
-  integrity?: IntegrityRecord[];
+  integrity: IntegrityRecord[];
   /** Crontab, anacrontab and at-job lines, and the lines of interest of cron.{hourly,…} scripts (the cron collector). */
-  cronEntries?: CronEntry[];
+  cronEntries: CronEntry[];
   /** systemd units and timers outside the packages, or where only an administrator puts them (the systemd-units collector). */
-  systemdUnits?: SystemdUnitRecord[];
+  systemdUnits: SystemdUnitRecord[];
   /** Lines of rc.local, init.d scripts, shell start-up files, /etc/environment and /etc/ld.so.preload that run something or set LD_PRELOAD, PATH, PROMPT_COMMAND or an alias (the startup-files collector). */
-  startupEntries?: StartupEntry[];
+  startupEntries: StartupEntry[];
   /** Every file those three collectors read, with its hash and identity: what the disable action re-checks. */
-  persistenceFiles?: PersistenceFile[];
-  [key: string]: unknown;
+  persistenceFiles: PersistenceFile[];
 }
+
+/** A key of the facts contract. */
+export type FactKey = keyof Facts;
+
+/** The facts as a run holds them: a key is present once a collector provided it. */
+export type KnownFacts = Partial<Facts>;
+
+/** Facts in which the keys K are present (what a rule that needs K, or a collector that reads K, sees). */
+export type FactsWith<K extends FactKey> = Readonly<Pick<Facts, K>> & Readonly<Partial<Omit<Facts, K>>>;

@@ -1,9 +1,11 @@
-import { findCollector } from '../collectors/index.js';
+import { COLLECTORS } from '../collectors/index.js';
 import type { CollectContext, Collector } from '../collectors/types.js';
+import type { FactKey, KnownFacts } from '../model/facts.js';
 import type { DraftFinding } from '../model/finding.js';
-import type { Facts } from '../model/facts.js';
-import { sourceError, sourceSkipped, type SourceStatus } from '../model/source.js';
-import { findRule } from '../rules/index.js';
+import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../model/source.js';
+import { RULES } from '../rules/index.js';
+import { missingNeeds, runRule, type Rule } from '../rules/types.js';
+import { DERIVED, mergeFacts } from './facts-contract.js';
 import type { Playbook } from './loader.js';
 import { READ_ONLY_KINDS, type PlaybookStep } from './schema.js';
 
@@ -16,29 +18,53 @@ export interface StepOutcome {
   rulesSkipped: Array<{ rule: string; reason: string }>;
 }
 
+/** The units an engine runs: the shipped registries, or others in tests. */
+export interface EngineRegistry {
+  collectors: readonly Collector[];
+  rules: readonly Rule[];
+}
+
 export interface EngineHooks {
   onStepStart?(step: PlaybookStep): void;
   onCollector?(collector: Collector, sources: SourceStatus[]): void;
   onStepEnd?(outcome: StepOutcome): void;
 }
 
+/** The collectors that provide a fact, from the registry (`provides`). */
+export function providersOf(key: FactKey, collectors: readonly Collector[] = COLLECTORS): Collector[] {
+  return collectors.filter((c) => (c.provides as readonly FactKey[]).includes(key));
+}
+
 /**
- * Runs playbook steps against one host: collectors in dependency order (each once per run), then
- * the step's rules. Knows no terminal and writes nothing itself: evidence goes to the sink.
+ * Runs playbook steps against one host: collectors in the order their declarations ask (a
+ * collector's `reads` run first: the providers the playbook names, or every provider when it
+ * names none), each once per run; derived facts once, right after what they come from; then the
+ * step's rules on the facts they need. Knows no terminal and writes nothing itself: evidence goes
+ * to the sink.
  */
 export class PlaybookEngine {
-  readonly facts: Facts = {};
+  readonly facts: KnownFacts = {};
   readonly sources: SourceStatus[] = [];
   private readonly ran = new Set<string>();
+  private readonly derived = new Set<FactKey>();
+  /** Collectors the playbook names, in its order. */
+  private readonly named: string[];
 
   constructor(
     readonly playbook: Playbook,
     private readonly ctx: Omit<CollectContext, 'facts'>,
     private readonly hooks: EngineHooks = {},
-  ) {}
+    private readonly registry: EngineRegistry = { collectors: COLLECTORS, rules: RULES },
+  ) {
+    this.named = [...new Set(playbook.data.steps.flatMap((s) => (s.kind === 'collect' ? s.collect : [])))];
+  }
 
   get collectorsRun(): string[] {
     return [...this.ran];
+  }
+
+  private collector(id: string): Collector | undefined {
+    return this.registry.collectors.find((c) => c.id === id);
   }
 
   /** The steps `collect` runs: every step that changes nothing. */
@@ -46,13 +72,57 @@ export class PlaybookEngine {
     return this.playbook.data.steps.filter((s) => READ_ONLY_KINDS.has(s.kind));
   }
 
+  /** The collectors to run before reading `key`: those the playbook names, else every provider. */
+  private providersToRun(key: FactKey): Collector[] {
+    const all = providersOf(key, this.registry.collectors);
+    const named = all.filter((c) => this.named.includes(c.id));
+    return named.length > 0 ? named : all;
+  }
+
+  /** Makes a fact available: runs its providers, or derives it. Returns the sources this produced. */
+  private async ensureFact(key: FactKey, chain: string[]): Promise<SourceStatus[]> {
+    if (DERIVED[key]) return this.derive(key, chain);
+    const out: SourceStatus[] = [];
+    for (const c of this.providersToRun(key)) out.push(...(await this.runCollector(c.id, chain)));
+    return out;
+  }
+
+  /** Derives a fact once: its inputs' collectors that the playbook names run first. */
+  private async derive(key: FactKey, chain: string[]): Promise<SourceStatus[]> {
+    const def = DERIVED[key];
+    if (!def || this.derived.has(key)) return [];
+    const out: SourceStatus[] = [];
+    for (const input of def.from) {
+      for (const c of providersOf(input, this.registry.collectors).filter((p) => this.named.includes(p.id))) out.push(...(await this.runCollector(c.id, chain)));
+    }
+    if (this.derived.has(key)) return out;
+    this.derived.add(key);
+    const value = def.derive({ facts: this.facts, since: this.ctx.options.since, now: this.ctx.host.now() });
+    (this.facts as Record<FactKey, unknown>)[key] = value;
+    const source = sourceOk(`incident-${String(key)}`, undefined, (def.describe as (v: unknown) => string)(value));
+    this.sources.push(source);
+    return [...out, source];
+  }
+
+  /** Derived facts whose inputs the playbook collects, once the last of those collectors has run. */
+  private async deriveReady(): Promise<SourceStatus[]> {
+    const out: SourceStatus[] = [];
+    for (const key of Object.keys(DERIVED) as FactKey[]) {
+      if (this.derived.has(key)) continue;
+      const inputs = DERIVED[key]!.from.flatMap((k) => providersOf(k, this.registry.collectors)).filter((c) => this.named.includes(c.id));
+      if (inputs.length > 0 && inputs.every((c) => this.ran.has(c.id))) out.push(...(await this.derive(key, [])));
+    }
+    return out;
+  }
+
   private async runCollector(id: string, chain: string[] = []): Promise<SourceStatus[]> {
     if (this.ran.has(id)) return [];
-    const collector = findCollector(id);
+    const collector = this.collector(id);
     if (!collector) throw new Error(`unknown collector ${id}`);
     if (chain.includes(id)) throw new Error(`collector dependency cycle: ${[...chain, id].join(' → ')}`);
     const before: SourceStatus[] = [];
-    for (const dep of collector.after ?? []) before.push(...(await this.runCollector(dep, [...chain, id])));
+    for (const key of collector.reads) before.push(...(await this.ensureFact(key, [...chain, id])));
+    if (this.ran.has(id)) return before;
     this.ran.add(id);
     let sources: SourceStatus[];
     if (this.ctx.host.signal.aborted) {
@@ -62,7 +132,7 @@ export class PlaybookEngine {
     } else {
       try {
         const result = await collector.collect({ ...this.ctx, facts: this.facts });
-        Object.assign(this.facts, result.facts ?? {});
+        this.mergeFrom(collector, result.facts);
         sources = result.sources;
       } catch (err) {
         // A collector bug must not lose the rest of the run: it becomes an error in the manifest.
@@ -71,17 +141,26 @@ export class PlaybookEngine {
     }
     this.sources.push(...sources);
     this.hooks.onCollector?.(collector, sources);
-    return [...before, ...sources];
+    return [...before, ...sources, ...(await this.deriveReady())];
+  }
+
+  /** Merges a collector's facts, refusing keys it does not declare (a contract bug, not a box problem). */
+  private mergeFrom(collector: Collector, facts: KnownFacts | undefined): void {
+    if (!facts) return;
+    const undeclared = (Object.keys(facts) as FactKey[]).filter((k) => !(collector.provides as readonly FactKey[]).includes(k));
+    if (undeclared.length > 0) throw new Error(`collector ${collector.id} returned facts it does not provide: ${undeclared.join(', ')}`);
+    mergeFacts(this.facts, facts);
   }
 
   /** Lets the collectors that ran gather more evidence about what this step flagged. */
   private async followUp(outcome: StepOutcome): Promise<void> {
     if (outcome.findings.length === 0 || this.ctx.host.signal.aborted) return;
     for (const id of this.ran) {
-      const collector = findCollector(id)!;
+      const collector = this.collector(id)!;
       if (!collector.followUp) continue;
       try {
         const r = await collector.followUp({ ...this.ctx, facts: this.facts }, outcome.findings);
+        this.mergeFrom(collector, r.facts);
         this.sources.push(...r.sources);
         outcome.sources.push(...r.sources);
         for (const f of outcome.findings) {
@@ -97,7 +176,7 @@ export class PlaybookEngine {
   /** Closes every collector that ran; their last sources join the table. */
   async finish(): Promise<void> {
     for (const id of this.ran) {
-      const collector = findCollector(id)!;
+      const collector = this.collector(id)!;
       if (!collector.finish) continue;
       try {
         this.sources.push(...(await collector.finish({ ...this.ctx, facts: this.facts })));
@@ -118,13 +197,15 @@ export class PlaybookEngine {
     }
     if (step.kind === 'collect' || step.kind === 'detect') {
       for (const ruleId of step.rules) {
-        const rule = findRule(ruleId)!;
-        const missing = rule.needs.filter((k) => this.facts[k] === undefined);
+        const rule = this.registry.rules.find((r) => r.id === ruleId);
+        if (!rule) throw new Error(`unknown rule ${ruleId}`);
+        for (const key of rule.needs) if (DERIVED[key]) outcome.sources.push(...(await this.derive(key, [])));
+        const missing = missingNeeds(rule, this.facts);
         if (missing.length > 0) {
           outcome.rulesSkipped.push({ rule: ruleId, reason: `no ${missing.join(', ')} collected` });
           continue;
         }
-        outcome.findings.push(...rule.detect(this.facts, this.playbook.thresholds[ruleId] ?? rule.thresholds));
+        outcome.findings.push(...runRule(rule, this.facts, this.playbook.thresholds[ruleId] ?? rule.thresholds));
       }
       await this.followUp(outcome);
     }

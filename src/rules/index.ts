@@ -54,7 +54,7 @@ export const RULES: readonly Rule[] = [
   masquerade,
   preload,
   weakConfig,
-] as Rule[];
+];
 
 export function findRule(id: string): Rule | undefined {
   return RULES.find((r) => r.id === id);

@@ -1,6 +1,6 @@
 import type { ActionPlan, ActionResult } from '../actions/types.js';
 import type { DraftFinding } from '../model/finding.js';
-import type { Facts } from '../model/facts.js';
+import type { KnownFacts } from '../model/facts.js';
 import { disableTargets } from './disable-targets.js';
 import type { Choice } from './prompter.js';
 
@@ -11,7 +11,7 @@ export interface Containment {
 }
 
 /** The targets an action step offers, drawn from what the run flagged. */
-export function actionTargets(action: string, facts: Facts, findings: DraftFinding[]): Array<Choice<string>> {
+export function actionTargets(action: string, facts: KnownFacts, findings: DraftFinding[]): Array<Choice<string>> {
   const byPid = new Map((facts.processes ?? []).map((p) => [p.pid, p]));
   if (action === 'freeze' || action === 'kill') {
     const pids = [...new Set(findings.map((f) => f.subject.pid).filter((p): p is number => typeof p === 'number' && byPid.has(p)))];

@@ -1,6 +1,6 @@
 import { formatTarget, type DisableTarget } from '../actions/disable.js';
 import type { DraftFinding } from '../model/finding.js';
-import type { Facts } from '../model/facts.js';
+import type { KnownFacts } from '../model/facts.js';
 import type { Choice } from './prompter.js';
 
 /** Files whose flagged item is a whole file to take the execute bit from. */
@@ -14,7 +14,7 @@ function one(text: string, max = 100): string {
 }
 
 /** The text of line n of a collected file, when a record holds it. */
-function lineText(facts: Facts, file: string, n: number): string | null {
+function lineText(facts: KnownFacts, file: string, n: number): string | null {
   const c = (facts.cronEntries ?? []).find((e) => e.file === file && e.line === n);
   if (c) return c.raw;
   const s = (facts.startupEntries ?? []).find((e) => e.file === file && e.line === n);
@@ -29,7 +29,7 @@ function lineText(facts: Facts, file: string, n: number): string | null {
  * or at job, a unit, a start-up line, an authorized key line: any finding whose subject names a
  * file and a 1-based line), and the entries of /etc/ld.so.preload that process.preload reported.
  */
-export function disableTargets(facts: Facts, findings: DraftFinding[]): Array<Choice<string>> {
+export function disableTargets(facts: KnownFacts, findings: DraftFinding[]): Array<Choice<string>> {
   const files = new Map((facts.persistenceFiles ?? []).map((f) => [f.path, f]));
   const out = new Map<string, { name: string; rules: Set<string> }>();
   const add = (t: DisableTarget, name: string, rule: string) => {

@@ -1,5 +1,5 @@
 import type { DraftFinding, Severity } from '../model/finding.js';
-import type { Facts } from '../model/facts.js';
+import type { KnownFacts } from '../model/facts.js';
 import { renderTable } from '../report/table.js';
 import { sanitizeForTerminal } from '../report/text.js';
 
@@ -32,7 +32,7 @@ export function findingLines(findings: DraftFinding[], color: boolean, details =
 }
 
 /** What a step found, as tables a responder reads at a glance. Empty when there is nothing to show. */
-export function stepView(stepId: string, facts: Facts, findings: DraftFinding[]): string {
+export function stepView(stepId: string, facts: KnownFacts, findings: DraftFinding[]): string {
   const parts: string[] = [];
   if (stepId === 'host' && facts.host) {
     const h = facts.host;

@@ -1,3 +1,5 @@
+import { runRule } from '../../src/rules/types.js';
+import { collectFacts } from '../helpers/facts.js';
 /**
  * The disable action on a copy of the infected fake root: targets drawn from real findings, the
  * exact planned change, the copy before the change, refusals when the file changed, and undo
@@ -16,7 +18,7 @@ import { systemdUnitsCollector } from '../../src/collectors/systemd-units/system
 import type { CollectOptions } from '../../src/collectors/types.js';
 import { createHostContext } from '../../src/host/context.js';
 import type { DraftFinding } from '../../src/model/finding.js';
-import type { Facts } from '../../src/model/facts.js';
+import type { KnownFacts } from '../../src/model/facts.js';
 import { RULES } from '../../src/rules/index.js';
 import { disableTargets } from '../../src/runner/disable-targets.js';
 import { extract, tmpDir } from '../helpers/bundle.js';
@@ -29,7 +31,7 @@ interface Setup {
   root: string;
   out: string;
   c: ActionCase;
-  facts: Facts;
+  facts: KnownFacts;
   findings: DraftFinding[];
   events: Array<{ event: string; details: Record<string, unknown> }>;
 }
@@ -44,8 +46,7 @@ async function setup(prepare: (root: string) => void = () => {}): Promise<Setup>
   mkdirSync(out);
   const host = createHostContext({ root });
   const c = await openActionCase({ out, caseId: 'D', examiner: 'alice', hostname: 'infected-debian', command: ['test'], host, maxFileBytes: 1 << 20, force: false, tool: { name: 'ir-triage', version: 'test' } });
-  const facts: Facts = {};
-  for (const col of [cronCollector, systemdUnitsCollector, startupFilesCollector]) Object.assign(facts, (await col.collect({ host, sink: c.store, facts, options: OPTIONS })).facts);
+  const { facts } = await collectFacts([cronCollector, systemdUnitsCollector, startupFilesCollector], { host, sink: c.store, options: OPTIONS });
   c.ctx.facts = facts;
   const events: Setup['events'] = [];
   const custody = c.ctx.custody;
@@ -53,7 +54,7 @@ async function setup(prepare: (root: string) => void = () => {}): Promise<Setup>
     events.push({ event, details });
     custody(event, details);
   };
-  const findings = RULES.filter((r) => r.id.startsWith('persistence.') && r.needs.every((k) => facts[k] !== undefined)).flatMap((r) => r.detect(facts, r.thresholds));
+  const findings = RULES.filter((r) => r.id.startsWith('persistence.') && r.needs.every((k) => facts[k] !== undefined)).flatMap((r) => runRule(r, facts, r.thresholds));
   return { root, out, c, facts, findings, events };
 }
 
@@ -166,7 +167,7 @@ describe('disable: a crontab line', () => {
     const p = file(s, 'root/.ssh/authorized_keys');
     const st = statSync(p);
     const fileMeta = { path: '/root/.ssh/authorized_keys', type: 'file', linkTarget: null, size: st.size, mode: '0644', uid: 0, gid: 0, owner: 'root', mtime: st.mtime.toISOString(), ctime: st.ctime.toISOString(), birth: null };
-    s.c.ctx.facts.authorizedKeys = [{ file: '/root/.ssh/authorized_keys', line: 2, fileMeta } as unknown as NonNullable<Facts['authorizedKeys']>[number]];
+    s.c.ctx.facts.authorizedKeys = [{ file: '/root/.ssh/authorized_keys', line: 2, fileMeta } as unknown as NonNullable<KnownFacts['authorizedKeys']>[number]];
     const plan = await planDisable(s.c.ctx, 'line:2:/root/.ssh/authorized_keys');
     expect(plan.refused).toBeNull();
     expect(plan.data.checkedAgainst).toBe('collection');
@@ -186,7 +187,7 @@ describe('disable: a crontab line', () => {
     });
     const p2 = file(s2, 'root/.ssh/authorized_keys');
     const st2 = statSync(p2);
-    s2.c.ctx.facts.authorizedKeys = [{ file: '/root/.ssh/authorized_keys', line: 2, fileMeta: { ...fileMeta, size: st2.size, mtime: st2.mtime.toISOString(), ctime: st2.ctime.toISOString() } } as unknown as NonNullable<Facts['authorizedKeys']>[number]];
+    s2.c.ctx.facts.authorizedKeys = [{ file: '/root/.ssh/authorized_keys', line: 2, fileMeta: { ...fileMeta, size: st2.size, mtime: st2.mtime.toISOString(), ctime: st2.ctime.toISOString() } } as unknown as NonNullable<KnownFacts['authorizedKeys']>[number]];
     expect((await planDisable(s2.c.ctx, 'line:2:/root/.ssh/authorized_keys')).refused).toBeNull();
     appendFileSync(p2, 'ssh-ed25519 AAAAC3 new\n');
     expect((await planDisable(s2.c.ctx, 'line:2:/root/.ssh/authorized_keys')).refused).toMatch(/changed since the collection \(size \d+, modified .* then; \d+, .* now\): refused/);

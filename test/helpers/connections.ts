@@ -1,5 +1,5 @@
 import { buildSshView, ownerFromProcess } from '../../src/collectors/network/ssh-view.js';
-import type { Facts } from '../../src/model/facts.js';
+import type { KnownFacts } from '../../src/model/facts.js';
 import type { ConnectionRecord, ProcessRecord } from '../../src/model/records.js';
 import { cleanBaseline } from './records.js';
 
@@ -54,7 +54,7 @@ export function cleanSockets(): ConnectionRecord[] {
 }
 
 /** Facts as the connections collector leaves them, built with the real view builder. */
-export function networkFacts(opts: { sockets?: ConnectionRecord[]; processes?: ProcessRecord[]; ports?: number[]; canSeeOwners?: (uid: number) => boolean; more?: Partial<Facts> } = {}): Facts {
+export function networkFacts(opts: { sockets?: ConnectionRecord[]; processes?: ProcessRecord[]; ports?: number[]; canSeeOwners?: (uid: number) => boolean; more?: Partial<KnownFacts> } = {}): KnownFacts {
   const processes = opts.processes ?? cleanBaseline();
   const sockets = opts.sockets ?? cleanSockets();
   const ports = opts.ports ?? [22];

@@ -2,9 +2,8 @@ import { describeFsError, errorCode } from '../../host/rooted-fs.js';
 import type { AccountFiles, AccountRecord, FileMeta } from '../../model/access.js';
 import type { TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
-import { windowFromFacts } from '../../model/window.js';
 import { fileMeta } from '../ssh-keys/file-meta.js';
-import type { CollectContext, Collector, CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
 import { isLoginShell, parseGroup, parsePasswd, parseShadow, type GroupEntry, type PasswdEntry } from './parse-accounts.js';
 
 const MAX_ACCOUNT_FILE_BYTES = 16 * 1024 * 1024;
@@ -44,20 +43,19 @@ function groupsOf(p: PasswdEntry, groups: GroupEntry[]): string[] {
  * a password is set, locked or empty, the hash's scheme by name, and the dates — never a hash, a
  * salt or a line), and each home folder's times as a hint of when the account was made.
  */
-export const accountsCollector: Collector = {
+export const accountsCollector = defineCollector({
   id: 'accounts',
   title: 'Local accounts',
   description: 'Accounts of /etc/passwd and /etc/group, with lock state and dates from /etc/shadow (never a hash) and home folder times.',
   liveOnly: false,
   needsRoot: true,
   artifacts: ['artifacts/accounts.jsonl', 'artifacts/account-files.json'],
-  async collect(ctx): Promise<CollectorResult> {
+  provides: ['accounts', 'accountFiles'],
+  reads: [],
+  async collect(ctx) {
     const sources: SourceStatus[] = [];
-    const window = windowFromFacts(ctx.facts, ctx.options.since, ctx.host.now());
-    // The first collector to need the window records it once in the source table.
-    if (!ctx.facts.window) sources.push(sourceOk('incident-window', undefined, window.reason));
     const passwdText = await readAccountFile(ctx, '/etc/passwd', 'accounts.passwd', sources);
-    if (passwdText === null) return { facts: { window }, sources };
+    if (passwdText === null) return { sources };
     const passwd = parsePasswd(passwdText);
     if (passwd.errors.length > 0) {
       sources.push(sourceError('accounts.passwd-lines', `${passwd.errors.length} line(s) not read: ${passwd.errors.slice(0, 3).map((e) => `line ${e.line}: ${e.message}`).join('; ')}`, '/etc/passwd'));
@@ -117,6 +115,6 @@ export const accountsCollector: Collector = {
     ctx.sink.timeline(timeline);
     const detail = `${accounts.length} account(s), ${accounts.filter((a) => a.loginShell).length} with a login shell${shadow ? '' : '; no shadow metadata'}`;
     sources.push(sourceOk('accounts', 'artifacts/accounts.jsonl', detail));
-    return { facts: { accounts, accountFiles: files, window }, sources };
+    return { facts: { accounts, accountFiles: files }, sources };
   },
-};
+});

@@ -4,7 +4,7 @@
  * writes them to artifacts/auth-events.jsonl) and folded into bounded aggregates (the per-address
  * tally, accepted logins with the failures before them). No event is kept in memory.
  */
-import type { Facts } from '../../model/facts.js';
+import type { KnownFacts } from '../../model/facts.js';
 import { AcceptedLogins, type AcceptedLoginsOptions } from './accepted.js';
 import { AuthLogParser, type AuthLogEvent } from './events.js';
 import { parseJournalJsonLine } from './journal.js';
@@ -70,7 +70,7 @@ export class AuthAnalysis {
   }
 
   /** The aggregates the auth rules read. */
-  facts(): Pick<Facts, 'authTally' | 'authLogins' | 'authRootLogins'> {
+  facts(): Pick<KnownFacts, 'authTally' | 'authLogins' | 'authRootLogins'> {
     return { authTally: this.tally.toRows(), authLogins: this.logins.logins(), authRootLogins: this.logins.rootLogins() };
   }
 

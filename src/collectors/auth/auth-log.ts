@@ -5,7 +5,7 @@ import type { CommandResult } from '../../host/exec.js';
 import { describeFsError, errorCode } from '../../host/rooted-fs.js';
 import type { CopyResult, EvidenceSink, TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
-import type { CollectContext, Collector, CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
 import { AuthAnalysis, type AuthSourceStats } from './analysis.js';
 import type { AuthLogEvent } from './events.js';
 import { makeYearResolver } from './parse-syslog.js';
@@ -371,15 +371,17 @@ class AuthLogRun {
 }
 
 /** The collector, with its events cap as a parameter (tests make it small). */
-export function makeAuthLogCollector({ eventsMaxBytes = EVENTS_MAX_BYTES }: { eventsMaxBytes?: number } = {}): Collector {
-  return {
+export function makeAuthLogCollector({ eventsMaxBytes = EVENTS_MAX_BYTES }: { eventsMaxBytes?: number } = {}) {
+  return defineCollector({
     id: 'auth-log',
     title: 'SSH, sudo and su events from the auth log or the journal',
     description: "sshd, sudo and su lines of /var/log/auth.log* and /var/log/secure* (rotated and .gz too), or of the journal when there are none: every event, per-address tallies, accepted logins with the failures before them; the raw logs preserved.",
     liveOnly: false,
     needsRoot: true,
+    provides: ['authEvents', 'authTally', 'authLogins', 'authRootLogins', 'authEvidence'],
+    reads: [],
     artifacts: ['artifacts/auth-events.jsonl', 'artifacts/auth-tally.json', 'artifacts/auth-log-stats.json', `${LOG_COPY_DIR}/`, `commands/${COMMAND_NAME}.txt`],
-    async collect(ctx): Promise<CollectorResult> {
+    async collect(ctx) {
       const fs = ctx.host.fs;
       const zone = await boxTimeZone(fs, ctx.host.mode === 'live');
       const found: string[] = [];
@@ -443,7 +445,7 @@ export function makeAuthLogCollector({ eventsMaxBytes = EVENTS_MAX_BYTES }: { ev
         sources: run.sources,
       };
     },
-  };
+  });
 }
 
-export const authLogCollector: Collector = makeAuthLogCollector();
+export const authLogCollector = makeAuthLogCollector();

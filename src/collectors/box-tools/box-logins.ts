@@ -6,6 +6,7 @@ export const boxLoginsCollector = boxToolsCollector(
     title: "The box's own login tools",
     description: 'Raw output of who, w, last, lastb and the ssh journal, as the box itself reports them.',
   },
+  'boxLoginTools',
   [
     { name: 'who', argv: ['who', '-a'] },
     { name: 'w', argv: ['w', '-i'] },

@@ -6,6 +6,7 @@ export const boxNetworkCollector = boxToolsCollector(
     title: "The box's own network tools",
     description: 'Raw output of ss -tanp and lsof -nP -i (numeric: no DNS from the suspect box).',
   },
+  'boxNetworkTools',
   [
     { name: 'ss-tanp', argv: ['ss', '-tanp'] },
     // lsof exits 1 when no file matched: an empty answer, not a failure.

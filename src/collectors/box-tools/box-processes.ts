@@ -6,5 +6,6 @@ export const boxProcessesCollector = boxToolsCollector(
     title: "The box's own process list",
     description: 'Raw output of ps auxwwf, as the box itself reports its processes.',
   },
+  'boxProcessTools',
   [{ name: 'ps-auxwwf', argv: ['ps', 'auxwwf'] }],
 );

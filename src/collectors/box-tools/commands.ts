@@ -1,18 +1,24 @@
 import { commandOk, type CommandResult, type CommandSpec } from '../../host/exec.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
-import type { Collector, CollectorResult } from '../types.js';
+import { defineCollector, type Collector } from '../types.js';
 
 /**
  * Runs the box's own tools and keeps their raw output as secondary evidence. They may have been
  * replaced by an intruder: the collectors that read /proc and the raw files compare against them.
  */
-export function boxToolsCollector(meta: Pick<Collector, 'id' | 'title' | 'description'>, specs: CommandSpec[]): Collector {
-  return {
+export function boxToolsCollector<const K extends 'boxLoginTools' | 'boxNetworkTools' | 'boxProcessTools'>(
+  meta: Pick<Collector, 'id' | 'title' | 'description'>,
+  provides: K,
+  specs: CommandSpec[],
+): Collector<K, never> {
+  return defineCollector({
     ...meta,
+    provides: [provides],
+    reads: [],
     liveOnly: true,
     needsRoot: false,
     artifacts: specs.flatMap((s) => [`commands/${s.name}.txt`, `commands/${s.name}.json`]),
-    async collect(ctx): Promise<CollectorResult> {
+    async collect(ctx) {
       if (ctx.host.mode !== 'live') {
         return { sources: specs.map((s) => sourceSkipped(`command.${s.name}`, "offline: the box's tools would describe this machine, not the image")) };
       }
@@ -42,8 +48,7 @@ export function boxToolsCollector(meta: Pick<Collector, 'id' | 'title' | 'descri
           sources.push(sourceError(id, `exit ${String(result.exitCode ?? result.signal)}: ${why}`, where));
         } else sources.push(sourceOk(id, where, result.truncated ? `output cut at ${ctx.options.maxCommandBytes} bytes` : undefined));
       }
-      // Several box-tools collectors share facts.commands: add to it, never replace it.
-      return { facts: { commands: { ...ctx.facts.commands, ...results } }, sources };
+      return { facts: { [provides]: results } as { [k in K]: Record<string, CommandResult> }, sources };
     },
-  };
+  });
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { CommandAnalysis, CronEntry, PersistenceFile } from '../../model/persistence.js';
 import { sourceOk, type SourceStatus } from '../../model/source.js';
-import type { CollectContext, Collector, CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
 import { listFiles, packageOwners, readHomes, readPersistenceFile, type PackageOwners } from '../persistence/files.js';
 import { analyzeCommand, isPlain } from '../persistence/parse-command.js';
 import { loadNameIocs, matchCommand } from '../persistence/tools.js';
@@ -83,14 +83,16 @@ function scriptLines(text: string): Array<{ line: number; text: string }> {
 }
 
 /** cron: every crontab, cron.d file, user spool, anacrontab, cron.{hourly,…} script and at job. */
-export const cronCollector: Collector = {
+export const cronCollector = defineCollector({
   id: 'cron',
   title: 'Cron, anacron and at jobs',
   description: 'Every crontab (/etc/crontab, /etc/cron.d, user spools), anacrontab, cron.{hourly,daily,weekly,monthly,yearly} script and at job, parsed line by line and preserved.',
   liveOnly: false,
   needsRoot: true,
   artifacts: ['artifacts/cron.jsonl', 'artifacts/cron-files.jsonl'],
-  async collect(ctx): Promise<CollectorResult> {
+  provides: ['cronEntries', 'persistenceFiles'],
+  reads: [],
+  async collect(ctx) {
     const sources: SourceStatus[] = [];
     const homes = await readHomes(ctx, 'cron', sources);
     const c: Ctx = {
@@ -130,13 +132,7 @@ export const cronCollector: Collector = {
     ctx.sink.timeline(c.files.map((f) => ({ datetime: f.mtime, message: `cron file modified: ${f.path}`, timestamp_desc: 'Modification time', source: 'cron', path: f.path })));
     const jobs = c.entries.filter((e) => e.kind === 'job').length;
     sources.push(sourceOk('cron', undefined, `${c.files.length} file(s), ${jobs} job line(s)`));
-    return { facts: { cronEntries: c.entries, persistenceFiles: mergeFiles(ctx, c.files) }, sources };
+    return { facts: { cronEntries: c.entries, persistenceFiles: c.files }, sources };
   },
-};
+});
 
-/** persistenceFiles is shared by the three collectors: each adds its own. */
-export function mergeFiles(ctx: CollectContext, files: PersistenceFile[]): PersistenceFile[] {
-  const prior = (ctx.facts.persistenceFiles as PersistenceFile[] | undefined) ?? [];
-  const seen = new Set(prior.map((f) => f.path));
-  return [...prior, ...files.filter((f) => !seen.has(f.path))];
-}

@@ -2,7 +2,7 @@ import si from 'systeminformation';
 import type { HostRecord } from '../../model/facts.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { describeFsError } from '../../host/rooted-fs.js';
-import type { CollectContext, Collector, CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
 import { parseOsRelease, zoneFromLocaltimeLink } from './parse-os-release.js';
 
 const SI_TIMEOUT_MS = 10_000;
@@ -37,14 +37,16 @@ async function readFirstLine(ctx: CollectContext, file: string, sources: SourceS
  * itself); live, systeminformation adds interfaces and disks — never processes, users or
  * connections, which it would take from the box's own tools.
  */
-export const hostCollector: Collector = {
+export const hostCollector = defineCollector({
   id: 'host',
   title: 'Host description',
   description: 'Hostname, OS, kernel, boot and uptime, time zone, interfaces and disks.',
   liveOnly: false,
   needsRoot: false,
   artifacts: ['artifacts/host.json'],
-  async collect(ctx): Promise<CollectorResult> {
+  provides: ['host'],
+  reads: [],
+  async collect(ctx) {
     const sources: SourceStatus[] = [];
     const { fs } = ctx.host;
     const live = ctx.host.mode === 'live';
@@ -124,4 +126,4 @@ export const hostCollector: Collector = {
     await ctx.sink.writeFile('artifacts/host.json', JSON.stringify(record, null, 2) + '\n');
     return { facts: { host: record }, sources };
   },
-};
+});

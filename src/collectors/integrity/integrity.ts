@@ -3,7 +3,7 @@ import { describeFsError } from '../../host/rooted-fs.js';
 import type { IntegrityRecord } from '../../model/integrity.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { parsePasswd } from '../processes/parse-proc.js';
-import type { CollectContext, Collector, CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
 import { checkDpkg, type CheckOutcome } from './check-dpkg.js';
 import { checkRpm, RPM_DIRS } from './check-rpm.js';
 import { discoverTargets, type Candidate } from './discover.js';
@@ -182,8 +182,8 @@ function summary(records: IntegrityRecord[], outcome: CheckOutcome): string {
  * The integrity collector. `targets` says which tools to look for; tests and playbooks with
  * other needs build their own with createIntegrityCollector.
  */
-export function createIntegrityCollector(targets: IntegrityTargets = DEFAULT_TARGETS): Collector {
-  return {
+export function createIntegrityCollector(targets: IntegrityTargets = DEFAULT_TARGETS) {
+  return defineCollector({
     id: 'integrity',
     title: "Integrity of the box's own tools",
     description:
@@ -191,7 +191,9 @@ export function createIntegrityCollector(targets: IntegrityTargets = DEFAULT_TAR
     liveOnly: false,
     needsRoot: false,
     artifacts: [INTEGRITY_JSONL, INTEGRITY_HASHES, 'commands/dpkg-verify.txt', 'commands/dpkg-verify.json', `${PRESERVE_DIR}/`],
-    async collect(ctx): Promise<CollectorResult> {
+    provides: ['integrity'],
+    reads: ['processes'],
+    async collect(ctx) {
       const sources: SourceStatus[] = [];
       const fs = ctx.host.fs;
       let users = new Map<number, string>();
@@ -248,7 +250,7 @@ export function createIntegrityCollector(targets: IntegrityTargets = DEFAULT_TAR
       sources.push(sourceOk('integrity', INTEGRITY_JSONL, summary(records, outcome)));
       return { facts: { integrity: records }, sources };
     },
-  };
+  });
 }
 
 export const integrityCollector = createIntegrityCollector();

@@ -6,7 +6,7 @@ import type { SessionRecord, UtmpRecord } from '../../model/records.js';
 import type { TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { parsePasswd } from '../processes/parse-proc.js';
-import type { CollectContext, Collector, CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
 import { fileSignals, offsetIndexes, orderRotations, sshdPtySession, sshdWithoutUtmp, unsupportedCompression, utmpGoneSignals, utmpSessions } from './cross-check.js';
 import { LASTLOG_RECORD_SIZE, parseLastlog } from './parse-lastlog.js';
 import { parseUtmp, UTMP_RECORD_SIZE, type ParsedUtmp } from './parse-utmp.js';
@@ -386,15 +386,16 @@ function dedupeEvents(events: TimelineEvent[]): TimelineEvent[] {
   });
 }
 
-export const loginsCollector: Collector = {
+export const loginsCollector = defineCollector({
   id: 'logins',
   title: 'Login records: utmp, wtmp, btmp, lastlog, wtmpdb',
   description: 'Who is logged in and who was, read from the raw utmp, wtmp and btmp files (rotations and .gz included), lastlog, wtmpdb and lastlog2, copied byte for byte and checked for signs of editing.',
   liveOnly: false,
   needsRoot: true,
   artifacts: ['artifacts/sessions.jsonl', 'artifacts/failed-logins.jsonl', 'artifacts/utmp.jsonl', 'artifacts/lastlog.jsonl', `${COPY_DIR}/`],
-  after: ['processes'],
-  async collect(ctx): Promise<CollectorResult> {
+  provides: ['sessions', 'utmp', 'failedLogins', 'loginTampering', 'loginCopies'],
+  reads: ['processes'],
+  async collect(ctx) {
     const run = new LoginRun(ctx);
     // Offline (or without the processes collector) liveness is unknown: open sessions stay "still logged in".
     const processes = ctx.facts.processes ?? null;
@@ -453,4 +454,4 @@ export const loginsCollector: Collector = {
       sources: run.sources,
     };
   },
-};
+});

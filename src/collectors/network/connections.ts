@@ -5,7 +5,7 @@ import type { HiddenSocket, SocketOwner } from '../../model/facts.js';
 import type { ConnectionRecord, ProcessRecord } from '../../model/records.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { parseExeLink, parsePasswd, parseStatus, splitCmdline } from '../processes/parse-proc.js';
-import type { CollectContext, Collector, CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
 import { inodeMapFromFdLinks, joinOwners } from './owners.js';
 import { parseSsDetailed } from './parse-ss.js';
 import { NET_TABLES, parseNetnsLink, readNetTable, type TableRead } from './read-net.js';
@@ -164,7 +164,7 @@ async function socketCrossView(
   records: ConnectionRecord[],
   sources: SourceStatus[],
 ): Promise<{ view: SocketCrossView; hidden: ConnectionRecord[] } | null> {
-  const ss = ctx.facts.commands?.['ss-tanp'];
+  const ss = ctx.facts.boxNetworkTools?.['ss-tanp'];
   if (!ss || ss.notInstalled) {
     sources.push(sourceSkipped('connections.crossview', "the box's ss -tanp output is not available (box-network did not run it or ss is not installed)"));
     return null;
@@ -217,13 +217,14 @@ async function socketCrossView(
   return { view, hidden };
 }
 
-export const connectionsCollector: Collector = {
+export const connectionsCollector = defineCollector({
   id: 'connections',
   title: 'Sockets from /proc/net',
   description: "Every TCP and UDP socket from /proc/net in each network namespace, tied to its processes; the port-22 view; the box's ss compared with it.",
   liveOnly: true,
   needsRoot: true,
-  after: ['processes', 'box-network'],
+  provides: ['connections', 'sshPorts', 'sshView', 'hiddenSockets'],
+  reads: ['processes', 'boxNetworkTools'],
   artifacts: [
     'artifacts/connections.jsonl',
     'artifacts/ssh-view.json',
@@ -232,7 +233,7 @@ export const connectionsCollector: Collector = {
     'commands/ss-tan-recheck.txt',
     'commands/ss-tan-recheck.json',
   ],
-  async collect(ctx): Promise<CollectorResult> {
+  async collect(ctx) {
     const proc = ctx.host.proc;
     if (!proc) return { sources: [sourceSkipped('connections', 'no /proc to read')] };
     const sources: SourceStatus[] = [];
@@ -295,4 +296,4 @@ export const connectionsCollector: Collector = {
     sources.push(sourceOk('connections', 'artifacts/connections.jsonl', detail));
     return { facts: { connections: records, sshPorts, sshView, hiddenSockets }, sources };
   },
-};
+});

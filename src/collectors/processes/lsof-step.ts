@@ -96,7 +96,8 @@ export function unitFromCgroup(text: string): string | null {
  * the box's `lsof -nP -p PID`.
  */
 export async function lsofStep(ctx: CollectContext, findings: DraftFinding[]): Promise<FollowUpResult> {
-  const result: FollowUpResult = { sources: [], evidenceByPid: new Map() };
+  const openFiles: OpenFilesRecord[] = [];
+  const result: FollowUpResult = { facts: { openFiles }, sources: [], evidenceByPid: new Map() };
   const proc = ctx.host.proc;
   const records = ctx.facts.processes;
   if (!proc || !records) return result;
@@ -158,7 +159,7 @@ export async function lsofStep(ctx: CollectContext, findings: DraftFinding[]): P
       parents: chain,
     };
     await st.writer.write(record);
-    (ctx.facts.openFiles ??= []).push(record);
+    openFiles.push(record);
     result.evidenceByPid.set(pid, evidence);
   }
   return result;

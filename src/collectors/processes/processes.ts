@@ -5,7 +5,7 @@ import { describeFsError, errorCode } from '../../host/rooted-fs.js';
 import type { DraftFinding } from '../../model/finding.js';
 import type { ProcessCrossView, ProcessRecord, ToolHit } from '../../model/records.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
-import type { CollectContext, Collector, CollectorResult, FollowUpResult } from '../types.js';
+import { defineCollector, type CollectContext, type CollectorResult, type FollowUpResult } from '../types.js';
 import { hashExecutables } from './exe-hashes.js';
 import { finishLsofStep, lsofStep } from './lsof-step.js';
 import { parseBtime, parseLdSoPreload, parsePasswd } from './parse-proc.js';
@@ -99,14 +99,16 @@ async function crossView(ctx: CollectContext, procPids: Set<number>, psFirst: Se
   return view;
 }
 
-export const processesCollector: Collector = {
+export const processesCollector = defineCollector({
   id: 'processes',
   title: 'Processes from /proc',
   description: "Every process read from /proc (never the box's ps), compared with the box's ps, matched against the tool list, executables hashed.",
   liveOnly: true,
   needsRoot: true,
   artifacts: ['artifacts/processes.jsonl', 'artifacts/process-crossview.json', 'artifacts/open-files.jsonl', 'files/'],
-  async collect(ctx): Promise<CollectorResult> {
+  provides: ['processes', 'selfPids', 'toolHits', 'processCrossView', 'ldSoPreload', 'openFiles'],
+  reads: [],
+  async collect(ctx) {
     const sources: SourceStatus[] = [];
     const proc = ctx.host.proc;
     if (!proc) return { sources: [sourceSkipped('processes', 'no /proc to read')] };
@@ -190,4 +192,4 @@ export const processesCollector: Collector = {
   async finish(ctx) {
     return finishLsofStep(ctx);
   },
-};
+});

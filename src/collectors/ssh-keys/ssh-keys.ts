@@ -4,11 +4,10 @@ import { describeFsError, errorCode } from '../../host/rooted-fs.js';
 import type { AccountRecord, AuthorizedKeyRecord, FileAttributes, FileMeta, SshdConfigRecord } from '../../model/access.js';
 import type { TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
-import { windowFromFacts } from '../../model/window.js';
 import { parsePasswd } from '../accounts/parse-accounts.js';
 import { secretContent } from '../accounts/secrets.js';
 import { SSHD_DEFAULTS } from '../sshd-config/settings.js';
-import type { CollectContext, Collector, CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
 import { fileMeta, readAttributes, unknownAttributes } from './file-meta.js';
 import { matchKnownKeys, parseKnownKeys, type KnownKeyEntry } from './known-keys.js';
 import { parseAuthorizedKeys, type ParsedKeyLine } from './parse-authorized-keys.js';
@@ -101,20 +100,18 @@ async function loadKnownKeys(ctx: CollectContext, sources: SourceStatus[]): Prom
  * prints it, its options, its file's times, owner, mode and (live) immutable flag; the raw files
  * are copied (public keys).
  */
-export const sshKeysCollector: Collector = {
+export const sshKeysCollector = defineCollector({
   id: 'ssh-keys',
   title: 'Authorized SSH keys',
   description: "Every account's authorized_keys files (as AuthorizedKeysFile names them): keys, fingerprints, options, file times and flags.",
   liveOnly: false,
   needsRoot: true,
   artifacts: ['artifacts/authorized-keys.jsonl', 'files/ssh-keys/…', 'commands/lsattr-ssh-keys.{txt,json}'],
-  after: ['accounts', 'sshd-config'],
-  async collect(ctx): Promise<CollectorResult> {
+  provides: ['authorizedKeys'],
+  reads: ['accounts', 'sshdConfig'],
+  async collect(ctx) {
     const sources: SourceStatus[] = [];
     const { fs } = ctx.host;
-    const window = windowFromFacts(ctx.facts, ctx.options.since, ctx.host.now());
-    // The first collector to need the window records it once in the source table.
-    if (!ctx.facts.window) sources.push(sourceOk('incident-window', undefined, window.reason));
     let accounts: Array<Pick<AccountRecord, 'user' | 'uid' | 'home'>> = ctx.facts.accounts ?? [];
     if (!ctx.facts.accounts) {
       // The accounts collector failed: read the homes straight from /etc/passwd (root's is added anyway).
@@ -229,6 +226,6 @@ export const sshKeysCollector: Collector = {
     else if (flagged.results.length > 0) sources.push(sourceOk('ssh-keys.lsattr', 'commands/lsattr-ssh-keys.txt', flagged.results.length > 1 ? `${flagged.results.length} runs` : undefined));
     const detail = `${records.length} key(s) in ${found.length} file(s) of ${candidates.length} looked at${skippedPseudo ? `; ${skippedPseudo} under /proc, /sys or /dev not read` : ''}`;
     sources.push(sourceOk('ssh-keys', 'artifacts/authorized-keys.jsonl', detail));
-    return { facts: { authorizedKeys: records, window }, sources };
+    return { facts: { authorizedKeys: records }, sources };
   },
-};
+});

@@ -1,8 +1,7 @@
 import { commandOk } from '../../host/exec.js';
 import type { SshdConfigRecord } from '../../model/access.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
-import { windowFromFacts } from '../../model/window.js';
-import type { CollectContext, Collector, CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
 import { readSshdConfig } from './read-sshd-config.js';
 import { compareWithSshdT, parseSshdT, resolveSshdSettings } from './settings.js';
 
@@ -38,18 +37,17 @@ async function sshdT(ctx: CollectContext): Promise<{ view: Record<string, string
  * as sshd does), Match blocks apart, the files copied. Live, `sshd -T` is kept as a second view
  * and the two are compared.
  */
-export const sshdConfigCollector: Collector = {
+export const sshdConfigCollector = defineCollector({
   id: 'sshd-config',
   title: 'sshd configuration',
   description: 'sshd_config and its Includes: who may log in and how (root, passwords, keys files), Match blocks; live also sshd -T.',
   liveOnly: false,
   needsRoot: false,
   artifacts: ['artifacts/sshd-config.json', 'files/sshd/…', 'commands/sshd-T.{txt,json}'],
-  async collect(ctx): Promise<CollectorResult> {
+  provides: ['sshdConfig'],
+  reads: [],
+  async collect(ctx) {
     const sources: SourceStatus[] = [];
-    const window = windowFromFacts(ctx.facts, ctx.options.since, ctx.host.now());
-    // The first collector to need the window records it once in the source table.
-    if (!ctx.facts.window) sources.push(sourceOk('incident-window', undefined, window.reason));
     const read = await readSshdConfig(ctx.host.fs, SSHD_MAIN, (readFile, listGlob) => resolveSshdSettings(readFile, listGlob, SSHD_MAIN));
     const r = read.result;
     for (const [file, text] of read.texts) {
@@ -82,6 +80,6 @@ export const sshdConfigCollector: Collector = {
       sources.push(sourceOk('sshd-config', 'artifacts/sshd-config.json', notes.join('; ')));
     }
     // With no config the defaults still describe what a started sshd would do: the rules read them.
-    return { facts: { sshdConfig: record, window }, sources };
+    return { facts: { sshdConfig: record }, sources };
   },
-};
+});

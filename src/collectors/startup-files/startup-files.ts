@@ -1,11 +1,10 @@
 import path from 'node:path';
 import type { PersistenceFile, StartupEntry } from '../../model/persistence.js';
 import { sourceOk, type SourceStatus } from '../../model/source.js';
-import { mergeFiles } from '../cron/cron.js';
 import { listFiles, packageOwners, readHomes, readPersistenceFile, type PackageOwners } from '../persistence/files.js';
 import { loadNameIocs, matchCommand } from '../persistence/tools.js';
 import type { NameIoc } from '../processes/toollist.js';
-import type { CollectContext, Collector, CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
 import { parseStartup, type StartupSource } from './parse-startup.js';
 
 /** System-wide shell start-up files (Debian and Red Hat names). */
@@ -35,14 +34,16 @@ async function readOne(c: Ctx, file: string, source: StartupSource, user: string
 }
 
 /** startup-files: rc.local, init scripts not from a package, shell start-up files, /etc/environment, /etc/ld.so.preload. */
-export const startupFilesCollector: Collector = {
+export const startupFilesCollector = defineCollector({
   id: 'startup-files',
   title: 'Start-up files',
   description: 'rc.local, /etc/init.d scripts no package owns, system and per-home shell start-up files, /etc/environment and /etc/ld.so.preload: the lines that run something or set LD_PRELOAD, PATH, PROMPT_COMMAND or an alias.',
   liveOnly: false,
   needsRoot: true,
   artifacts: ['artifacts/startup-files.jsonl'],
-  async collect(ctx): Promise<CollectorResult> {
+  provides: ['startupEntries', 'persistenceFiles'],
+  reads: [],
+  async collect(ctx) {
     const sources: SourceStatus[] = [];
     const c: Ctx = { ctx, sources, owners: await packageOwners(ctx), iocs: await loadNameIocs(ctx, 'startup-files', sources), files: [], entries: [] };
     for (const f of ['/etc/rc.local', '/etc/rc.d/rc.local']) await readOne(c, f, 'rc-local', null, '/root');
@@ -61,6 +62,6 @@ export const startupFilesCollector: Collector = {
     await ctx.sink.writeJsonl('artifacts/startup-files.jsonl', c.entries);
     ctx.sink.timeline(c.files.map((f) => ({ datetime: f.mtime, message: `start-up file modified: ${f.path}`, timestamp_desc: 'Modification time', source: 'startup-files', path: f.path })));
     sources.push(sourceOk('startup-files', undefined, `${c.files.length} file(s), ${c.entries.length} line(s) of interest`));
-    return { facts: { startupEntries: c.entries, persistenceFiles: mergeFiles(ctx, c.files) }, sources };
+    return { facts: { startupEntries: c.entries, persistenceFiles: c.files }, sources };
   },
-};
+});

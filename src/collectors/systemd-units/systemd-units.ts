@@ -2,13 +2,12 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { PersistenceFile, SystemdUnitRecord, UnitExec } from '../../model/persistence.js';
 import { sourceOk, type SourceStatus } from '../../model/source.js';
-import { inWindow, windowFromFacts, type IncidentWindow } from '../../model/window.js';
-import { mergeFiles } from '../cron/cron.js';
+import { inWindow, type IncidentWindow } from '../../model/window.js';
 import { packageOwners, readHomes, readPersistenceFile, type PackageOwners } from '../persistence/files.js';
 import { analyzeCommand } from '../persistence/parse-command.js';
 import { loadNameIocs, matchCommand } from '../persistence/tools.js';
 import type { NameIoc } from '../processes/toollist.js';
-import type { CollectContext, Collector, CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
 import { lastValue, mergeUnit, parseEnvironment, parseExec, templateOf, unitName, type MergedUnit } from './parse-unit.js';
 
 /** System unit folders, the one that wins first (systemd.unit(5)). */
@@ -223,18 +222,19 @@ async function collectScope(c: Ctx, s: Scope): Promise<SystemdUnitRecord[]> {
 }
 
 /** systemd-units: units and timers an administrator or an intruder added, with their Exec lines and enablement. */
-export const systemdUnitsCollector: Collector = {
+export const systemdUnitsCollector = defineCollector({
   id: 'systemd-units',
   title: 'systemd units and timers',
   description: 'Unit files and timers outside the packages (system, /etc/systemd/user, every home\'s ~/.config/systemd/user), parsed with their drop-ins, Exec lines, Environment= and enablement links.',
   liveOnly: false,
   needsRoot: true,
   artifacts: ['artifacts/systemd-units.jsonl'],
-  async collect(ctx): Promise<CollectorResult> {
+  provides: ['systemdUnits', 'persistenceFiles'],
+  reads: ['window'],
+  async collect(ctx) {
     const sources: SourceStatus[] = [];
-    const window = windowFromFacts(ctx.facts, ctx.options.since, ctx.host.now());
-    // The first collector to need the window records it once in the source table.
-    if (!ctx.facts.window) sources.push(sourceOk('incident-window', undefined, window.reason));
+    // The engine derives the window before any collector that reads it.
+    const window = ctx.facts.window!;
     const c: Ctx = { ctx, sources, owners: await packageOwners(ctx), iocs: await loadNameIocs(ctx, 'systemd-units', sources), window, files: [] };
     const records: SystemdUnitRecord[] = [];
     records.push(...(await collectScope(c, { scope: 'system', owner: null, home: null, dirs: SYSTEM_UNIT_DIRS })));
@@ -247,7 +247,7 @@ export const systemdUnitsCollector: Collector = {
     ctx.sink.timeline(records.map((r) => ({ datetime: r.mtime, message: `systemd unit modified: ${r.path}`, timestamp_desc: 'Modification time', source: 'systemd-units', path: r.path })));
     if (!c.owners.known) sources.push(sourceOk('systemd-units.packages', '/var/lib/dpkg/info', 'no dpkg database: units in /usr/lib are kept only when changed inside the incident window'));
     sources.push(sourceOk('systemd-units', undefined, `${records.length} unit(s) outside the packages or in admin folders`));
-    return { facts: { systemdUnits: records, persistenceFiles: mergeFiles(ctx, c.files), window }, sources };
+    return { facts: { systemdUnits: records, persistenceFiles: c.files }, sources };
   },
-};
+});
 

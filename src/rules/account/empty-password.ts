@@ -1,10 +1,10 @@
 import type { DraftFinding, Severity } from '../../model/finding.js';
-import type { Facts } from '../../model/facts.js';
-import type { Rule } from '../types.js';
+import type { KnownFacts } from '../../model/facts.js';
+import { defineRule } from '../types.js';
 import { accountEvidence, printable } from './shared.js';
 
 /** sshd itself accepts an empty password: PermitEmptyPasswords yes with password or keyboard-interactive logins on. */
-function sshdAcceptsEmpty(facts: Facts): boolean {
+function sshdAcceptsEmpty(facts: KnownFacts): boolean {
   const s = facts.sshdConfig;
   if (!s || s.missing) return false;
   const on = (k: string) => (s.settings[k]?.value[0] ?? '').toLowerCase() === 'yes';
@@ -12,7 +12,7 @@ function sshdAcceptsEmpty(facts: Facts): boolean {
 }
 
 /** account.empty-password: an account that can log in has an empty password field. */
-export const emptyPassword: Rule = {
+export const emptyPassword = defineRule({
   id: 'account.empty-password',
   title: 'Account with an empty password',
   description:
@@ -26,7 +26,7 @@ export const emptyPassword: Rule = {
   detect(facts) {
     const out: DraftFinding[] = [];
     const viaSsh = sshdAcceptsEmpty(facts);
-    for (const a of facts.accounts ?? []) {
+    for (const a of facts.accounts) {
       // guest::19000:0:99999:7:::
       const empty = a.shadow ? a.shadow.state === 'empty' : a.passwdField === 'empty';
       if (!empty || !a.loginShell || a.shadow?.expired) continue;
@@ -48,4 +48,4 @@ export const emptyPassword: Rule = {
     }
     return out;
   },
-};
+});

@@ -1,13 +1,13 @@
 import type { AccountRecord } from '../../model/access.js';
 import type { DraftFinding, Severity } from '../../model/finding.js';
-import type { Facts } from '../../model/facts.js';
+import type { FactsWith } from '../../model/facts.js';
 import { dayInWindow, inWindow } from '../../model/window.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { accountEvidence, hasUsablePassword, passwordText, printable } from './shared.js';
 
 /** What says the account was made in the window; empty when nothing does. */
-function creationSigns(facts: Facts, a: AccountRecord): string[] {
-  const w = facts.window!;
+function creationSigns(facts: FactsWith<'window'>, a: AccountRecord): string[] {
+  const w = facts.window;
   const signs: string[] = [];
   const birth = a.homeMeta?.birth ?? null;
   if (birth && inWindow(w, birth)) signs.push(`its home folder ${a.home} was created ${birth}`);
@@ -18,7 +18,7 @@ function creationSigns(facts: Facts, a: AccountRecord): string[] {
 }
 
 /** account.new: an account created in the incident window that can log in. */
-export const newAccount: Rule = {
+export const newAccount = defineRule({
   id: 'account.new',
   title: 'Account created in the incident window',
   description:
@@ -35,7 +35,7 @@ export const newAccount: Rule = {
   thresholds: {},
   detect(facts) {
     const out: DraftFinding[] = [];
-    for (const a of facts.accounts ?? []) {
+    for (const a of facts.accounts) {
       const privileged = a.privilegedGroups.length > 0 || a.uid === 0;
       if (!a.loginShell && !privileged) continue;
       const signs = creationSigns(facts, a);
@@ -50,7 +50,7 @@ export const newAccount: Rule = {
         severity,
         title: `Account ${printable(a.user, 40)} created in the incident window${groups ? ` (in ${a.privilegedGroups.join(', ')})` : ''}`,
         detail:
-          `${printable(a.user, 40)} (uid ${a.uid}, /etc/passwd line ${a.line}, shell ${printable(a.shell, 60)})${groups}: ${signs.join('; ')}; ${facts.window!.reason}. ` +
+          `${printable(a.user, 40)} (uid ${a.uid}, /etc/passwd line ${a.line}, shell ${printable(a.shell, 60)})${groups}: ${signs.join('; ')}; ${facts.window.reason}. ` +
           `${passwordText(a)}${keys.length ? `; ${keys.length} authorized key(s)` : ''}. ` +
           'If nobody made this account, lock it (`usermod -L -e 1 NAME`), move its authorized_keys aside, kill its sessions, and look at what it did (its home, its shell history, the auth log).',
         mitre: newAccount.mitre,
@@ -60,4 +60,4 @@ export const newAccount: Rule = {
     }
     return out;
   },
-};
+});

@@ -1,5 +1,5 @@
 import type { AccountRecord, FileMeta } from '../../model/access.js';
-import type { Facts } from '../../model/facts.js';
+import type { KnownFacts } from '../../model/facts.js';
 import { inWindow, type IncidentWindow } from '../../model/window.js';
 
 // C0 and C1 controls, DEL, and bidirectional overrides: what could make a title read differently.
@@ -42,6 +42,6 @@ export function passwordText(a: AccountRecord): string {
 }
 
 /** Where account findings point. */
-export function accountEvidence(facts: Facts): string[] {
+export function accountEvidence(facts: KnownFacts): string[] {
   return facts.accountFiles ? ['artifacts/accounts.jsonl', 'artifacts/account-files.json'] : ['artifacts/accounts.jsonl'];
 }

@@ -1,9 +1,9 @@
 import type { DraftFinding } from '../../model/finding.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { accountEvidence, passwordText, printable } from './shared.js';
 
 /** account.uid0: an account other than root with uid 0 (root under another name). */
-export const uid0: Rule = {
+export const uid0 = defineRule({
   id: 'account.uid0',
   title: 'Second account with uid 0',
   description:
@@ -16,7 +16,7 @@ export const uid0: Rule = {
   thresholds: {},
   detect(facts) {
     const out: DraftFinding[] = [];
-    for (const a of facts.accounts ?? []) {
+    for (const a of facts.accounts) {
       if (a.uid !== 0 || a.user === 'root') continue;
       // evil:x:0:0::/root:/bin/bash
       const keys = (facts.authorizedKeys ?? []).filter((k) => k.user === a.user);
@@ -35,4 +35,4 @@ export const uid0: Rule = {
     }
     return out;
   },
-};
+});

@@ -1,12 +1,12 @@
 import type { DraftFinding } from '../../model/finding.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { authEvidence, countsText, spanText, userText } from './shared.js';
 
 /** Users named one by one in a finding; the rest are counted. */
 const LISTED_USERS = 5;
 
 /** auth.bruteforce: one address with many failed ssh logins. */
-export const bruteforce: Rule<{ failures: number }> = {
+export const bruteforce = defineRule({
   id: 'auth.bruteforce',
   title: 'SSH brute force from one address',
   description:
@@ -26,7 +26,7 @@ export const bruteforce: Rule<{ failures: number }> = {
   thresholds: { failures: 10 },
   detect(facts, t) {
     const out: DraftFinding[] = [];
-    for (const r of facts.authTally ?? []) {
+    for (const r of facts.authTally) {
       // Dec 10 07:27:52 LabSZ sshd[24235]: Failed password for root from 112.95.230.3 port 45378 ssh2
       if (r.failures < t.failures || r.failures === 0) continue;
       const severity = r.failures >= t.failures * 10 ? 'high' : 'medium';
@@ -69,4 +69,4 @@ export const bruteforce: Rule<{ failures: number }> = {
     }
     return out;
   },
-};
+});

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { AuthLoginRecord } from '../../model/facts.js';
 import type { DraftFinding } from '../../model/finding.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { authEvidence, spanText, userText } from './shared.js';
 
 const PASSWORD_METHODS = new Set(['password', 'keyboard-interactive', 'keyboard-interactive/pam']);
@@ -20,7 +20,7 @@ function sessionText(l: AuthLoginRecord): string {
 }
 
 /** auth.login-after-failures: a login accepted from an address, or for a user, that failed many times first. */
-export const loginAfterFailures: Rule<{ failures: number }> = {
+export const loginAfterFailures = defineRule({
   id: 'auth.login-after-failures',
   title: 'SSH login accepted after many failures',
   description:
@@ -40,7 +40,7 @@ export const loginAfterFailures: Rule<{ failures: number }> = {
   thresholds: { failures: 10 },
   detect(facts, t) {
     const hits = new Map<string, Hit>();
-    for (const l of facts.authLogins ?? []) {
+    for (const l of facts.authLogins) {
       // Dec 10 09:32:20 LabSZ sshd[24680]: Accepted password for fztu from 119.137.62.142 port 49116 ssh2
       const byAddress = l.failuresFromAddress.count >= t.failures && l.failuresFromAddress.count > 0;
       const byUser = PASSWORD_METHODS.has(l.method ?? '') && l.failuresForUser.count >= t.failures && l.failuresForUser.count > 0;
@@ -95,4 +95,4 @@ export const loginAfterFailures: Rule<{ failures: number }> = {
     }
     return out;
   },
-};
+});

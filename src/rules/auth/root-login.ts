@@ -1,10 +1,10 @@
 import { isIP } from 'node:net';
 import type { DraftFinding } from '../../model/finding.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { authEvidence, countsText, spanText } from './shared.js';
 
 /** auth.root-login: root logged in over ssh (one finding per address). */
-export const rootLogin: Rule = {
+export const rootLogin = defineRule({
   id: 'auth.root-login',
   title: 'root logged in over ssh',
   description:
@@ -21,7 +21,7 @@ export const rootLogin: Rule = {
   thresholds: {},
   detect(facts) {
     const out: DraftFinding[] = [];
-    for (const g of facts.authRootLogins ?? []) {
+    for (const g of facts.authRootLogins) {
       // Nov 28 09:16:03 srv sshd[32307]: Accepted publickey for root from 192.0.2.1 port 57904 ssh2: ED25519 SHA256:…
       const methods = countsText(g.methods);
       const byPassword = Object.keys(g.methods).some((m) => m === 'password' || m.startsWith('keyboard-interactive'));
@@ -54,4 +54,4 @@ export const rootLogin: Rule = {
     }
     return out;
   },
-};
+});

@@ -1,7 +1,7 @@
-import type { Facts } from '../../model/facts.js';
+import type { KnownFacts } from '../../model/facts.js';
 
 /** Where auth findings point: what the collector (or analyze) says it kept, else the artifacts. */
-export function authEvidence(facts: Facts): string[] {
+export function authEvidence(facts: KnownFacts): string[] {
   return facts.authEvidence ?? ['artifacts/auth-tally.json', 'artifacts/auth-events.jsonl'];
 }
 

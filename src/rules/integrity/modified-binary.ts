@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { severityRank, type DraftFinding, type Severity } from '../../model/finding.js';
 import type { IntegrityRecord } from '../../model/integrity.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 
 /** What a lying copy of each tool hides from the person at the keyboard. */
 const WHAT_IT_HIDES: Array<[string[], string]> = [
@@ -114,7 +114,7 @@ function packagedSeverity(r: IntegrityRecord): { severity: Severity; note: strin
  * a packaged file that is gone, an unpackaged tool met first in PATH, a setuid bit nothing
  * explains, or a running program that is not its file on disk.
  */
-export const modifiedBinary: Rule = {
+export const modifiedBinary = defineRule({
   id: 'integrity.modified-binary',
   title: "The box's own tools were modified",
   description:
@@ -136,7 +136,7 @@ export const modifiedBinary: Rule = {
   thresholds: {},
   detect(facts) {
     const out: DraftFinding[] = [];
-    for (const r of facts.integrity ?? []) {
+    for (const r of facts.integrity) {
       const name = label(r);
       const where = r.realPath ?? r.path;
       const hidden = hides(r.tools);
@@ -213,4 +213,4 @@ export const modifiedBinary: Rule = {
     }
     return out.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.title.localeCompare(b.title));
   },
-};
+});

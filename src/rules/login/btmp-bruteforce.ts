@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { DraftFinding } from '../../model/finding.js';
 import type { UtmpRecord } from '../../model/records.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { isRemoteHost } from './remote-host.js';
 
 /** Users named one by one in a finding; the rest are counted. */
@@ -41,7 +41,7 @@ function byAddress(records: UtmpRecord[]): BtmpAddress[] {
  * log does not account for — the auth log was cleared, rotated away, or never kept (a journal in
  * memory only), while btmp survived.
  */
-export const btmpBruteforce: Rule<{ failures: number }> = {
+export const btmpBruteforce = defineRule({
   id: 'login.btmp-bruteforce',
   title: 'Failed logins in btmp that the auth log does not show',
   description:
@@ -59,7 +59,7 @@ export const btmpBruteforce: Rule<{ failures: number }> = {
     const out: DraftFinding[] = [];
     const tally = facts.authTally;
     const inLog = new Map((tally ?? []).map((r) => [r.address, r.failures]));
-    for (const row of byAddress(facts.failedLogins ?? [])) {
+    for (const row of byAddress(facts.failedLogins)) {
       if (row.failures < t.failures) continue;
       const logged = inLog.get(row.address) ?? 0;
       // The auth log already holds this brute force: auth.bruteforce reports it with more detail.
@@ -99,4 +99,4 @@ export const btmpBruteforce: Rule<{ failures: number }> = {
     }
     return out;
   },
-};
+});

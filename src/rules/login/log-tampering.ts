@@ -1,6 +1,6 @@
 import type { DraftFinding, Severity } from '../../model/finding.js';
 import type { LoginTamperingSignal } from '../../model/facts.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 
 /** Places named one by one in a finding's detail; the rest are counted. */
 const LISTED = 5;
@@ -82,7 +82,7 @@ function processFinding(s: LoginTamperingSignal, copy: string | undefined): Draf
 }
 
 /** login.log-tampering: wtmp/btmp/utmp damaged, edited or bypassed. */
-export const logTampering: Rule = {
+export const logTampering = defineRule({
   id: 'login.log-tampering',
   title: 'Login records damaged, edited or bypassed',
   description:
@@ -102,7 +102,7 @@ export const logTampering: Rule = {
   needs: ['loginTampering'],
   thresholds: {},
   detect(facts) {
-    const signals = facts.loginTampering ?? [];
+    const signals = facts.loginTampering;
     const copies = facts.loginCopies ?? {};
     const out: DraftFinding[] = [];
     const byFileKind = new Map<string, LoginTamperingSignal[]>();
@@ -120,4 +120,4 @@ export const logTampering: Rule = {
     }
     return out;
   },
-};
+});

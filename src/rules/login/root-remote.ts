@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { DraftFinding } from '../../model/finding.js';
 import type { SessionRecord } from '../../model/records.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { isRemoteHost } from './remote-host.js';
 
 /** utmp and wtmp carry the same login with the same time; wtmpdb stamps its own, a moment apart. */
@@ -51,7 +51,7 @@ function mergeCopies(sessions: SessionRecord[]): MergedSession[] {
 }
 
 /** login.root-remote: utmp/wtmp/wtmpdb hold a root session from a remote host. */
-export const rootRemote: Rule = {
+export const rootRemote = defineRule({
   id: 'login.root-remote',
   title: 'root logged in from a remote host',
   description:
@@ -68,7 +68,7 @@ export const rootRemote: Rule = {
   thresholds: {},
   detect(facts) {
     const byHost = new Map<string, SessionRecord[]>();
-    for (const s of facts.sessions ?? []) {
+    for (const s of facts.sessions) {
       // {"user":"root","line":"pts/1","host":"203.0.113.50","addr":"203.0.113.50","pid":4242,"login":"2024-01-02T07:00:01.000000Z","logout":null,"end":"still-logged-in","source":"wtmp","file":"/var/log/wtmp"}
       if (s.user !== 'root' || s.line === 'system boot' || !isRemoteHost(s.host)) continue;
       const key = s.addr ?? s.host.trim();
@@ -109,4 +109,4 @@ export const rootRemote: Rule = {
     }
     return out;
   },
-};
+});

@@ -1,11 +1,11 @@
 import type { DraftFinding } from '../../model/finding.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { endpoint, ownerLabel, ownerSubject } from './subject.js';
 
 const ANY = new Set(['0.0.0.0', '::']);
 
 /** network.hidden-socket: a TCP socket in /proc/net that the box's ss does not show, on two looks. */
-export const hiddenSocket: Rule = {
+export const hiddenSocket = defineRule({
   id: 'network.hidden-socket',
   title: "Socket hidden from the box's ss",
   description:
@@ -18,7 +18,7 @@ export const hiddenSocket: Rule = {
   thresholds: {},
   detect(facts) {
     const out: DraftFinding[] = [];
-    for (const h of facts.hiddenSockets!) {
+    for (const h of facts.hiddenSockets) {
       const s = h.socket;
       // /proc/net/tcp: "3: 0100007F:9C40 0200A8C0:0016 01 …" with no matching line in `ss -tan`.
       const local = endpoint(s.localAddress, s.localPort);
@@ -45,4 +45,4 @@ export const hiddenSocket: Rule = {
     }
     return out;
   },
-};
+});

@@ -2,7 +2,7 @@ import type { DraftFinding, Severity } from '../../model/finding.js';
 import type { SocketOwner, SshListener } from '../../model/facts.js';
 import { SSHD_EXES } from '../process/masquerade.js';
 import { folderOf, hiddenComponent, inWritableDir, samePath } from '../process/paths.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { endpoint, ownerDetail, ownerLabel, ownerSubject, sample } from './subject.js';
 
 /** The system sshd, or PID 1 holding the socket for systemd socket activation (ssh.socket). */
@@ -15,7 +15,7 @@ const WHY =
   'Only the system sshd — or PID 1, which holds the socket for systemd socket activation — should listen on an ssh port: anything else there is a backdoor sshd, a tool waiting for its operator, or a trap for the users who connect to it.';
 
 /** network.rogue-ssh-listener: something other than the system sshd listens on an ssh port. */
-export const rogueSshListener: Rule = {
+export const rogueSshListener = defineRule({
   id: 'network.rogue-ssh-listener',
   title: 'Something other than the system sshd listens on an ssh port',
   description:
@@ -33,7 +33,7 @@ export const rogueSshListener: Rule = {
     const out: DraftFinding[] = [];
     const self = new Set(facts.selfPids ?? []);
     const byOwner = new Map<number, { owner: SocketOwner; listeners: SshListener[] }>();
-    for (const l of facts.sshView!.listeners) {
+    for (const l of facts.sshView.listeners) {
       // "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:(("sshd",pid=500,fd=3),("systemd",pid=1,fd=50))"
       if (l.owners.length === 0) {
         const at = endpoint(l.localAddress, l.localPort);
@@ -88,4 +88,4 @@ export const rogueSshListener: Rule = {
     }
     return out;
   },
-};
+});

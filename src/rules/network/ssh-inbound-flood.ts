@@ -1,12 +1,12 @@
 import type { DraftFinding } from '../../model/finding.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { plural, sample, stateList } from './subject.js';
 
 /** Five times the threshold: no longer a busy client, an attack in progress. */
 const HIGH_FACTOR = 5;
 
 /** network.ssh-inbound-flood: many concurrent inbound connections to an ssh port from one address. */
-export const sshInboundFlood: Rule = {
+export const sshInboundFlood = defineRule({
   id: 'network.ssh-inbound-flood',
   title: 'Many concurrent inbound ssh connections from one address',
   description:
@@ -19,7 +19,7 @@ export const sshInboundFlood: Rule = {
   thresholds: { connections: 10 },
   detect(facts, t) {
     const out: DraftFinding[] = [];
-    for (const g of facts.sshView!.inbound) {
+    for (const g of facts.sshView.inbound) {
       // "tcp 0 0 10.0.0.1:22 203.0.113.9:51234 ESTABLISHED 812/sshd: [net]" × the same remote address.
       if (g.connections < t.connections) continue;
       const high = g.connections >= t.connections * HIGH_FACTOR;
@@ -43,4 +43,4 @@ export const sshInboundFlood: Rule = {
     }
     return out;
   },
-};
+});

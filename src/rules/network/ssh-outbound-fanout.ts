@@ -1,9 +1,9 @@
 import type { DraftFinding } from '../../model/finding.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { ownerDetail, ownerLabel, ownerSubject, plural, sample, stateList } from './subject.js';
 
 /** network.ssh-outbound-fanout: one process (or uid) connecting to many hosts on ssh ports. */
-export const sshOutboundFanout: Rule = {
+export const sshOutboundFanout = defineRule({
   id: 'network.ssh-outbound-fanout',
   title: 'Process connecting to many hosts on ssh ports',
   description:
@@ -17,8 +17,8 @@ export const sshOutboundFanout: Rule = {
   detect(facts, t) {
     const out: DraftFinding[] = [];
     const self = new Set(facts.selfPids ?? []);
-    const ports = facts.sshView!.ports;
-    for (const g of facts.sshView!.outbound) {
+    const ports = facts.sshView.ports;
+    for (const g of facts.sshView.outbound) {
       if (g.owner && self.has(g.owner.pid)) continue;
       // "tcp 0 1 10.0.0.1:40112 198.51.100.7:22 SYN_SENT 4242/pscan2" × hundreds of addresses.
       if (g.hosts.length < t.hosts) continue;
@@ -48,4 +48,4 @@ export const sshOutboundFanout: Rule = {
     }
     return out;
   },
-};
+});

@@ -1,8 +1,8 @@
 import type { AuthorizedKeyRecord } from '../../model/access.js';
 import type { DraftFinding, Severity } from '../../model/finding.js';
-import type { Facts } from '../../model/facts.js';
+import type { FactsWith, KnownFacts } from '../../model/facts.js';
 import { printable, timesInWindow } from '../account/shared.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 
 /** ssh-keygen's short names, as the auth log prints a key ("ED25519 SHA256:…"). */
 function typeLabel(type: string): string {
@@ -20,10 +20,10 @@ function typeLabel(type: string): string {
 }
 
 /** Why a key deserves a look, strongest first; empty when it does not. */
-function reasonsFor(facts: Facts, k: AuthorizedKeyRecord): string[] {
+function reasonsFor(facts: FactsWith<'window'>, k: AuthorizedKeyRecord): string[] {
   const reasons: string[] = [];
   for (const hit of k.knownBad) reasons.push(`it matches the known-bad key list (${hit.list}: ${hit.field} ${printable(hit.value, 60)} — ${printable(hit.description, 120)})`);
-  const times = [...timesInWindow(facts.window!, k.fileMeta)];
+  const times = [...timesInWindow(facts.window, k.fileMeta)];
   if (times.length > 0) reasons.push(`its file changed in the incident window (${times.join(', ')})`);
   // command="/tmp/x" runs on every login with this key; environment= needs PermitUserEnvironment.
   const opt = (name: string) => k.options.find((o) => o.name.toLowerCase() === name);
@@ -44,7 +44,7 @@ function reasonsFor(facts: Facts, k: AuthorizedKeyRecord): string[] {
 }
 
 /** The auth log's accepted logins with this key (the log prints "ED25519 SHA256:…"). */
-function loginsWith(facts: Facts, fingerprint: string | null): string {
+function loginsWith(facts: KnownFacts, fingerprint: string | null): string {
   if (!fingerprint) return '';
   const logins = (facts.authLogins ?? []).filter((l) => l.key?.endsWith(fingerprint));
   if (logins.length === 0) return facts.authLogins ? ' The auth log shows no accepted login with this key.' : '';
@@ -58,7 +58,7 @@ function loginsWith(facts: Facts, fingerprint: string | null): string {
  * the intrusion — a known kit key, a file changed in the incident window, a forced command or
  * environment, root's key pinned to an address, a file locked with chattr.
  */
-export const authorizedKey: Rule = {
+export const authorizedKey = defineRule({
   id: 'persistence.authorized-key',
   title: 'Suspicious authorized SSH key',
   description:
@@ -79,7 +79,7 @@ export const authorizedKey: Rule = {
   thresholds: {},
   detect(facts) {
     const out: DraftFinding[] = [];
-    for (const k of facts.authorizedKeys ?? []) {
+    for (const k of facts.authorizedKeys) {
       if (k.type === null) continue;
       const reasons = reasonsFor(facts, k);
       if (reasons.length === 0) continue;
@@ -101,7 +101,7 @@ export const authorizedKey: Rule = {
         title: `${head} for ${k.user}: ${k.file}:${k.line} (${label}, ${comment})`,
         detail:
           `${k.file} line ${k.line} lets whoever holds this ${k.bits ?? '?'}-bit ${k.type} key log in as ${k.user} without a password. It is flagged because ${reasons.join('; ')}. ` +
-          `The file: owner ${k.fileMeta.owner ?? k.fileMeta.uid}, mode ${k.fileMeta.mode}, modified ${k.fileMeta.mtime}, inode changed ${k.fileMeta.ctime}${k.fileMeta.birth ? `, created ${k.fileMeta.birth}` : ''}${k.fileMeta.linkTarget ? `, a link to ${k.fileMeta.linkTarget}` : ''}; ${facts.window!.reason}.` +
+          `The file: owner ${k.fileMeta.owner ?? k.fileMeta.uid}, mode ${k.fileMeta.mode}, modified ${k.fileMeta.mtime}, inode changed ${k.fileMeta.ctime}${k.fileMeta.birth ? `, created ${k.fileMeta.birth}` : ''}${k.fileMeta.linkTarget ? `, a link to ${k.fileMeta.linkTarget}` : ''}; ${facts.window.reason}.` +
           (notLive.length ? ` Note: ${notLive.join('; ')}.` : '') +
           loginsWith(facts, k.fingerprint) +
           ` Compare with \`ssh-keygen -lf ${k.file}\`. If nobody recognises the key, the intruder can come back with it: after the bundle is written, remove the line (lsattr -d the file and its folder first: \`chattr -i\` a locked one), and look for logins with this fingerprint in the auth log.`,
@@ -123,4 +123,4 @@ export const authorizedKey: Rule = {
     }
     return out;
   },
-};
+});

@@ -1,7 +1,7 @@
 import type { DraftFinding } from '../../model/finding.js';
 import type { CronEntry } from '../../model/persistence.js';
 import { inWritableDir, isDeceptiveName } from '../process/paths.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { copyOf, judgeCommand, maxSeverity, short } from './shared.js';
 
 const WHERE: Record<CronEntry['source'], string> = {
@@ -26,7 +26,7 @@ function badPath(entries: CronEntry[], job: CronEntry): string | null {
  * something from a world-writable or hidden folder, fetches code into a shell, or opens a
  * reverse shell; critical when it names a known tool.
  */
-export const cron: Rule = {
+export const cron = defineRule({
   id: 'persistence.cron',
   title: 'Cron job that brings the intruder back',
   description:
@@ -42,7 +42,7 @@ export const cron: Rule = {
   thresholds: { minScore: 40 },
   detect(facts, t) {
     const out: DraftFinding[] = [];
-    const entries = facts.cronEntries ?? [];
+    const entries = facts.cronEntries;
     for (const e of entries) {
       if ((e.kind !== 'job' && e.kind !== 'script-line') || !e.command) continue;
       // Sample: `* * * * * /tmp/.X25-unix/.rsync/c/a >/dev/null 2>&1` in /var/spool/cron/crontabs/root
@@ -69,4 +69,4 @@ export const cron: Rule = {
     }
     return out;
   },
-};
+});

@@ -1,5 +1,5 @@
 import type { DraftFinding } from '../../model/finding.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { copyOf, isKnownAllocator, short } from './shared.js';
 
 const NEXT =
@@ -10,7 +10,7 @@ const NEXT =
  * processes step did not already report the file: process.preload), LD_PRELOAD in
  * /etc/environment, a shell start-up file, rc.local, a crontab or a unit's Environment=.
  */
-export const preload: Rule = {
+export const preload = defineRule({
   id: 'persistence.preload',
   title: 'Library preloaded by a configuration file',
   description:
@@ -37,7 +37,7 @@ export const preload: Rule = {
         evidence: [evidence, ...copyOf(facts, file)],
       });
     };
-    for (const e of facts.startupEntries ?? []) {
+    for (const e of facts.startupEntries) {
       // Sample: /etc/ld.so.preload holding `/usr/local/lib/libprocesshider.so`
       if (e.what === 'preload-library' && e.value) {
         if (processStepSawIt) continue;
@@ -57,4 +57,4 @@ export const preload: Rule = {
     }
     return out;
   },
-};
+});

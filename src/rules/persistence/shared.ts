@@ -1,6 +1,6 @@
 /** What the persistence rules share: judging what a command runs, and pointing at the preserved files. */
 import type { Severity } from '../../model/finding.js';
-import type { Facts } from '../../model/facts.js';
+import type { KnownFacts } from '../../model/facts.js';
 import type { CommandAnalysis, CommandToolHit } from '../../model/persistence.js';
 import { inWritableDir, isDeceptiveName } from '../process/paths.js';
 
@@ -77,7 +77,7 @@ export function judgeCommand(a: CommandAnalysis | null, hits: CommandToolHit[], 
 }
 
 /** The preserved copy of a file the persistence collectors read, for a finding's evidence. */
-export function copyOf(facts: Facts, file: string): string[] {
+export function copyOf(facts: KnownFacts, file: string): string[] {
   const f = (facts.persistenceFiles ?? []).find((x) => x.path === file);
   return f?.copy ? [f.copy] : [];
 }

@@ -1,7 +1,7 @@
 import type { DraftFinding, Severity } from '../../model/finding.js';
 import type { StartupEntry } from '../../model/persistence.js';
 import { inWritableDir, isDeceptiveName } from '../process/paths.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { copyOf, judgeCommand, short, type Verdict } from './shared.js';
 
 const WHERE: Record<StartupEntry['source'], string> = {
@@ -26,7 +26,7 @@ function badPathEntry(value: string): string | null {
  * reverse shell, replaces sudo/su/ssh/passwd with an alias or function, or puts a writable folder
  * in PATH.
  */
-export const startup: Rule = {
+export const startup = defineRule({
   id: 'persistence.startup',
   title: 'Start-up file that brings the intruder back',
   description:
@@ -42,7 +42,7 @@ export const startup: Rule = {
   thresholds: { minScore: 40 },
   detect(facts, t) {
     const out: DraftFinding[] = [];
-    for (const e of facts.startupEntries ?? []) {
+    for (const e of facts.startupEntries) {
       let v: Verdict | null = null;
       let severity: Severity | null = null;
       const reasons: string[] = [];
@@ -78,4 +78,4 @@ export const startup: Rule = {
     }
     return out;
   },
-};
+});

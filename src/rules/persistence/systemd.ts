@@ -2,7 +2,7 @@ import type { DraftFinding, Severity } from '../../model/finding.js';
 import type { SystemdUnitRecord } from '../../model/persistence.js';
 import { inWindow } from '../../model/window.js';
 import { hiddenComponent, inWritableDir } from '../process/paths.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { copyOf, judgeCommand, maxSeverity, short } from './shared.js';
 
 /** Where packaged executables live (usr-merged or not). */
@@ -28,7 +28,7 @@ function how(u: SystemdUnitRecord, timers: SystemdUnitRecord[]): string {
  * code into a shell or open a reverse shell (high; critical with a known tool); or a unit no
  * package owns, created inside the incident window, that runs something outside /usr (medium).
  */
-export const systemd: Rule = {
+export const systemd = defineRule({
   id: 'persistence.systemd',
   title: 'systemd unit or timer that brings the intruder back',
   description:
@@ -44,7 +44,7 @@ export const systemd: Rule = {
   thresholds: { minScore: 40 },
   detect(facts, t) {
     const out: DraftFinding[] = [];
-    const units = facts.systemdUnits ?? [];
+    const units = facts.systemdUnits;
     const window = facts.window;
     for (const u of units) {
       if (u.masked || u.timer) continue;
@@ -89,4 +89,4 @@ export const systemd: Rule = {
     }
     return out;
   },
-};
+});

@@ -1,10 +1,10 @@
 import type { DraftFinding } from '../../model/finding.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { inSystemDir } from './paths.js';
 import { candidateProcesses, processEvidence, processLabel, processSubject } from './subject.js';
 
 /** process.deleted-exe: the executable was removed from disk while the process runs. */
-export const deletedExe: Rule = {
+export const deletedExe = defineRule({
   id: 'process.deleted-exe',
   title: 'Process running from a deleted executable',
   description:
@@ -40,4 +40,4 @@ export const deletedExe: Rule = {
     }
     return out;
   },
-};
+});

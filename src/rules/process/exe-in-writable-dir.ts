@@ -1,10 +1,10 @@
 import type { DraftFinding } from '../../model/finding.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { folderOf, hiddenComponent, inWritableDir, isDeceptiveName } from './paths.js';
 import { candidateProcesses, processEvidence, processLabel, processSubject } from './subject.js';
 
 /** process.exe-in-writable-dir: executable or working folder in /tmp, /var/tmp, /dev/shm or a hidden-looking folder. */
-export const exeInWritableDir: Rule = {
+export const exeInWritableDir = defineRule({
   id: 'process.exe-in-writable-dir',
   title: 'Process running from a world-writable or hidden folder',
   description:
@@ -66,4 +66,4 @@ export const exeInWritableDir: Rule = {
     }
     return out;
   },
-};
+});

@@ -1,9 +1,9 @@
 import type { DraftFinding } from '../../model/finding.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { processEvidence, processLabel, processSubject } from './subject.js';
 
 /** process.hidden: a pid in /proc that the box's ps does not show, or the reverse, on a re-check too. */
-export const hidden: Rule = {
+export const hidden = defineRule({
   id: 'process.hidden',
   title: "Process hidden from the box's ps",
   description:
@@ -16,9 +16,9 @@ export const hidden: Rule = {
   thresholds: {},
   detect(facts) {
     const out: DraftFinding[] = [];
-    const view = facts.processCrossView!;
+    const view = facts.processCrossView;
     const self = new Set(facts.selfPids ?? []);
-    const byPid = new Map((facts.processes ?? []).map((p) => [p.pid, p]));
+    const byPid = new Map(facts.processes.map((p) => [p.pid, p]));
     for (const pid of view.onlyInProc) {
       if (self.has(pid)) continue;
       const p = byPid.get(pid);
@@ -45,4 +45,4 @@ export const hidden: Rule = {
     }
     return out;
   },
-};
+});

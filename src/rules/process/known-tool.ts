@@ -1,10 +1,10 @@
 import type { DraftFinding } from '../../model/finding.js';
 import type { ToolHit } from '../../model/records.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { candidateProcesses, processEvidence, processLabel, processSubject } from './subject.js';
 
 /** process.known-tool: name, exe, command line or exe hash on the known-tool list. */
-export const knownTool: Rule = {
+export const knownTool = defineRule({
   id: 'process.known-tool',
   title: 'Known SSH scanner, brute-forcer or miner running',
   description:
@@ -18,7 +18,7 @@ export const knownTool: Rule = {
   detect(facts, t) {
     const out: DraftFinding[] = [];
     const hits = new Map<number, ToolHit[]>();
-    for (const h of facts.toolHits ?? []) {
+    for (const h of facts.toolHits) {
       if (h.score >= t.minScore) hits.set(h.pid, [...(hits.get(h.pid) ?? []), h]);
     }
     for (const p of candidateProcesses(facts)) {
@@ -40,4 +40,4 @@ export const knownTool: Rule = {
     }
     return out;
   },
-};
+});

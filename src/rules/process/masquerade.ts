@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { DraftFinding } from '../../model/finding.js';
 import type { ProcessRecord } from '../../model/records.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { samePath } from './paths.js';
 import { candidateProcesses, isRealKernelThread, processEvidence, processLabel, processSubject } from './subject.js';
 
@@ -56,7 +56,7 @@ function claimedName(p: ProcessRecord): { name: string; how: string } | null {
 }
 
 /** process.masquerade: a process that calls itself a system daemon or kernel thread but is not one. */
-export const masquerade: Rule = {
+export const masquerade = defineRule({
   id: 'process.masquerade',
   title: 'Process masquerading as a system daemon or kernel thread',
   description:
@@ -99,4 +99,4 @@ export const masquerade: Rule = {
     }
     return out;
   },
-};
+});

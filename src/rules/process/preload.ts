@@ -1,9 +1,9 @@
 import type { DraftFinding } from '../../model/finding.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 import { candidateProcesses, processEvidence, processLabel, processSubject } from './subject.js';
 
 /** process.preload: LD_PRELOAD in a process environment, or a non-empty /etc/ld.so.preload. */
-export const preload: Rule = {
+export const preload = defineRule({
   id: 'process.preload',
   title: 'Library preloaded into processes',
   description:
@@ -43,4 +43,4 @@ export const preload: Rule = {
     }
     return out;
   },
-};
+});

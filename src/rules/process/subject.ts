@@ -1,5 +1,5 @@
 import type { FindingSubject } from '../../model/finding.js';
-import type { Facts } from '../../model/facts.js';
+import type { FactsWith } from '../../model/facts.js';
 import type { ProcessRecord } from '../../model/records.js';
 
 export function processSubject(p: ProcessRecord): FindingSubject {
@@ -16,9 +16,9 @@ export function processLabel(p: ProcessRecord): string {
 }
 
 /** The processes rules judge: not ours, not the kernel's own threads. */
-export function candidateProcesses(facts: Facts): ProcessRecord[] {
+export function candidateProcesses(facts: FactsWith<'processes'>): ProcessRecord[] {
   const self = new Set(facts.selfPids ?? []);
-  return (facts.processes ?? []).filter((p) => !self.has(p.pid));
+  return facts.processes.filter((p) => !self.has(p.pid));
 }
 
 /** A real kernel thread: PF_KTHREAD set, no executable, no command line, child of kthreadd (or kthreadd). */

@@ -1,8 +1,8 @@
 import type { SshdConfigRecord } from '../../model/access.js';
 import type { DraftFinding, Severity } from '../../model/finding.js';
-import type { Facts } from '../../model/facts.js';
+import type { KnownFacts } from '../../model/facts.js';
 import { printable } from '../account/shared.js';
-import type { Rule } from '../types.js';
+import { defineRule } from '../types.js';
 
 /** Failures from one address that make it a brute force (auth.bruteforce's shipped threshold). */
 const BRUTE_FORCE_FAILURES = 10;
@@ -26,7 +26,7 @@ interface Weakness {
   advice: string;
 }
 
-function judge(facts: Facts, keyword: string, value: string[]): Weakness[] {
+function judge(facts: KnownFacts, keyword: string, value: string[]): Weakness[] {
   const v = (value[0] ?? '').toLowerCase();
   const out: Weakness[] = [];
   if (keyword === 'permitrootlogin' && v === 'yes') {
@@ -77,7 +77,7 @@ function evidenceOf(s: SshdConfigRecord): string[] {
 }
 
 /** sshd.weak-config: settings that let an intruder in (or back in), from the files sshd reads. */
-export const weakConfig: Rule = {
+export const weakConfig = defineRule({
   id: 'sshd.weak-config',
   title: 'Weak or altered sshd configuration',
   description:
@@ -96,7 +96,7 @@ export const weakConfig: Rule = {
   needs: ['sshdConfig'],
   thresholds: {},
   detect(facts) {
-    const s = facts.sshdConfig!;
+    const s = facts.sshdConfig;
     if (s.missing) return [];
     const out: DraftFinding[] = [];
     const push = (w: Weakness, file: string | null, line: number | null, match: string | null) => {
@@ -132,4 +132,4 @@ export const weakConfig: Rule = {
     }
     return out;
   },
-};
+});

@@ -18,16 +18,17 @@ async function context(answers: Record<string, string>, unexpected: string[]): P
 }
 
 describe('box-tools collectors', () => {
-  it('add their results to facts.commands without dropping the others', async () => {
+  it('each provides the results of its own commands, by name', async () => {
     const unexpected: string[] = [];
     const ctx = await context({ 'a --x': 'A\n', 'b': 'B\n' }, unexpected);
-    const first = boxToolsCollector({ id: 'one', title: 'one', description: 'one' }, [{ name: 'a', argv: ['a', '--x'] }]);
-    const second = boxToolsCollector({ id: 'two', title: 'two', description: 'two' }, [{ name: 'b', argv: ['b'] }]);
-    Object.assign(ctx.facts, (await first.collect(ctx)).facts);
-    Object.assign(ctx.facts, (await second.collect(ctx)).facts);
-    const commands = ctx.facts.commands as Record<string, CommandResult>;
-    expect(Object.keys(commands).sort()).toEqual(['a', 'b']);
-    expect(commands.a.stdout.toString()).toBe('A\n');
+    const first = boxToolsCollector({ id: 'one', title: 'one', description: 'one' }, 'boxLoginTools', [{ name: 'a', argv: ['a', '--x'] }]);
+    const second = boxToolsCollector({ id: 'two', title: 'two', description: 'two' }, 'boxNetworkTools', [{ name: 'b', argv: ['b'] }]);
+    expect(first.provides).toEqual(['boxLoginTools']);
+    const one = (await first.collect(ctx)).facts?.boxLoginTools as Record<string, CommandResult>;
+    const two = (await second.collect(ctx)).facts?.boxNetworkTools as Record<string, CommandResult>;
+    expect(Object.keys(one)).toEqual(['a']);
+    expect(Object.keys(two)).toEqual(['b']);
+    expect(one.a.stdout.toString()).toBe('A\n');
     expect(unexpected).toEqual([]);
   });
 

@@ -1,3 +1,4 @@
+import { runRule } from '../../../src/rules/types.js';
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import type { CollectContext, Collector } from '../../../src/collectors/types.js
 import { CaseStore } from '../../../src/evidence/store.js';
 import type { CommandResult, CommandSpec } from '../../../src/host/exec.js';
 import { createHostContext, type Exec, type Mode } from '../../../src/host/context.js';
-import type { Facts } from '../../../src/model/facts.js';
+import type { KnownFacts } from '../../../src/model/facts.js';
 import type { IntegrityRecord } from '../../../src/model/integrity.js';
 import { modifiedBinary } from '../../../src/rules/integrity/modified-binary.js';
 import { isRoot } from '../../helpers/cli.js';
@@ -26,7 +27,7 @@ const readlinkQuiet = (p: string): string | null => {
   }
 };
 
-async function collect(root: string, opts: { mode?: Mode; exec?: Exec; facts?: Facts; collector?: Collector; procDir?: string | null } = {}) {
+async function collect(root: string, opts: { mode?: Mode; exec?: Exec; facts?: KnownFacts; collector?: Collector; procDir?: string | null } = {}) {
   const store = await CaseStore.create(scratch('irt-integrity-out-'), 'T');
   const host = createHostContext({ root, mode: opts.mode ?? 'offline', procDir: opts.procDir ?? null, exec: opts.exec, isRoot: true });
   const ctx: CollectContext = {
@@ -39,7 +40,7 @@ async function collect(root: string, opts: { mode?: Mode; exec?: Exec; facts?: F
   const records = result.facts!.integrity!;
   const rec = (p: string): IntegrityRecord | undefined => records.find((r) => r.path === p) ?? records.find((r) => r.realPath === p);
   const source = (id: string) => result.sources.find((s) => s.id === id);
-  const findings = modifiedBinary.detect(result.facts as Facts, {});
+  const findings = runRule(modifiedBinary, result.facts as KnownFacts, {});
   return { store, result, records, rec, source, findings };
 }
 

@@ -9,7 +9,7 @@ import { UTMP_RECORD_SIZE } from '../../../src/collectors/logins/parse-utmp.js';
 import type { CollectContext } from '../../../src/collectors/types.js';
 import { CaseStore } from '../../../src/evidence/store.js';
 import { createHostContext, type HostOptions } from '../../../src/host/context.js';
-import type { Facts } from '../../../src/model/facts.js';
+import type { KnownFacts } from '../../../src/model/facts.js';
 import type { SessionRecord, UtmpRecord } from '../../../src/model/records.js';
 import type { SourceStatus } from '../../../src/model/source.js';
 import { extract, tmpDir } from '../../helpers/bundle.js';
@@ -19,7 +19,7 @@ import { buildCompromisedRoot, gzip, missingTools, put, undump, WIPED_INDEX, WTM
 
 const NEEDS_TOOLS = missingTools();
 
-async function collect(root: string, opts: { maxFileBytes?: number; facts?: Facts; host?: HostOptions } = {}) {
+async function collect(root: string, opts: { maxFileBytes?: number; facts?: KnownFacts; host?: HostOptions } = {}) {
   const store = await CaseStore.create(tmpDir('irt-logins-out-'), 'T');
   const host = createHostContext({ root, mode: 'offline', procDir: null, ...opts.host });
   const ctx: CollectContext = {

@@ -1,3 +1,5 @@
+import { collectFacts } from '../../helpers/facts.js';
+import { runRule } from '../../../src/rules/types.js';
 /**
  * The cron, systemd-units and startup-files collectors on small fake roots made here: links that
  * try to leave the root, an empty root, drop-ins over a packaged unit, user units with %h.
@@ -11,7 +13,7 @@ import { systemdUnitsCollector } from '../../../src/collectors/systemd-units/sys
 import type { CollectOptions } from '../../../src/collectors/types.js';
 import { CaseStore } from '../../../src/evidence/store.js';
 import { createHostContext } from '../../../src/host/context.js';
-import type { Facts } from '../../../src/model/facts.js';
+import type { KnownFacts } from '../../../src/model/facts.js';
 import type { SourceStatus } from '../../../src/model/source.js';
 import { systemd } from '../../../src/rules/persistence/systemd.js';
 import { tmpDir } from '../../helpers/bundle.js';
@@ -28,16 +30,10 @@ function link(root: string, rel: string, target: string): void {
   symlinkSync(target, path.join(root, rel));
 }
 
-async function collectAll(root: string): Promise<{ facts: Facts; sources: SourceStatus[]; store: CaseStore }> {
+async function collectAll(root: string): Promise<{ facts: KnownFacts; sources: SourceStatus[]; store: CaseStore }> {
   const store = await CaseStore.create(tmpDir('irt-pcol-out-'), 'C');
   const host = createHostContext({ root });
-  const facts: Facts = {};
-  const sources: SourceStatus[] = [];
-  for (const c of [cronCollector, systemdUnitsCollector, startupFilesCollector]) {
-    const r = await c.collect({ host, sink: store, facts, options: OPTIONS });
-    Object.assign(facts, r.facts);
-    sources.push(...r.sources);
-  }
+  const { facts, sources } = await collectFacts([cronCollector, systemdUnitsCollector, startupFilesCollector], { host, sink: store, options: OPTIONS });
   return { facts, sources, store };
 }
 
@@ -46,13 +42,11 @@ describe('persistence collectors on fake roots', () => {
     const { facts, sources } = await collectAll(tmpDir('irt-pcol-'));
     expect(sources.map((s) => [s.id, s.status])).toEqual([
       ['cron', 'ok'],
-      ['incident-window', 'ok'],
       ['systemd-units.packages', 'ok'],
       ['systemd-units', 'ok'],
       ['startup-files', 'ok'],
     ]);
     expect([facts.cronEntries, facts.systemdUnits, facts.startupEntries, facts.persistenceFiles]).toEqual([[], [], [], []]);
-    expect(facts.window?.source).toBe('default');
   });
 
   it('links never leave the root: a crontab linked to /etc/passwd reads the root\'s own file, or nothing', async () => {
@@ -82,7 +76,7 @@ describe('persistence collectors on fake roots', () => {
     const u = facts.systemdUnits![0];
     expect(u).toMatchObject({ package: 'openssh-server', packaged: true, enabled: true, dropIns: ['/etc/systemd/system/ssh.service.d/override.conf'] });
     expect(u.exec.map((e) => [e.key, e.path, e.file, e.line])).toEqual([['ExecStart', '/var/tmp/.ssh/sshd', '/etc/systemd/system/ssh.service.d/override.conf', 3]]);
-    const f = systemd.detect(facts, systemd.thresholds);
+    const f = runRule(systemd, facts, systemd.thresholds);
     expect(f.map((x) => [x.severity, x.subject.path, x.subject.line])).toEqual([['high', '/lib/systemd/system/ssh.service', 3]]);
     expect(f[0].detail).toContain('ExecStart (/etc/systemd/system/ssh.service.d/override.conf line 3)');
   });
@@ -96,7 +90,7 @@ describe('persistence collectors on fake roots', () => {
     expect(facts.systemdUnits!.map((u) => [u.name, u.scope, u.owner, u.enabled, u.exec[0].path])).toEqual([
       ['dbus-helper.service', 'user', 'alice', true, '/home/alice/.cache/.x/helper'],
     ]);
-    const f = systemd.detect(facts, systemd.thresholds);
+    const f = runRule(systemd, facts, systemd.thresholds);
     expect(f.map((x) => [x.severity, x.title])).toEqual([['high', 'User unit (alice) dbus-helper.service runs "/home/alice/.cache/.x/helper"']]);
   });
 });

@@ -1,3 +1,4 @@
+import { runRule } from '../../../src/rules/types.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -59,7 +60,7 @@ async function setup(opts: { psPids?: number[] } = {}) {
 }
 
 function runRules(ctx: CollectContext): DraftFinding[] {
-  return RULES.filter((r) => r.id.startsWith('process.')).flatMap((r) => r.detect(ctx.facts, r.thresholds));
+  return RULES.filter((r) => r.id.startsWith('process.')).flatMap((r) => runRule(r, ctx.facts, r.thresholds));
 }
 
 describe('processes collector on a fake /proc', () => {

@@ -1,27 +1,28 @@
+import { runRule } from '../../../src/rules/types.js';
 import { describe, expect, it } from 'vitest';
-import type { Facts } from '../../../src/model/facts.js';
+import type { KnownFacts } from '../../../src/model/facts.js';
 import { emptyPassword } from '../../../src/rules/account/empty-password.js';
 import { newAccount } from '../../../src/rules/account/new.js';
 import { uid0 } from '../../../src/rules/account/uid0.js';
 import { account, key, meta, NEW, NEW_DAY, sshd, WINDOW } from './facts.js';
 
-const base = (facts: Facts): Facts => ({ window: WINDOW, ...facts });
+const base = (facts: KnownFacts): KnownFacts => ({ window: WINDOW, ...facts });
 
 describe('account.uid0', () => {
   it('fires for every uid-0 account but root, critical, never quoting a hash', () => {
-    const found = uid0.detect(base({ accounts: [account({ user: 'root', uid: 0, home: '/root' }), account({ user: 'toor', uid: 0, line: 9 }), account({ user: 'alice' })] }), {});
+    const found = runRule(uid0, base({ accounts: [account({ user: 'root', uid: 0, home: '/root' }), account({ user: 'toor', uid: 0, line: 9 }), account({ user: 'alice' })] }), {});
     expect(found.map((f) => [f.severity, f.subject.user, f.subject.line])).toEqual([['critical', 'toor', 9]]);
     expect(found[0].detail).toContain('a password is set (yescrypt), last changed 2025-06-01');
   });
 
   it('is silent when root is the only uid 0', () => {
-    expect(uid0.detect(base({ accounts: [account({ user: 'root', uid: 0 })] }), {})).toEqual([]);
+    expect(runRule(uid0, base({ accounts: [account({ user: 'root', uid: 0 })] }), {})).toEqual([]);
   });
 });
 
 describe('account.new', () => {
   it('fires on a home folder born in the window: high with a password or a privileged group', () => {
-    const found = newAccount.detect(
+    const found = runRule(newAccount, 
       base({
         accounts: [
           account({ user: 'mallory', homeMeta: meta({ path: '/home/mallory', type: 'dir', birth: NEW }), privilegedGroups: ['sudo'], groups: ['mallory', 'sudo'] }),
@@ -39,13 +40,13 @@ describe('account.new', () => {
 
   it('a password set in the window counts only when no older home folder says otherwise', () => {
     const changed = { ...account({ user: 'x' }).shadow!, lastChangeDay: NEW_DAY, lastChange: '2026-03-05' };
-    const found = newAccount.detect(base({ accounts: [account({ user: 'nohome', shadow: changed, homeMeta: null }), account({ user: 'oldhome', shadow: changed })] }), {});
+    const found = runRule(newAccount, base({ accounts: [account({ user: 'nohome', shadow: changed, homeMeta: null }), account({ user: 'oldhome', shadow: changed })] }), {});
     expect(found.map((f) => f.subject.user)).toEqual(['nohome']);
     expect(found[0].detail).toContain('its password was set on 2026-03-05 (/etc/shadow)');
   });
 
   it('ignores service accounts without a login shell, and everything before the window', () => {
-    const found = newAccount.detect(
+    const found = runRule(newAccount, 
       base({ accounts: [account({ user: 'postgres', shell: '/usr/sbin/nologin', loginShell: false, homeMeta: meta({ path: '/var/lib/postgresql', type: 'dir', birth: NEW }) }), account({ user: 'alice' })] }),
       {},
     );
@@ -53,7 +54,7 @@ describe('account.new', () => {
   });
 
   it('a privileged account without a login shell still counts', () => {
-    const found = newAccount.detect(base({ accounts: [account({ user: 'svc', shell: '/usr/sbin/nologin', loginShell: false, privilegedGroups: ['wheel'], homeMeta: meta({ path: '/home/svc', type: 'dir', birth: NEW }) })] }), {});
+    const found = runRule(newAccount, base({ accounts: [account({ user: 'svc', shell: '/usr/sbin/nologin', loginShell: false, privilegedGroups: ['wheel'], homeMeta: meta({ path: '/home/svc', type: 'dir', birth: NEW }) })] }), {});
     expect(found.map((f) => [f.subject.user, f.severity])).toEqual([['svc', 'high']]);
   });
 });
@@ -63,17 +64,17 @@ describe('account.empty-password', () => {
 
   it('high for an empty password; critical when sshd accepts empty passwords', () => {
     const accounts = [account({ user: 'guest', shell: '/bin/sh', shadow: empty })];
-    expect(emptyPassword.detect(base({ accounts }), {}).map((f) => [f.severity, f.subject.path, f.subject.line])).toEqual([['high', '/etc/shadow', 4]]);
+    expect(runRule(emptyPassword, base({ accounts }), {}).map((f) => [f.severity, f.subject.path, f.subject.line])).toEqual([['high', '/etc/shadow', 4]]);
     const open = sshd({ permitemptypasswords: ['yes'], passwordauthentication: ['yes'] });
-    const [f] = emptyPassword.detect(base({ accounts, sshdConfig: open }), {});
+    const [f] = runRule(emptyPassword, base({ accounts, sshdConfig: open }), {});
     expect(f.severity).toBe('critical');
     expect(f.title).toBe('Account guest has an empty password and sshd accepts it');
     // PermitEmptyPasswords yes but no password methods: sshd still asks nothing it could accept.
-    expect(emptyPassword.detect(base({ accounts, sshdConfig: sshd({ permitemptypasswords: ['yes'] }) }), {})[0].severity).toBe('high');
+    expect(runRule(emptyPassword, base({ accounts, sshdConfig: sshd({ permitemptypasswords: ['yes'] }) }), {})[0].severity).toBe('high');
   });
 
   it('an empty field in /etc/passwd with no shadow entry counts; locked, no-login and expired accounts do not', () => {
-    const found = emptyPassword.detect(
+    const found = runRule(emptyPassword, 
       base({
         accounts: [
           account({ user: 'oldstyle', shadow: null, passwdField: 'empty', line: 7 }),

@@ -2,10 +2,10 @@ import { Readable } from 'node:stream';
 import { AuthAnalysis } from '../../../src/collectors/auth/analysis.js';
 import { makeYearResolver } from '../../../src/collectors/auth/parse-syslog.js';
 import { readLineBatches } from '../../../src/collectors/auth/read-lines.js';
-import type { Facts } from '../../../src/model/facts.js';
+import type { KnownFacts } from '../../../src/model/facts.js';
 
 /** The facts the auth-log collector would give for these auth.log lines (year 2024, UTC). */
-export async function factsFrom(lines: string[]): Promise<Facts> {
+export async function factsFrom(lines: string[]): Promise<KnownFacts> {
   const a = new AuthAnalysis();
   await a.readSyslog(readLineBatches(Readable.from([Buffer.from(lines.join('\n') + '\n')])), {
     source: '/var/log/auth.log',

@@ -1,3 +1,4 @@
+import { runRule } from '../../../src/rules/types.js';
 import { describe, expect, it } from 'vitest';
 import { bruteforce } from '../../../src/rules/auth/bruteforce.js';
 import { loginAfterFailures } from '../../../src/rules/auth/login-after-failures.js';
@@ -12,9 +13,9 @@ describe('the auth rules on a clean baseline', () => {
     // The baseline does hold failures, logins and a sudo: the rules had something to look at.
     expect(facts.authTally!.map((r) => [r.address, r.failures])).toEqual([['203.0.113.20', 9], ['203.0.113.21', 3], ['192.0.2.11', 2], ['192.0.2.10', 0], ['198.51.100.200', 0]]);
     expect(facts.authLogins).toHaveLength(3);
-    expect(bruteforce.detect(facts, bruteforce.thresholds)).toEqual([]);
-    expect(loginAfterFailures.detect(facts, loginAfterFailures.thresholds)).toEqual([]);
-    expect(rootLogin.detect(facts, rootLogin.thresholds)).toEqual([]);
+    expect(runRule(bruteforce, facts, bruteforce.thresholds)).toEqual([]);
+    expect(runRule(loginAfterFailures, facts, loginAfterFailures.thresholds)).toEqual([]);
+    expect(runRule(rootLogin, facts, rootLogin.thresholds)).toEqual([]);
   });
 });
 
@@ -25,7 +26,7 @@ describe('auth.bruteforce', () => {
       ...range(7, (i) => failed('198.51.100.66', 'root', 1000 + i)),
       ...range(3, (i) => failed('198.51.100.66', ['admin', 'pi', 'git'][i], 1010 + i, { invalid: true })),
     ]);
-    const [f, ...rest] = bruteforce.detect(facts, bruteforce.thresholds);
+    const [f, ...rest] = runRule(bruteforce, facts, bruteforce.thresholds);
     expect(rest).toEqual([]);
     expect(f).toMatchObject({
       rule: 'auth.bruteforce',
@@ -45,10 +46,10 @@ describe('auth.bruteforce', () => {
 
   it('is high at ten times the threshold, and follows the playbook threshold', async () => {
     const facts = await factsFrom(range(25, (i) => failed('198.51.100.66', 'root', i)));
-    expect(bruteforce.detect(facts, { failures: 10 })[0].severity).toBe('medium');
-    expect(bruteforce.detect(facts, { failures: 3 })[0].severity).toBe('medium');
-    expect(bruteforce.detect(facts, { failures: 2.5 })[0].severity).toBe('high');
-    expect(bruteforce.detect(facts, { failures: 26 })).toEqual([]);
+    expect(runRule(bruteforce, facts, { failures: 10 })[0].severity).toBe('medium');
+    expect(runRule(bruteforce, facts, { failures: 3 })[0].severity).toBe('medium');
+    expect(runRule(bruteforce, facts, { failures: 2.5 })[0].severity).toBe('high');
+    expect(runRule(bruteforce, facts, { failures: 26 })).toEqual([]);
   });
 
   it('counts a PAM line once with its Failed line, and rsyslog repeats in full', async () => {
@@ -59,13 +60,13 @@ describe('auth.bruteforce', () => {
       'Mar  4 08:00:12 web1 sshd[77]: Disconnecting: Too many authentication failures for root [preauth]',
       'Mar  4 08:00:12 web1 sshd[77]: PAM 5 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9  user=root',
     ]);
-    expect(bruteforce.detect(facts, { failures: 6 }).map((f) => f.subject.failures)).toEqual([6]);
-    expect(bruteforce.detect(facts, { failures: 7 })).toEqual([]);
+    expect(runRule(bruteforce, facts, { failures: 6 }).map((f) => f.subject.failures)).toEqual([6]);
+    expect(runRule(bruteforce, facts, { failures: 7 })).toEqual([]);
   });
 
   it('says when the address also got in', async () => {
     const facts = await factsFrom([...range(10, (i) => failed('198.51.100.66', 'root', i)), ...accepted('198.51.100.66', 'deploy', 100)]);
-    expect(bruteforce.detect(facts, bruteforce.thresholds)[0].detail).toContain('This address also logged in successfully 1 time(s), last as deploy at 2024-03-04T08:01:40.000Z (password)');
+    expect(runRule(bruteforce, facts, bruteforce.thresholds)[0].detail).toContain('This address also logged in successfully 1 time(s), last as deploy at 2024-03-04T08:01:40.000Z (password)');
   });
 });
 
@@ -77,7 +78,7 @@ describe('auth.login-after-failures', () => {
       ...accepted('203.0.113.5', 'deploy', 2100, 'password', 25),
       ...accepted('203.0.113.5', 'deploy', 4000, 'password'),
     ]);
-    const found = loginAfterFailures.detect(facts, loginAfterFailures.thresholds);
+    const found = runRule(loginAfterFailures, facts, loginAfterFailures.thresholds);
     expect(found).toHaveLength(1);
     const [f] = found;
     expect(f).toMatchObject({
@@ -99,19 +100,19 @@ describe('auth.login-after-failures', () => {
 
   it('flags a password spray: the account failed from many addresses, each under the threshold', async () => {
     const facts = await factsFrom([...range(11, (i) => failed(`198.18.0.${i + 1}`, 'carol', 3000 + i * 40)), ...accepted('198.18.0.200', 'carol', 3600)]);
-    const [f] = loginAfterFailures.detect(facts, loginAfterFailures.thresholds);
+    const [f] = runRule(loginAfterFailures, facts, loginAfterFailures.thresholds);
     expect(f).toMatchObject({ severity: 'critical', subject: { ip: '198.18.0.200', user: 'carol', failuresBefore: 11, counted: 'for-user' } });
     expect(f.detail).toContain('the password of carol failed 11 time(s) from 11 address(es)');
-    expect(bruteforce.detect(facts, bruteforce.thresholds)).toEqual([]);
+    expect(runRule(bruteforce, facts, bruteforce.thresholds)).toEqual([]);
   });
 
   it('a key login after failures from the same address is high and says why; after a spray it is not flagged', async () => {
     const byAddress = await factsFrom([...range(10, (i) => failed('203.0.113.5', 'root', i)), ...accepted('203.0.113.5', 'root', 100, 'publickey')]);
-    const [f] = loginAfterFailures.detect(byAddress, loginAfterFailures.thresholds);
+    const [f] = runRule(loginAfterFailures, byAddress, loginAfterFailures.thresholds);
     expect(f.severity).toBe('high');
     expect(f.detail).toContain('The login used a key, not a guessed password');
     const spray = await factsFrom([...range(10, (i) => failed(`198.18.0.${i + 1}`, 'root', i)), ...accepted('192.0.2.10', 'root', 100, 'publickey')]);
-    expect(loginAfterFailures.detect(spray, loginAfterFailures.thresholds)).toEqual([]);
+    expect(runRule(loginAfterFailures, spray, loginAfterFailures.thresholds)).toEqual([]);
   });
 
   it('does not add up failures across an earlier success from the same address', async () => {
@@ -119,8 +120,8 @@ describe('auth.login-after-failures', () => {
       ...range(6, (i) => failed('192.0.2.11', 'bob', i * 10)), ...accepted('192.0.2.11', 'bob', 100),
       ...range(6, (i) => failed('192.0.2.11', 'bob', 1000 + i * 10)), ...accepted('192.0.2.11', 'bob', 1100),
     ]);
-    expect(loginAfterFailures.detect(facts, loginAfterFailures.thresholds)).toEqual([]);
-    expect(loginAfterFailures.detect(facts, { failures: 6 })).toHaveLength(1);
+    expect(runRule(loginAfterFailures, facts, loginAfterFailures.thresholds)).toEqual([]);
+    expect(runRule(loginAfterFailures, facts, { failures: 6 })).toHaveLength(1);
   });
 });
 
@@ -132,7 +133,7 @@ describe('auth.root-login', () => {
       ...accepted('192.0.2.50', 'root', 3000, 'publickey'),
       ...accepted('203.0.113.77', 'root', 3500, 'password'),
     ]);
-    const found = rootLogin.detect(facts, rootLogin.thresholds);
+    const found = runRule(rootLogin, facts, rootLogin.thresholds);
     expect(found.map((f) => [f.severity, f.title])).toEqual([
       ['high', 'root logged in over ssh from 192.0.2.50 (publickey 2)'],
       ['high', 'root logged in over ssh from 203.0.113.77 (password 1)'],

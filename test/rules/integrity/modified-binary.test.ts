@@ -1,3 +1,4 @@
+import { runRule } from '../../../src/rules/types.js';
 import { describe, expect, it } from 'vitest';
 import type { IntegrityRecord } from '../../../src/model/integrity.js';
 import { RULES } from '../../../src/rules/index.js';
@@ -49,7 +50,7 @@ function clean(): IntegrityRecord[] {
   ];
 }
 
-const detect = (records: IntegrityRecord[]) => modifiedBinary.detect({ integrity: records }, {});
+const detect = (records: IntegrityRecord[]) => runRule(modifiedBinary, { integrity: records }, {});
 
 describe('integrity.modified-binary', () => {
   it('is registered, critical by default, and needs the integrity records', () => {

@@ -1,5 +1,6 @@
+import { runRule } from '../../../src/rules/types.js';
 import { describe, expect, it } from 'vitest';
-import type { AuthAddressRow, Facts } from '../../../src/model/facts.js';
+import type { AuthAddressRow, KnownFacts } from '../../../src/model/facts.js';
 import type { UtmpRecord } from '../../../src/model/records.js';
 import { btmpBruteforce } from '../../../src/rules/login/btmp-bruteforce.js';
 
@@ -14,7 +15,7 @@ function failed(over: Partial<UtmpRecord>): UtmpRecord {
 }
 const many = (n: number, over: Partial<UtmpRecord> = {}) => Array.from({ length: n }, () => failed(over));
 const tallyRow = (address: string, failures: number) => ({ address, failures }) as unknown as AuthAddressRow;
-const run = (facts: Partial<Facts>, failures = 10) => btmpBruteforce.detect(facts as Facts, { failures });
+const run = (facts: Partial<KnownFacts>, failures = 10) => runRule(btmpBruteforce, facts as KnownFacts, { failures });
 
 describe('login.btmp-bruteforce', () => {
   it('stays silent below the threshold, on local failures, and on an empty btmp', () => {

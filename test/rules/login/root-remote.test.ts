@@ -1,5 +1,6 @@
+import { runRule } from '../../../src/rules/types.js';
 import { describe, expect, it } from 'vitest';
-import type { Facts } from '../../../src/model/facts.js';
+import type { KnownFacts } from '../../../src/model/facts.js';
 import type { SessionRecord } from '../../../src/model/records.js';
 import { isRemoteHost } from '../../../src/rules/login/remote-host.js';
 import { rootRemote } from '../../../src/rules/login/root-remote.js';
@@ -30,12 +31,12 @@ const COPIES = { '/var/log/wtmp': 'files/logins/var/log/wtmp', '/run/utmp': 'fil
 
 describe('login.root-remote', () => {
   it('stays silent on a clean baseline: root only on the console, a display or a multiplexer', () => {
-    expect(rootRemote.detect({ sessions: cleanSessions() }, rootRemote.thresholds)).toEqual([]);
+    expect(runRule(rootRemote, { sessions: cleanSessions() }, rootRemote.thresholds)).toEqual([]);
   });
 
   it('live: one finding per remote host, copies of one session folded, still logged in named with its pid', () => {
     const open = { user: 'root', line: 'pts/1', host: '203.0.113.50', addr: '203.0.113.50', pid: 1200, login: '2024-03-01T09:00:00.250000Z', logout: null, end: 'still-logged-in' as const };
-    const facts: Facts = {
+    const facts: KnownFacts = {
       processes: [proc({ pid: 1200 })],
       loginCopies: COPIES,
       sessions: [
@@ -47,7 +48,7 @@ describe('login.root-remote', () => {
         session({ ...open, line: 'ssh', pid: 0, login: '2024-03-01T09:00:01.100000Z', source: 'wtmpdb', file: '/var/lib/wtmpdb/wtmp.db' }),
       ],
     };
-    const found = rootRemote.detect(facts, {});
+    const found = runRule(rootRemote, facts, {});
     expect(found).toHaveLength(1);
     const [f] = found;
     expect(f).toMatchObject({
@@ -65,10 +66,10 @@ describe('login.root-remote', () => {
   });
 
   it('offline: an open session is "no logout recorded", never "still logged in", and names no pid', () => {
-    const facts: Facts = {
+    const facts: KnownFacts = {
       sessions: [session({ user: 'root', line: 'pts/1', host: '203.0.113.50', addr: '203.0.113.50', pid: 1200, logout: null, end: 'still-logged-in' })],
     };
-    const [f] = rootRemote.detect(facts, {});
+    const [f] = runRule(rootRemote, facts, {});
     expect(f.title).toBe('root logged in from 203.0.113.50, no logout recorded');
     expect(f.subject).toMatchObject({ pid: null, stillLoggedIn: false });
     expect(f.detail).toContain('no logout recorded (open when the records were last written)');
@@ -77,13 +78,13 @@ describe('login.root-remote', () => {
   });
 
   it('separates hosts; a host name without an address has no ip; a crash and a loopback login are described', () => {
-    const facts: Facts = {
+    const facts: KnownFacts = {
       sessions: [
         session({ user: 'root', host: 'jump.example.net', addr: null, logout: '2024-03-02T00:00:00.000000Z', end: 'crash' }),
         session({ user: 'root', host: '127.0.0.1', addr: '127.0.0.1', login: '2024-03-01T09:00:00.000000Z' }),
       ],
     };
-    const found = rootRemote.detect(facts, {});
+    const found = runRule(rootRemote, facts, {});
     expect(found.map((f) => [f.subject.host, f.subject.ip])).toEqual([
       ['jump.example.net', null],
       ['127.0.0.1', '127.0.0.1'],
@@ -95,7 +96,7 @@ describe('login.root-remote', () => {
     const sessions = Array.from({ length: 8 }, (_, i) =>
       session({ user: 'root', host: '192.0.2.99', addr: '192.0.2.99', pid: 100 + i, login: `2024-03-0${i + 1}T10:00:00.000000Z`, logout: `2024-03-0${i + 1}T10:05:00.000000Z` }),
     );
-    const [f] = rootRemote.detect({ sessions }, {});
+    const [f] = runRule(rootRemote, { sessions }, {});
     expect(f.title).toBe('root logged in from 192.0.2.99 (8 sessions)');
     expect(f.detail).toContain('Latest first: 2024-03-08T10:00:00.000000Z');
     expect(f.detail).toContain('; and 3 earlier.');

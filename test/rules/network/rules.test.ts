@@ -1,3 +1,4 @@
+import { runRule } from '../../../src/rules/types.js';
 import { describe, expect, it } from 'vitest';
 import type { HiddenSocket } from '../../../src/model/facts.js';
 import { RULES } from '../../../src/rules/index.js';
@@ -17,7 +18,7 @@ describe('network rules on a clean baseline', () => {
   });
 
   it.each(networkRules.map((r) => [r.id, r]))('%s stays silent', (_id, rule) => {
-    expect(rule.detect(networkFacts(), rule.thresholds)).toEqual([]);
+    expect(runRule(rule, networkFacts(), rule.thresholds)).toEqual([]);
   });
 
   it('stay silent just below their thresholds', () => {
@@ -27,15 +28,15 @@ describe('network rules on a clean baseline', () => {
       ...Array.from({ length: 9 }, (_, i) => conn({ remoteAddress: '198.51.100.50', remotePort: 30000 + i, inode: 80000 + i, pids: [500] })),
     ];
     const facts = networkFacts({ sockets, processes: [...cleanBaseline(), scanner] });
-    expect(sshOutboundFanout.detect(facts, sshOutboundFanout.thresholds)).toEqual([]);
-    expect(sshInboundFlood.detect(facts, sshInboundFlood.thresholds)).toEqual([]);
+    expect(runRule(sshOutboundFanout, facts, sshOutboundFanout.thresholds)).toEqual([]);
+    expect(runRule(sshInboundFlood, facts, sshInboundFlood.thresholds)).toEqual([]);
   });
 });
 
 describe('network.ssh-outbound-fanout', () => {
   it('flags a process connecting to 10 or more hosts on ssh ports, with what to do', () => {
     const facts = networkFacts({ sockets: [...cleanSockets(), ...fanout(4242, 12)], processes: [...cleanBaseline(), scanner] });
-    const [f, ...rest] = sshOutboundFanout.detect(facts, { hosts: 10 });
+    const [f, ...rest] = runRule(sshOutboundFanout, facts, { hosts: 10 });
     expect(rest).toEqual([]);
     expect(f).toMatchObject({
       rule: 'network.ssh-outbound-fanout',
@@ -54,20 +55,20 @@ describe('network.ssh-outbound-fanout', () => {
   it('counts distinct hosts, not connections, and honours the playbook threshold', () => {
     const sameHost = Array.from({ length: 30 }, (_, i) => conn({ localPort: 40000 + i, remoteAddress: '198.51.100.1', remotePort: 22, inode: 60000 + i, pids: [4242] }));
     const facts = networkFacts({ sockets: [...cleanSockets(), ...sameHost, ...fanout(4242, 4, { inode: 65000 })], processes: [...cleanBaseline(), scanner] });
-    expect(sshOutboundFanout.detect(facts, { hosts: 10 })).toEqual([]);
-    expect(sshOutboundFanout.detect(facts, { hosts: 4 }).map((f) => f.subject.hosts)).toEqual([4]);
+    expect(runRule(sshOutboundFanout, facts, { hosts: 10 })).toEqual([]);
+    expect(runRule(sshOutboundFanout, facts, { hosts: 4 }).map((f) => f.subject.hosts)).toEqual([4]);
   });
 
   it('falls back to the uid when no visible process holds the sockets', () => {
     const facts = networkFacts({ sockets: [...cleanSockets(), ...fanout(4242, 15, { pids: [] })] });
-    const [f] = sshOutboundFanout.detect(facts, { hosts: 10 });
+    const [f] = runRule(sshOutboundFanout, facts, { hosts: 10 });
     expect(f.subject).toMatchObject({ pid: null, user: 'www-data', uid: 33, hosts: 15 });
     expect(f.title).toBe('Outbound SSH fan-out: uid 33 (www-data), no visible process connects to 15 hosts on port 22');
   });
 
   it('never reports ir-triage itself', () => {
     const facts = networkFacts({ sockets: fanout(4242, 12), processes: [scanner], more: { selfPids: [4242] } });
-    expect(sshOutboundFanout.detect(facts, { hosts: 10 })).toEqual([]);
+    expect(runRule(sshOutboundFanout, facts, { hosts: 10 })).toEqual([]);
   });
 });
 
@@ -78,7 +79,7 @@ describe('network.ssh-inbound-flood', () => {
 
   it('is medium at the threshold, with the address as subject', () => {
     const facts = networkFacts({ sockets: [...cleanSockets(), ...flood(10)], processes: [...cleanBaseline(), preauth] });
-    const [f, ...rest] = sshInboundFlood.detect(facts, { connections: 10 });
+    const [f, ...rest] = runRule(sshInboundFlood, facts, { connections: 10 });
     expect(rest).toEqual([]);
     expect(f).toMatchObject({ rule: 'network.ssh-inbound-flood', severity: 'medium', title: '10 concurrent ssh connections from 198.51.100.50 to port 22', subject: { ip: '198.51.100.50', pid: null, connections: 10, sshdPids: [620] } });
     expect(f.detail).toMatch(/No session from it is logged in yet/);
@@ -88,7 +89,7 @@ describe('network.ssh-inbound-flood', () => {
   it('is high at five times the threshold, and names the users sessions logged in as', () => {
     const session = proc({ pid: 630, ppid: 500, comm: 'sshd', argv: ['sshd: root@notty'], exe: '/usr/sbin/sshd' });
     const sockets = [...cleanSockets(), ...flood(49), conn({ remoteAddress: '198.51.100.50', remotePort: 39999, inode: 89999, pids: [630] })];
-    const [f] = sshInboundFlood.detect(networkFacts({ sockets, processes: [...cleanBaseline(), preauth, session] }), { connections: 10 });
+    const [f] = runRule(sshInboundFlood, networkFacts({ sockets, processes: [...cleanBaseline(), preauth, session] }), { connections: 10 });
     expect(f.severity).toBe('high');
     expect(f.subject).toMatchObject({ connections: 50, users: ['root'], user: 'root' });
     expect(f.detail).toMatch(/name 1 user: root/);
@@ -96,20 +97,20 @@ describe('network.ssh-inbound-flood', () => {
 
   it('does not count TIME_WAIT (closed) connections', () => {
     const closed = Array.from({ length: 20 }, (_, i) => conn({ remoteAddress: '198.51.100.50', remotePort: 30000 + i, inode: 0, state: 'TIME_WAIT' }));
-    expect(sshInboundFlood.detect(networkFacts({ sockets: [...cleanSockets(), ...closed] }), { connections: 10 })).toEqual([]);
+    expect(runRule(sshInboundFlood, networkFacts({ sockets: [...cleanSockets(), ...closed] }), { connections: 10 })).toEqual([]);
   });
 });
 
 describe('network.rogue-ssh-listener', () => {
   it('accepts the system sshd and PID 1 (socket activation)', () => {
     const facts = networkFacts({ sockets: [listener(22, { inode: 1, pids: [1] }), listener(22, { family: 6, localAddress: '::', inode: 2, pids: [500] })] });
-    expect(rogueSshListener.detect(facts, {})).toEqual([]);
+    expect(runRule(rogueSshListener, facts, {})).toEqual([]);
   });
 
   it('is critical for a listener owned by a process in a hidden or writable folder', () => {
     const backdoor = proc({ pid: 4300, comm: 'sshd', argv: ['/dev/shm/.x/sshd', '-p', '2222'], exe: '/dev/shm/.x/sshd', cwd: '/dev/shm/.x' });
     const sockets = [...cleanSockets(), listener(2222, { inode: 700, pids: [4300] }), listener(2222, { family: 6, localAddress: '::', inode: 701, pids: [4300] })];
-    const found = rogueSshListener.detect(networkFacts({ sockets, processes: [...cleanBaseline(), backdoor], ports: [22, 2222] }), {});
+    const found = runRule(rogueSshListener, networkFacts({ sockets, processes: [...cleanBaseline(), backdoor], ports: [22, 2222] }), {});
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({
       rule: 'network.rogue-ssh-listener',
@@ -123,7 +124,7 @@ describe('network.rogue-ssh-listener', () => {
   it('is high for another program from a system folder, and for a listener nobody visible holds', () => {
     const dropbear = proc({ pid: 4400, comm: 'dropbear', argv: ['/usr/sbin/dropbear'], exe: '/usr/sbin/dropbear' });
     const sockets = [...cleanSockets(), listener(22, { localAddress: '10.0.0.1', inode: 800, pids: [4400] }), listener(22, { localAddress: '10.0.0.2', inode: 801, pids: [], uid: 33 })];
-    const found = rogueSshListener.detect(networkFacts({ sockets, processes: [...cleanBaseline(), dropbear] }), {});
+    const found = runRule(rogueSshListener, networkFacts({ sockets, processes: [...cleanBaseline(), dropbear] }), {});
     expect(found.map((f) => [f.severity, f.subject.pid, f.subject.uid])).toEqual([
       ['high', null, 33],
       ['high', 4400, 0],
@@ -133,7 +134,7 @@ describe('network.rogue-ssh-listener', () => {
 
   it('without root, says only that a non-root listener could not be attributed', () => {
     const sockets = [listener(22, { inode: 900, pids: [], uid: 0 }), listener(22, { localAddress: '10.0.0.3', inode: 901, pids: [], uid: 1000 })];
-    const found = rogueSshListener.detect(networkFacts({ sockets, canSeeOwners: () => false }), {});
+    const found = runRule(rogueSshListener, networkFacts({ sockets, canSeeOwners: () => false }), {});
     expect(found.map((f) => [f.severity, f.subject.uid])).toEqual([['low', 1000]]);
   });
 });
@@ -149,7 +150,7 @@ describe('network.hidden-socket', () => {
       },
       { key: 'tcp 0.0.0.0:31337 0.0.0.0:0', socket: listener(31337, { inode: 301 }), owners: [] },
     ];
-    const found = hiddenSocket.detect(networkFacts({ more: { hiddenSockets } }), {});
+    const found = runRule(hiddenSocket, networkFacts({ more: { hiddenSockets } }), {});
     expect(found.map((f) => [f.severity, f.title])).toEqual([
       ['high', 'Socket hidden from ss: tcp 10.0.0.1:40112 → 198.51.100.7:22 SYN_SENT, pscan2 (pid 4242)'],
       ['high', 'Socket hidden from ss: tcp 0.0.0.0:31337 LISTEN, uid 0'],

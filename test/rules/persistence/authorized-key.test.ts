@@ -1,9 +1,10 @@
+import { runRule } from '../../../src/rules/types.js';
 import { describe, expect, it } from 'vitest';
-import type { AuthLoginRecord, Facts } from '../../../src/model/facts.js';
+import type { AuthLoginRecord, KnownFacts } from '../../../src/model/facts.js';
 import { authorizedKey } from '../../../src/rules/persistence/authorized-key.js';
 import { key, meta, NEW, WINDOW } from '../account/facts.js';
 
-const detect = (facts: Facts) => authorizedKey.detect({ window: WINDOW, ...facts }, {});
+const detect = (facts: KnownFacts) => runRule(authorizedKey, { window: WINDOW, ...facts }, {});
 
 describe('persistence.authorized-key', () => {
   it('is silent on old keys without options, locks or list hits', () => {

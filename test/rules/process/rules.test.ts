@@ -1,5 +1,6 @@
+import { runRule } from '../../../src/rules/types.js';
 import { describe, expect, it } from 'vitest';
-import type { Facts } from '../../../src/model/facts.js';
+import type { KnownFacts } from '../../../src/model/facts.js';
 import type { ProcessRecord } from '../../../src/model/records.js';
 import { deletedExe } from '../../../src/rules/process/deleted-exe.js';
 import { exeInWritableDir } from '../../../src/rules/process/exe-in-writable-dir.js';
@@ -10,7 +11,7 @@ import { preload } from '../../../src/rules/process/preload.js';
 import { RULES } from '../../../src/rules/index.js';
 import { cleanBaseline, proc } from '../../helpers/records.js';
 
-function facts(extra: ProcessRecord[] = [], more: Partial<Facts> = {}): Facts {
+function facts(extra: ProcessRecord[] = [], more: Partial<KnownFacts> = {}): KnownFacts {
   return {
     processes: [...cleanBaseline(), ...extra],
     toolHits: [],
@@ -25,14 +26,14 @@ const processRules = RULES.filter((r) => r.id.startsWith('process.'));
 
 describe('process rules on a clean baseline', () => {
   it.each(processRules.map((r) => [r.id, r]))('%s stays silent', (_id, rule) => {
-    expect(rule.detect(facts(), rule.thresholds)).toEqual([]);
+    expect(runRule(rule, facts(), rule.thresholds)).toEqual([]);
   });
 });
 
 describe('process.masquerade', () => {
   it('flags an sshd that runs from a hidden folder, as critical', () => {
     const fake = proc({ pid: 4242, comm: 'sshd', argv: ['sshd: root@notty'], exe: '/dev/shm/.x/sshd', user: 'www-data', uid: 33 });
-    const [f, ...rest] = masquerade.detect(facts([fake]), {});
+    const [f, ...rest] = runRule(masquerade, facts([fake]), {});
     expect(rest).toEqual([]);
     expect(f).toMatchObject({ rule: 'process.masquerade', severity: 'critical', subject: { pid: 4242, path: '/dev/shm/.x/sshd', user: 'www-data', claimed: 'sshd' } });
     expect(f.title).toBe('Fake sshd: sshd (pid 4242) runs /dev/shm/.x/sshd');
@@ -43,7 +44,7 @@ describe('process.masquerade', () => {
   it('flags a miner calling itself [kswapd0] or kswapd0 with an executable', () => {
     const bracket = proc({ pid: 5000, comm: 'kswapd0', argv: ['[kswapd0]'], exe: '/home/u/.configrc/a/kswapd0' });
     const named = proc({ pid: 5001, comm: 'kworker/0:2', argv: ['kworker/0:2'], exe: '/tmp/kw' });
-    const found = masquerade.detect(facts([bracket, named]), {});
+    const found = runRule(masquerade, facts([bracket, named]), {});
     expect(found.map((f) => [f.subject.pid, f.severity])).toEqual([
       [5000, 'critical'],
       [5001, 'critical'],
@@ -52,12 +53,12 @@ describe('process.masquerade', () => {
 
   it('never flags a real kernel thread, nor sshd whose exe it cannot read', () => {
     const unreadable = proc({ pid: 6000, comm: 'sshd', argv: ['sshd: bob@pts/3'], exe: null, uid: 1001 });
-    expect(masquerade.detect(facts([unreadable]), {})).toEqual([]);
+    expect(runRule(masquerade, facts([unreadable]), {})).toEqual([]);
   });
 
   it('accepts the /usr-merged path of a daemon', () => {
     const cron = proc({ pid: 6001, comm: 'cron', argv: ['/sbin/cron'], exe: '/sbin/cron' });
-    expect(masquerade.detect(facts([cron]), {})).toEqual([]);
+    expect(runRule(masquerade, facts([cron]), {})).toEqual([]);
   });
 });
 
@@ -66,7 +67,7 @@ describe('process.deleted-exe', () => {
     const gone = proc({ pid: 7000, comm: 'sshd', exe: '/dev/shm/.x/sshd', exeDeleted: true });
     const upgraded = proc({ pid: 7001, comm: 'sshd', exe: '/usr/sbin/sshd', exeDeleted: true });
     const memfd = proc({ pid: 7002, comm: '3', exe: '/memfd:payload', exeDeleted: true });
-    const found = deletedExe.detect(facts([gone, upgraded, memfd]), {});
+    const found = runRule(deletedExe, facts([gone, upgraded, memfd]), {});
     expect(found.map((f) => [f.subject.pid, f.severity])).toEqual([
       [7000, 'high'],
       [7001, 'informational'],
@@ -80,7 +81,7 @@ describe('process.deleted-exe', () => {
 describe('process.exe-in-writable-dir', () => {
   it('flags pscan2 in /tmp/.. / as high, naming the folder', () => {
     const scan = proc({ pid: 4243, comm: 'pscan2', argv: ['./pscan2', '22'], exe: '/tmp/.. /pscan2', cwd: '/tmp/.. ' });
-    const [f] = exeInWritableDir.detect(facts([scan]), {});
+    const [f] = runRule(exeInWritableDir, facts([scan]), {});
     expect(f).toMatchObject({ severity: 'high', subject: { pid: 4243, folder: '/tmp/.. ' } });
     expect(f.detail).toMatch(/lies in \/tmp, which any user can write to/);
     expect(f.detail).toMatch(/a name made to pass for \. or \.\./);
@@ -90,7 +91,7 @@ describe('process.exe-in-writable-dir', () => {
     const dot = proc({ pid: 8000, comm: 'tool', exe: '/home/u/.local/share/tool', cwd: '/home/u' });
     const cwd = proc({ pid: 8001, comm: 'python3', exe: '/usr/bin/python3.11', cwd: '/var/tmp/.build' });
     const plain = proc({ pid: 8002, comm: 'make', exe: '/usr/bin/make', cwd: '/tmp/checkout/src' });
-    const found = exeInWritableDir.detect(facts([dot, cwd, plain]), {});
+    const found = runRule(exeInWritableDir, facts([dot, cwd, plain]), {});
     expect(found.map((f) => [f.subject.pid, f.severity])).toEqual([
       [8000, 'medium'],
       [8001, 'medium'],
@@ -99,14 +100,14 @@ describe('process.exe-in-writable-dir', () => {
 
   it('never flags our own processes', () => {
     const mine = proc({ pid: 9000, exe: '/tmp/x/node', cwd: '/tmp/x' });
-    expect(exeInWritableDir.detect(facts([mine], { selfPids: [9000] }), {})).toEqual([]);
+    expect(runRule(exeInWritableDir, facts([mine], { selfPids: [9000] }), {})).toEqual([]);
   });
 });
 
 describe('process.preload', () => {
   it('is critical for /etc/ld.so.preload and high for LD_PRELOAD in one process', () => {
     const p = proc({ pid: 9100, comm: 'sleep', ldPreload: '/tmp/.x/libhide.so' });
-    const found = preload.detect(facts([p], { ldSoPreload: ['/lib/libsneaky.so'] }), {});
+    const found = runRule(preload, facts([p], { ldSoPreload: ['/lib/libsneaky.so'] }), {});
     expect(found.map((f) => [f.subject.pid, f.severity])).toEqual([
       [null, 'critical'],
       [9100, 'high'],
@@ -115,7 +116,7 @@ describe('process.preload', () => {
   });
 
   it('stays silent for an empty /etc/ld.so.preload', () => {
-    expect(preload.detect(facts([], { ldSoPreload: [] }), {})).toEqual([]);
+    expect(runRule(preload, facts([], { ldSoPreload: [] }), {})).toEqual([]);
   });
 });
 
@@ -123,7 +124,7 @@ describe('process.hidden', () => {
   it('reports a pid hidden from ps (critical) and one ps invented (high)', () => {
     const p = proc({ pid: 9200, comm: 'xmr', exe: '/tmp/x' });
     const view = { onlyInProc: [9200], onlyInPs: [31337], transient: [9300], views: ['ps-list'] };
-    const found = hidden.detect(facts([p], { processCrossView: view }), {});
+    const found = runRule(hidden, facts([p], { processCrossView: view }), {});
     expect(found.map((f) => [f.subject.pid, f.severity])).toEqual([
       [9200, 'critical'],
       [31337, 'high'],
@@ -141,7 +142,7 @@ describe('process.known-tool', () => {
       { pid: 4300, kind: 'name' as const, pattern: 'hydra', score: 60, description: 'Process named hydra', field: 'comm', value: 'hydra', list: 'names.txt:30' },
       { pid: 4400, kind: 'name' as const, pattern: 'x', score: 20, description: 'low', field: 'comm', value: 'x', list: 'names.txt:40' },
     ];
-    const found = knownTool.detect(facts([scan, maybe, proc({ pid: 4400 })], { toolHits: hits }), knownTool.thresholds);
+    const found = runRule(knownTool, facts([scan, maybe, proc({ pid: 4400 })], { toolHits: hits }), knownTool.thresholds);
     expect(found.map((f) => [f.subject.pid, f.severity])).toEqual([
       [4242, 'high'],
       [4300, 'medium'],

@@ -1,9 +1,10 @@
+import { runRule } from '../../../src/rules/types.js';
 import { describe, expect, it } from 'vitest';
-import type { AuthAddressRow, Facts } from '../../../src/model/facts.js';
+import type { AuthAddressRow, KnownFacts } from '../../../src/model/facts.js';
 import { keysFilePlace, weakConfig } from '../../../src/rules/sshd/weak-config.js';
 import { sshd } from '../account/facts.js';
 
-const detect = (facts: Facts) => weakConfig.detect(facts, {});
+const detect = (facts: KnownFacts) => runRule(weakConfig, facts, {});
 const rows = (f: ReturnType<typeof detect>) => f.map((x) => [x.severity, x.subject.setting, x.subject.value, x.subject.match]);
 
 describe('sshd.weak-config', () => {
