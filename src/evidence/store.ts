@@ -8,6 +8,7 @@ import type { CopyResult, EvidenceSink, JsonlWriter, StoredFile, TimelineEvent }
 import { CustodyLog } from './custody.js';
 import { sha256File } from './hash.js';
 import { CliError } from '../model/errors.js';
+import { SecretScanner, secretContent } from '../host/secrets.js';
 import { TimelineSpool } from '../report/timeline-sort.js';
 import { timelineCsvHeader, timelineCsvLine, toTimelineRow } from '../report/timeline.js';
 
@@ -70,12 +71,34 @@ function checkRel(rel: string): string {
   return norm;
 }
 
+/** A copy the case refused to keep, named in manifest.json `withheld`. */
+export interface WithheldFile {
+  /** Where it would have gone in the case folder, or the path on the box for a link not followed. */
+  path: string;
+  reason: string;
+}
+
+/** Thrown by writeFile/copyIn for content that must never reach a bundle; the case notes it in `withheld`. */
+export class WithheldError extends Error {
+  readonly code = 'EWITHHELD';
+}
+
+/**
+ * Copies of the box's files (files/…, and artifacts that are not our own JSON records) are checked
+ * for password hashes and private keys whichever collector or action writes them.
+ */
+export function isBoxCopy(rel: string): boolean {
+  return rel.startsWith('files/') || (rel.startsWith('artifacts/') && !/\.jsonl?$/.test(rel));
+}
+
 /**
  * The case folder under --out where evidence is staged, hashed as it is written, before it is
  * sealed into the bundle.
  */
 export class CaseStore implements EvidenceSink {
   readonly files = new Map<string, StoredFile>();
+  /** Copies refused for their content (see isBoxCopy); listed in the manifest. */
+  readonly withheld: WithheldFile[] = [];
   readonly custody: CustodyLog;
   /** Timeline events, spilled to sorted runs under TIMELINE_SCRATCH as they grow; merged by writeTimeline. */
   readonly timelineSpool: TimelineSpool;
@@ -144,9 +167,17 @@ export class CaseStore implements EvidenceSink {
     return file;
   }
 
+  /** Notes a refused copy and returns the error its writer gets. */
+  private withhold(rel: string, reason: string): WithheldError {
+    this.withheld.push({ path: rel, reason: `${reason}: not copied` });
+    return new WithheldError(`${rel}: ${reason}: not copied into the case`);
+  }
+
   async writeFile(rel: string, data: string | Uint8Array): Promise<StoredFile> {
-    const t = this.target(rel);
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const secret = isBoxCopy(checkRel(rel)) ? secretContent(buf) : null;
+    if (secret) throw this.withhold(checkRel(rel), secret);
+    const t = this.target(rel);
     await fsp.writeFile(t.abs, buf, { flag: 'wx', mode: 0o600 });
     return this.record({ path: t.rel, size: buf.length, sha256: createHash('sha256').update(buf).digest('hex') });
   }
@@ -204,6 +235,8 @@ export class CaseStore implements EvidenceSink {
     const t = this.target(rel);
     const out = createWriteStream(t.abs, { flags: 'wx', mode: 0o600 });
     const hash = createHash('sha256');
+    const scanner = isBoxCopy(t.rel) ? new SecretScanner() : null;
+    let secret: string | null = null;
     let size = 0;
     let truncated = false;
     try {
@@ -213,6 +246,8 @@ export class CaseStore implements EvidenceSink {
           buf = buf.subarray(0, maxBytes - size);
           truncated = true;
         }
+        secret = scanner?.push(buf) ?? null;
+        if (secret) break;
         hash.update(buf);
         size += buf.length;
         if (!out.write(buf)) await drained(out);
@@ -222,6 +257,11 @@ export class CaseStore implements EvidenceSink {
       source.destroy();
       out.end();
       await once(out, 'close');
+    }
+    if (secret) {
+      // What was written before the secret showed is removed: the case folder is sealed as it is.
+      await fsp.rm(t.abs, { force: true });
+      throw this.withhold(t.rel, secret);
     }
     const stored = this.record({ path: t.rel, size, sha256: hash.digest('hex') });
     return { ...stored, truncated };

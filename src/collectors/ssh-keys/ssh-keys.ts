@@ -6,7 +6,7 @@ import type { TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { windowFromFacts } from '../../model/window.js';
 import { parsePasswd } from '../accounts/parse-accounts.js';
-import { secretContent } from '../accounts/secrets.js';
+import { secretContent } from '../../host/secrets.js';
 import { SSHD_DEFAULTS } from '../sshd-config/settings.js';
 import type { CollectContext, Collector, CollectorResult } from '../types.js';
 import { fileMeta, readAttributes, unknownAttributes } from './file-meta.js';
