@@ -148,7 +148,9 @@ export const sshKeysCollector: Collector = {
         data = r.data;
         truncated = r.truncated;
       } catch (err) {
-        out.push(sourceError(`ssh-keys.${c.user}`, describeFsError(err, c.file), c.file));
+        // A link the account planted out of its own files: named with its target, not a failed read.
+        const status = errorCode(err) === 'ELINKOUT' ? sourceSkipped : sourceError;
+        out.push(status(`ssh-keys.${c.user}`, describeFsError(err, c.file), c.file));
         return null;
       }
       // A link to /etc/shadow or a private key planted as a keys file: recorded, never copied or parsed.
