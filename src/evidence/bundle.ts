@@ -8,7 +8,7 @@ import { CliError } from '../model/errors.js';
 import type { StoredFile } from '../model/sink.js';
 import { encryptFile } from './encrypt.js';
 import { sha256File } from './hash.js';
-import { OutputFolder } from './new-files.js';
+import { OutputFolder, writableTo } from './new-files.js';
 import { MANIFEST_FILE, SUMS_FILE, type CaseStore } from './store.js';
 import { formatSums } from './sums.js';
 import { verifyBundle, type VerifyReport } from './verify.js';
@@ -135,7 +135,10 @@ export async function writeBundle(store: CaseStore, files: StoredFile[], into: O
     archive.file(store.folder.at(f.path), { name: `${caseId}/${f.path}`, mode: 0o644 });
   }
   try {
-    await into.publish(name, 0o600, (fh) => Promise.all([archive.finalize(), pipeline(archive, hasher, fh.createWriteStream({ autoClose: false }))]));
+    await into.publish(name, 0o600, async (fh) => {
+      const done = pipeline(archive, hasher, writableTo(fh));
+      await Promise.all([archive.finalize(), done]);
+    });
   } catch (err) {
     archive.abort();
     const code = (err as NodeJS.ErrnoException).code;

@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 
 /**
  * The one place ir-triage creates files and folders. Its outputs often land in a folder someone
@@ -58,6 +59,15 @@ export async function writeNewFile(file: string, data: string | Uint8Array, mode
 export function createNewWriteStream(file: string, mode: number): WriteStream {
   const fd = createNewFileSync(file, mode);
   return createWriteStream(file, { fd });
+}
+
+/** A writable stream on an open file that leaves closing (and syncing) to its owner. */
+export function writableTo(fh: FileHandle): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      fh.write(chunk).then(() => done(), done);
+    },
+  });
 }
 
 /** Appends to a file this process created (custody log): never creates, never follows a link. */
