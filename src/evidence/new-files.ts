@@ -183,12 +183,19 @@ export class OutputFolder {
   }
 
   private hold(name: string): OutputFolder {
-    const fd = openSync(this.at(name), DIR_FLAGS | constants.O_NOFOLLOW);
+    const replaced = () => Object.assign(new Error(`${this.show(name)} was replaced while it was being created`), { code: 'EREPLACED' });
+    let fd: number;
+    try {
+      fd = openSync(this.at(name), DIR_FLAGS | constants.O_NOFOLLOW);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw code === 'ELOOP' || code === 'ENOTDIR' || code === 'ENOENT' ? replaced() : err;
+    }
     const st = fstatSync(fd);
     const uid = euid();
     if (!st.isDirectory() || (uid !== null && st.uid !== uid) || (st.mode & 0o022) !== 0) {
       closeSync(fd);
-      throw Object.assign(new Error(`${this.show(name)} was replaced while it was being created`), { code: 'EEXIST' });
+      throw replaced();
     }
     return new OutputFolder(this.show(name), fd, ioPath(fd, this.show(name)), this, name);
   }

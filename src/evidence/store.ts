@@ -126,7 +126,9 @@ export class CaseStore implements EvidenceSink {
       return new CaseStore(held, caseId, held.makeFolder(caseId, 0o700), now);
     } catch (err) {
       held.close();
-      throw new CliError(`cannot create the case folder ${held.show(caseId)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EREPLACED') throw new CliError(`${(err as Error).message}: someone else can write ${out}; choose another --out`);
+      throw new CliError(`cannot create the case folder ${held.show(caseId)}: ${code ?? String(err)}`);
     }
   }
 
