@@ -250,7 +250,8 @@ export class CaseRun {
       if (!check.ok) {
         throw new CliError(`the bundle ${sealed.bundle} did not verify after writing (${check.problems[0]}); the staged evidence is kept in ${store.dir}`);
       }
-      if (!this.opts.keepDir) await fsp.rm(store.dir, { recursive: true, force: true });
+      if (!this.opts.keepDir) store.removeStaging();
+      else store.out.close();
       return {
         bundle: sealed.bundle,
         sha256: sealed.sha256,

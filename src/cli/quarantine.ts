@@ -174,9 +174,13 @@ export async function runQuarantine(target: string, opts: ActionCliOptions, argv
   const { value: result, interrupted } = await guarded(() => applyQuarantine(c.ctx, plan));
   let restoreCopy: string | null = null;
   if (result.undoRecord) {
-    restoreCopy = path.join(c.store.outDir, `${c.caseId}.restore.json`);
+    const name = `${c.caseId}.restore.json`;
+    restoreCopy = c.store.out.show(name);
     // The same bytes as the record in the bundle: its sha256 is in the bundle's SHA256SUMS.
-    await fsp.copyFile(path.join(c.store.dir, result.undoRecord), restoreCopy, fsp.constants.COPYFILE_EXCL);
+    const bytes = await fsp.readFile(c.store.folder.at(result.undoRecord));
+    await c.store.out.writeFile(name, bytes, 0o600).catch((err: NodeJS.ErrnoException) => {
+      throw new CliError(`could not write ${restoreCopy}: ${err.code === 'EEXIST' ? 'it already exists (moved there during the run)' : err.code ?? String(err)}; the undo record is in the case bundle (${result.undoRecord}), the staged evidence in ${c.store.dir}`);
+    });
   }
   const sealed = await closeActionCase(c, 'quarantine', { target, folder: plan.data.folder, ok: result.ok, undoRecord: result.undoRecord });
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tarStream from 'tar-stream';
+import { createNewFile, makeFolderTree, makeTempFolder, publishNewFile } from '../evidence/new-files.js';
 import { verifyBundle } from '../evidence/verify.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { loadReportData, renderHtml, renderMarkdown, type Integrity } from '../report/report.js';
@@ -36,9 +37,9 @@ async function unpackForReport(bundle: string, into: string): Promise<void> {
       return;
     }
     const file = path.join(into, ...rel.split('/'));
-    fsp
-      .mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
-      .then(() => fsp.open(file, 'wx', 0o600))
+    Promise.resolve()
+      .then(() => makeFolderTree(into, path.posix.dirname(rel)))
+      .then(() => createNewFile(file, 0o600))
       .then((handle) => pipeline(stream, handle.createWriteStream()))
       .then(() => next(), next);
   });
@@ -76,7 +77,7 @@ export async function runReport(target: string, opts: ReportCliOptions): Promise
   let scratch: string | null = null;
   try {
     if (!st.isDirectory()) {
-      scratch = await fsp.mkdtemp(path.join(os.tmpdir(), 'ir-triage-report-'));
+      scratch = await makeTempFolder(path.join(os.tmpdir(), 'ir-triage-report-'));
       await unpackForReport(target, scratch);
       dir = scratch;
     }
@@ -89,7 +90,10 @@ export async function runReport(target: string, opts: ReportCliOptions): Promise
       const bundle = path.resolve(target);
       if (abs === bundle || abs === `${bundle}.sha256`) throw new CliError(`--out ${out} would overwrite the bundle`);
       if (st.isDirectory() && abs.startsWith(`${bundle}${path.sep}`)) throw new CliError(`--out ${out} is inside the case folder: it would no longer verify`);
-      await fsp.writeFile(abs, text, { mode: 0o644 });
+      // Created new: an existing file (a planted link too) is refused, never written through or replaced.
+      await publishNewFile(abs, 0o644, (fh) => fh.writeFile(text)).catch((err: NodeJS.ErrnoException) => {
+        throw new CliError(err.code === 'EEXIST' ? `${abs} already exists: remove it or choose another --out` : `cannot write ${abs}: ${err.code ?? String(err)}`);
+      });
       process.stdout.write(`${abs}\n`);
     }
   } finally {

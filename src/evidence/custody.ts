@@ -1,5 +1,6 @@
-import { appendFileSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { sha256Hex, ZERO_HASH } from './hash.js';
+import { appendToOwnFileSync, createNewFileSync } from './new-files.js';
 
 /** One line of custody.jsonl. `prev` is the sha256 of the previous line's bytes (without newline). */
 export interface CustodyEvent {
@@ -37,7 +38,9 @@ export class CustodyLog {
     entry.seq = this.seq;
     entry.prev = this.prev;
     const line = JSON.stringify(entry);
-    appendFileSync(this.file, line + '\n');
+    // Created new by the first event (never an existing file or a link), appended to after.
+    if (this.seq === 1) closeSync(createNewFileSync(this.file, 0o600));
+    appendToOwnFileSync(this.file, line + '\n');
     this.prev = sha256Hex(line);
     return entry;
   }

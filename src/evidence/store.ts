@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { once } from 'node:events';
@@ -7,6 +7,7 @@ import type { CommandResult } from '../host/exec.js';
 import type { CopyResult, EvidenceSink, JsonlWriter, StoredFile, TimelineEvent } from '../model/sink.js';
 import { CustodyLog } from './custody.js';
 import { sha256File } from './hash.js';
+import { createNewWriteStream, makeFolderTree, makeUserFolders, OutputFolder, writeNewFile } from './new-files.js';
 import { CliError } from '../model/errors.js';
 import { SecretScanner, secretContent } from '../host/secrets.js';
 import { TimelineSpool } from '../report/timeline-sort.js';
@@ -32,22 +33,6 @@ export interface TimelineSummary {
   error?: string;
 }
 
-/**
- * mkdir -p, one level at a time: Node's recursive mkdir can spin forever on a pseudo
- * filesystem such as /proc, and an --out there must fail, not hang.
- */
-async function makeFolders(dir: string, depth = 0): Promise<void> {
-  try {
-    await fsp.mkdir(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return;
-    if (code !== 'ENOENT' || depth > 64 || path.dirname(dir) === dir) throw err;
-    await makeFolders(path.dirname(dir), depth + 1);
-    await fsp.mkdir(dir);
-  }
-}
-
 /** Waits for a write stream to drain, or fails with its error; leaves no listener behind. */
 function drained(stream: NodeJS.WritableStream): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -69,6 +54,11 @@ function checkRel(rel: string): string {
     throw new Error(`refusing evidence path outside the case: ${JSON.stringify(rel)}`);
   }
   return norm;
+}
+
+/** The names a case creates in --out: its staging folder, the bundle, sidecars, the undo record's copy. */
+export function caseOutputNames(caseId: string): string[] {
+  return [caseId, `${caseId}.tar.gz`, `${caseId}.tar.gz.sha256`, `${caseId}.tar.gz.age`, `${caseId}.tar.gz.age.sha256`, `${caseId}.restore.json`];
 }
 
 /** A copy the case refused to keep, named in manifest.json `withheld`. */
@@ -103,14 +93,22 @@ export class CaseStore implements EvidenceSink {
   /** Timeline events, spilled to sorted runs under TIMELINE_SCRATCH as they grow; merged by writeTimeline. */
   readonly timelineSpool: TimelineSpool;
 
+  /** The case folder's name, for messages; files are reached through `folder.io`. */
+  readonly dir: string;
+  readonly outDir: string;
+
   private constructor(
-    readonly outDir: string,
+    /** --out, held open: the bundle and its sidecar are created in it. */
+    readonly out: OutputFolder,
     readonly caseId: string,
-    readonly dir: string,
+    /** The staging folder, created new (0700) and held open. */
+    readonly folder: OutputFolder,
     now: () => Date,
   ) {
-    this.custody = new CustodyLog(path.join(dir, CUSTODY_FILE), now);
-    this.timelineSpool = new TimelineSpool(path.join(dir, TIMELINE_SCRATCH));
+    this.dir = folder.path;
+    this.outDir = out.path;
+    this.custody = new CustodyLog(folder.at(CUSTODY_FILE), now);
+    this.timelineSpool = new TimelineSpool(folder.at(TIMELINE_SCRATCH));
   }
 
   /** Creates <out>/<case>/; an unusable --out is one clear line, never a stack trace. */
@@ -121,7 +119,7 @@ export class CaseStore implements EvidenceSink {
       st = await fsp.stat(out);
     } catch {
       try {
-        await makeFolders(out);
+        await makeUserFolders(out);
         st = await fsp.stat(out);
       } catch (err) {
         throw new CliError(`cannot create the output folder ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
@@ -133,21 +131,34 @@ export class CaseStore implements EvidenceSink {
     } catch {
       throw new CliError(`--out ${out} is not writable`);
     }
-    const dir = path.join(out, caseId);
-    for (const taken of [dir, `${dir}.tar.gz`]) {
-      try {
-        await fsp.lstat(taken);
-        throw new CliError(`${taken} already exists: choose another --case or --out`);
-      } catch (err) {
-        if (err instanceof CliError) throw err;
+    let held: OutputFolder;
+    try {
+      held = OutputFolder.open(out);
+    } catch (err) {
+      throw new CliError(`cannot open the output folder ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    // Every name the case may create in --out, checked before anything is collected; each is
+    // still created new (O_EXCL) when its time comes, so a name planted later fails then.
+    for (const name of caseOutputNames(caseId)) {
+      if (held.has(name)) {
+        held.close();
+        throw new CliError(`${held.show(name)} already exists: choose another --case or --out`);
       }
     }
     try {
-      await fsp.mkdir(dir, { mode: 0o700 });
+      return new CaseStore(held, caseId, held.makeFolder(caseId, 0o700), now);
     } catch (err) {
-      throw new CliError(`cannot create the case folder ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      held.close();
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EREPLACED') throw new CliError(`${(err as Error).message}: someone else can write ${out}; choose another --out`);
+      throw new CliError(`cannot create the case folder ${held.show(caseId)}: ${code ?? String(err)}`);
     }
-    return new CaseStore(out, caseId, dir, now);
+  }
+
+  /** Removes the staging folder (through its descriptor) and lets go of --out. */
+  removeStaging(): void {
+    this.folder.remove();
+    this.out.close();
   }
 
   has(rel: string): boolean {
@@ -157,9 +168,8 @@ export class CaseStore implements EvidenceSink {
   private target(rel: string): { rel: string; abs: string } {
     const clean = checkRel(rel);
     if (this.files.has(clean)) throw new Error(`evidence file written twice: ${clean}`);
-    const abs = path.join(this.dir, clean);
-    mkdirSync(path.dirname(abs), { recursive: true });
-    return { rel: clean, abs };
+    makeFolderTree(this.folder.io, path.posix.dirname(clean));
+    return { rel: clean, abs: this.folder.at(clean) };
   }
 
   private record(file: StoredFile): StoredFile {
@@ -178,7 +188,7 @@ export class CaseStore implements EvidenceSink {
     const secret = isBoxCopy(checkRel(rel)) ? secretContent(buf) : null;
     if (secret) throw this.withhold(checkRel(rel), secret);
     const t = this.target(rel);
-    await fsp.writeFile(t.abs, buf, { flag: 'wx', mode: 0o600 });
+    await writeNewFile(t.abs, buf, 0o600);
     return this.record({ path: t.rel, size: buf.length, sha256: createHash('sha256').update(buf).digest('hex') });
   }
 
@@ -206,7 +216,7 @@ export class CaseStore implements EvidenceSink {
   /** A text file written in pieces, hashed as it goes. */
   private textWriter(rel: string): { write(text: string): Promise<void>; close(): Promise<StoredFile> } {
     const t = this.target(rel);
-    const stream = createWriteStream(t.abs, { flags: 'wx', mode: 0o600 });
+    const stream = createNewWriteStream(t.abs, 0o600);
     const hash = createHash('sha256');
     let size = 0;
     let failure: Error | null = null;
@@ -233,7 +243,7 @@ export class CaseStore implements EvidenceSink {
 
   async copyIn(rel: string, source: Readable, maxBytes: number): Promise<CopyResult> {
     const t = this.target(rel);
-    const out = createWriteStream(t.abs, { flags: 'wx', mode: 0o600 });
+    const out = createNewWriteStream(t.abs, 0o600);
     const hash = createHash('sha256');
     const scanner = isBoxCopy(t.rel) ? new SecretScanner() : null;
     let secret: string | null = null;
@@ -327,7 +337,7 @@ export class CaseStore implements EvidenceSink {
 
   /** Re-hashes the custody log once it is closed (it is appended line by line, not through writeFile). */
   async sealCustody(): Promise<StoredFile> {
-    const { sha256, size } = await sha256File(path.join(this.dir, CUSTODY_FILE));
+    const { sha256, size } = await sha256File(this.folder.at(CUSTODY_FILE));
     return this.record({ path: CUSTODY_FILE, size, sha256 });
   }
 }

@@ -159,7 +159,11 @@ describe.skipIf(noUtmpdump)('the report and timeline of a brute-forced box (coll
     } finally {
       await b.close();
     }
-    expect((await runCli(['report', tampered, '--out', target, '--force'])).code).toBe(0);
+    // An existing output is never replaced: a second run names another file.
+    const again = await runCli(['report', tampered, '--out', target, '--force']);
+    expect(again.code).toBe(1);
+    expect(again.stderr.trimEnd().split('\n').at(-1)).toBe(`ir-triage: ${target} already exists: remove it or choose another --out`);
+    expect((await runCli(['report', tampered, '--out', path.join(out, 'tampered-forced.html'), '--force'])).code).toBe(0);
   }, 60_000);
 });
 
