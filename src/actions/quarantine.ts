@@ -776,7 +776,7 @@ async function applyFrom(ctx: ActionContext, plan: ActionPlan<QuarantineData>, t
   // What the copies did not hold, as it turned out: cut at a cap, or not copied at all.
   const copyGaps: NotCovered[] = recorded
     .filter((e) => e.type === 'file' && (e.copy === null || e.copy?.truncated))
-    .map((e) => ({ rel: e.rel, relHex: e.relHex, kind: e.copy ? 'copy-cut' : 'copy-over-total', why: e.copy ? `copy cut at ${e.copy.size} bytes (${e.copy.cut === 'total' ? `the total cap, --max-total-bytes ${limits.maxTotalBytes}` : `--max-file-bytes ${limits.maxFileBytes}`})` : e.outcome }));
+    .map((e) => ({ rel: e.rel, relHex: e.relHex, kind: e.copy ? 'copy-cut' : 'copy-over-total', why: e.copy ? `copy cut at ${e.copy.size} bytes (${e.copy.cut === 'total' ? `the total cap, --max-total-bytes ${limits.maxTotalBytes}` : `--max-file-bytes ${limits.maxFileBytes}`})` : `not copied: the copies reached the total cap (--max-total-bytes ${limits.maxTotalBytes})` }));
   const notCovered = [...planned.filter((g) => g.kind !== 'copy-cut' && g.kind !== 'copy-over-total'), ...copyGaps];
   const record: QuarantineRecord = {
     action: 'quarantine',

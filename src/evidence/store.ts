@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import type { CommandResult } from '../host/exec.js';
 import type { CopyResult, EvidenceSink, JsonlWriter, StoredFile, TimelineEvent } from '../model/sink.js';
 import { CustodyLog } from './custody.js';
@@ -206,6 +207,7 @@ export class CaseStore implements EvidenceSink {
     const hash = createHash('sha256');
     let size = 0;
     let truncated = false;
+    let failure: unknown = null;
     try {
       for await (const chunk of source) {
         let buf = chunk as Buffer;
@@ -218,10 +220,22 @@ export class CaseStore implements EvidenceSink {
         if (!out.write(buf)) await drained(out);
         if (truncated) break;
       }
+    } catch (err) {
+      failure = err;
     } finally {
       source.destroy();
       out.end();
-      await once(out, 'close');
+      // A stream that failed (ENOSPC) may have closed already: waiting for 'close' then would never end.
+      const ended = await finished(out).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      failure ??= ended;
+    }
+    if (failure) {
+      // No half copy stays in the case: it is not in SHA256SUMS, and the space is given back.
+      await fsp.rm(t.abs, { force: true });
+      throw failure;
     }
     const stored = this.record({ path: t.rel, size, sha256: hash.digest('hex') });
     return { ...stored, truncated };
