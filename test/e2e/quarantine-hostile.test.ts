@@ -43,31 +43,38 @@ describe('quarantine on a hostile folder (the built CLI)', () => {
     const { dir: canaryDir, marker } = canary(base);
     const before = snapshot(canaryDir);
     const kit = path.join(base, 'kit');
-    mkdirSync(path.join(kit, 'sub'), { recursive: true });
+    const SUBS = 16;
+    for (let i = 0; i < SUBS; i++) {
+      mkdirSync(path.join(kit, `sub${i}`), { recursive: true });
+      writeFileSync(path.join(kit, `sub${i}`, 'shadow'), 'inner\n');
+    }
     for (let i = 0; i < 20; i++) writeFileSync(path.join(kit, `f${i}`), `kit file ${i}\n`);
-    writeFileSync(path.join(kit, 'sub', 'inner'), 'inner\n');
-    // The attacker's loop: sub is a folder, then a link to the canary, then a folder again.
-    const flipper = `
-      const fs = require('node:fs'); const p = require('node:path');
-      const kit = process.argv[1], target = process.argv[2];
-      const sub = p.join(kit, 'sub'), real = p.join(kit, '.sub-real'), link = p.join(kit, '.sub-link');
-      fs.symlinkSync(target, link);
-      let flips = 0, stop = false;
-      process.on('SIGTERM', () => { stop = true; });
-      const loop = () => {
-        for (let i = 0; i < 200 && !stop; i++) {
-          try { fs.renameSync(sub, real); fs.renameSync(link, sub); fs.renameSync(sub, link); fs.renameSync(real, sub); flips += 2; } catch {}
-        }
-        if (stop) { process.stdout.write(String(flips)); process.exit(0); }
-        setImmediate(loop);
-      };
-      loop();`;
-    const child = spawn(process.execPath, ['-e', flipper, kit, canaryDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // The attacker's loop: renameat2(RENAME_EXCHANGE) swaps each subN with a link to the canary,
+    // atomically and as fast as it can, so that subN is always there, half the time a folder and
+    // half the time the link (Node has no renameat2: python3's ctypes calls it).
+    const flipper = [
+      'import ctypes, os, signal, sys',
+      'libc = ctypes.CDLL(None, use_errno=True)',
+      'kit, target, n = sys.argv[1], sys.argv[2], int(sys.argv[3])',
+      'pairs = []',
+      'for i in range(n):',
+      "    link = os.path.join(kit, '.link%d' % i).encode()",
+      '    os.symlink(target, link)',
+      "    pairs.append((os.path.join(kit, 'sub%d' % i).encode(), link))",
+      'stop = []',
+      'signal.signal(signal.SIGTERM, lambda *_: stop.append(1))',
+      'flips = 0',
+      'while not stop:',
+      '    for sub, link in pairs:',
+      '        if libc.renameat2(-100, sub, -100, link, 2) == 0: flips += 1',
+      'sys.stdout.write(str(flips))',
+    ].join('\n');
+    const child = spawn('python3', ['-c', flipper, kit, canaryDir, String(SUBS)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let flips = '';
     child.stdout!.on('data', (d) => (flips += d));
     const exited = new Promise<void>((res) => child.on('exit', () => res()));
     try {
-      for (let run = 0; run < 6; run++) {
+      for (let run = 0; run < 12; run++) {
         const out = tmpDir('irt-qrace-out-');
         const r = await runCli(['quarantine', kit, '--yes', '--out', out, '--case', `RACE-${run}`, '--json']);
         expect([0, 1], r.stderr).toContain(r.code);
