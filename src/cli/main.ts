@@ -196,6 +196,8 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
     .option('--case <id>', 'case id (default: <hostname>-<UTC yyyymmddThhmmssZ>)')
     .option('--examiner <name>', 'who ran it (recorded in the manifest and custody log)')
     .option('--max-file-bytes <n>', 'cap for each copied file, in bytes (default 64 MiB)', parsePositive)
+    .option('--max-total-bytes <n>', 'cap for all copies together, in bytes (default 1 GiB); files beyond it are chmod-ed, not copied, and named', parsePositive)
+    .option('--max-depth <n>', 'how many folder levels to walk (default 256); folders at the bound are chmod-ed, not entered, and named', parsePositive)
     .option('--json', 'print the plan (--dry-run) or the summary as JSON', false)
     .action(async (target: string, opts) => {
       const { runQuarantine } = await import('./quarantine.js');

@@ -3,6 +3,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import type { CommandResult } from '../host/exec.js';
 import type { CopyResult, EvidenceSink, JsonlWriter, StoredFile, TimelineEvent } from '../model/sink.js';
 import { CustodyLog } from './custody.js';
@@ -249,6 +250,7 @@ export class CaseStore implements EvidenceSink {
     let secret: string | null = null;
     let size = 0;
     let truncated = false;
+    let failure: unknown = null;
     try {
       for await (const chunk of source) {
         let buf = chunk as Buffer;
@@ -263,10 +265,22 @@ export class CaseStore implements EvidenceSink {
         if (!out.write(buf)) await drained(out);
         if (truncated) break;
       }
+    } catch (err) {
+      failure = err;
     } finally {
       source.destroy();
       out.end();
-      await once(out, 'close');
+      // A stream that failed (ENOSPC) may have closed already: waiting for 'close' then would never end.
+      const ended = await finished(out).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      failure ??= ended;
+    }
+    if (failure) {
+      // No half copy stays in the case: it is not in SHA256SUMS, and the space is given back.
+      await fsp.rm(t.abs, { force: true });
+      throw failure;
     }
     if (secret) {
       // What was written before the secret showed is removed: the case folder is sealed as it is.

@@ -260,7 +260,7 @@ describe('quarantine: plan, apply, restore on a real folder', () => {
     const r = await applyQuarantine(ctx, await planQuarantine(ctx, dir));
     const record = JSON.parse(readFileSync(path.join(store.dir, r.undoRecord!), 'utf8')) as QuarantineRecord;
     expect(record.maxFileBytes).toBe(100);
-    expect(record.entries.find((e) => e.rel === 'big.bin')!.copy).toEqual({ path: 'files/quarantine/1/big.bin', size: 100, truncated: true, sha256: sha256(Buffer.alloc(100, 7)) });
+    expect(record.entries.find((e) => e.rel === 'big.bin')!.copy).toEqual({ path: 'files/quarantine/1/big.bin', size: 100, truncated: true, cut: 'file', sha256: sha256(Buffer.alloc(100, 7)) });
     expect(mode(path.join(dir, 'big.bin'))).toBe(0o200);
   });
 
