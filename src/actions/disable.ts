@@ -113,9 +113,8 @@ export interface DisableRecord extends UndoRecordBase {
   outcome: string;
 }
 
-const UNIT_TYPES = 'service|socket|device|mount|automount|swap|target|path|timer|slice|scope';
-/** systemd's unit name grammar: [A-Za-z0-9:_.\\-] with at most one @ (a template or instance), a known type, 255 bytes at most; never an option. */
-const UNIT_NAME = new RegExp(`^[A-Za-z0-9:_.\\\\-]+(?:@[A-Za-z0-9:_.\\\\-]*)?\\.(?:${UNIT_TYPES})$`);
+/** systemd's unit name grammar: letters, digits, `:_.\\-`, at most one @ (a template or an instance), a known type; 255 bytes at most; never an option. */
+const UNIT_NAME = /^[A-Za-z0-9:_.\\-]+(?:@[A-Za-z0-9:_.\\-]*)?\.(?:service|socket|device|mount|automount|swap|target|path|timer|slice|scope)$/;
 
 export function isUnitName(name: unknown): name is string {
   return typeof name === 'string' && name.length <= 255 && !name.startsWith('-') && !name.startsWith('.') && UNIT_NAME.test(name);
