@@ -31,6 +31,12 @@ function parsePositive(value: string): number {
   return n;
 }
 
+/** --trust-record, repeatable: 64 hex digits each. */
+function collectSha256(value: string, previous: string[]): string[] {
+  if (!/^[0-9a-fA-F]{64}$/.test(value.trim())) throw new InvalidArgumentError('a sha256: 64 hex digits');
+  return [...previous, value.trim().toLowerCase()];
+}
+
 /**
  * --since: a date (2024-05-01, midnight UTC) or a time (2024-05-01T10:00, UTC unless it carries
  * Z or an offset), not in the future. Returned as ISO 8601 UTC.
@@ -211,6 +217,7 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
     .option('--dry-run', 'show what would be restored; change nothing', false)
     .option('--yes', 'apply without asking (needed when there is no terminal)', false)
     .option('--force', 'restore entries whose mode changed since the quarantine, and protected folders', false)
+    .option('--trust-record <sha256>', 'accept a record this machine\'s record key did not sign, because you checked this sha256 (of the record, or of the bundle holding it) against the one the action printed; repeatable', collectSha256, [])
     .option('--out <dir>', 'where the restore case bundle is written', process.cwd())
     .option('--case <id>', 'case id (default: <hostname>-<UTC yyyymmddThhmmssZ>)')
     .option('--examiner <name>', 'who ran it (recorded in the manifest and custody log)')

@@ -25,6 +25,8 @@ export interface ActionCliOptions {
   /** quarantine: cap of all copies together, and the depth bound of the walk. */
   maxTotalBytes?: number;
   maxDepth?: number;
+  /** restore: sha256 of records (or of the bundles holding them) the responder vouches for although no record key authenticates them. */
+  trustRecord?: string[];
 }
 
 /** Asks the responder a yes/no question; the only door to a terminal prompt, passed in so actions stay terminal-free. */
