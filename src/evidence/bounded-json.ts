@@ -55,7 +55,8 @@ export type JsonResult<T> = { ok: true; value: T } | { ok: false; problems: stri
 export function schemaProblems(error: z.ZodError, max = 5): string[] {
   const out = error.issues.slice(0, max).map((i) => {
     const where = i.path.length ? pathText(i.path) : 'the document';
-    return `${where}: ${i.message}`;
+    const message = i.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, ' (missing)');
+    return `${where}: ${message}`;
   });
   if (error.issues.length > max) out.push(`and ${error.issues.length - max} more`);
   return out;
