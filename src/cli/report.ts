@@ -34,6 +34,8 @@ async function unpackForReport(bundle: string, into: string, limits: BundleLimit
   const state = { entries: 0, declared: 0 };
   const extract = tarStream.extract();
   extract.on('entry', (header, stream, next) => {
+    // When reading stops, the entry's own stream fails too: the error reaches the caller through the pipeline.
+    stream.on('error', () => {});
     const name = header.name.replace(/^\.\//, '');
     const over = checkTarHeader(name, header.size ?? 0, state, limits);
     if (over) {

@@ -47,6 +47,8 @@ export async function verifiedBundleRecords(bundle: string, pattern: RegExp): Pr
   const found: BundleRecord[] = [];
   const extract = tarStream.extract();
   extract.on('entry', (header, stream, next) => {
+    // When reading stops, the entry's own stream fails too: the error reaches the caller through the pipeline.
+    stream.on('error', () => {});
     const name = header.name.replace(/^\.\//, '');
     // The same limits as verify: the bundle read now is the one verified only if nothing swapped it.
     const over = checkTarHeader(name, header.size ?? 0, state, limits);
