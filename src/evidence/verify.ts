@@ -90,6 +90,7 @@ export function unpackedCap(limits: BundleLimits): Transform {
  */
 export function checkTarHeader(name: string, size: number, state: { entries: number; declared: number }, limits: BundleLimits): BundleLimitError | null {
   if (++state.entries > limits.maxEntries) return new BundleLimitError(`more than ${limits.maxEntries.toLocaleString('en-US')} entries`, 'maxEntries');
+  if (!Number.isSafeInteger(size) || size < 0) return new BundleLimitError(`${name}: a size field that is not a size (${size})`, 'maxEntryBytes');
   if (size > limits.maxEntryBytes) return new BundleLimitError(`${name}: larger than ${bytesLimitText(limits.maxEntryBytes)}`, 'maxEntryBytes');
   state.declared += size;
   if (state.declared > limits.maxTotalBytes) return new BundleLimitError(`the files add up to more than ${bytesLimitText(limits.maxTotalBytes)}`, 'maxTotalBytes');
