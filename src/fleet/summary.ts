@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { verifyBundle } from '../evidence/verify.js';
-import { isSeverity, SEVERITIES, severityRank, type Finding, type Severity } from '../model/finding.js';
+import { SEVERITIES, severityRank, type Finding, type Severity } from '../model/finding.js';
 import { computeVerdict, verdictRank, type VerdictLevel } from '../report/verdict.js';
 import type { FoundBundle } from './find.js';
 
