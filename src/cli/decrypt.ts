@@ -4,9 +4,10 @@ import { decryptFile } from '../evidence/encrypt.js';
 import { readIdentityFile, refuseSecretArguments } from '../evidence/encrypt-keys.js';
 import { sha256File } from '../evidence/hash.js';
 import { makeUserFolders, OutputFolder } from '../evidence/new-files.js';
+import { readRegular } from '../evidence/safe-open.js';
 import { verifyBundle } from '../evidence/verify.js';
 import { CliError, EXIT } from '../model/errors.js';
-import { sanitizeForTerminal } from '../report/text.js';
+import { safeJson, sanitizeForTerminal } from '../report/text.js';
 
 export interface DecryptCliOptions {
   identity?: string[];
@@ -26,8 +27,14 @@ export function decryptedName(input: string): string {
  */
 async function checkSidecar(input: string): Promise<string | null> {
   const sidecar = `${input}.sha256`;
-  const text = await fsp.readFile(sidecar, 'utf8').catch(() => null);
-  if (text === null) return null;
+  let text: string;
+  try {
+    // Non-blocking, no final link, fstat on the descriptor: a FIFO or a link to /dev/zero is refused, not waited on.
+    text = (await readRegular(sidecar, 4096)).toString('utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new CliError(`${(err as Error).message}; nothing was decrypted`);
+  }
   const m = /^([0-9a-f]{64}) [ *](.+)$/m.exec(text.trim());
   if (!m) throw new CliError(`${path.basename(sidecar)} is not in sha256sum format; nothing was decrypted`);
   const actual = (await sha256File(input)).sha256;
@@ -102,7 +109,7 @@ export async function runDecrypt(input: string, opts: DecryptCliOptions, argv: s
   const encryptedTo = recipientsFromCustody(r.custody);
   if (opts.json) {
     process.stdout.write(
-      JSON.stringify({
+      safeJson({
         input,
         output,
         sha256: written.sha256,
