@@ -2,19 +2,11 @@ import path from 'node:path';
 import type { DraftFinding } from '../../model/finding.js';
 import type { ProcessRecord } from '../../model/records.js';
 import type { Rule } from '../types.js';
+import { SSHD_EXES } from '../../model/sshd-exes.js';
 import { samePath } from './paths.js';
 import { candidateProcesses, isRealKernelThread, processEvidence, processLabel, processSubject } from './subject.js';
 
-/** The real executables of the daemons an intruder likes to pass for. */
-export const SSHD_EXES = [
-  '/usr/sbin/sshd',
-  '/usr/lib/openssh/sshd-session',
-  '/usr/lib/openssh/sshd-auth',
-  '/usr/libexec/openssh/sshd-session',
-  '/usr/libexec/openssh/sshd-auth',
-  '/usr/libexec/sshd-session',
-  '/usr/libexec/sshd-auth',
-];
+export { SSHD_EXES } from '../../model/sshd-exes.js';
 
 const DAEMONS: Record<string, string[]> = {
   sshd: SSHD_EXES,
