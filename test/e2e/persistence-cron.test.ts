@@ -15,7 +15,7 @@ import { isRoot, runCli } from '../helpers/cli.js';
  * under /tmp/irt-…/.hidden/. persistence.cron names the spool file and the line; the guided
  * run's disable step comments it out (crontab -l shows it); `ir-triage restore BUNDLE` puts the
  * spool file back byte for byte. Without the line, none of the persistence rules fires here.
- * root's crontab is put back as it was in afterAll, whatever happens.
+ * afterAll takes this test's own lines out of root's crontab, whatever happens, and nothing else.
  */
 
 const MINE = new Set(['persistence.cron', 'persistence.systemd', 'persistence.startup', 'persistence.preload']);
@@ -75,10 +75,16 @@ describe.skipIf(missing)(`persistence.cron and disable, live (${missing ?? 'root
   });
 
   afterAll(() => {
-    if (saved) {
-      if (original === null) spawnSync(crontabBin!, ['-r']);
-      else crontabInstall(original);
-      expect(crontabList()).toBe(original);
+    if (saved && work) {
+      // Only this test's own lines (they name its mkdtemp folder, commented out or not) are taken
+      // out: whatever else is in root's crontab now, someone else put there, and it stays.
+      const now = crontabList();
+      if (now !== null && now.includes(work)) {
+        const rest = now.split('\n').filter((l) => !l.includes(work)).join('\n');
+        if (original === null && rest.trim() === '') spawnSync(crontabBin!, ['-r']);
+        else crontabInstall(rest);
+      }
+      expect(crontabList() ?? '').not.toContain(work);
     }
     if (work) rmSync(work, { recursive: true, force: true });
   });
