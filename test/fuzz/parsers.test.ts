@@ -156,6 +156,25 @@ describe('parsers on hostile input: never throw, never hang, output bounded by i
     never(textInput(dpkgSamples), (t) => t.length, (t) => [parseDpkgStatus(t), parseDpkgList(t), parseMd5sums(t), parseDiversions(t), parseStatOverride(t)]);
   });
 
+  it('long lines (tens of kilobytes of the same few tokens): no parser backtracks or loops on them', () => {
+    const token = fc.constantFrom(' ', '\t', '"', "'", '\\', '=', '%', ',', ':', '[', 'a', '0', '-', '/', '@', '(', ')', '.');
+    const long = fc.tuple(fc.array(token, { minLength: 1, maxLength: 4 }), fc.integer({ min: 5_000, max: 20_000 }), fc.string({ maxLength: 20 })).map(([unit, n, tail]) => unit.join('').repeat(n) + tail);
+    fc.assert(
+      fc.property(long, (l) => {
+        const syslog = parseSyslogLine(`Mar  1 09:00:00 box sshd[1]: ${l}`);
+        const out = [
+          syslog, classifyMessage('sshd', l), classifyMessage('sshd', `Failed password for ${l} from ${l} port 22 ssh2`), parseJournalJsonLine(l),
+          parseCrontab(`* * * * * ${l}`, 'spool', 'root'), parseUnitFile(`[Service]\nExecStart=${l}\nEnvironment=${l}`, '/x.service'), parseExec(l), parseEnvironment(l),
+          parseAuthorizedKeys(`${l} ssh-ed25519 AAAA ${l}`), parseSshdT(l),
+          resolveSshdSettings((p) => (p === '/etc/ssh/sshd_config' ? `AuthorizedKeysFile ${l}\nMatch User ${l}\n` : null), () => [], '/etc/ssh/sshd_config'),
+          parseDpkgStatus(`Package: ${l}\nConffiles:\n ${l}\n`), parseMd5sums(l), parseDiversions(l), parseStatOverride(l),
+        ];
+        expectBounded(out, 8 * l.length);
+      }),
+      { numRuns: Math.ceil(RUNS / 15) },
+    );
+  });
+
   it('bundles (.tar.gz): arbitrary and mutated archives are reported as problems, never thrown', async () => {
     const dir = tmpDir('irt-fuzz-tar-');
     const header = Buffer.alloc(512);
