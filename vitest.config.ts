@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // A record-key folder per test file (see the file).
+    setupFiles: ['test/helpers/state-dir.ts'],
   },
 });

@@ -1,4 +1,3 @@
-import { promises as fsp } from 'node:fs';
 import { sealCase, type SealedBundle } from '../evidence/bundle.js';
 import { CaseStore } from '../evidence/store.js';
 import { verifyBundle } from '../evidence/verify.js';
@@ -94,6 +93,6 @@ export async function closeActionCase(c: ActionCase, action: string, extra: Reco
   if (!check.ok) {
     throw new CliError(`the bundle ${sealed.bundle} did not verify after writing (${check.problems[0]}); the staged evidence is kept in ${c.store.dir}`);
   }
-  await fsp.rm(c.store.dir, { recursive: true, force: true });
+  c.store.removeStaging();
   return sealed;
 }

@@ -1,4 +1,5 @@
 import type { EvidenceSink } from '../model/sink.js';
+import { signRecord } from './record-key.js';
 import type { ActionContext, ActionPlan, ActionResult } from './types.js';
 
 /** Bumped when an undo record's shape changes; undo refuses records it does not know. */
@@ -14,6 +15,9 @@ export interface UndoRecordBase {
   record: string;
   /** The plan's summary, for the responder reading the record later. */
   summary: string;
+  /** HMAC-SHA256 over the record's canonical JSON with this user's record key (record-key.ts); null when no key could be made, with why. */
+  mac?: { alg: string; keyId: string; value: string } | null;
+  macError?: string;
 }
 
 /** actions/<action>-<n>.json with the first n the case does not hold yet. */
@@ -24,9 +28,20 @@ export function nextRecordPath(sink: EvidenceSink, action: string): string {
   }
 }
 
-/** Writes an undo record (pretty JSON, one trailing newline) and returns its path in the case. */
+/**
+ * Writes an undo record (pretty JSON, one trailing newline), signed with this user's record key so
+ * that restore can tell it from a forged one, and returns its path in the case. Without a usable
+ * key (a state folder open to others) the record is still written, unsigned, saying why: the
+ * action must not fail for it, and restore then asks the responder to vouch for the record.
+ */
 export async function writeRecord(sink: EvidenceSink, rel: string, record: UndoRecordBase): Promise<string> {
-  const stored = await sink.writeFile(rel, JSON.stringify(record, null, 2) + '\n');
+  let signed: UndoRecordBase;
+  try {
+    signed = signRecord(record);
+  } catch (err) {
+    signed = { ...record, mac: null, macError: (err as Error).message };
+  }
+  const stored = await sink.writeFile(rel, JSON.stringify(signed, null, 2) + '\n');
   return stored.path;
 }
 

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, promises as fsp, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, promises as fsp, readlinkSync, type BigIntStats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { nextRecordPath, octal, RECORD_VERSION, refusedPlan, refuseApply, writeRecord, type UndoRecordBase } from './common.js';
+import { errCode, nextRecordPath, octal, RECORD_VERSION, refusedPlan, refuseApply, writeRecord, type UndoRecordBase } from './common.js';
 import { liveProc, readAll, readExe, untouchablePids } from './proc-tree.js';
-import { protectedReason } from './protected-paths.js';
+import { atPath, chmodFd, closeQuietly, fstatBig, mountId, openDirFromRoot, openPathAt, readdirFd } from './dirfd.js';
+import { protectedIdentity, protectedReason, protectedSet } from './protected-paths.js';
 import type { ActionContext, ActionPlan, ActionResult, PlannedChange } from './types.js';
 
 /** Read and execute for user, group and other: what quarantine takes away (`chmod a-rx`). */
@@ -49,6 +50,17 @@ export interface QuarantineData {
   /** The same folder on this machine's filesystem (differs from folder only with a movable root). */
   hostFolder: string;
   entries: QuarantineEntry[];
+  /** What the quarantine will not cover: beyond the depth bound, unreadable, gone, over the copy caps. */
+  notCovered: NotCovered[];
+  limits: QuarantineLimits;
+}
+
+/** Something inside the folder that the quarantine does not cover, and why. */
+export interface NotCovered {
+  rel: string;
+  relHex: string;
+  kind: 'too-deep' | 'unreadable' | 'vanished' | 'copy-cut' | 'copy-over-total' | 'not-reached';
+  why: string;
 }
 
 /** An entry as quarantine left it: the undo record keeps every original mode. */
@@ -71,7 +83,8 @@ export interface QuarantinedEntry {
   /** "chmod 0755 → 0200", "left alone: …", "refused: …". */
   outcome: string;
   /** The copy in the case, for regular files. */
-  copy?: { path: string; sha256: string; size: number; truncated: boolean } | null;
+  /** null: not copied (the total cap was reached). `cut` says which cap cut a truncated copy (absent in older records). */
+  copy?: { path: string; sha256: string; size: number; truncated: boolean; cut?: 'file' | 'total' } | null;
 }
 
 export interface QuarantineRecord extends UndoRecordBase {
@@ -83,31 +96,12 @@ export interface QuarantineRecord extends UndoRecordBase {
   copies: string;
   /** Per-file cap used for the copies; copies cut at it say truncated. */
   maxFileBytes: number;
+  /** Total cap of all copies, and the depth bound of the walk (absent in older records). */
+  maxTotalBytes?: number;
+  maxDepth?: number;
   entries: QuarantinedEntry[];
-}
-
-export interface RestoreOptions {
-  /** Restore entries whose mode changed since the quarantine too (never one whose inode changed). */
-  force?: boolean;
-}
-
-export interface RestoreItem {
-  rel: string;
-  relHex: string;
-  type: EntryType;
-  ino: string;
-  dev: string;
-  /** Current mode (null when gone). */
-  modeNow: number | null;
-  modeBefore: number;
-  modeAfter: number;
-  /** What restore will do or why not. */
-  action: 'restore' | 'force' | 'already' | 'changed' | 'replaced' | 'gone';
-}
-
-export interface RestoreData {
-  record: QuarantineRecord;
-  items: RestoreItem[];
+  /** Everything not covered: beyond the depth bound, unreadable, gone, copies cut or left out by the caps (absent in older records). */
+  notCovered?: NotCovered[];
 }
 
 const TYPE_NAMES: Record<EntryType, string> = { dir: 'folder', file: 'file', symlink: 'symbolic link', other: 'special file' };
@@ -170,52 +164,124 @@ async function resolveTarget(ctx: ActionContext, target: string): Promise<{ fold
   return { folder: `/${path.relative(ctx.host.fs.root, hostFolder)}`, hostFolder };
 }
 
-/** lstat every entry below the folder, never following a link and never leaving its filesystem. */
-function walk(hostFolder: string): QuarantineEntry[] {
-  const top = lstatSync(hostFolder, { bigint: true });
-  const entries: QuarantineEntry[] = [];
-  const stack: Array<{ relHex: string; depth: number; st: BigIntStats }> = [{ relHex: '', depth: 0, st: top }];
-  while (stack.length > 0) {
-    const { relHex, depth, st } = stack.pop()!;
-    const type = entryType(st);
-    const mode = Number(st.mode) & 0o7777;
-    let skip: string | null = null;
-    if (st.dev !== top.dev) skip = 'on another filesystem (a mount point): left alone and not entered';
-    else if (type === 'symlink') skip = 'a symbolic link: left alone, and so is what it points to';
-    else if (type === 'other') skip = 'a device, fifo or socket: left alone';
-    entries.push({
-      rel: displayName(Buffer.from(relHex, 'hex')),
-      relHex,
-      type,
-      dev: String(st.dev),
-      ino: String(st.ino),
-      btime: String(st.birthtimeNs),
-      ctime: String(st.ctimeNs),
-      mode,
-      newMode: skip ? mode : mode & ~RX_BITS,
-      nlink: Number(st.nlink),
-      size: Number(st.size),
-      uid: Number(st.uid),
-      gid: Number(st.gid),
-      mtime: new Date(Number(st.mtimeMs)).toISOString(),
-      depth,
-      skip,
-    });
-    if (type !== 'dir' || skip) continue;
-    const dirBytes = hostBytes(hostFolder, relHex);
-    const names = (readdirSync(dirBytes, { encoding: 'buffer' }) as Buffer[]).sort(Buffer.compare).reverse();
-    for (const name of names) {
-      const childHex = relHex === '' ? name.toString('hex') : `${relHex}2f${name.toString('hex')}`;
-      let cst: BigIntStats;
-      try {
-        cst = lstatSync(hostBytes(hostFolder, childHex), { bigint: true });
-      } catch {
-        continue; // removed while we walked
-      }
-      stack.push({ relHex: childHex, depth: depth + 1, st: cst });
+/** Limits of a quarantine: how deep it walks, and how much it copies (per file and in all). */
+export interface QuarantineLimits {
+  maxFileBytes: number;
+  maxTotalBytes: number;
+  maxDepth: number;
+}
+
+/** The default total of all copies of one quarantine. */
+export const DEFAULT_MAX_TOTAL_BYTES = 1024 * 1024 * 1024;
+/** The default depth bound: folders this deep are chmod-ed but not entered. */
+export const DEFAULT_MAX_DEPTH = 256;
+
+export function limitsOf(ctx: ActionContext): QuarantineLimits {
+  return { maxFileBytes: ctx.maxFileBytes, maxTotalBytes: ctx.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES, maxDepth: ctx.maxDepth ?? DEFAULT_MAX_DEPTH };
+}
+
+/** Bundle paths longer than this (a tree deeper than PATH_MAX) are stored flat, named by a hash of the path. */
+const MAX_BUNDLE_REL = 200;
+
+/** Where a file's copy goes in the case: its own path when short, else deep/<hash>~<name>. */
+function copyRel(copies: string, relHex: string): string {
+  const rel = bundleRel(relHex);
+  if (Buffer.byteLength(rel) <= MAX_BUNDLE_REL) return `${copies}/${rel}`;
+  const base = rel.slice(rel.lastIndexOf('/') + 1).slice(0, 60);
+  return `${copies}/deep/${createHash('sha256').update(Buffer.from(relHex, 'hex')).digest('hex').slice(0, 24)}~${base}`;
+}
+
+/** The name of an entry (its last component) and its parent's relHex. */
+function splitRel(relHex: string): { parentHex: string; name: Buffer } {
+  const bytes = Buffer.from(relHex, 'hex');
+  const slash = bytes.lastIndexOf(0x2f);
+  return slash < 0 ? { parentHex: '', name: bytes } : { parentHex: bytes.subarray(0, slash).toString('hex'), name: bytes.subarray(slash + 1) };
+}
+
+function childHex(relHex: string, name: Buffer): string {
+  return relHex === '' ? name.toString('hex') : `${relHex}2f${name.toString('hex')}`;
+}
+
+function entryOf(relHex: string, depth: number, st: BigIntStats, skip: string | null): QuarantineEntry {
+  const type = entryType(st);
+  const mode = Number(st.mode) & 0o7777;
+  return {
+    rel: displayName(Buffer.from(relHex, 'hex')),
+    relHex,
+    type,
+    dev: String(st.dev),
+    ino: String(st.ino),
+    btime: String(st.birthtimeNs),
+    ctime: String(st.ctimeNs),
+    mode,
+    newMode: skip ? mode : mode & ~RX_BITS,
+    nlink: Number(st.nlink),
+    size: Number(st.size),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    mtime: new Date(Number(st.mtimeMs)).toISOString(),
+    depth,
+    skip,
+  };
+}
+
+const MOUNT_SKIP = 'on another filesystem (a mount point): left alone and not entered';
+const BIND_SKIP = 'a mount point (a bind mount of another folder): left alone and not entered';
+
+/**
+ * Walks the folder through directory descriptors (see dirfd.ts): every entry is opened O_PATH |
+ * O_NOFOLLOW inside the folder descriptor that holds it, and examined with fstat on that
+ * descriptor, so no rename or swap for a link, at any moment, leads outside. Mounts are not
+ * entered (another device, or the same device under another mount id: a bind mount); folders at
+ * the depth bound are not entered; anything that could not be read is named.
+ */
+function walkFd(topFd: number, maxDepth: number): { entries: QuarantineEntry[]; notCovered: NotCovered[] } {
+  const top = fstatBig(topFd);
+  const topMount = mountId(topFd);
+  const entries: QuarantineEntry[] = [entryOf('', 0, top, null)];
+  const notCovered: NotCovered[] = [];
+  const visit = (dirFd: number, relHex: string, depth: number): void => {
+    let names: Buffer[];
+    try {
+      names = readdirFd(dirFd).sort(Buffer.compare);
+    } catch (err) {
+      notCovered.push({ rel: displayName(Buffer.from(relHex, 'hex')), relHex, kind: 'unreadable', why: `its folder could not be listed (${errCode(err)}): what it holds is not copied nor chmod-ed` });
+      return;
     }
-  }
-  return entries;
+    for (const name of names) {
+      const rel = childHex(relHex, name);
+      let fd: number;
+      try {
+        fd = openPathAt(dirFd, name);
+      } catch (err) {
+        const code = errCode(err);
+        notCovered.push({ rel: displayName(Buffer.from(rel, 'hex')), relHex: rel, kind: code === 'ENOENT' ? 'vanished' : 'unreadable', why: code === 'ENOENT' ? 'gone while the folder was read' : `could not be opened (${code})` });
+        continue;
+      }
+      try {
+        const st = fstatBig(fd);
+        const type = entryType(st);
+        let skip: string | null = null;
+        if (st.dev !== top.dev) skip = MOUNT_SKIP;
+        else if (type === 'symlink') skip = 'a symbolic link: left alone, and so is what it points to';
+        else if (type === 'other') skip = 'a device, fifo or socket: left alone';
+        else if (mountId(fd) !== topMount) skip = BIND_SKIP;
+        const e = entryOf(rel, depth + 1, st, skip);
+        entries.push(e);
+        if (type !== 'dir' || skip) continue;
+        if (depth + 1 >= maxDepth) {
+          notCovered.push({ rel: e.rel, relHex: rel, kind: 'too-deep', why: `at the depth bound (${maxDepth} levels): the folder is chmod-ed but not entered; what it holds is not copied nor chmod-ed` });
+          continue;
+        }
+        // The descriptor just checked is the folder: its names are looked up through it.
+        visit(fd, rel, depth + 1);
+      } finally {
+        closeQuietly(fd);
+      }
+    }
+  };
+  visit(topFd, '', 0);
+  return { entries, notCovered };
 }
 
 /** Processes running from the folder (executable or working folder inside it): chmod does not touch them. */
@@ -239,20 +305,48 @@ function processesInside(ctx: ActionContext, folder: string): string[] {
   return out;
 }
 
-/** Apply's order: files first, then folders deepest first and the folder itself last, so a non-root owner never loses search permission on a folder before reaching what is inside it. */
+/** Apply's order (for the plan's list): files first, then folders deepest first and the folder itself last, so a non-root owner never loses search permission on a folder before reaching what is inside it. */
 function applyOrder(entries: QuarantineEntry[]): QuarantineEntry[] {
   const files = entries.filter((e) => e.type !== 'dir');
   const dirs = entries.filter((e) => e.type === 'dir').sort((a, b) => b.depth - a.depth);
   return [...files, ...dirs];
 }
 
+/** The system roots whose protected folders count: this machine's, and the image's for a movable root. */
+function protectionRoots(ctx: ActionContext): string[] {
+  return ctx.host.fs.isHostRoot ? ['/'] : ['/', ctx.host.fs.root];
+}
+
+/** Whether the folder a descriptor holds is a mount point: its own device, or its own mount (a bind mount), apart from its parent's. */
+function isMountPoint(fd: number, parentFd: number): boolean {
+  return fstatBig(fd).dev !== fstatBig(parentFd).dev || mountId(fd) !== mountId(parentFd);
+}
+
+/** What the copies will not hold, as the files are now: cut at the per-file cap, or beyond the total cap. */
+function plannedCopyGaps(entries: QuarantineEntry[], limits: QuarantineLimits): NotCovered[] {
+  const out: NotCovered[] = [];
+  let left = limits.maxTotalBytes;
+  for (const e of entries) {
+    if (e.skip || e.type !== 'file') continue;
+    const cap = Math.min(limits.maxFileBytes, left);
+    if (cap <= 0) out.push({ rel: e.rel, relHex: e.relHex, kind: 'copy-over-total', why: `not copied: the copies reach the total cap (--max-total-bytes ${limits.maxTotalBytes}); still chmod-ed` });
+    else if (e.size > cap) out.push({ rel: e.rel, relHex: e.relHex, kind: 'copy-cut', why: cap === limits.maxFileBytes ? `copy cut at ${cap} of ${e.size} bytes (--max-file-bytes); still chmod-ed` : `copy cut at ${cap} of ${e.size} bytes (the total cap, --max-total-bytes ${limits.maxTotalBytes}); still chmod-ed` });
+    left -= Math.min(e.size, cap);
+  }
+  return out;
+}
+
 /**
- * Plans `chmod a-rx` of a folder and everything in it: walks it with lstat (a symlink is never
- * followed: it and its target stay untouched), lists each change mode → mode & ~0555. Refuses a
- * protected system folder unless ctx.force. Read-only.
+ * Plans `chmod a-rx` of a folder and everything in it: opens it one component at a time from /
+ * without following links, walks it through directory descriptors (a symlink is never followed:
+ * it and its target stay untouched), lists each change mode → mode & ~0555 and everything it will
+ * not cover. Refuses, unless ctx.force, a protected system folder by name, the same folder by
+ * device and inode (a bind mount of /etc), a mount point, and a folder that holds a protected one.
+ * Read-only.
  */
 export async function planQuarantine(ctx: ActionContext, target: string): Promise<ActionPlan<QuarantineData>> {
-  const empty: QuarantineData = { target, folder: target, hostFolder: target, entries: [] };
+  const limits = limitsOf(ctx);
+  const empty: QuarantineData = { target, folder: target, hostFolder: target, entries: [], notCovered: [], limits };
   let resolved: { folder: string; hostFolder: string };
   try {
     resolved = await resolveTarget(ctx, target);
@@ -261,16 +355,43 @@ export async function planQuarantine(ctx: ActionContext, target: string): Promis
     return refusedPlan('quarantine', target, code === 'ENOENT' ? `${target}: no such folder` : `${target}: ${code ?? String(err)}`, empty);
   }
   const { folder, hostFolder } = resolved;
-  const data: QuarantineData = { target, folder, hostFolder, entries: [] };
+  const data: QuarantineData = { target, folder, hostFolder, entries: [], notCovered: [], limits };
   const st = await fsp.lstat(hostFolder);
   if (!st.isDirectory()) return refusedPlan('quarantine', folder, `${folder} is not a folder (quarantine takes the folder that holds the files)`, data);
   const warnings: string[] = [];
-  const reason = protectedReason(folder);
-  if (reason) {
+  const guard = (reason: string | null): ActionPlan<QuarantineData> | null => {
+    if (!reason) return null;
     if (!ctx.force) return refusedPlan('quarantine', folder, `${reason}: refused (--force overrides, at your own risk)`, data);
     warnings.push(`${reason}: going ahead only because of --force.`);
+    return null;
+  };
+  const byName = guard(protectedReason(folder));
+  if (byName) return byName;
+
+  let opened: { fd: number; parentFd: number };
+  try {
+    opened = openDirFromRoot(hostFolder);
+  } catch (err) {
+    return refusedPlan('quarantine', folder, `${folder} could not be opened one folder at a time without following links (${errCode(err)}): refused`, data);
   }
-  const entries = walk(hostFolder);
+  try {
+    const set = protectedSet(protectionRoots(ctx));
+    const id = protectedIdentity(set, fstatBig(opened.fd));
+    const refused =
+      guard(id && `${folder} is, by device and inode, a protected folder (${id})`) ??
+      guard(isMountPoint(opened.fd, opened.parentFd) ? `${folder} is a mount point (its own filesystem, or a bind mount of another folder)` : null);
+    if (refused) return refused;
+    const walked = walkFd(opened.fd, limits.maxDepth);
+    const holds = walked.entries.find((e) => e.type === 'dir' && e.depth > 0 && protectedIdentity(set, { dev: BigInt(e.dev), ino: BigInt(e.ino) }));
+    const inside = guard(holds ? `${folder} holds ${display(folder, holds.rel)}, which is by device and inode a protected folder (${protectedIdentity(set, { dev: BigInt(holds.dev), ino: BigInt(holds.ino) })})` : null);
+    if (inside) return inside;
+    data.entries = walked.entries;
+    data.notCovered = walked.notCovered;
+  } finally {
+    closeQuietly(opened.fd);
+    closeQuietly(opened.parentFd);
+  }
+  const entries = data.entries;
   // A hard link shares its mode with every other name of the file: names outside the folder would change too.
   const seen = new Map<string, number>();
   for (const e of entries) if (e.type === 'file' && !e.skip) seen.set(`${e.dev}:${e.ino}`, (seen.get(`${e.dev}:${e.ino}`) ?? 0) + 1);
@@ -282,18 +403,20 @@ export async function planQuarantine(ctx: ActionContext, target: string): Promis
       e.newMode = e.mode;
     }
   }
-  data.entries = entries;
+  data.notCovered.push(...plannedCopyGaps(entries, limits));
 
   const changing = entries.filter((e) => !e.skip);
   const files = changing.filter((e) => e.type === 'file');
   const bytes = files.reduce((n, e) => n + e.size, 0);
   const changes: PlannedChange[] = [
-    { op: 'copy', target: folder, detail: `${files.length} file(s), ${bytes} bytes → files/quarantine/ in the case, each hashed (sha256) and cut at ${ctx.maxFileBytes} bytes` },
+    { op: 'copy', target: folder, detail: `${files.length} file(s), ${bytes} bytes → files/quarantine/ in the case, each hashed (sha256) and cut at ${limits.maxFileBytes} bytes, ${limits.maxTotalBytes} bytes in all` },
     ...applyOrder(changing).map((e) => ({ op: 'chmod', target: display(folder, e.rel), detail: `${octal(e.mode)} → ${octal(e.newMode)}` })),
   ];
   const skipped = entries.filter((e) => e.skip);
-  for (const e of skipped.slice(0, 20)) warnings.push(`${display(folder, e.rel)}: ${e.skip}`);
-  if (skipped.length > 20) warnings.push(`…and ${skipped.length - 20} more entries left alone.`);
+  const gaps = [...data.notCovered.map((n) => `${display(folder, n.rel)}: ${n.why}`), ...skipped.map((e) => `${display(folder, e.rel)}: ${e.skip}`)];
+  if (gaps.length > 0) warnings.push(`Not covered: ${gaps.length} (${coverageCounts(data.notCovered, skipped.length)}), each named in the undo record and by --dry-run --json:`);
+  for (const g of gaps.slice(0, 20)) warnings.push(g);
+  if (gaps.length > 20) warnings.push(`…and ${gaps.length - 20} more not covered.`);
   const running = processesInside(ctx, folder);
   warnings.push(
     running.length > 0
@@ -306,12 +429,22 @@ export async function planQuarantine(ctx: ActionContext, target: string): Promis
   );
   return {
     action: 'quarantine',
-    summary: `${folder} (${changing.length} entr${changing.length === 1 ? 'y' : 'ies'} to chmod, ${skipped.length} left alone)`,
+    summary: `${folder} (${changing.length} entr${changing.length === 1 ? 'y' : 'ies'} to chmod, ${skipped.length} left alone${data.notCovered.length ? `, ${data.notCovered.length} not covered` : ''})`,
     changes,
     warnings,
     refused: null,
     data,
   };
+}
+
+/** "2 too deep, 1 copy cut, 3 left alone": what the gaps are, by kind. */
+function coverageCounts(notCovered: NotCovered[], leftAlone: number): string {
+  const n = new Map<string, number>();
+  for (const g of notCovered) n.set(g.kind, (n.get(g.kind) ?? 0) + 1);
+  const words: Record<NotCovered['kind'], string> = { 'too-deep': 'beyond the depth bound', unreadable: 'unreadable', vanished: 'gone while read', 'copy-cut': 'copy cut', 'copy-over-total': 'not copied (total cap)', 'not-reached': 'not reached' };
+  const parts = [...n].map(([k, c]) => `${c} ${words[k as NotCovered['kind']]}`);
+  if (leftAlone) parts.push(`${leftAlone} left alone`);
+  return parts.join(', ');
 }
 
 const NOATIME = constants.O_NOATIME ?? 0;
@@ -398,14 +531,38 @@ function mismatch(st: BigIntStats, want: Identity, expectMode: number | null): s
   return null;
 }
 
+/** The plan's entries as a tree, by parent: what apply walks, name by name, through descriptors. */
+function childrenByParent(entries: QuarantineEntry[]): Map<string, QuarantineEntry[]> {
+  const out = new Map<string, QuarantineEntry[]>();
+  for (const e of entries) {
+    if (e.relHex === '') continue;
+    const { parentHex } = splitRel(e.relHex);
+    let list = out.get(parentHex);
+    if (!list) out.set(parentHex, (list = []));
+    list.push(e);
+  }
+  return out;
+}
+
+/** Every planned entry below relHex (for a folder found replaced: none of it is reached). */
+function below(entries: QuarantineEntry[], relHex: string): QuarantineEntry[] {
+  const prefix = `${relHex}2f`;
+  return entries.filter((e) => (relHex === '' ? e.relHex !== '' : e.relHex.startsWith(prefix) && e.relHex.length % 2 === 0));
+}
+
 /**
- * Quarantines the planned folder: first copies and hashes every regular file into the case
- * (files/quarantine/<n>/…), then chmods files, then folders deepest first, each through an
- * O_NOFOLLOW descriptor after re-checking its inode and mode. Writes the undo record.
+ * Quarantines the planned folder: opens it again one component at a time from / (O_NOFOLLOW),
+ * then, through directory descriptors only, first copies and hashes every regular file into the
+ * case (files/quarantine/<n>/…; per-file and total caps), then chmods files and folders (a
+ * folder after what it holds, the folder itself last), each through its own O_PATH descriptor
+ * after fstat shows it is still the planned inode with the planned mode. Writes the undo record;
+ * when that fails (a full disk) every change is put back.
  */
 export async function applyQuarantine(ctx: ActionContext, plan: ActionPlan<QuarantineData>): Promise<ActionResult> {
   if (plan.refused) return refuseApply(ctx, plan, plan.refused);
   const { folder, hostFolder, entries } = plan.data;
+  const limits = plan.data.limits ?? limitsOf(ctx);
+  const planned = plan.data.notCovered ?? [];
   // The folder itself: still the one the plan resolved?
   let real: string;
   try {
@@ -415,9 +572,27 @@ export async function applyQuarantine(ctx: ActionContext, plan: ActionPlan<Quara
   }
   const top = entries.find((e) => e.relHex === '');
   if (real !== hostFolder || !top) return refuseApply(ctx, plan, `${plan.data.target} now resolves to ${real}, not ${hostFolder} as planned`);
-  const topSt = lstatSync(hostFolder, { bigint: true });
-  if (String(topSt.ino) !== top.ino || String(topSt.dev) !== top.dev) return refuseApply(ctx, plan, `${folder} was replaced since the plan`);
+  let opened: { fd: number; parentFd: number };
+  try {
+    opened = openDirFromRoot(hostFolder);
+  } catch (err) {
+    return refuseApply(ctx, plan, `${folder} could not be opened one folder at a time without following links (${errCode(err)}) since the plan`);
+  }
+  const topFd = opened.fd;
+  closeQuietly(opened.parentFd);
+  try {
+    const topProblem = mismatch(fstatBig(topFd), top, null);
+    if (topProblem) return refuseApply(ctx, plan, `${folder} was replaced since the plan`);
+    return await applyFrom(ctx, plan, topFd, top, limits, planned);
+  } finally {
+    closeQuietly(topFd);
+  }
+}
 
+async function applyFrom(ctx: ActionContext, plan: ActionPlan<QuarantineData>, topFd: number, top: QuarantineEntry, limits: QuarantineLimits, planned: NotCovered[]): Promise<ActionResult> {
+  const { folder, hostFolder, entries } = plan.data;
+  const topMount = mountId(topFd);
+  const tree = childrenByParent(entries);
   const rel = nextRecordPath(ctx.sink, 'quarantine');
   const n = /-(\d+)\.json$/.exec(rel)![1];
   const copies = `files/quarantine/${n}`;
@@ -425,72 +600,160 @@ export async function applyQuarantine(ctx: ActionContext, plan: ActionPlan<Quara
   const skipped = (e: QuarantineEntry, outcome: string): QuarantinedEntry => ({
     rel: e.rel, relHex: e.relHex, type: e.type, dev: e.dev, ino: e.ino, btime: e.btime, ctime: e.ctime, mtime: e.mtime, modeBefore: e.mode, modeAfter: e.mode, changed: false, outcome,
   });
+  const refuse = (e: QuarantineEntry, why: string) => done.set(e.relHex, skipped(e, `refused: ${why}`));
+  const refused = (e: QuarantineEntry) => done.get(e.relHex)?.outcome.startsWith('refused') === true;
 
-  // Preserve before you change: every regular file, or nothing is changed.
-  for (const e of entries) if (e.skip) done.set(e.relHex, skipped(e, `left alone: ${e.skip}`));
-  const toCopy = entries.filter((e) => !e.skip && e.type === 'file');
-  let copyFailure: string | null = null;
-  const copyOne = async (e: QuarantineEntry): Promise<void> => {
-    let fh: FileHandle | null = null;
+  /** A planned folder below dirFd, opened and checked; its subtree refused when it is not the planned one. */
+  const enter = (dirFd: number, e: QuarantineEntry): number | null => {
+    let fd: number;
     try {
-      const bytes = hostBytes(hostFolder, e.relHex);
-      const pre = mismatch(lstatSync(bytes, { bigint: true }), e, e.mode);
-      if (pre) {
-        done.set(e.relHex, skipped(e, `refused: ${pre}`));
-        return;
-      }
+      fd = openPathAt(dirFd, splitRel(e.relHex).name);
+    } catch (err) {
+      const code = errCode(err);
+      const why = code === 'ELOOP' ? 'replaced by a symbolic link: not followed' : code === 'ENOENT' ? 'gone since the plan' : `cannot open: ${code}`;
+      refuse(e, why);
+      for (const d of below(entries, e.relHex)) if (!d.skip && !refused(d)) refuse(d, `the folder ${e.rel} was ${why}: not entered`);
+      return null;
+    }
+    const st = fstatBig(fd);
+    const problem = mismatch(st, e, null) ?? (mountId(fd) !== topMount ? 'a mount point since the plan: not entered' : null);
+    if (problem) {
+      closeQuietly(fd);
+      refuse(e, problem);
+      for (const d of below(entries, e.relHex)) if (!d.skip && !refused(d)) refuse(d, `the folder ${e.rel} was ${problem.replace(/: left alone$/, '')}: not entered`);
+      return null;
+    }
+    return fd;
+  };
+
+  // Preserve before you change: every regular file (up to the caps), or nothing is changed.
+  for (const e of entries) if (e.skip) done.set(e.relHex, skipped(e, `left alone: ${e.skip}`));
+  let copyFailure: string | null = null;
+  let committed = 0;
+  const copyOne = async (dirFd: number, e: QuarantineEntry): Promise<void> => {
+    const cap = Math.min(limits.maxFileBytes, limits.maxTotalBytes - committed);
+    if (cap <= 0) {
+      done.set(e.relHex, { ...skipped(e, `not copied: the copies reached the total cap (--max-total-bytes ${limits.maxTotalBytes})`), copy: null });
+      return;
+    }
+    committed += cap;
+    let fh: FileHandle | null = null;
+    let size = 0;
+    try {
+      const at = atPath(dirFd, splitRel(e.relHex).name);
       const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-      fh = await fsp.open(bytes, flags | NOATIME).catch(async (err: NodeJS.ErrnoException) => {
+      fh = await fsp.open(at, flags | NOATIME).catch(async (err: NodeJS.ErrnoException) => {
         if (err.code !== 'EPERM' || !NOATIME) throw err;
-        return fsp.open(bytes, flags);
+        return fsp.open(at, flags);
       });
       const problem = mismatch(await fh.stat({ bigint: true }), e, e.mode);
       if (problem) {
-        done.set(e.relHex, skipped(e, `refused: ${problem}`));
+        refuse(e, problem);
         return;
       }
-      const copy = await ctx.sink.copyIn(`${copies}/${bundleRel(e.relHex)}`, fh.createReadStream({ autoClose: false }), ctx.maxFileBytes);
-      done.set(e.relHex, { ...skipped(e, 'copied'), copy: { path: copy.path, sha256: copy.sha256, size: copy.size, truncated: copy.truncated } });
+      const copy = await ctx.sink.copyIn(copyRel(copies, e.relHex), fh.createReadStream({ autoClose: false }), cap);
+      size = copy.size;
+      const cut = copy.truncated ? (cap < limits.maxFileBytes ? 'total' : 'file') : undefined;
+      done.set(e.relHex, { ...skipped(e, 'copied'), copy: { path: copy.path, sha256: copy.sha256, size: copy.size, truncated: copy.truncated, ...(cut ? { cut } : {}) } });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP') done.set(e.relHex, skipped(e, 'refused: replaced by a symbolic link: not followed'));
-      else if (code === 'ENOENT') done.set(e.relHex, skipped(e, 'refused: gone since the plan'));
-      else copyFailure ??= `could not copy ${display(folder, e.rel)} into the case (${code ?? (err as Error).message}): nothing was changed`;
+      if (code === 'ELOOP') refuse(e, 'replaced by a symbolic link: not followed');
+      else if (code === 'ENOENT') refuse(e, 'gone since the plan');
+      else copyFailure ??= `could not copy ${display(folder, e.rel)} into the case (${code === 'ENOSPC' ? 'the disk is full' : code ?? (err as Error).message}): nothing was changed`;
     } finally {
+      committed -= cap - size;
       await fh?.close().catch(() => {});
     }
   };
-  // A few copies in flight: thousands of small files go several times faster than one by one.
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(COPY_CONCURRENCY, toCopy.length) }, async () => {
-      while (next < toCopy.length && copyFailure === null) await copyOne(toCopy[next++]);
-    }),
-  );
+  const copyDir = async (dirFd: number, relHex: string): Promise<void> => {
+    const kids = tree.get(relHex) ?? [];
+    const files = kids.filter((e) => !e.skip && e.type === 'file');
+    // A few copies in flight: thousands of small files go several times faster than one by one.
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(COPY_CONCURRENCY, files.length) }, async () => {
+        while (next < files.length && copyFailure === null) await copyOne(dirFd, files[next++]);
+      }),
+    );
+    for (const d of kids.filter((e) => !e.skip && e.type === 'dir')) {
+      if (copyFailure !== null) return;
+      const fd = enter(dirFd, d);
+      if (fd === null) continue;
+      try {
+        await copyDir(fd, d.relHex);
+      } finally {
+        closeQuietly(fd);
+      }
+    }
+  };
+  await copyDir(topFd, '');
   if (copyFailure) return refuseApply(ctx, plan, copyFailure);
 
+  // chmod through descriptors: what a folder holds first, the folder after, the top last.
   // Hard links inside the folder: one inode, several names; it is changed once, through the first.
   const byInode = new Map<string, QuarantinedEntry>();
-  for (const e of applyOrder(entries.filter((x) => !x.skip))) {
-    const prior = done.get(e.relHex);
-    if (prior && prior.outcome.startsWith('refused')) continue;
-    const base = prior ?? skipped(e, '');
+  const changedFds: Array<{ e: QuarantinedEntry; rel: string }> = [];
+  const chmodEntry = (fd: number, e: QuarantineEntry): void => {
+    const base = done.get(e.relHex) ?? skipped(e, '');
     const first = byInode.get(`${e.dev}:${e.ino}`);
     if (first) {
       done.set(e.relHex, { ...base, modeAfter: first.modeAfter, changed: first.changed, outcome: `${first.outcome} (a hard link of ${first.rel})` });
-      continue;
+      return;
     }
-    const r = chmodChecked(hostBytes(hostFolder, e.relHex), e, e.mode, e.newMode, ctx.host.isRoot);
-    done.set(
-      e.relHex,
-      r.ok
-        ? { ...base, modeAfter: r.modeNow, changed: true, outcome: `chmod ${octal(e.mode)} → ${octal(r.modeNow)}` }
-        : { ...base, outcome: `refused: ${r.why}` },
-    );
-    byInode.set(`${e.dev}:${e.ino}`, done.get(e.relHex)!);
-  }
+    const problem = mismatch(fstatBig(fd), e, e.mode);
+    let result: QuarantinedEntry;
+    if (problem) result = { ...base, outcome: `refused: ${problem}` };
+    else {
+      try {
+        chmodFd(fd, e.newMode);
+        const modeNow = Number(fstatBig(fd).mode) & 0o7777;
+        result = { ...base, modeAfter: modeNow, changed: true, outcome: `chmod ${octal(e.mode)} → ${octal(modeNow)}` };
+        changedFds.push({ e: result, rel: e.relHex });
+      } catch (err) {
+        result = { ...base, outcome: `refused: chmod failed: ${errCode(err)}` };
+      }
+    }
+    done.set(e.relHex, result);
+    byInode.set(`${e.dev}:${e.ino}`, result);
+  };
+  const chmodDir = (dirFd: number, relHex: string): void => {
+    for (const e of tree.get(relHex) ?? []) {
+      if (e.skip || refused(e)) continue;
+      if (e.type === 'dir') {
+        const fd = enter(dirFd, e);
+        if (fd === null) continue;
+        try {
+          chmodDir(fd, e.relHex);
+          chmodEntry(fd, e);
+        } finally {
+          closeQuietly(fd);
+        }
+        continue;
+      }
+      let fd: number;
+      try {
+        fd = openPathAt(dirFd, splitRel(e.relHex).name);
+      } catch (err) {
+        const code = errCode(err);
+        refuse(e, code === 'ELOOP' ? 'replaced by a symbolic link: not followed' : code === 'ENOENT' ? 'gone since the plan' : `cannot open: ${code}`);
+        continue;
+      }
+      try {
+        chmodEntry(fd, e);
+      } finally {
+        closeQuietly(fd);
+      }
+    }
+  };
+  chmodDir(topFd, '');
+  chmodEntry(topFd, top);
 
-  const recorded = entries.map((e) => done.get(e.relHex)!);
+  const recorded = entries.map((e) => done.get(e.relHex) ?? skipped(e, 'refused: not reached'));
+  // What the copies did not hold, as it turned out: cut at a cap, or not copied at all.
+  const copyGaps: NotCovered[] = recorded
+    .filter((e) => e.type === 'file' && (e.copy === null || e.copy?.truncated))
+    .map((e) => ({ rel: e.rel, relHex: e.relHex, kind: e.copy ? 'copy-cut' : 'copy-over-total', why: e.copy ? `copy cut at ${e.copy.size} bytes (${e.copy.cut === 'total' ? `the total cap, --max-total-bytes ${limits.maxTotalBytes}` : `--max-file-bytes ${limits.maxFileBytes}`})` : `not copied: the copies reached the total cap (--max-total-bytes ${limits.maxTotalBytes})` }));
+  const notCovered = [...planned.filter((g) => g.kind !== 'copy-cut' && g.kind !== 'copy-over-total'), ...copyGaps];
   const record: QuarantineRecord = {
     action: 'quarantine',
     version: RECORD_VERSION,
@@ -501,29 +764,78 @@ export async function applyQuarantine(ctx: ActionContext, plan: ActionPlan<Quara
     folder,
     hostFolder,
     copies,
-    maxFileBytes: ctx.maxFileBytes,
+    maxFileBytes: limits.maxFileBytes,
+    maxTotalBytes: limits.maxTotalBytes,
+    maxDepth: limits.maxDepth,
     entries: recorded,
+    notCovered,
   };
-  await writeRecord(ctx.sink, rel, record);
+  try {
+    await writeRecord(ctx.sink, rel, record);
+  } catch (err) {
+    const back = revert(changedFds.map((c) => c.e), topFd);
+    return refuseApply(ctx, plan, `could not write the undo record into the case (${errCode(err) === 'ENOSPC' ? 'the disk is full' : errCode(err)}): ${back === 0 ? 'every change was put back' : `${back} change(s) could not be put back (see the custody log)`}`);
+  }
   const changed = recorded.filter((e) => e.changed).length;
-  const refused = recorded.filter((e) => e.outcome.startsWith('refused'));
+  const refusedList = recorded.filter((e) => e.outcome.startsWith('refused'));
   const copied = recorded.filter((e) => e.copy);
+  const leftAlone = recorded.filter((e) => e.outcome.startsWith('left alone')).length;
+  const gaps = notCovered.filter((g) => g.kind !== 'copy-cut' && g.kind !== 'copy-over-total');
   ctx.custody('action-applied', {
     action: 'quarantine',
     summary: plan.summary,
     folder,
     record: rel,
     changed,
-    leftAlone: recorded.filter((e) => e.outcome.startsWith('left alone')).length,
-    refused: refused.slice(0, 100).map((e) => ({ rel: e.rel, outcome: e.outcome })),
-    copies: { folder: copies, files: copied.length, truncated: copied.filter((e) => e.copy!.truncated).length },
+    leftAlone,
+    refused: refusedList.slice(0, 100).map((e) => ({ rel: e.rel, outcome: e.outcome })),
+    copies: { folder: copies, files: copied.length, truncated: copied.filter((e) => e.copy!.truncated).length, notCopied: recorded.filter((e) => e.copy === null).length, maxFileBytes: limits.maxFileBytes, maxTotalBytes: limits.maxTotalBytes },
+    notCovered: { count: notCovered.length, first: notCovered.slice(0, 100).map((g) => ({ rel: g.rel, kind: g.kind, why: g.why })) },
   });
+  const tail = [
+    refusedList.length ? `${refusedList.length} refused (changed since the plan)` : '',
+    gaps.length ? `${gaps.length} not covered (${coverageCounts(gaps, 0)})` : '',
+    copyGaps.length ? `${copyGaps.length} cop${copyGaps.length === 1 ? 'y' : 'ies'} cut or left out by the caps` : '',
+    leftAlone ? `${leftAlone} left alone (links, special files, mounts, shared hard links)` : '',
+  ].filter(Boolean);
   return {
-    ok: refused.length === 0,
-    message: `quarantined ${folder}: ${changed} entr${changed === 1 ? 'y' : 'ies'} chmod-ed, ${copied.length} file(s) copied into ${copies}${refused.length ? `, ${refused.length} refused (changed since the plan)` : ''}`,
+    ok: refusedList.length === 0 && gaps.length === 0,
+    message: `quarantined ${folder}: ${changed} entr${changed === 1 ? 'y' : 'ies'} chmod-ed, ${copied.length} file(s) copied into ${copies}${tail.length ? `; ${tail.join(', ')}` : ''}`,
     undoRecord: rel,
-    applied: recorded.filter((e) => e.changed || e.outcome.startsWith('refused')).map((e) => ({ target: display(folder, e.rel), ok: e.changed, detail: e.outcome })),
+    applied: [
+      ...recorded.filter((e) => e.changed || e.outcome.startsWith('refused')).map((e) => ({ target: display(folder, e.rel), ok: e.changed, detail: e.outcome })),
+      ...gaps.map((g) => ({ target: display(folder, g.rel), ok: false, detail: `not covered: ${g.why}` })),
+      ...copyGaps.map((g) => ({ target: display(folder, g.rel), ok: true, detail: g.why })),
+    ],
   };
+}
+
+/**
+ * Puts back the modes apply set (the undo record could not be written): each entry reached again
+ * from the folder's descriptor one component at a time, without following links, and changed
+ * only while it is the same inode with the mode apply set. Folders first, top-down. Returns how
+ * many could not be put back.
+ */
+function revert(changed: QuarantinedEntry[], topFd: number): number {
+  let failed = 0;
+  for (const e of restoreOrder(changed)) {
+    const parts = e.relHex === '' ? [] : Buffer.from(e.relHex, 'hex').toString('latin1').split('/').map((p) => Buffer.from(p, 'latin1'));
+    let fd = topFd;
+    try {
+      for (const p of parts) {
+        const next = openPathAt(fd, p);
+        if (fd !== topFd) closeQuietly(fd);
+        fd = next;
+      }
+      if (mismatch(fstatBig(fd), e, e.modeAfter)) failed++;
+      else chmodFd(fd, e.modeBefore);
+    } catch {
+      failed++;
+    } finally {
+      if (fd !== topFd) closeQuietly(fd);
+    }
+  }
+  return failed;
 }
 
 /** Restore's order: folders top-down (a parent's search permission first), then files. */
@@ -540,126 +852,4 @@ function depthOf(relHex: string): number {
   return n;
 }
 
-export function checkRecord(record: unknown): QuarantineRecord {
-  const r = record as Partial<QuarantineRecord> | null;
-  if (!r || typeof r !== 'object' || r.action !== 'quarantine') throw new Error('not a quarantine record');
-  if (r.version !== RECORD_VERSION) throw new Error(`quarantine record version ${String(r.version)}: this ir-triage reads version ${RECORD_VERSION}`);
-  if (typeof r.hostFolder !== 'string' || !path.isAbsolute(r.hostFolder) || !Array.isArray(r.entries)) throw new Error('quarantine record without a folder or entries');
-  for (const e of r.entries) {
-    if (typeof e.relHex !== 'string' || !/^(?:[0-9a-f]{2})*$/.test(e.relHex) || typeof e.modeBefore !== 'number' || typeof e.modeAfter !== 'number' || typeof e.ino !== 'string' || typeof e.dev !== 'string') {
-      throw new Error('quarantine record with a malformed entry');
-    }
-    // Quarantine only ever takes r and x away, so an undo may only give r and x back: a record
-    // edited to set other bits (setuid, write) is refused.
-    if (((e.modeBefore ^ e.modeAfter) & ~RX_BITS & 0o7777) !== 0 || e.modeBefore > 0o7777 || e.modeBefore < 0) throw new Error('quarantine record with a mode change quarantine cannot have made');
-    // A path component ".." would climb out of the folder.
-    if (Buffer.from(e.relHex, 'hex').toString('latin1').split('/').some((c) => c === '..' || c === '.')) throw new Error('quarantine record with a path that leaves the folder');
-  }
-  return r as QuarantineRecord;
-}
-
-/** What restore will do, entry by entry, as things are now (lstat, never following a link). Read-only. */
-export async function planRestoreQuarantine(ctx: ActionContext, record: QuarantineRecord, options: RestoreOptions = {}): Promise<ActionPlan<RestoreData>> {
-  const items: RestoreItem[] = [];
-  const guard = protectedReason(record.folder);
-  if (guard && !ctx.force) return refusedPlan('restore', record.folder, `${guard}: refused (--force overrides)`, { record, items });
-  for (const e of restoreOrder(record.entries.filter((x) => x.changed))) {
-    let st: BigIntStats | null = null;
-    try {
-      st = lstatSync(hostBytes(record.hostFolder, e.relHex), { bigint: true });
-    } catch {
-      st = null;
-    }
-    const modeNow = st ? Number(st.mode) & 0o7777 : null;
-    let action: RestoreItem['action'];
-    if (!st) action = 'gone';
-    else if (mismatch(st, { type: e.type, dev: e.dev, ino: e.ino, btime: e.btime }, null)) action = 'replaced';
-    else if (modeNow === e.modeAfter) action = 'restore';
-    else if (modeNow === e.modeBefore) action = 'already';
-    else action = options.force ? 'force' : 'changed';
-    items.push({ rel: e.rel, relHex: e.relHex, type: e.type, ino: e.ino, dev: e.dev, modeNow, modeBefore: e.modeBefore, modeAfter: e.modeAfter, action });
-  }
-  const changes = items
-    .filter((i) => i.action === 'restore' || i.action === 'force')
-    .map((i) => ({ op: 'chmod', target: display(record.folder, i.rel), detail: `${octal(i.modeNow!)} → ${octal(i.modeBefore)}${i.action === 'force' ? ' (--force: changed since the quarantine)' : ''}` }));
-  const warnings: string[] = [];
-  const why: Record<string, string> = {
-    changed: 'its mode changed since the quarantine: left alone (--force restores it)',
-    replaced: 'replaced by another file since the quarantine: left alone',
-    gone: 'gone since the quarantine',
-    already: 'already has its original mode',
-  };
-  const notes = items.filter((i) => i.action in why);
-  for (const i of notes.slice(0, 20)) warnings.push(`${display(record.folder, i.rel)}: ${why[i.action]}${i.modeNow !== null && i.action === 'changed' ? ` (now ${octal(i.modeNow)}, quarantine set ${octal(i.modeAfter)})` : ''}`);
-  if (notes.length > 20) warnings.push(`…and ${notes.length - 20} more.`);
-  warnings.push('Restoring makes the files readable and runnable again: do it once they are no longer needed as evidence in place, or are known harmless.');
-  return {
-    action: 'restore',
-    summary: `${record.folder} (${changes.length} of ${items.length} entries to restore)`,
-    changes,
-    warnings,
-    refused: null,
-    data: { record, items },
-  };
-}
-
-/**
- * Undoes a quarantine: folders first top-down, then files, each back to its original mode through
- * an O_NOFOLLOW descriptor, only when it is still the same inode with the mode quarantine set (or
- * any mode, with force). Appends `action-undone`.
- */
-export async function restoreQuarantine(ctx: ActionContext, record: QuarantineRecord, options: RestoreOptions = {}): Promise<ActionResult> {
-  const refusal = { action: 'restore', summary: String(record?.folder), changes: [], warnings: [], refused: null, data: null };
-  try {
-    checkRecord(record);
-  } catch (err) {
-    return refuseApply(ctx, refusal, (err as Error).message);
-  }
-  const guard = protectedReason(record.folder);
-  if (guard && !ctx.force) return refuseApply(ctx, refusal, `${guard}: refused (--force overrides)`);
-  const applied: ActionResult['applied'] = [];
-  let restored = 0;
-  for (const e of restoreOrder(record.entries.filter((x) => x.changed))) {
-    const bytes = hostBytes(record.hostFolder, e.relHex);
-    const target = display(record.folder, e.rel);
-    // Already back to its original mode (restored before, or a hard link of one restored) is not a failure.
-    const current = (): number | null => {
-      try {
-        const st = lstatSync(bytes, { bigint: true });
-        return mismatch(st, { type: e.type, dev: e.dev, ino: e.ino, btime: e.btime }, null) ? null : Number(st.mode) & 0o7777;
-      } catch {
-        return null;
-      }
-    };
-    const before = current();
-    if (before === e.modeBefore) {
-      applied.push({ target, ok: true, detail: `already ${octal(before)}` });
-      continue;
-    }
-    const r = chmodChecked(bytes, e, options.force ? null : e.modeAfter, e.modeBefore, ctx.host.isRoot);
-    if (r.ok) {
-      restored++;
-      applied.push({ target, ok: true, detail: `chmod ${octal(before ?? e.modeAfter)} → ${octal(r.modeNow)}` });
-      continue;
-    }
-    const now = current();
-    if (now === e.modeBefore) applied.push({ target, ok: true, detail: `already ${octal(now)}` });
-    else applied.push({ target, ok: false, detail: r.why.replace('since it was seen', 'since the quarantine').replace(/: left alone$/, '') + ': left alone' });
-  }
-  const failed = applied.filter((a) => !a.ok);
-  ctx.custody('action-undone', {
-    action: 'quarantine',
-    record: record.record,
-    folder: record.folder,
-    force: options.force === true,
-    restored,
-    leftAlone: failed.slice(0, 100).map((a) => ({ path: a.target, detail: a.detail })),
-    leftAloneCount: failed.length,
-  });
-  return {
-    ok: failed.length === 0,
-    message: `restored ${restored} of ${applied.length} entr${applied.length === 1 ? 'y' : 'ies'} of ${record.folder}${failed.length ? `; ${failed.length} left alone` : ''}`,
-    undoRecord: record.record,
-    applied,
-  };
-}
+// The undo (plan, checks and apply) lives in restore-quarantine.ts: it trusts nothing the record says.

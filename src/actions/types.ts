@@ -11,6 +11,10 @@ export interface ActionContext {
   facts: KnownFacts;
   /** Cap for each file copied into the case. */
   maxFileBytes: number;
+  /** Cap for all copies of one action together (quarantine); its default when absent. */
+  maxTotalBytes?: number;
+  /** How deep quarantine walks (folders at the bound are chmod-ed, not entered); its default when absent. */
+  maxDepth?: number;
   /** Allows protected paths (quarantine) — only ever from an explicit --force. */
   force: boolean;
 }

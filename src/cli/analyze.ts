@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable, type Readable } from 'node:stream';
@@ -10,13 +9,14 @@ import { offsetForZone } from '../collectors/auth/timezone.js';
 import { fileSignals } from '../collectors/logins/cross-check.js';
 import { parseUtmp, UT, UTMP_RECORD_SIZE } from '../collectors/logins/parse-utmp.js';
 import { pairSessions } from '../collectors/logins/sessions.js';
-import { describeFsError, openNoAtime } from '../host/rooted-fs.js';
+import { openRegular } from '../evidence/safe-open.js';
+import { describeFsError } from '../host/rooted-fs.js';
 import type { AuthAddressRow, KnownFacts, LoginTamperingSignal } from '../model/facts.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { numberFindings, type DraftFinding, type Finding } from '../model/finding.js';
 import type { SessionRecord, UtmpRecord } from '../model/records.js';
 import { loadPlaybook } from '../playbooks/loader.js';
-import { sanitizeForTerminal } from '../report/text.js';
+import { safeJson, sanitizeForTerminal } from '../report/text.js';
 import { RULES } from '../rules/index.js';
 import { missingNeeds, runRule } from '../rules/types.js';
 
@@ -88,12 +88,19 @@ const HEAD_BYTES = 64 * 1024;
 /** Rows shown per table; --json has them all. */
 const TABLE_ROWS = 50;
 
+/**
+ * An input file, opened non-blocking without following a final link and kept only if fstat on the
+ * descriptor says regular file: a FIFO or a link to /dev/zero among handed-over logs is named, not
+ * waited on. Access times are kept.
+ */
+function openInput(file: string) {
+  return openRegular(file, { noatime: true });
+}
+
 /** The first bytes of a file's content (gunzipped when it starts with the gzip magic). */
 async function readHead(file: string): Promise<{ head: Buffer; gzip: boolean; mtime: Date }> {
-  const handle = await openNoAtime(file);
+  const { handle, stat: st } = await openInput(file);
   try {
-    const st = await handle.stat();
-    if (st.isDirectory()) throw Object.assign(new Error('is a folder'), { code: 'EISDIR' });
     const buf = Buffer.alloc(Math.min(HEAD_BYTES, Math.max(st.size, 2)));
     const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
     const raw = buf.subarray(0, bytesRead);
@@ -163,6 +170,7 @@ export function yearResolverFor(year: number): YearResolver {
 
 function lineError(file: string, err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOTREG') return (err as Error).message;
   return code && /^E[A-Z]+$/.test(code) ? describeFsError(err, file) : `${file}: ${(err as Error).message}`;
 }
 
@@ -203,7 +211,7 @@ export async function analyzeFiles(files: string[], opts: Omit<AnalyzeCliOptions
     const entry = described.get(file)!;
     try {
       if (kind === 'syslog' || kind === 'journal-json') {
-        const handle = await openNoAtime(file);
+        const { handle } = await openInput(file);
         const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
         try {
           const lines = readLineBatches(stream);
@@ -217,7 +225,7 @@ export async function analyzeFiles(files: string[], opts: Omit<AnalyzeCliOptions
           stream.destroy();
         }
       } else {
-        const handle = await openNoAtime(file);
+        const { handle } = await openInput(file);
         const { data, truncated } = await collect(handle.createReadStream() as unknown as Readable, MAX_BINARY_BYTES, gzip);
         const parsed = parseUtmp(data, file);
         const isBtmp = kind === 'btmp' || (parsed.records.length > 0 && parsed.records.every((r) => r.type === UT.LOGIN_PROCESS));
@@ -314,7 +322,7 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions): Prom
     if (err.code !== 'EPIPE') process.stderr.write(`ir-triage: stdout: ${err.message}\n`);
   };
   process.stdout.on('error', quiet);
-  await new Promise<void>((resolve) => process.stdout.write(opts.json ? JSON.stringify(result) + '\n' : renderTables(result), () => resolve()));
+  await new Promise<void>((resolve) => process.stdout.write(opts.json ? safeJson(result) + '\n' : renderTables(result), () => resolve()));
   return errors.length > 0 ? EXIT.error : EXIT.ok;
 }
 

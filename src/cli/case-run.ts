@@ -233,6 +233,10 @@ export class CaseRun {
         steps: this.playbook.data.steps.map((s) => ({ id: s.id, title: s.title, kind: s.kind, ran: this.ranSteps.has(s.id) })),
         timeline,
         sources: engine.sources,
+        // Copies refused for their content (a private key, password hashes), by their path in the case.
+        withheld: store.withheld,
+        // Links on the box read as links, not followed: an account's link to a file it does not own.
+        linksNotFollowed: host.fs.refused,
       };
       // The reports are rendered from the files just written, as `ir-triage report` renders them
       // from a bundle; only the manifest is handed over, since it is sealed after them.
@@ -246,7 +250,8 @@ export class CaseRun {
       if (!check.ok) {
         throw new CliError(`the bundle ${sealed.bundle} did not verify after writing (${check.problems[0]}); the staged evidence is kept in ${store.dir}`);
       }
-      if (!this.opts.keepDir) await fsp.rm(store.dir, { recursive: true, force: true });
+      if (!this.opts.keepDir) store.removeStaging();
+      else store.out.close();
       return {
         bundle: sealed.bundle,
         sha256: sealed.sha256,

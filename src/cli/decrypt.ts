@@ -3,9 +3,11 @@ import path from 'node:path';
 import { decryptFile } from '../evidence/encrypt.js';
 import { readIdentityFile, refuseSecretArguments } from '../evidence/encrypt-keys.js';
 import { sha256File } from '../evidence/hash.js';
+import { makeUserFolders, OutputFolder } from '../evidence/new-files.js';
+import { readRegular } from '../evidence/safe-open.js';
 import { verifyBundle } from '../evidence/verify.js';
 import { CliError, EXIT } from '../model/errors.js';
-import { sanitizeForTerminal } from '../report/text.js';
+import { safeJson, sanitizeForTerminal } from '../report/text.js';
 
 export interface DecryptCliOptions {
   identity?: string[];
@@ -25,8 +27,14 @@ export function decryptedName(input: string): string {
  */
 async function checkSidecar(input: string): Promise<string | null> {
   const sidecar = `${input}.sha256`;
-  const text = await fsp.readFile(sidecar, 'utf8').catch(() => null);
-  if (text === null) return null;
+  let text: string;
+  try {
+    // Non-blocking, no final link, fstat on the descriptor: a FIFO or a link to /dev/zero is refused, not waited on.
+    text = (await readRegular(sidecar, 4096)).toString('utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new CliError(`${(err as Error).message}; nothing was decrypted`);
+  }
   const m = /^([0-9a-f]{64}) [ *](.+)$/m.exec(text.trim());
   if (!m) throw new CliError(`${path.basename(sidecar)} is not in sha256sum format; nothing was decrypted`);
   const actual = (await sha256File(input)).sha256;
@@ -74,22 +82,34 @@ export async function runDecrypt(input: string, opts: DecryptCliOptions, argv: s
   const sidecarNote = await checkSidecar(input);
 
   const outDir = path.resolve(opts.out ?? path.dirname(input));
-  await fsp.mkdir(outDir, { recursive: true, mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
-    throw new CliError(`cannot create the output folder ${outDir}: ${err.code ?? String(err)}`);
-  });
-  const output = path.join(outDir, decryptedName(input));
-  if (await fsp.lstat(output).then(() => true, () => false)) {
-    throw new CliError(`${output} already exists: move it away or choose another --out`);
+  let folder: OutputFolder;
+  try {
+    await makeUserFolders(outDir, 0o700);
+    folder = OutputFolder.open(outDir);
+  } catch (err) {
+    throw new CliError(`cannot create the output folder ${outDir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  const written = await decryptFile(input, output, { identities, recipients, file: keyName });
-  const sidecar = `${output}.sha256`;
-  await fsp.writeFile(sidecar, `${written.sha256}  ${path.basename(output)}\n`, { mode: 0o644 });
+  const name = decryptedName(input);
+  const output = folder.show(name);
+  let written;
+  try {
+    // Both names are created new: an existing file or a planted link is refused, never written through.
+    for (const taken of [name, `${name}.sha256`]) {
+      if (folder.has(taken)) throw new CliError(`${folder.show(taken)} already exists: move it away or choose another --out`);
+    }
+    written = await decryptFile(input, { folder, name }, { identities, recipients, file: keyName });
+    await folder.writeFile(`${name}.sha256`, `${written.sha256}  ${name}\n`, 0o644).catch((err: NodeJS.ErrnoException) => {
+      throw new CliError(`could not write ${output}.sha256: ${err.code === 'EEXIST' ? 'it already exists (moved there during the run)' : err.code ?? String(err)}`);
+    });
+  } finally {
+    folder.close();
+  }
 
   const r = await verifyBundle(output);
   const encryptedTo = recipientsFromCustody(r.custody);
   if (opts.json) {
     process.stdout.write(
-      JSON.stringify({
+      safeJson({
         input,
         output,
         sha256: written.sha256,

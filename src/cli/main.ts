@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT } from '../model/errors.js';
+import { safeJson, sanitizeForTerminal } from '../report/text.js';
 import { isSeverity, SEVERITIES, type Severity } from '../model/finding.js';
 import { TOOL } from './version.js';
 
@@ -29,6 +30,12 @@ function parsePositive(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a positive number');
   return n;
+}
+
+/** --trust-record, repeatable: 64 hex digits each. */
+function collectSha256(value: string, previous: string[]): string[] {
+  if (!/^[0-9a-fA-F]{64}$/.test(value.trim())) throw new InvalidArgumentError('a sha256: 64 hex digits');
+  return [...previous, value.trim().toLowerCase()];
 }
 
 /**
@@ -124,9 +131,10 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
     .argument('<bundle>', 'a .tar.gz bundle (or a case folder kept with --keep-dir)')
     .addOption(new Option('--format <format>', 'html (one self-contained file) or md (Markdown)').choices(['html', 'md']).default('html'))
     .option('--out <file>', 'where to write it; - for stdout (default: md to stdout, html to <case>.report.html beside the bundle)')
-    .option('--force', 'exit 0 even when the bundle does not verify (the report still carries the warning)', false)
-    .addHelpText('after', '\nA bundle that does not verify is still rendered, its problems in a warning banner at the top, and the exit code is 1 (0 with --force).')
-    .action(async (bundle: string, opts: { format: 'html' | 'md'; out?: string; force: boolean }) => {
+    .option('--force', 'render a bundle that does not verify, its problems in a warning banner, and exit 0', false)
+    .option('--json', 'print { target, case, ok, rendered, format, out, problems, notes } as JSON (md then goes to <case>.report.md unless --out FILE)', false)
+    .addHelpText('after', '\nA bundle that does not verify is neither unpacked nor rendered: its problems are named and the exit code is 1. With --force it is rendered, its problems in a warning banner at the top, and the exit code is 0.\nA bundle is read within limits (file size, file count, unpacked total, JSON size and nesting): see docs/bundle.md.')
+    .action(async (bundle: string, opts: { format: 'html' | 'md'; out?: string; force: boolean; json: boolean }) => {
       const { runReport } = await import('./report.js');
       setExit(await runReport(bundle, opts));
     });
@@ -196,6 +204,8 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
     .option('--case <id>', 'case id (default: <hostname>-<UTC yyyymmddThhmmssZ>)')
     .option('--examiner <name>', 'who ran it (recorded in the manifest and custody log)')
     .option('--max-file-bytes <n>', 'cap for each copied file, in bytes (default 64 MiB)', parsePositive)
+    .option('--max-total-bytes <n>', 'cap for all copies together, in bytes (default 1 GiB); files beyond it are chmod-ed, not copied, and named', parsePositive)
+    .option('--max-depth <n>', 'how many folder levels to walk (default 256); folders at the bound are chmod-ed, not entered, and named', parsePositive)
     .option('--json', 'print the plan (--dry-run) or the summary as JSON', false)
     .action(async (target: string, opts) => {
       const { runQuarantine } = await import('./quarantine.js');
@@ -209,6 +219,7 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
     .option('--dry-run', 'show what would be restored; change nothing', false)
     .option('--yes', 'apply without asking (needed when there is no terminal)', false)
     .option('--force', 'restore entries whose mode changed since the quarantine, and protected folders', false)
+    .option('--trust-record <sha256>', 'accept a record this machine\'s record key did not sign, because you checked this sha256 (of the record, or of the bundle holding it) against the one the action printed; repeatable', collectSha256, [])
     .option('--out <dir>', 'where the restore case bundle is written', process.cwd())
     .option('--case <id>', 'case id (default: <hostname>-<UTC yyyymmddThhmmssZ>)')
     .option('--examiner <name>', 'who ran it (recorded in the manifest and custody log)')
@@ -254,12 +265,17 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
+    // A message may carry a name from a bundle or a box: shown defused, and as JSON for --json.
+    const json = argv.includes('--json');
     if (err instanceof CliError) {
-      process.stderr.write(`ir-triage: ${err.message}\n`);
+      process.stderr.write(`ir-triage: ${sanitizeForTerminal(err.message)}\n`);
+      if (json) process.stdout.write(safeJson({ ok: false, error: err.message, exitCode: err.exitCode }) + '\n');
       return err.exitCode;
     }
     const e = err as NodeJS.ErrnoException;
-    process.stderr.write(`ir-triage: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
+    const line = `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`;
+    process.stderr.write(`ir-triage: ${sanitizeForTerminal(line)}\n`);
+    if (json) process.stdout.write(safeJson({ ok: false, error: line, exitCode: EXIT.error }) + '\n');
     if (process.env.IR_TRIAGE_DEBUG) process.stderr.write(`${e.stack ?? ''}\n`);
     return EXIT.error;
   }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { closeActionCase, openActionCase, type ActionCase } from '../actions/case.js';
 import { READ_ONLY_SINK } from '../actions/common.js';
-import { applyQuarantine, planQuarantine } from '../actions/quarantine.js';
+import { applyQuarantine, planQuarantine, type QuarantineData } from '../actions/quarantine.js';
 import type { ActionContext, ActionPlan, ActionResult } from '../actions/types.js';
 import { createHostContext, type HostContext } from '../host/context.js';
 import { SAFE_PATH } from '../host/exec.js';
@@ -22,6 +22,11 @@ export interface ActionCliOptions {
   force: boolean;
   json: boolean;
   maxFileBytes?: number;
+  /** quarantine: cap of all copies together, and the depth bound of the walk. */
+  maxTotalBytes?: number;
+  maxDepth?: number;
+  /** restore: sha256 of records (or of the bundles holding them) the responder vouches for although no record key authenticates them. */
+  trustRecord?: string[];
 }
 
 /** Asks the responder a yes/no question; the only door to a terminal prompt, passed in so actions stay terminal-free. */
@@ -105,7 +110,7 @@ export function actionHost(): HostContext {
 
 /** A context for planning only: a sink that refuses writes and a custody log that keeps nothing. */
 export function planningContext(host: HostContext, opts: ActionCliOptions): ActionContext {
-  return { host, sink: READ_ONLY_SINK, custody: () => {}, facts: {}, maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024, force: opts.force };
+  return { host, sink: READ_ONLY_SINK, custody: () => {}, facts: {}, maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024, maxTotalBytes: opts.maxTotalBytes, maxDepth: opts.maxDepth, force: opts.force };
 }
 
 export async function openCliCase(host: HostContext, opts: ActionCliOptions, argv: string[]): Promise<ActionCase> {
@@ -145,6 +150,13 @@ export async function guarded<T>(work: () => Promise<T>): Promise<{ value: T; in
   }
 }
 
+/** What the plan (and, after apply, the undo record) says is not covered. */
+function notCoveredOf(plan: ActionPlan<QuarantineData>, result?: ActionResult): Array<{ path: string; why: string }> {
+  const gaps = plan.data.notCovered.map((g) => ({ path: g.rel === '' ? plan.data.folder : path.posix.join(plan.data.folder, g.rel), why: g.why }));
+  if (!result) return [...gaps, ...plan.data.entries.filter((e) => e.skip).map((e) => ({ path: path.posix.join(plan.data.folder, e.rel), why: e.skip! }))];
+  return result.applied.filter((a) => a.detail.startsWith('not covered: ') || /^copy cut|^not copied/.test(a.detail)).map((a) => ({ path: a.target, why: a.detail }));
+}
+
 /**
  * `ir-triage quarantine PATH`: plan, show, confirm, copy and hash every file into a case bundle,
  * chmod a-rx, seal the bundle, and write the undo record beside it as <out>/<case>.restore.json.
@@ -154,7 +166,7 @@ export async function runQuarantine(target: string, opts: ActionCliOptions, argv
   const plan = await planQuarantine(planningContext(host, opts), target);
   // With --json, stdout carries one JSON object: the plan (dry run, refusal) or the summary; the plan text goes to stderr.
   if (!opts.json) process.stdout.write(formatPlan(plan));
-  else if (opts.dryRun || plan.refused) process.stdout.write(JSON.stringify({ plan: { ...plan, data: undefined }, dryRun: opts.dryRun }) + '\n');
+  else if (opts.dryRun || plan.refused) process.stdout.write(JSON.stringify({ plan: { ...plan, data: undefined }, notCovered: notCoveredOf(plan), dryRun: opts.dryRun }) + '\n');
   else process.stderr.write(formatPlan(plan));
   if (plan.refused) return EXIT.error;
   if (opts.dryRun) {
@@ -169,16 +181,51 @@ export async function runQuarantine(target: string, opts: ActionCliOptions, argv
   if (declined !== null) return declined;
 
   const c = await openCliCase(host, opts, argv);
+  c.ctx.maxTotalBytes = opts.maxTotalBytes;
+  c.ctx.maxDepth = opts.maxDepth;
   c.ctx.custody('action-planned', { action: 'quarantine', target, folder: plan.data.folder, summary: plan.summary, changes: plan.changes.length, warnings: plan.warnings });
   c.ctx.custody('answer', { question: 'apply the quarantine', answer: 'yes', by: opts.yes ? '--yes' : 'terminal' });
   const { value: result, interrupted } = await guarded(() => applyQuarantine(c.ctx, plan));
   let restoreCopy: string | null = null;
+  let restoreProblem: string | null = null;
   if (result.undoRecord) {
-    restoreCopy = path.join(c.store.outDir, `${c.caseId}.restore.json`);
+    const name = `${c.caseId}.restore.json`;
+    restoreCopy = c.store.out.show(name);
     // The same bytes as the record in the bundle: its sha256 is in the bundle's SHA256SUMS.
-    await fsp.copyFile(path.join(c.store.dir, result.undoRecord), restoreCopy, fsp.constants.COPYFILE_EXCL);
+    try {
+      const bytes = await fsp.readFile(c.store.folder.at(result.undoRecord));
+      await c.store.out.writeFile(name, bytes, 0o600);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      restoreProblem = `could not write ${restoreCopy} (${code === 'ENOSPC' ? 'the disk is full' : code === 'EEXIST' ? 'it already exists: moved there during the run' : code ?? String(err)}): the undo record is ${result.undoRecord} in the case`;
+      restoreCopy = null;
+    }
   }
-  const sealed = await closeActionCase(c, 'quarantine', { target, folder: plan.data.folder, ok: result.ok, undoRecord: result.undoRecord });
+  // What the case does not hold: the manifest says so, as collect's does for a source it could not read.
+  const gaps = notCoveredOf(plan, result);
+  const partialReasons = [
+    ...(host.isRoot ? [] : ['not run as root: files and processes of other users could not be changed or copied']),
+    ...(gaps.length ? [`${gaps.length} entr${gaps.length === 1 ? 'y' : 'ies'} of the folder not covered (too deep, unreadable, or copies cut or left out by the caps): listed in ${result.undoRecord ?? 'the custody log'}`] : []),
+  ];
+  const sealed = await (async () => {
+    try {
+      return await closeActionCase(c, 'quarantine', {
+        target,
+        folder: plan.data.folder,
+        ok: result.ok,
+        undoRecord: result.undoRecord,
+        partial: partialReasons.length > 0,
+        partialReasons,
+        limits: plan.data.limits,
+        notCovered: gaps.length,
+      });
+    } catch (err) {
+      // The bundle could not be written (a full disk): say so in one line, and whether the folder was changed.
+      if (err instanceof CliError && result.undoRecord) throw new CliError(`${err.message}; the quarantine was applied: its undo record is ${path.join(c.store.dir, result.undoRecord)}`, err.exitCode);
+      throw err;
+    }
+  })();
+  if (restoreProblem) process.stderr.write(`ir-triage: ${safe(restoreProblem)}\n`);
 
   const summary = { ok: result.ok, message: result.message, bundle: sealed.bundle, sha256: sealed.sha256, case: c.caseId, undoRecord: result.undoRecord, restore: restoreCopy };
   if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');

@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { closeActionCase } from '../actions/case.js';
 import { checkDisableRecord, planUndoDisable, undoDisable, type DisableRecord, type UndoDisableData } from '../actions/disable.js';
-import { checkRecord, planRestoreQuarantine, restoreQuarantine, type QuarantineRecord } from '../actions/quarantine.js';
+import type { QuarantineRecord } from '../actions/quarantine.js';
+import { checkRecord, planRestoreQuarantine, restoreQuarantine, type RestoreData } from '../actions/restore-quarantine.js';
 import type { ActionContext, ActionPlan, ActionResult } from '../actions/types.js';
 import { isGzip, MAX_RECORD_BYTES, verifiedBundleRecords } from '../evidence/bundle-records.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { sanitizeForTerminal as safe } from '../report/text.js';
+import { sha256OfFile, trustRecords } from './restore-trust.js';
 import { actionHost, confirmedOrExit, formatPlan, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './quarantine.js';
 
 const RECORD_IN_BUNDLE = /^actions\/(disable|quarantine)-(\d+)\.json$/;
@@ -20,6 +22,8 @@ export interface LoadedUndo {
   bytes: Buffer;
   /** The record's number in its case (disable-N): later ones are undone first. */
   n: number;
+  /** The sha256 of the bundle it was taken from. */
+  bundleSha256: string | null;
 }
 
 function parse(bytes: Buffer, source: string): AnyRecord {
@@ -39,7 +43,8 @@ function parse(bytes: Buffer, source: string): AnyRecord {
 /** Every undo record of a bundle (disable and quarantine), read only after the whole bundle verified, each checked against its manifest hash. */
 async function undoRecordsOfBundle(bundle: string): Promise<LoadedUndo[]> {
   const found = await verifiedBundleRecords(bundle, RECORD_IN_BUNDLE);
-  return found.map((r) => ({ undo: parse(r.bytes, r.rel), source: r.source, sha256: r.sha256, bytes: r.bytes, n: Number(RECORD_IN_BUNDLE.exec(r.rel)![2]) }));
+  const bundleSha256 = await sha256OfFile(bundle);
+  return found.map((r) => ({ undo: parse(r.bytes, r.rel), source: r.source, sha256: r.sha256, bytes: r.bytes, n: Number(RECORD_IN_BUNDLE.exec(r.rel)![2]), bundleSha256 }));
 }
 
 /**
@@ -64,7 +69,7 @@ export async function loadDisableUndo(file: string): Promise<LoadedUndo[] | null
   }
   if (action !== 'disable') return null;
   process.stderr.write(`ir-triage: note: ${safe(file)} is checked on its own; give the bundle that holds it to check it against the sealed copy\n`);
-  return [{ undo: parse(bytes, file), source: file, sha256: createHash('sha256').update(bytes).digest('hex'), bytes, n: 0 }];
+  return [{ undo: parse(bytes, file), source: file, sha256: createHash('sha256').update(bytes).digest('hex'), bytes, n: 0, bundleSha256: null }];
 }
 
 /** Disable records last applied first (two lines of one file come back in the reverse order), then the quarantines. */
@@ -87,9 +92,11 @@ function where(l: LoadedUndo): string {
  * own (custody: record-loaded, action-planned, answer, action-undone).
  */
 export async function runRestoreDisable(file: string, loaded: LoadedUndo[], opts: ActionCliOptions, argv: string[], deps: ActionCliDeps = {}): Promise<number> {
+  const items = order(loaded);
+  const trusted = await trustRecords(items, opts, deps);
+  if (typeof trusted === 'number') return trusted;
   const host = deps.host ?? actionHost();
   const planCtx = planningContext(host, opts);
-  const items = order(loaded);
   const plans: ActionPlan[] = [];
   const assumed = new Map<string, Buffer>();
   for (const l of items) {
@@ -113,16 +120,19 @@ export async function runRestoreDisable(file: string, loaded: LoadedUndo[], opts
   const { interrupted } = await guarded(async () => {
     for (const [i, l] of items.entries()) {
       const kept = await c.store.writeFile(`files/restore/${l.undo.kind}-record-${i + 1}.json`, l.bytes);
-      c.ctx.custody('record-loaded', { source: l.source, sha256: l.sha256, kept: kept.path, action: l.undo.kind, path: where(l), applied: l.undo.record.appliedAt });
-      // Planned again right before it runs: an earlier undo of the same file has changed it.
+      c.ctx.custody('record-loaded', { source: l.source, sha256: l.sha256, kept: kept.path, action: l.undo.kind, path: where(l), applied: l.undo.record.appliedAt, trusted: trusted[i] });
+      // Planned again right before it runs (an earlier undo of the same file has changed it), and
+      // it must be the very change shown: anything else since is refused, not applied unseen.
       const plan = await planOne(c.ctx, l, opts.force);
       c.ctx.custody('action-planned', { action: 'restore', of: l.undo.kind, path: where(l), summary: plan.summary, changes: plan.changes, refused: plan.refused, force: opts.force });
-      if (plan.refused) {
-        results.push({ ok: false, message: `${l.undo.kind} undo refused: ${plan.refused}`, undoRecord: l.undo.record.record, applied: [] });
+      const shown = plans[i];
+      const differs = !plan.refused && (shown.refused !== null || JSON.stringify(plan.changes) !== JSON.stringify(shown.changes));
+      if (plan.refused || differs) {
+        results.push({ ok: false, message: `${l.undo.kind} undo refused: ${plan.refused ?? 'the change is no longer the one shown before the confirmation'}`, undoRecord: l.undo.record.record, applied: [] });
         continue;
       }
       c.ctx.custody('answer', { question: 'apply the restore', answer: 'yes', by: opts.yes ? '--yes' : 'terminal' });
-      const result = l.undo.kind === 'disable' ? await undoDisable(c.ctx, plan as ActionPlan<UndoDisableData>) : await restoreQuarantine(c.ctx, l.undo.record, { force: opts.force });
+      const result = l.undo.kind === 'disable' ? await undoDisable(c.ctx, plan as ActionPlan<UndoDisableData>) : await restoreQuarantine(c.ctx, plan as ActionPlan<RestoreData>, { force: opts.force });
       await c.store.writeFile(`actions/restore-${i + 1}.json`, JSON.stringify({ source: l.source, recordSha256: l.sha256, of: l.undo.kind, path: where(l), force: opts.force, ...result }, null, 2) + '\n');
       results.push(result);
     }

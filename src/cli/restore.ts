@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { closeActionCase } from '../actions/case.js';
-import { checkRecord, planRestoreQuarantine, restoreQuarantine, type QuarantineRecord, type RestoreData } from '../actions/quarantine.js';
+import type { QuarantineRecord } from '../actions/quarantine.js';
+import { checkRecord, planRestoreQuarantine, restoreQuarantine, type RestoreData } from '../actions/restore-quarantine.js';
 import type { ActionPlan, ActionResult } from '../actions/types.js';
 import { isGzip, MAX_RECORD_BYTES, verifiedBundleRecords } from '../evidence/bundle-records.js';
 import { verifyBundle } from '../evidence/verify.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { sanitizeForTerminal as safe } from '../report/text.js';
 import { loadDisableUndo, runRestoreDisable } from './restore-disable.js';
+import { sha256OfFile, trustRecords } from './restore-trust.js';
 import { actionHost, confirmedOrExit, formatPlan, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './quarantine.js';
 
 const RECORD_IN_BUNDLE = /^actions\/quarantine-\d+\.json$/;
@@ -18,13 +20,16 @@ export interface LoadedRecord {
   source: string;
   sha256: string;
   bytes: Buffer;
+  /** The sha256 of the bundle it was taken from, or that holds the same record beside it. */
+  bundleSha256: string | null;
 }
 
 /** The quarantine records of a bundle, read only after the whole bundle verified, each checked against its manifest hash. */
 async function recordsFromBundle(bundle: string): Promise<LoadedRecord[]> {
   const found = await verifiedBundleRecords(bundle, RECORD_IN_BUNDLE);
   if (found.length === 0) throw new CliError(`${bundle} holds no quarantine record (actions/quarantine-N.json)`);
-  return found.map((r) => ({ record: parseRecord(r.bytes, r.rel), source: r.source, sha256: r.sha256, bytes: r.bytes }));
+  const bundleSha256 = await sha256OfFile(bundle);
+  return found.map((r) => ({ record: parseRecord(r.bytes, r.rel), source: r.source, sha256: r.sha256, bytes: r.bytes, bundleSha256 }));
 }
 
 function parseRecord(bytes: Buffer, source: string): QuarantineRecord {
@@ -55,25 +60,26 @@ export async function loadRecords(file: string): Promise<LoadedRecord[]> {
   const bytes = await fsp.readFile(file);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const record = parseRecord(bytes, file);
-  await checkAgainstBundle(file, record, sha256);
-  return [{ record, source: file, sha256, bytes }];
+  const bundleSha256 = await checkAgainstBundle(file, record, sha256);
+  return [{ record, source: file, sha256, bytes, bundleSha256 }];
 }
 
 /**
  * The <case>.restore.json lies outside the sealed bundle, so anyone who can write there could edit
  * it: when the bundle is beside it, the record must be the very one the bundle holds.
  */
-async function checkAgainstBundle(file: string, record: QuarantineRecord, sha256: string): Promise<void> {
+async function checkAgainstBundle(file: string, record: QuarantineRecord, sha256: string): Promise<string | null> {
   const m = /^(.*)\.restore\.json$/.exec(file);
   const bundle = m ? `${m[1]}.tar.gz` : null;
   if (!bundle || !(await fsp.stat(bundle).then((s) => s.isFile(), () => false))) {
     process.stderr.write(`ir-triage: note: no bundle beside ${safe(file)} to check the record against\n`);
-    return;
+    return null;
   }
   const report = await verifyBundle(bundle);
   if (!report.ok) throw new CliError(`${bundle} (beside the record) does not verify: ${report.problems.join('; ')}`);
   const listed = ((report.manifest?.files ?? []) as Array<{ path: string; sha256: string }>).find((f) => f.path === record.record);
   if (!listed || listed.sha256 !== sha256) throw new CliError(`${file} is not the undo record sealed in ${bundle} (${record.record} there has another sha256): it was changed`);
+  return sha256OfFile(bundle);
 }
 
 /**
@@ -86,6 +92,8 @@ export async function runRestore(file: string, opts: ActionCliOptions, argv: str
   const withDisable = await loadDisableUndo(file);
   if (withDisable) return runRestoreDisable(file, withDisable, opts, argv, deps);
   const loaded = await loadRecords(file);
+  const trusted = await trustRecords(loaded, opts, deps);
+  if (typeof trusted === 'number') return trusted;
   const host = deps.host ?? actionHost();
   const planCtx = planningContext(host, opts);
   const plans: Array<ActionPlan<RestoreData>> = [];
@@ -108,10 +116,11 @@ export async function runRestore(file: string, opts: ActionCliOptions, argv: str
   const { interrupted } = await guarded(async () => {
     for (const [i, l] of loaded.entries()) {
       const kept = await c.store.writeFile(`files/restore/quarantine-record-${i + 1}.json`, l.bytes);
-      c.ctx.custody('record-loaded', { source: l.source, sha256: l.sha256, kept: kept.path, folder: l.record.folder, quarantined: l.record.appliedAt });
+      c.ctx.custody('record-loaded', { source: l.source, sha256: l.sha256, kept: kept.path, folder: l.record.folder, quarantined: l.record.appliedAt, trusted: trusted[i] });
       c.ctx.custody('action-planned', { action: 'restore', folder: l.record.folder, summary: plans[i].summary, changes: plans[i].changes.length, force: opts.force });
       c.ctx.custody('answer', { question: 'apply the restore', answer: 'yes', by: opts.yes ? '--yes' : 'terminal' });
-      const result = await restoreQuarantine(c.ctx, l.record, { force: opts.force });
+      // Exactly the planned list, each entry re-checked as it is changed.
+      const result = await restoreQuarantine(c.ctx, plans[i], { force: opts.force });
       await c.store.writeFile(`actions/restore-${i + 1}.json`, JSON.stringify({ source: l.source, recordSha256: l.sha256, folder: l.record.folder, force: opts.force, ...result }, null, 2) + '\n');
       results.push(result);
     }

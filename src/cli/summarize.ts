@@ -3,7 +3,7 @@ import { findBundles } from '../fleet/find.js';
 import { summarizeBundles } from '../fleet/summary.js';
 import { renderFleetFooter, renderFleetTable } from '../fleet/table.js';
 import { CliError, EXIT } from '../model/errors.js';
-import { sanitizeForTerminal } from '../report/text.js';
+import { safeJson, sanitizeForTerminal } from '../report/text.js';
 
 export interface SummarizeCliOptions {
   json: boolean;
@@ -44,7 +44,7 @@ export async function runSummarize(dir: string | undefined, opts: SummarizeCliOp
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') process.stderr.write(`ir-triage: stdout: ${err.message}\n`);
   });
-  const text = opts.json ? JSON.stringify(rows) + '\n' : [renderFleetTable(rows, outputWidth()), '', ...renderFleetFooter(rows)].join('\n') + '\n';
+  const text = opts.json ? safeJson(rows) + '\n' : [renderFleetTable(rows, outputWidth()), '', ...renderFleetFooter(rows)].join('\n') + '\n';
   await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
   return rows.every((r) => r.ok) && unreadable.length === 0 ? EXIT.ok : EXIT.error;
 }

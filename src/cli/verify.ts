@@ -1,12 +1,12 @@
 import { verifyBundle } from '../evidence/verify.js';
 import { EXIT } from '../model/errors.js';
-import { sanitizeForTerminal } from '../report/text.js';
+import { safeJson, sanitizeForTerminal } from '../report/text.js';
 
 /** `ir-triage verify BUNDLE`: exit 0 when intact, 1 naming each problem. */
 export async function runVerify(target: string, opts: { json: boolean }): Promise<number> {
   const r = await verifyBundle(target);
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ target: r.target, case: r.caseId, ok: r.ok, files: r.files, problems: r.problems, notes: r.notes }) + '\n');
+    process.stdout.write(safeJson({ target: r.target, case: r.caseId, ok: r.ok, files: r.files, problems: r.problems, notes: r.notes }) + '\n');
   } else {
     const lines = [`${r.ok ? 'intact' : 'NOT INTACT'}: ${sanitizeForTerminal(target)}${r.caseId ? ` (case ${sanitizeForTerminal(r.caseId)}, ${r.files} files)` : ''}`];
     for (const n of r.notes) lines.push(`  note: ${sanitizeForTerminal(n)}`);

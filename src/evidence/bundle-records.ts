@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { CliError } from '../model/errors.js';
-import { verifyBundle } from './verify.js';
+import { bundleLimits, DEFAULT_LIMITS } from './limits.js';
+import { openRegular } from './safe-open.js';
+import { checkTarHeader, isPlainPath, unpackedCap, verifyBundle } from './verify.js';
 
-/** The largest undo record read into memory. */
-export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+/** The largest undo record read into memory: a JSON file of the bundle, under the same limit. */
+export const MAX_RECORD_BYTES = DEFAULT_LIMITS.maxJsonBytes;
 
 /** A file of a bundle, read after the whole bundle verified and checked against its manifest hash. */
 export interface BundleRecord {
@@ -21,7 +22,8 @@ export interface BundleRecord {
 
 /** A gzip file (a bundle) rather than a JSON record. */
 export async function isGzip(file: string): Promise<boolean> {
-  const fh = await fsp.open(file, 'r');
+  // Non-blocking and checked on the descriptor: a FIFO named as the record is refused, not waited on.
+  const { handle: fh } = await openRegular(file, { follow: true });
   try {
     const head = Buffer.alloc(2);
     await fh.read(head, 0, 2, 0);
@@ -37,14 +39,25 @@ export async function isGzip(file: string): Promise<boolean> {
  * a record that undoes changes on a box is never taken from a bundle that was edited.
  */
 export async function verifiedBundleRecords(bundle: string, pattern: RegExp): Promise<BundleRecord[]> {
-  const report = await verifyBundle(bundle);
+  const limits = bundleLimits();
+  const report = await verifyBundle(bundle, limits);
   if (!report.ok) throw new CliError(`${bundle} does not verify, so its undo records are not trusted: ${report.problems.join('; ')}`);
-  const listed = new Map(((report.manifest?.files ?? []) as Array<{ path: string; sha256: string }>).map((f) => [f.path, f.sha256]));
+  const listed = new Map((report.manifest?.files ?? []).map((f) => [f.path, f.sha256]));
+  const state = { entries: 0, declared: 0 };
   const found: BundleRecord[] = [];
   const extract = tarStream.extract();
   extract.on('entry', (header, stream, next) => {
-    const rel = header.name.replace(/^\.\//, '').split('/').slice(1).join('/');
-    if (header.type !== 'file' || !pattern.test(rel)) {
+    // When reading stops, the entry's own stream fails too: the error reaches the caller through the pipeline.
+    stream.on('error', () => {});
+    const name = header.name.replace(/^\.\//, '');
+    // The same limits as verify: the bundle read now is the one verified only if nothing swapped it.
+    const over = checkTarHeader(name, header.size ?? 0, state, limits);
+    if (over) {
+      next(over);
+      return;
+    }
+    const rel = name.split('/').slice(1).join('/');
+    if (header.type !== 'file' || !isPlainPath(name) || !pattern.test(rel) || (header.size ?? 0) > limits.maxJsonBytes) {
       stream.resume();
       stream.on('end', next);
       return;
@@ -54,7 +67,7 @@ export async function verifiedBundleRecords(bundle: string, pattern: RegExp): Pr
     stream.on('data', (data: unknown) => {
       const d = data as Buffer;
       size += d.length;
-      if (size <= MAX_RECORD_BYTES) chunks.push(d);
+      if (size <= limits.maxJsonBytes) chunks.push(d);
     });
     stream.on('end', () => {
       const bytes = Buffer.concat(chunks);
@@ -68,6 +81,7 @@ export async function verifiedBundleRecords(bundle: string, pattern: RegExp): Pr
     });
     stream.on('error', next);
   });
-  await pipeline(createReadStream(bundle), createGunzip(), extract);
+  const { handle } = await openRegular(bundle, { follow: true });
+  await pipeline(handle.createReadStream(), createGunzip(), unpackedCap(limits), extract);
   return found;
 }

@@ -1,6 +1,6 @@
 import { TarArchive } from 'archiver';
 import { createHash } from 'node:crypto';
-import { createWriteStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,6 +8,7 @@ import { CliError } from '../model/errors.js';
 import type { StoredFile } from '../model/sink.js';
 import { encryptFile } from './encrypt.js';
 import { sha256File } from './hash.js';
+import { OutputFolder, writableTo } from './new-files.js';
 import { MANIFEST_FILE, SUMS_FILE, type CaseStore } from './store.js';
 import { formatSums } from './sums.js';
 import { verifyBundle, type VerifyReport } from './verify.js';
@@ -54,7 +55,7 @@ export async function sealCase(store: CaseStore, manifest: Record<string, unknow
   await store.writeFile(MANIFEST_FILE, JSON.stringify({ ...manifest, files: listed }, null, 2) + '\n');
   await store.writeFile(SUMS_FILE, formatSums([...store.files.values()]));
   if (recipients.length > 0) return sealEncrypted(store, [...store.files.values()], recipients);
-  return writeBundle(store.dir, store.caseId, [...store.files.values()]);
+  return writeBundle(store, [...store.files.values()]);
 }
 
 /**
@@ -64,29 +65,28 @@ export async function sealCase(store: CaseStore, manifest: Record<string, unknow
  * what they carry without the key. Nothing plaintext is ever written beside the .age file.
  */
 async function sealEncrypted(store: CaseStore, files: StoredFile[], recipients: string[]): Promise<SealedBundle> {
-  const outDir = path.dirname(store.dir);
-  const sealing = path.join(store.dir, SEALING_DIR);
-  await fsp.mkdir(sealing, { mode: 0o700 });
+  const sealing = store.folder.makeFolder(SEALING_DIR, 0o700);
   try {
-    const plain = await writeBundle(store.dir, store.caseId, files, sealing);
-    const verified = await verifyBundle(plain.bundle);
+    const plain = await writeBundle(store, files, sealing);
+    const verified = await verifyBundle(sealing.at(path.basename(plain.bundle)));
     if (!verified.ok) {
       throw new CliError(`the bundle did not verify after writing (${verified.problems[0]}); nothing was encrypted; the staged evidence is kept in ${store.dir}`);
     }
-    const bundle = path.join(outDir, `${store.caseId}.tar.gz.age`);
+    const name = `${store.caseId}.tar.gz.age`;
+    const bundle = store.out.show(name);
     let written;
     try {
-      written = await encryptFile(plain.bundle, bundle, recipients);
+      written = await encryptFile(sealing.at(path.basename(plain.bundle)), { folder: store.out, name }, recipients);
     } catch (err) {
       throw new CliError(`${(err as Error).message}; the staged evidence is kept in ${store.dir}`);
     }
     // Re-read: what reached the disk (a USB stick, say) is what the sidecar vouches for.
-    const onDisk = await sha256File(bundle);
+    const onDisk = await sha256File(store.out.at(name));
     if (onDisk.sha256 !== written.sha256 || onDisk.size !== written.size) {
-      await fsp.rm(bundle, { force: true });
+      await fsp.rm(store.out.at(name), { force: true });
       throw new CliError(`the encrypted bundle ${bundle} read back differently from what was written (a failing disk?); the staged evidence is kept in ${store.dir}`);
     }
-    const sidecar = await writeSidecar(bundle, written.sha256, store.dir);
+    const sidecar = await writeSidecar(store.out, name, written.sha256, store.dir);
     return {
       bundle,
       sidecar,
@@ -96,24 +96,30 @@ async function sealEncrypted(store: CaseStore, files: StoredFile[], recipients: 
       verified,
     };
   } finally {
-    await fsp.rm(sealing, { recursive: true, force: true });
+    sealing.remove();
   }
 }
 
-async function writeSidecar(bundle: string, sha256: string, caseDir: string): Promise<string> {
-  const sidecar = `${bundle}.sha256`;
+/** The sidecar `<bundle>.sha256`, created new beside the bundle. */
+async function writeSidecar(out: OutputFolder, bundleName: string, sha256: string, caseDir: string): Promise<string> {
+  const name = `${bundleName}.sha256`;
   try {
-    await fsp.writeFile(sidecar, `${sha256}  ${path.basename(bundle)}\n`, { mode: 0o644 });
+    await out.writeFile(name, `${sha256}  ${bundleName}\n`, 0o644);
   } catch (err) {
-    throw new CliError(`could not write ${sidecar}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; the staged evidence is kept in ${caseDir}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(`could not write ${out.show(name)}: ${code === 'EEXIST' ? 'it already exists (moved there during the run)' : code ?? String(err)}; the staged evidence is kept in ${caseDir}`);
   }
-  return sidecar;
+  return out.show(name);
 }
 
-/** The .tar.gz with one top folder <case>/, written beside a .partial name and renamed when whole. */
-export async function writeBundle(caseDir: string, caseId: string, files: StoredFile[], outDir = path.dirname(caseDir)): Promise<SealedBundle> {
-  const bundle = path.join(outDir, `${caseId}.tar.gz`);
-  const partialPath = `${bundle}.partial`;
+/**
+ * The .tar.gz with one top folder <case>/, read from the staging folder and written into `into`
+ * (--out, or the sealing folder), under a private folder first and linked to its name when whole.
+ */
+export async function writeBundle(store: CaseStore, files: StoredFile[], into: OutputFolder = store.out): Promise<SealedBundle> {
+  const { caseId } = store;
+  const name = `${caseId}.tar.gz`;
+  const bundle = into.show(name);
   const hash = createHash('sha256');
   let size = 0;
   const hasher = new Transform({
@@ -126,20 +132,20 @@ export async function writeBundle(caseDir: string, caseId: string, files: Stored
   const archive = new TarArchive({ gzip: true, gzipOptions: { level: 6 } });
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : 1));
   for (const f of sorted) {
-    archive.file(path.join(caseDir, f.path), { name: `${caseId}/${f.path}`, mode: 0o644 });
+    archive.file(store.folder.at(f.path), { name: `${caseId}/${f.path}`, mode: 0o644 });
   }
-  const done = pipeline(archive, hasher, createWriteStream(partialPath, { mode: 0o600 }));
   try {
-    await Promise.all([archive.finalize(), done]);
+    await into.publish(name, 0o600, async (fh) => {
+      const done = pipeline(archive, hasher, writableTo(fh));
+      await Promise.all([archive.finalize(), done]);
+    });
   } catch (err) {
     archive.abort();
-    await fsp.rm(partialPath, { force: true });
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOSPC' ? 'the disk is full' : (err as Error).message;
-    throw new CliError(`could not write the bundle ${bundle}: ${why}; the staged evidence is kept in ${caseDir}`);
+    const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EEXIST' ? 'it already exists (moved there during the run)' : (err as Error).message;
+    throw new CliError(`could not write the bundle ${bundle}: ${why}; the staged evidence is kept in ${store.dir}`);
   }
-  await fsp.rename(partialPath, bundle);
   const sha256 = hash.digest('hex');
-  const sidecar = await writeSidecar(bundle, sha256, caseDir);
+  const sidecar = into === store.out ? await writeSidecar(into, name, sha256, store.dir) : '';
   return { bundle, sidecar, sha256, size };
 }

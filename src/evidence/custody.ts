@@ -1,5 +1,10 @@
-import { appendFileSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { sha256Hex, ZERO_HASH } from './hash.js';
+import { appendToOwnFileSync, createNewFileSync } from './new-files.js';
+import { parseBoundedJson, type JsonLimits } from './bounded-json.js';
+import { CustodyLineSchema } from './bundle-schemas.js';
+import { DEFAULT_LIMITS } from './limits.js';
+import { bytesLimitText } from './safe-open.js';
 
 /** One line of custody.jsonl. `prev` is the sha256 of the previous line's bytes (without newline). */
 export interface CustodyEvent {
@@ -37,7 +42,9 @@ export class CustodyLog {
     entry.seq = this.seq;
     entry.prev = this.prev;
     const line = JSON.stringify(entry);
-    appendFileSync(this.file, line + '\n');
+    // Created new by the first event (never an existing file or a link), appended to after.
+    if (this.seq === 1) closeSync(createNewFileSync(this.file, 0o600));
+    appendToOwnFileSync(this.file, line + '\n');
     this.prev = sha256Hex(line);
     return entry;
   }
@@ -48,9 +55,10 @@ export interface ChainProblem {
   message: string;
 }
 
-/** Checks a custody log: every line JSON, seq counting from 1, each prev the hash of the line before. */
-export function verifyCustodyChain(text: string): ChainProblem[] {
+/** Checks a custody log: every line JSON of the custody schema, seq counting from 1, each prev the hash of the line before. */
+export function verifyCustodyChain(text: string, limits: JsonLimits = DEFAULT_LIMITS): ChainProblem[] {
   const problems: ChainProblem[] = [];
+  if (text.length > limits.maxJsonBytes) return [{ line: 0, message: `custody.jsonl: larger than ${bytesLimitText(limits.maxJsonBytes)}` }];
   if (text.length > 0 && !text.endsWith('\n')) problems.push({ line: 0, message: 'custody.jsonl does not end with a newline (cut short?)' });
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
@@ -58,19 +66,17 @@ export function verifyCustodyChain(text: string): ChainProblem[] {
   let prev = ZERO_HASH;
   lines.forEach((line, i) => {
     const n = i + 1;
-    let entry: Partial<CustodyEvent>;
-    try {
-      entry = JSON.parse(line) as Partial<CustodyEvent>;
-    } catch {
-      problems.push({ line: n, message: `custody.jsonl line ${n} is not JSON` });
+    // A log with thousands of bad lines is named by its first few.
+    if (problems.length >= 20) return;
+    const parsed = parseBoundedJson(`custody.jsonl line ${n}`, line, CustodyLineSchema, limits);
+    if (!parsed.ok) {
+      for (const p of parsed.problems) problems.push({ line: n, message: p.replace(/ is not valid JSON$/, ' is not JSON') });
       prev = sha256Hex(line);
       return;
     }
-    if (entry.seq !== n) problems.push({ line: n, message: `custody.jsonl line ${n} has seq ${String(entry.seq)}, expected ${n} (a line removed or reordered)` });
+    const entry = parsed.value;
+    if (entry.seq !== n) problems.push({ line: n, message: `custody.jsonl line ${n} has seq ${entry.seq}, expected ${n} (a line removed or reordered)` });
     if (entry.prev !== prev) problems.push({ line: n, message: `custody.jsonl line ${n}: chain broken (prev does not match the hash of line ${n - 1})` });
-    for (const field of ['time', 'actor', 'event'] as const) {
-      if (typeof entry[field] !== 'string') problems.push({ line: n, message: `custody.jsonl line ${n} lacks ${field}` });
-    }
     prev = sha256Hex(line);
   });
   return problems;

@@ -4,6 +4,7 @@ import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { CliError } from '../model/errors.js';
+import { OutputFolder, publishNewFile } from './new-files.js';
 
 /**
  * Bundle encryption with age (age-encryption.org/v1) through the age-encryption library, by the
@@ -52,35 +53,38 @@ export interface WrittenFile {
   size: number;
 }
 
+/** Where a new file goes: a path, or a name in a folder already held open. */
+export type NewFileTarget = string | { folder: OutputFolder; name: string };
+
+function targetPath(t: NewFileTarget): string {
+  return typeof t === 'string' ? path.resolve(t) : t.folder.show(t.name);
+}
+
+function publishTo<T>(t: NewFileTarget, write: (fh: FileHandle) => Promise<T>): Promise<T> {
+  return typeof t === 'string' ? publishNewFile(t, 0o600, write) : t.folder.publish(t.name, 0o600, write);
+}
+
 /**
- * Encrypts `input` to the recipients into `output`, through `<output>.partial` renamed only when
- * whole and of the size age's format predicts; a failure leaves no output behind.
+ * Encrypts `input` to the recipients into `output`, written in a private folder and linked to its
+ * name only when whole and of the size age's format predicts; a failure leaves no output behind,
+ * and an existing name (a planted link too) is never written through nor replaced.
  */
-export async function encryptFile(input: string, output: string, recipients: readonly string[]): Promise<WrittenFile> {
+export async function encryptFile(input: string, target: NewFileTarget, recipients: readonly string[]): Promise<WrittenFile> {
   if (recipients.length === 0) throw new Error('encryptFile needs at least one recipient');
   const encrypter = new Encrypter();
   for (const r of recipients) encrypter.addRecipient(r);
-  const partial = `${output}.partial`;
+  const output = targetPath(target);
   const src = await fsp.open(input, 'r');
-  let dst: FileHandle | null = null;
   try {
     const plainSize = (await src.stat()).size;
     const encrypted = await encrypter.encrypt(readableFrom(src));
-    dst = await fsp.open(partial, 'w', 0o600);
-    const written = await drainTo(encrypted, dst);
-    await dst.sync();
-    await dst.close();
-    dst = null;
-    if (written.size !== encrypted.size(plainSize)) {
-      throw new Error(`wrote ${written.size} bytes where age's format needs ${encrypted.size(plainSize)}`);
-    }
-    // Never over an existing file: link fails with EEXIST where rename would replace it.
-    await fsp.link(partial, output);
-    await fsp.rm(partial, { force: true });
+    const written = await publishTo(target, async (dst) => {
+      const w = await drainTo(encrypted, dst);
+      if (w.size !== encrypted.size(plainSize)) throw new Error(`wrote ${w.size} bytes where age's format needs ${encrypted.size(plainSize)}`);
+      return w;
+    });
     return { path: output, ...written };
   } catch (err) {
-    await dst?.close().catch(() => undefined);
-    await fsp.rm(partial, { force: true });
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EEXIST' ? 'it already exists' : code ?? (err as Error).message;
     throw new CliError(`could not write the encrypted bundle ${output}: ${why}`);
@@ -119,22 +123,20 @@ function headerError(err: unknown, file: string, identityFile: string, keys: rea
 }
 
 /**
- * Decrypts an age file with the identities into `output`, through `<output>.partial` linked into
- * place only when every chunk has authenticated: a wrong key, a damaged header, a truncated or
- * altered payload all leave no output behind.
+ * Decrypts an age file with the identities into `output`, written in a private folder and linked
+ * to its name only when every chunk has authenticated: a wrong key, a damaged header, a truncated
+ * or altered payload all leave no output behind; an existing name is refused, never replaced.
  */
 export async function decryptFile(
   input: string,
-  output: string,
+  target: NewFileTarget,
   key: { identities: readonly string[]; recipients: readonly string[]; file: string },
 ): Promise<WrittenFile> {
   const decrypter = new Decrypter();
   for (const id of key.identities) decrypter.addIdentity(id);
   const name = path.basename(input);
+  const output = targetPath(target);
   const src = await fsp.open(input, 'r');
-  const partial = `${output}.partial`;
-  let dst: FileHandle | null = null;
-  let created = false;
   try {
     await checkAgeHeader(src, input);
     const cipherSize = (await src.stat()).size;
@@ -151,28 +153,22 @@ export async function decryptFile(
       // The payload's length is not one age can produce: cut or padded, before any byte is written.
       throw new CliError(`${name} is damaged or truncated: its size is not that of an age file; nothing was written`);
     }
-    dst = await fsp.open(partial, 'wx', 0o600);
-    created = true;
-    let written;
-    try {
-      written = await drainTo(plain, dst);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code) throw err;
-      throw new CliError(`${name} is damaged or truncated: its encrypted data does not authenticate; nothing was written`);
-    }
-    await dst.sync();
-    await dst.close();
-    dst = null;
-    if (written.size !== expected) throw new CliError(`${name} decrypted to ${written.size} bytes where ${expected} were expected; nothing was written`);
-    await fsp.link(partial, output);
-    await fsp.rm(partial, { force: true });
+    const written = await publishTo(target, async (dst) => {
+      let w;
+      try {
+        w = await drainTo(plain, dst);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code) throw err;
+        throw new CliError(`${name} is damaged or truncated: its encrypted data does not authenticate; nothing was written`);
+      }
+      if (w.size !== expected) throw new CliError(`${name} decrypted to ${w.size} bytes where ${expected} were expected; nothing was written`);
+      return w;
+    });
     return { path: output, ...written };
   } catch (err) {
-    await dst?.close().catch(() => undefined);
-    if (created) await fsp.rm(partial, { force: true });
     if (err instanceof CliError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new CliError(`${created ? output : partial} already exists: move it away or choose another --out`);
+    if (code === 'EEXIST') throw new CliError(`${output} already exists: move it away or choose another --out`);
     throw new CliError(`could not decrypt ${name} to ${output}: ${code === 'ENOSPC' ? 'the disk is full' : code ?? (err as Error).message}`);
   } finally {
     await src.close();

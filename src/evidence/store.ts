@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import type { CommandResult } from '../host/exec.js';
 import type { CopyResult, EvidenceSink, JsonlWriter, StoredFile, TimelineEvent } from '../model/sink.js';
 import { CustodyLog } from './custody.js';
 import { sha256File } from './hash.js';
+import { createNewWriteStream, makeFolderTree, makeUserFolders, OutputFolder, writeNewFile } from './new-files.js';
 import { CliError } from '../model/errors.js';
+import { SecretScanner, secretContent } from '../host/secrets.js';
 import { TimelineSpool } from '../report/timeline-sort.js';
 import { timelineCsvHeader, timelineCsvLine, toTimelineRow } from '../report/timeline.js';
 
@@ -29,22 +32,6 @@ export interface TimelineSummary {
   runs: number;
   /** Why events stopped being kept (spilling failed: a full disk); they are counted in `dropped`. */
   error?: string;
-}
-
-/**
- * mkdir -p, one level at a time: Node's recursive mkdir can spin forever on a pseudo
- * filesystem such as /proc, and an --out there must fail, not hang.
- */
-async function makeFolders(dir: string, depth = 0): Promise<void> {
-  try {
-    await fsp.mkdir(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return;
-    if (code !== 'ENOENT' || depth > 64 || path.dirname(dir) === dir) throw err;
-    await makeFolders(path.dirname(dir), depth + 1);
-    await fsp.mkdir(dir);
-  }
 }
 
 /** Waits for a write stream to drain, or fails with its error; leaves no listener behind. */
@@ -70,24 +57,59 @@ function checkRel(rel: string): string {
   return norm;
 }
 
+/** The names a case creates in --out: its staging folder, the bundle, sidecars, the undo record's copy. */
+export function caseOutputNames(caseId: string): string[] {
+  return [caseId, `${caseId}.tar.gz`, `${caseId}.tar.gz.sha256`, `${caseId}.tar.gz.age`, `${caseId}.tar.gz.age.sha256`, `${caseId}.restore.json`];
+}
+
+/** A copy the case refused to keep, named in manifest.json `withheld`. */
+export interface WithheldFile {
+  /** Where it would have gone in the case folder, or the path on the box for a link not followed. */
+  path: string;
+  reason: string;
+}
+
+/** Thrown by writeFile/copyIn for content that must never reach a bundle; the case notes it in `withheld`. */
+export class WithheldError extends Error {
+  readonly code = 'EWITHHELD';
+}
+
+/**
+ * Copies of the box's files (files/…, and artifacts that are not our own JSON records) are checked
+ * for password hashes and private keys whichever collector or action writes them.
+ */
+export function isBoxCopy(rel: string): boolean {
+  return rel.startsWith('files/') || (rel.startsWith('artifacts/') && !/\.jsonl?$/.test(rel));
+}
+
 /**
  * The case folder under --out where evidence is staged, hashed as it is written, before it is
  * sealed into the bundle.
  */
 export class CaseStore implements EvidenceSink {
   readonly files = new Map<string, StoredFile>();
+  /** Copies refused for their content (see isBoxCopy); listed in the manifest. */
+  readonly withheld: WithheldFile[] = [];
   readonly custody: CustodyLog;
   /** Timeline events, spilled to sorted runs under TIMELINE_SCRATCH as they grow; merged by writeTimeline. */
   readonly timelineSpool: TimelineSpool;
 
+  /** The case folder's name, for messages; files are reached through `folder.io`. */
+  readonly dir: string;
+  readonly outDir: string;
+
   private constructor(
-    readonly outDir: string,
+    /** --out, held open: the bundle and its sidecar are created in it. */
+    readonly out: OutputFolder,
     readonly caseId: string,
-    readonly dir: string,
+    /** The staging folder, created new (0700) and held open. */
+    readonly folder: OutputFolder,
     now: () => Date,
   ) {
-    this.custody = new CustodyLog(path.join(dir, CUSTODY_FILE), now);
-    this.timelineSpool = new TimelineSpool(path.join(dir, TIMELINE_SCRATCH));
+    this.dir = folder.path;
+    this.outDir = out.path;
+    this.custody = new CustodyLog(folder.at(CUSTODY_FILE), now);
+    this.timelineSpool = new TimelineSpool(folder.at(TIMELINE_SCRATCH));
   }
 
   /** Creates <out>/<case>/; an unusable --out is one clear line, never a stack trace. */
@@ -98,7 +120,7 @@ export class CaseStore implements EvidenceSink {
       st = await fsp.stat(out);
     } catch {
       try {
-        await makeFolders(out);
+        await makeUserFolders(out);
         st = await fsp.stat(out);
       } catch (err) {
         throw new CliError(`cannot create the output folder ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
@@ -110,21 +132,34 @@ export class CaseStore implements EvidenceSink {
     } catch {
       throw new CliError(`--out ${out} is not writable`);
     }
-    const dir = path.join(out, caseId);
-    for (const taken of [dir, `${dir}.tar.gz`]) {
-      try {
-        await fsp.lstat(taken);
-        throw new CliError(`${taken} already exists: choose another --case or --out`);
-      } catch (err) {
-        if (err instanceof CliError) throw err;
+    let held: OutputFolder;
+    try {
+      held = OutputFolder.open(out);
+    } catch (err) {
+      throw new CliError(`cannot open the output folder ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    // Every name the case may create in --out, checked before anything is collected; each is
+    // still created new (O_EXCL) when its time comes, so a name planted later fails then.
+    for (const name of caseOutputNames(caseId)) {
+      if (held.has(name)) {
+        held.close();
+        throw new CliError(`${held.show(name)} already exists: choose another --case or --out`);
       }
     }
     try {
-      await fsp.mkdir(dir, { mode: 0o700 });
+      return new CaseStore(held, caseId, held.makeFolder(caseId, 0o700), now);
     } catch (err) {
-      throw new CliError(`cannot create the case folder ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      held.close();
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EREPLACED') throw new CliError(`${(err as Error).message}: someone else can write ${out}; choose another --out`);
+      throw new CliError(`cannot create the case folder ${held.show(caseId)}: ${code ?? String(err)}`);
     }
-    return new CaseStore(out, caseId, dir, now);
+  }
+
+  /** Removes the staging folder (through its descriptor) and lets go of --out. */
+  removeStaging(): void {
+    this.folder.remove();
+    this.out.close();
   }
 
   has(rel: string): boolean {
@@ -134,9 +169,8 @@ export class CaseStore implements EvidenceSink {
   private target(rel: string): { rel: string; abs: string } {
     const clean = checkRel(rel);
     if (this.files.has(clean)) throw new Error(`evidence file written twice: ${clean}`);
-    const abs = path.join(this.dir, clean);
-    mkdirSync(path.dirname(abs), { recursive: true });
-    return { rel: clean, abs };
+    makeFolderTree(this.folder.io, path.posix.dirname(clean));
+    return { rel: clean, abs: this.folder.at(clean) };
   }
 
   private record(file: StoredFile): StoredFile {
@@ -144,10 +178,18 @@ export class CaseStore implements EvidenceSink {
     return file;
   }
 
+  /** Notes a refused copy and returns the error its writer gets. */
+  private withhold(rel: string, reason: string): WithheldError {
+    this.withheld.push({ path: rel, reason: `${reason}: not copied` });
+    return new WithheldError(`${rel}: ${reason}: not copied into the case`);
+  }
+
   async writeFile(rel: string, data: string | Uint8Array): Promise<StoredFile> {
-    const t = this.target(rel);
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    await fsp.writeFile(t.abs, buf, { flag: 'wx', mode: 0o600 });
+    const secret = isBoxCopy(checkRel(rel)) ? secretContent(buf) : null;
+    if (secret) throw this.withhold(checkRel(rel), secret);
+    const t = this.target(rel);
+    await writeNewFile(t.abs, buf, 0o600);
     return this.record({ path: t.rel, size: buf.length, sha256: createHash('sha256').update(buf).digest('hex') });
   }
 
@@ -175,7 +217,7 @@ export class CaseStore implements EvidenceSink {
   /** A text file written in pieces, hashed as it goes. */
   private textWriter(rel: string): { write(text: string): Promise<void>; close(): Promise<StoredFile> } {
     const t = this.target(rel);
-    const stream = createWriteStream(t.abs, { flags: 'wx', mode: 0o600 });
+    const stream = createNewWriteStream(t.abs, 0o600);
     const hash = createHash('sha256');
     let size = 0;
     let failure: Error | null = null;
@@ -202,10 +244,13 @@ export class CaseStore implements EvidenceSink {
 
   async copyIn(rel: string, source: Readable, maxBytes: number): Promise<CopyResult> {
     const t = this.target(rel);
-    const out = createWriteStream(t.abs, { flags: 'wx', mode: 0o600 });
+    const out = createNewWriteStream(t.abs, 0o600);
     const hash = createHash('sha256');
+    const scanner = isBoxCopy(t.rel) ? new SecretScanner() : null;
+    let secret: string | null = null;
     let size = 0;
     let truncated = false;
+    let failure: unknown = null;
     try {
       for await (const chunk of source) {
         let buf = chunk as Buffer;
@@ -213,15 +258,34 @@ export class CaseStore implements EvidenceSink {
           buf = buf.subarray(0, maxBytes - size);
           truncated = true;
         }
+        secret = scanner?.push(buf) ?? null;
+        if (secret) break;
         hash.update(buf);
         size += buf.length;
         if (!out.write(buf)) await drained(out);
         if (truncated) break;
       }
+    } catch (err) {
+      failure = err;
     } finally {
       source.destroy();
       out.end();
-      await once(out, 'close');
+      // A stream that failed (ENOSPC) may have closed already: waiting for 'close' then would never end.
+      const ended = await finished(out).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      failure ??= ended;
+    }
+    if (failure) {
+      // No half copy stays in the case: it is not in SHA256SUMS, and the space is given back.
+      await fsp.rm(t.abs, { force: true });
+      throw failure;
+    }
+    if (secret) {
+      // What was written before the secret showed is removed: the case folder is sealed as it is.
+      await fsp.rm(t.abs, { force: true });
+      throw this.withhold(t.rel, secret);
     }
     const stored = this.record({ path: t.rel, size, sha256: hash.digest('hex') });
     return { ...stored, truncated };
@@ -287,7 +351,7 @@ export class CaseStore implements EvidenceSink {
 
   /** Re-hashes the custody log once it is closed (it is appended line by line, not through writeFile). */
   async sealCustody(): Promise<StoredFile> {
-    const { sha256, size } = await sha256File(path.join(this.dir, CUSTODY_FILE));
+    const { sha256, size } = await sha256File(this.folder.at(CUSTODY_FILE));
     return this.record({ path: CUSTODY_FILE, size, sha256 });
   }
 }

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { verifyBundle } from '../evidence/verify.js';
-import { isSeverity, SEVERITIES, severityRank, type Finding, type Severity } from '../model/finding.js';
+import { SEVERITIES, severityRank, type Finding, type Severity } from '../model/finding.js';
 import { computeVerdict, verdictRank, type VerdictLevel } from '../report/verdict.js';
 import type { FoundBundle } from './find.js';
 
@@ -37,35 +37,6 @@ export interface FleetRow {
   top: string[];
 }
 
-function str(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
-}
-
-/**
- * findings.json came from a suspect box: only well-formed findings are counted (a level Sigma
- * knows, a rule and a title); the rest are ignored rather than trusted.
- */
-function wellFormed(list: unknown[]): Finding[] {
-  const out: Finding[] = [];
-  for (const item of list) {
-    if (typeof item !== 'object' || item === null) continue;
-    const f = item as Record<string, unknown>;
-    if (typeof f.severity !== 'string' || !isSeverity(f.severity) || typeof f.rule !== 'string' || typeof f.title !== 'string') continue;
-    const subject = typeof f.subject === 'object' && f.subject !== null ? (f.subject as Finding['subject']) : {};
-    out.push({
-      id: str(f.id) ?? '',
-      rule: f.rule,
-      severity: f.severity,
-      title: f.title,
-      detail: str(f.detail) ?? '',
-      mitre: Array.isArray(f.mitre) ? f.mitre.filter((m): m is string => typeof m === 'string') : [],
-      subject,
-      evidence: Array.isArray(f.evidence) ? f.evidence.filter((e): e is string => typeof e === 'string') : [],
-    });
-  }
-  return out;
-}
-
 /** Verifies one bundle and reads its verdict; a bundle that cannot be read is a row that says so. */
 export async function summarizeBundle(found: FoundBundle): Promise<FleetRow> {
   const row: FleetRow = {
@@ -92,21 +63,21 @@ export async function summarizeBundle(found: FoundBundle): Promise<FleetRow> {
     row.problems.push(`could not be read: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`);
     return row;
   }
-  const manifest = report.manifest ?? {};
-  const host = manifest.host as Record<string, unknown> | undefined;
-  row.host = str(host?.hostname);
-  row.case = str(manifest.case) ?? report.caseId;
-  row.examiner = str(manifest.examiner);
-  row.startedAt = str(manifest.startedAt);
+  // manifest.json passed its schema, or is null: no field is of an unexpected type.
+  const manifest = report.manifest;
+  row.host = manifest?.host?.hostname ?? null;
+  row.case = manifest?.case ?? report.caseId;
+  row.examiner = manifest?.examiner ?? null;
+  row.startedAt = manifest?.startedAt ?? null;
   row.problems = report.problems;
   row.ok = report.ok;
   if (!report.ok) return row;
-  row.action = str(manifest.action);
-  row.partial = manifest.partial === true;
+  row.action = manifest?.action ?? null;
+  row.partial = manifest?.partial === true;
   // Bundles of quarantine and restore hold no findings: listed, with no verdict.
   if (report.findings === null) return row;
 
-  const findings = wellFormed(report.findings).sort((a, b) => severityRank(b.severity) - severityRank(a.severity));
+  const findings: Finding[] = report.findings.map((f) => ({ ...f })).sort((a, b) => severityRank(b.severity) - severityRank(a.severity));
   const verdict = computeVerdict(findings, row.partial);
   row.verdict = verdict.level;
   row.headline = verdict.headline;

@@ -1,4 +1,4 @@
-import { closeSync, openSync, promises as fsp, readdirSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, openSync, promises as fsp, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { openNoAtime, readHandle, type ReadResult } from './rooted-fs.js';
 
@@ -65,6 +65,11 @@ export class ProcFs {
 
   async readlink(rel: string): Promise<string> {
     return fsp.readlink(this.path(rel));
+  }
+
+  /** stat() through the entry: for pid/exe, the file the process runs, however it is named now. */
+  async stat(rel: string): Promise<Stats> {
+    return fsp.stat(this.path(rel));
   }
 
   async readdir(rel = ''): Promise<string[]> {

@@ -1,4 +1,4 @@
-import { constants, promises as fsp, type Stats } from 'node:fs';
+import { constants, promises as fsp, realpathSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -32,8 +32,28 @@ export function describeFsError(err: unknown, target: string): string {
     EISDIR: 'is a folder',
     ENOTDIR: 'a path component is not a folder',
     EESCAPE: 'link points outside the root',
+    ESWAPPED: 'changed while it was opened',
   };
+  // A link not followed says itself what it is and where it leads.
+  if ((code === 'ELINKOUT' || code === 'ESECRET') && err instanceof Error) return err.message;
   return `${code}: ${target}: ${reason[code] ?? (err instanceof Error ? err.message : String(err))}`;
+}
+
+/** A link (or hard link) not followed: its content never reaches a record or the bundle. */
+export interface RefusedLink {
+  /** The path asked for, inside the root. */
+  path: string;
+  /** The link met on the way, inside the root, and what it holds (null for a hard link). */
+  link: string;
+  target: string | null;
+  reason: string;
+}
+
+/** One symbolic link met while resolving a path. */
+interface Hop {
+  link: string;
+  target: string;
+  uid: number;
 }
 
 export interface ReadResult {
@@ -51,10 +71,19 @@ export interface ReadResult {
  */
 export class RootedFs {
   readonly root: string;
+  /** Links refused by open (see linkRefusal), once per path asked for; listed in the manifest. */
+  readonly refused: RefusedLink[] = [];
   private noatime = constants.O_NOATIME ?? 0;
+  /** The root as the kernel names it (for the check of what a descriptor really opened). */
+  private readonly kernelRoot: string;
 
   constructor(root: string) {
     this.root = path.resolve(root);
+    try {
+      this.kernelRoot = realpathSync.native(this.root);
+    } catch {
+      this.kernelRoot = this.root;
+    }
   }
 
   get isHostRoot(): boolean {
@@ -83,6 +112,12 @@ export class RootedFs {
    * on open; this names the file for both (/bin/ps → /usr/bin/ps on a /usr-merged box).
    */
   async realPath(inside: string, keepLast = false): Promise<string> {
+    return (await this.walk(inside, keepLast)).real;
+  }
+
+  /** realPath, with every link met on the way (inside the root), its target and its owner. */
+  private async walk(inside: string, keepLast = false): Promise<{ real: string; hops: Hop[] }> {
+    const hopsMet: Hop[] = [];
     // Not normalised first: `..` after a link goes up from where the link led, as the kernel does.
     const pending = inside.split('/').filter(Boolean);
     const last = keepLast ? pending.pop() : undefined;
@@ -114,6 +149,7 @@ export class RootedFs {
       if (st.isSymbolicLink()) {
         if (++hops > MAX_LINK_HOPS) throw new RootedFsError('ELOOP', inside, `ELOOP: ${inside}`);
         const target = await fsp.readlink(candidate);
+        hopsMet.push({ link: `/${[...done, part].join('/')}`, target, uid: st.uid });
         if (target.startsWith('/')) done.length = 0;
         pending.unshift(...target.split('/').filter(Boolean));
       } else {
@@ -121,13 +157,58 @@ export class RootedFs {
       }
     }
     if (last !== undefined) done.push(last);
-    return `/${done.join('/')}`;
+    return { real: `/${done.join('/')}`, hops: hopsMet };
   }
 
-  /** Opens for reading with O_NOATIME, falling back quietly when the kernel refuses it (EPERM). */
+  /**
+   * Opens for reading with O_NOATIME (falling back quietly when the kernel refuses it: EPERM),
+   * after a walk that notes every link on the way. A link someone other than root owns is followed
+   * only to a file that same account owns: ~/.bashrc → /etc/shadow or ~/.ssh → /root/.ssh is
+   * refused (ELINKOUT) and noted in `refused`, with the link and its target. The checks are made
+   * on the opened descriptor, and what the kernel opened must be what the walk named, so a swap
+   * between the walk and the open cannot lead elsewhere (ESWAPPED).
+   */
   async open(inside: string): Promise<FileHandle> {
-    const real = await this.resolve(inside);
-    return openNoAtime(real, this.noatime);
+    const { real, hops } = await this.walk(inside);
+    const host = path.join(this.root, real);
+    // O_NOFOLLOW: the walk resolved the last component; a link there now is a swap. O_NONBLOCK: a FIFO never hangs the read.
+    const handle = await openNoAtime(host, this.noatime, constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      const st = await handle.stat();
+      const refusal = hops.length > 0 || st.nlink > 1 ? await this.linkRefusal(inside, real, hops, st) : null;
+      if (refusal) {
+        if (!this.refused.some((r) => r.path === inside)) this.refused.push(refusal);
+        throw new RootedFsError('ELINKOUT', inside, `${inside}: ${refusal.reason}`);
+      }
+      const opened = await fsp.readlink(`/proc/self/fd/${handle.fd}`).catch(() => null);
+      const expected = path.join(this.kernelRoot, real);
+      if (opened !== null && opened !== expected && opened !== `${expected} (deleted)`) {
+        throw new RootedFsError('ESWAPPED', inside, `ESWAPPED: ${inside}: opened ${opened}, not ${expected}`);
+      }
+      return handle;
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Why the file `real` (stat `st`), reached from `inside` through `hops`, is not the account's own:
+   * a link owned by a non-root account that leads to a file another account owns, or a hard link,
+   * in a folder a non-root account owns, to a file that account does not own. Null when it is fine.
+   */
+  private async linkRefusal(inside: string, real: string, hops: Hop[], st: Stats): Promise<RefusedLink | null> {
+    for (const h of hops) {
+      if (h.uid === 0 || h.uid === st.uid) continue;
+      return { path: inside, link: h.link, target: h.target, reason: `a link owned by uid ${h.uid} to ${h.target} (${real}, owned by uid ${st.uid}): the link is recorded, not followed` };
+    }
+    if (st.isFile() && st.nlink > 1) {
+      const folder = await fsp.lstat(path.dirname(path.join(this.root, real))).catch(() => null);
+      if (folder && folder.uid !== 0 && folder.uid !== st.uid) {
+        return { path: inside, link: real, target: null, reason: `a hard link (${st.nlink} names) to a file owned by uid ${st.uid} in a folder owned by uid ${folder.uid}: not read` };
+      }
+    }
+    return null;
   }
 
   /** Reads a whole file up to maxBytes. Works for /proc-style files that stat as size 0. */
@@ -199,15 +280,19 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-export async function openNoAtime(real: string, noatime = constants.O_NOATIME ?? 0): Promise<FileHandle> {
+/**
+ * Opens read-only with O_NOATIME, so reading evidence keeps its access time (root may use it on
+ * any file); quietly without it when the kernel refuses (EPERM: not root and not the owner).
+ */
+export async function openNoAtime(real: string, noatime = constants.O_NOATIME ?? 0, extraFlags = 0): Promise<FileHandle> {
   if (noatime) {
     try {
-      return await fsp.open(real, constants.O_RDONLY | noatime);
+      return await fsp.open(real, constants.O_RDONLY | noatime | extraFlags);
     } catch (err) {
       if (errorCode(err) !== 'EPERM') throw err;
     }
   }
-  return fsp.open(real, constants.O_RDONLY);
+  return fsp.open(real, constants.O_RDONLY | extraFlags);
 }
 
 /** Reads until EOF or maxBytes, whatever stat says (proc files report size 0). */

@@ -120,7 +120,7 @@ export interface SshdConfigRecord {
   errors: string[];
   /** Live: `sshd -T`'s view (keyword → values); null offline or when sshd -T did not answer. */
   sshdT: Record<string, string[]> | null;
-  /** Why there is no sshd -T view. */
+  /** Why there is no sshd -T view, or how it was had (in a private mount namespace when the box lacks /run/sshd). */
   sshdTNote: string | null;
   /** Settings where the files and sshd -T disagree (a sshd that lies, or an option we do not model). */
   disagreements: Array<{ keyword: string; files: string; sshdT: string }>;

@@ -1,11 +1,27 @@
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { SshOutboundGroup } from '../model/facts.js';
 import { isSeverity, type Finding } from '../model/finding.js';
 import type { OpenFilesRecord, ParentLink, ProcessRecord, SessionRecord } from '../model/records.js';
 import type { SourceStatus } from '../model/source.js';
 import { AuthHistogram } from './chart.js';
-import { fileLines } from './lines.js';
+import { z } from 'zod';
+import { parseBoundedJson, schemaProblems, type JsonLimits } from '../evidence/bounded-json.js';
+import {
+  ActionsListSchema,
+  AuthEventLineSchema,
+  AuthLogStatsSchema,
+  AuthTallySchema,
+  FindingSchema,
+  ManifestSchema,
+  OpenFilesLineSchema,
+  ProcessLineSchema,
+  SessionLineSchema,
+  SshViewSchema,
+  UndoRecordSchema,
+} from '../evidence/bundle-schemas.js';
+import { bundleLimits, type BundleLimits } from '../evidence/limits.js';
+import { bytesLimitText, NotRegularFileError, openRegular, readRegular, TooLargeError } from '../evidence/safe-open.js';
+import { fileLines, MAX_LINE_CHARS } from './lines.js';
 import { computeVerdict, type Verdict } from './verdict.js';
 
 /**
@@ -183,47 +199,94 @@ export function findingsView(raw: unknown): Finding[] {
 class CaseFolder {
   readonly unreadable: string[] = [];
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    readonly limits: JsonLimits,
+  ) {}
 
   private abs(rel: string): string {
     return path.join(this.dir, ...rel.split('/'));
   }
 
-  async exists(rel: string): Promise<boolean> {
-    return fsp.stat(this.abs(rel)).then((s) => s.isFile(), () => false);
-  }
-
-  /** Parsed JSON, or null when absent; a file that is not JSON is named in `unreadable`. */
-  async json(rel: string): Promise<unknown> {
+  /**
+   * Parsed JSON checked against its schema, or null when absent. A file that is not a regular
+   * file, is over the JSON limits, is not JSON or does not fit the schema is named in `unreadable`.
+   */
+  async json<S extends z.ZodType>(rel: string, schema: S): Promise<z.infer<S> | null> {
     let text: string;
     try {
-      text = await fsp.readFile(this.abs(rel), 'utf8');
-    } catch {
+      text = (await readRegular(this.abs(rel), this.limits.maxJsonBytes)).toString('utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.unreadable.push(`${rel} (${readProblem(err)})`);
       return null;
     }
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      this.unreadable.push(rel);
-      return null;
-    }
+    const parsed = parseBoundedJson(rel, text, schema, this.limits);
+    if (parsed.ok) return parsed.value;
+    this.unreadable.push(parsed.problems[0]);
+    return null;
   }
 
-  /** Each JSON line as an object (lines that are not JSON objects are counted in `unreadable`); false when absent. */
-  async eachLine(rel: string, fn: (o: Record<string, unknown>, line: string) => void, filter?: (line: string) => boolean): Promise<boolean> {
-    if (!(await this.exists(rel))) return false;
-    let bad = 0;
-    for await (const line of fileLines(this.abs(rel))) {
-      if (filter && !filter(line)) continue;
-      try {
-        fn(obj(JSON.parse(line)), line);
-      } catch {
-        bad++;
-      }
+  /** findings.json: each finding that fits the schema; the others are named (the first few) in `unreadable`. */
+  async findings(): Promise<unknown[]> {
+    const list = await this.json('findings.json', ArraySchema);
+    if (!list) return [];
+    const kept: unknown[] = [];
+    const bad: string[] = [];
+    list.forEach((item, i) => {
+      const r = FindingSchema.safeParse(item);
+      if (r.success) kept.push(r.data);
+      else bad.push(`[${i}] ${schemaProblems(r.error, 1)[0]}`);
+    });
+    if (bad.length) this.unreadable.push(`findings.json (${bad.length} entr${bad.length === 1 ? 'y' : 'ies'} not findings: ${bad.slice(0, 3).join('; ')}${bad.length > 3 ? '; …' : ''})`);
+    return kept;
+  }
+
+  /**
+   * Each JSON line that fits `schema` (other lines are counted in `unreadable`, the first one's
+   * problem named); false when the file is absent or not a regular file.
+   */
+  async eachLine<S extends z.ZodType>(rel: string, schema: S, fn: (o: z.infer<S> & Record<string, unknown>, line: string) => void, filter?: (line: string) => boolean): Promise<boolean> {
+    let opened;
+    try {
+      opened = await openRegular(this.abs(rel));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.unreadable.push(`${rel} (${readProblem(err)})`);
+      return false;
     }
-    if (bad > 0) this.unreadable.push(`${rel} (${bad} line(s))`);
+    let bad = 0;
+    let first: string | null = null;
+    let n = 0;
+    try {
+      for await (const line of fileLines(opened.handle)) {
+        n++;
+        if (line === null) {
+          bad++;
+          first ??= `line ${n}: longer than ${MAX_LINE_CHARS.toLocaleString('en-US')} characters`;
+          continue;
+        }
+        if (filter && !filter(line)) continue;
+        const parsed = parseBoundedJson(`line ${n}`, line, schema, this.limits);
+        if (!parsed.ok) {
+          bad++;
+          first ??= parsed.problems[0];
+          continue;
+        }
+        fn(parsed.value as z.infer<S> & Record<string, unknown>, line);
+      }
+    } finally {
+      await opened.handle.close().catch(() => {});
+    }
+    if (bad > 0) this.unreadable.push(`${rel} (${bad} line(s); ${first})`);
     return true;
   }
+}
+
+const ArraySchema = z.array(z.unknown());
+
+function readProblem(err: unknown): string {
+  if (err instanceof NotRegularFileError) return `${err.what}, not a regular file`;
+  if (err instanceof TooLargeError) return `larger than ${bytesLimitText(err.maxBytes)}`;
+  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
 }
 
 // The kinds the chart counts, found without parsing every line: JSON escapes quotes inside strings,
@@ -234,6 +297,7 @@ async function loadAuth(folder: CaseFolder): Promise<AuthHistogram | null> {
   const hist = new AuthHistogram();
   const found = await folder.eachLine(
     'artifacts/auth-events.jsonl',
+    AuthEventLineSchema,
     (e) => {
       const t = Date.parse(str(e.time));
       // Counted as the tally counts: a PAM failure only when no Failed line reports the same attempt.
@@ -250,7 +314,7 @@ async function loadSessions(folder: CaseFolder): Promise<Table<SessionRecord>> {
   // The most recent sessions (boot records apart), kept bounded while the file streams past.
   let kept: SessionRecord[] = [];
   let total = 0;
-  const found = await folder.eachLine('artifacts/sessions.jsonl', (o) => {
+  const found = await folder.eachLine('artifacts/sessions.jsonl', SessionLineSchema, (o) => {
     if (o.line === 'system boot' || o.user === 'reboot') return;
     total++;
     kept.push({
@@ -275,7 +339,7 @@ function newest(rows: SessionRecord[]): SessionRecord[] {
 }
 
 async function loadAttackers(folder: CaseFolder): Promise<Table<AttackerRow>> {
-  const raw = await folder.json('artifacts/auth-tally.json');
+  const raw = await folder.json('artifacts/auth-tally.json', AuthTallySchema);
   if (raw === null) return { rows: [], total: 0, artifact: null };
   const rows = arr(raw)
     .map(obj)
@@ -303,12 +367,12 @@ async function loadProcesses(folder: CaseFolder, findings: Finding[]): Promise<T
     }
   }
   const lsof = new Map<number, Record<string, unknown>>();
-  await folder.eachLine('artifacts/open-files.jsonl', (o) => {
+  await folder.eachLine('artifacts/open-files.jsonl', OpenFilesLineSchema, (o) => {
     if (typeof o.pid === 'number') lsof.set(o.pid, o);
   });
   const wanted = new Set([...byPid.keys(), ...lsof.keys()]);
   const procs = new Map<number, Record<string, unknown>>();
-  const found = await folder.eachLine('artifacts/processes.jsonl', (o) => {
+  const found = await folder.eachLine('artifacts/processes.jsonl', ProcessLineSchema, (o) => {
     if (typeof o.pid === 'number' && wanted.has(o.pid)) procs.set(o.pid, o);
   });
   const rows: SuspiciousProcess[] = [];
@@ -345,7 +409,7 @@ async function loadProcesses(folder: CaseFolder, findings: Finding[]): Promise<T
 }
 
 async function loadFanout(folder: CaseFolder): Promise<ReportData['fanout']> {
-  const raw = await folder.json('artifacts/ssh-view.json');
+  const raw = await folder.json('artifacts/ssh-view.json', SshViewSchema);
   if (raw === null) return { rows: [], total: 0, artifact: null, ports: [] };
   const view = obj(raw);
   const groups = arr(view.outbound)
@@ -395,10 +459,10 @@ function undoText(record: Record<string, unknown>, caseId: string): string | nul
 }
 
 async function loadActions(folder: CaseFolder, caseId: string): Promise<ActionRow[]> {
-  const raw = await folder.json('artifacts/actions.json');
+  const raw = await folder.json('artifacts/actions.json', ActionsListSchema);
   const rows: ActionRow[] = [];
   for (const a of arr(raw).map(obj)) {
-    const record = typeof a.undoRecord === 'string' && /^actions\/[A-Za-z0-9._-]+\.json$/.test(a.undoRecord) ? obj(await folder.json(a.undoRecord)) : {};
+    const record = typeof a.undoRecord === 'string' && /^actions\/[A-Za-z0-9._-]+\.json$/.test(a.undoRecord) ? obj(await folder.json(a.undoRecord, UndoRecordSchema)) : {};
     rows.push({
       action: str(a.action),
       target: str(a.target),
@@ -417,16 +481,18 @@ export interface LoadOptions {
   /** The manifest about to be sealed (collect renders before manifest.json exists); default: the folder's. */
   manifest?: Record<string, unknown>;
   integrity?: Integrity | null;
+  /** How much of each file is read (default: bundleLimits()). */
+  limits?: BundleLimits;
 }
 
 /** Reads a case folder (staged by collect, or extracted from a bundle) into what the report shows. */
 export async function loadReportData(dir: string, opts: LoadOptions = {}): Promise<ReportData> {
-  const folder = new CaseFolder(dir);
-  const rawManifest = opts.manifest ?? obj(await folder.json('manifest.json'));
+  const folder = new CaseFolder(dir, opts.limits ?? bundleLimits());
+  const rawManifest = opts.manifest ?? obj(await folder.json('manifest.json', ManifestSchema));
   const manifest = manifestView(rawManifest);
-  const findings = findingsView(await folder.json('findings.json'));
+  const findings = findingsView(await folder.findings());
   const auth = await loadAuth(folder);
-  const stats = obj(await folder.json('artifacts/auth-log-stats.json'));
+  const stats = obj(await folder.json('artifacts/auth-log-stats.json', AuthLogStatsSchema));
   const data: ReportData = {
     manifest,
     findings,

@@ -4,6 +4,9 @@ import type { ReportData, Table } from './data.js';
 import { byLevel, bytesText, countText, evidenceFiles, notableSources, sourceDetail, subjectText, timeText, VERDICT_LABEL } from './format.js';
 import { escapeMarkdown as md } from './text.js';
 
+/** A time from the bundle, formatted, then escaped like any other text (a crafted time is any string). */
+const mdTime = (iso: string | null | undefined): string => md(timeText(iso));
+
 /**
  * report.md: the same content as report.html, for e-mail and tickets. Every string that came
  * from the box goes through escapeMarkdown (no markup, no HTML, no line break that splits a row,
@@ -51,7 +54,7 @@ export function renderMarkdown(d: ReportData): string {
   const out: string[] = [];
   out.push(`# ${md(v.headline)}`, '');
   out.push(
-    `**${VERDICT_LABEL[v.level] ?? v.level}**${v.partial ? ' (partial collection)' : ''} · host **${md(m.hostname || '?')}** · case ${md(m.case)} · collected ${timeText(m.startedAt)} to ${timeText(m.endedAt)}${m.examiner ? ` by ${md(m.examiner)}` : ''} · ${md(m.mode)} · ${m.root ? 'as root' : 'not as root'}`,
+    `**${VERDICT_LABEL[v.level] ?? v.level}**${v.partial ? ' (partial collection)' : ''} · host **${md(m.hostname || '?')}** · case ${md(m.case)} · collected ${mdTime(m.startedAt)} to ${mdTime(m.endedAt)}${m.examiner ? ` by ${md(m.examiner)}` : ''} · ${md(m.mode)} · ${m.root ? 'as root' : 'not as root'}`,
     '',
   );
   const i = d.integrity;
@@ -94,7 +97,7 @@ export function renderMarkdown(d: ReportData): string {
   if (!d.sessions.artifact) out.push('Not in this bundle: the logins step did not run.', '');
   else if (d.sessions.rows.length === 0) out.push('No login sessions in utmp, wtmp or wtmpdb.', '');
   else {
-    out.push(...table(['user', 'terminal', 'from', 'login', 'logout', 'end', 'source'], d.sessions.rows.map((s) => [md(s.user), md(s.line), md(s.host || s.addr || ''), timeText(s.login), timeText(s.logout), md(s.end), md(s.source)])));
+    out.push(...table(['user', 'terminal', 'from', 'login', 'logout', 'end', 'source'], d.sessions.rows.map((s) => [md(s.user), md(s.line), md(s.host || s.addr || ''), mdTime(s.login), mdTime(s.logout), md(s.end), md(s.source)])));
     out.push(...cutNote(d.sessions, 'session record'));
   }
 
@@ -105,7 +108,7 @@ export function renderMarkdown(d: ReportData): string {
     out.push(
       ...table(
         ['address', 'failed', 'invalid users', 'users tried', 'first failure', 'last failure', 'logged in'],
-        d.attackers.rows.map((r) => [md(r.address), fmt(r.failures), `${Math.round(r.invalidUserShare * 100)}%`, md(r.users.join(', ') + (r.distinctUsers > r.users.length ? `, … (${fmt(r.distinctUsers)} in all)` : '')), timeText(r.firstFailure), timeText(r.lastFailure), r.accepted ? `**${fmt(r.accepted)}**` : '0']),
+        d.attackers.rows.map((r) => [md(r.address), fmt(r.failures), `${Math.round(r.invalidUserShare * 100)}%`, md(r.users.join(', ') + (r.distinctUsers > r.users.length ? `, … (${fmt(r.distinctUsers)} in all)` : '')), mdTime(r.firstFailure), mdTime(r.lastFailure), r.accepted ? `**${fmt(r.accepted)}**` : '0']),
         ['l', 'r', 'r', 'l', 'l', 'l', 'r'],
       ),
     );
@@ -118,10 +121,10 @@ export function renderMarkdown(d: ReportData): string {
     out.push(`### ${md(p.comm || '?')} (pid ${p.pid}${p.user ? `, user ${md(p.user)}` : ''})`, '');
     out.push(`- command line: ${p.command ? md(p.command) : 'unreadable'}`);
     out.push(`- executable: ${p.exe ? md(p.exe) : 'unreadable'}${p.exeDeleted ? ' (deleted from disk)' : ''}`);
-    out.push(`- sha256: ${p.sha256 ? `\`${md(p.sha256)}\`` : 'not hashed'}`);
+    out.push(`- sha256: ${p.sha256 ? md(p.sha256) : 'not hashed'}`);
     out.push(`- preserved copy: ${p.preserved ? `${md(p.preserved.path)} (${bytesText(p.preserved.size)}${p.preserved.truncated ? ', cut at the size cap' : ''})` : 'none'}`);
     if (p.folders.length) out.push(`- folder: ${p.folders.map(md).join(', ')}`);
-    out.push(`- started: ${timeText(p.startTime) || '?'}${p.startedBy ? ` by ${md(p.startedBy)}` : ''}${p.unit ? ` (unit ${md(p.unit)})` : ''}`);
+    out.push(`- started: ${mdTime(p.startTime) || '?'}${p.startedBy ? ` by ${md(p.startedBy)}` : ''}${p.unit ? ` (unit ${md(p.unit)})` : ''}`);
     if (p.findings.length) out.push(`- findings: ${p.findings.map(md).join(', ')}`);
     out.push(`- parent chain: ${p.parents.length ? p.parents.map((l) => `${md(l.comm)} (pid ${l.pid}${l.user ? `, ${md(l.user)}` : ''})`).join(' ← ') : 'no parent visible'}`, '');
   }
@@ -143,7 +146,7 @@ export function renderMarkdown(d: ReportData): string {
 
   out.push('## Actions taken', '');
   if (d.actions.length === 0) out.push('None: this collection changed nothing on the box.', '');
-  else out.push(...table(['action', 'target', 'result', 'applied', 'undo record', 'undo'], d.actions.map((a) => [md(a.action), md(a.target), `${a.ok ? 'done' : 'FAILED'}: ${md(a.message)}`, timeText(a.appliedAt), md(a.undoRecord ?? 'none'), md(a.undo ?? '')])));
+  else out.push(...table(['action', 'target', 'result', 'applied', 'undo record', 'undo'], d.actions.map((a) => [md(a.action), md(a.target), `${a.ok ? 'done' : 'FAILED'}: ${md(a.message)}`, mdTime(a.appliedAt), md(a.undoRecord ?? 'none'), md(a.undo ?? '')])));
 
   out.push('## The collection', '');
   out.push(
@@ -151,8 +154,8 @@ export function renderMarkdown(d: ReportData): string {
       ['Case', md(m.case)],
       ['Host', `${md(m.hostname)}${m.machineId ? ` (machine-id ${md(m.machineId)})` : ''}`],
       ['Examiner', md(m.examiner ?? '(not given)')],
-      ['Started', timeText(m.startedAt)],
-      ['Ended', timeText(m.endedAt)],
+      ['Started', mdTime(m.startedAt)],
+      ['Ended', mdTime(m.endedAt)],
       ['Mode', md(m.mode)],
       ['Run as root', m.root ? 'yes' : 'no'],
       ['Partial', m.partial ? `yes: ${md(m.partialReasons.join('; '))}` : 'no'],

@@ -1,4 +1,5 @@
-import { closeSync, createReadStream, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, rmSync, writeSync } from 'node:fs';
+import { createNewFileSync, makeFolderTree } from '../evidence/new-files.js';
 import path from 'node:path';
 import type { TimelineEvent } from '../model/sink.js';
 import { timeKey, timelineDatetime } from './timeline.js';
@@ -215,7 +216,7 @@ export class TimelineSpool {
   }
 
   private nextRunFile(): string {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    makeFolderTree(path.dirname(this.dir), path.basename(this.dir));
     return path.join(this.dir, `run-${String(++this.files).padStart(6, '0')}.jsonl`);
   }
 
@@ -238,7 +239,7 @@ export class TimelineSpool {
   }
 
   private writeRun(file: string): void {
-    const fd = openSync(file, 'wx', 0o600);
+    const fd = createNewFileSync(file, 0o600);
     try {
       let parts: string[] = [];
       let size = 0;
@@ -261,7 +262,7 @@ export class TimelineSpool {
   /** Merges `files` into one new run file (a cascade stage). */
   private async mergeToRun(files: string[]): Promise<string> {
     const file = this.nextRunFile();
-    const fd = openSync(file, 'wx', 0o600);
+    const fd = createNewFileSync(file, 0o600);
     try {
       for await (const batch of mergeSorted(files.map((f) => fileSource(f, this.opts.readChunkBytes)))) {
         writeSync(fd, batch.map(runLine).join(''));

@@ -258,9 +258,10 @@ describe('disable: a cron script, an at job, a unit', () => {
   });
 
   it('an undo record edited to set other bits, or to put a link elsewhere, is refused', async () => {
-    const base = { action: 'disable', version: 1, appliedAt: '', record: 'actions/disable-1.json', summary: '', path: '/x', hostPath: '/x', copy: null, before: { sha256: 'a' }, after: null, line: null, lineBefore: null, lineAfter: null, units: [], systemctl: false, outcome: '' };
+    const state = { sha256: 'a'.repeat(64), size: 1, dev: '1', ino: '2', mode: 0o755, uid: 0, gid: 0 };
+    const base = { action: 'disable', version: 1, appliedAt: '', record: 'actions/disable-1.json', summary: '', path: '/x', hostPath: '/x', copy: null, before: state, after: null, line: null, lineBefore: null, lineAfter: null, units: [], systemctl: false, outcome: '' };
     expect(() => checkDisableRecord({ ...base, method: 'chmod-x', modeBefore: 0o4755, modeAfter: 0o644 })).toThrow(/mode change disable cannot have made/);
-    expect(() => checkDisableRecord({ ...base, method: 'unit', units: [{ links: [{ hostLink: '/etc/cron.d/evil', target: '/tmp/x', link: '/etc/cron.d/evil' }] }] })).toThrow(/outside a .wants/);
+    expect(() => checkDisableRecord({ ...base, method: 'unit', units: [{ name: 'evil.service', links: [{ hostLink: '/etc/cron.d/evil', target: '/tmp/x', link: '/etc/cron.d/evil' }], removed: [] }] })).toThrow(/outside a .wants/);
     expect(() => checkDisableRecord({ ...base, action: 'quarantine' })).toThrow(/not a disable record/);
     expect(checkDisableRecord({ ...base, method: 'chmod-x', modeBefore: 0o755, modeAfter: 0o644 }).method).toBe('chmod-x');
   });

@@ -8,13 +8,11 @@ import { protectedReason } from '../../src/actions/protected-paths.js';
 import {
   applyQuarantine,
   bundleRel,
-  checkRecord,
   displayName,
   planQuarantine,
-  planRestoreQuarantine,
-  restoreQuarantine,
   type QuarantineRecord,
 } from '../../src/actions/quarantine.js';
+import { checkRecord, planRestoreQuarantine, restoreQuarantine } from '../../src/actions/restore-quarantine.js';
 import { tmpDir } from '../helpers/bundle.js';
 import { isRoot } from '../helpers/cli.js';
 import { actionContext } from './helpers.js';
@@ -118,7 +116,7 @@ describe('quarantine: plan, apply, restore on a real folder', () => {
     const rorder = rplan.changes.map((c) => path.relative(dir, c.target));
     expect(rorder.slice(0, 4)).toEqual(['', 'priv', 'sub', 'sub/deep']);
     expect(rorder.slice(4).every((r) => statSync(path.join(dir, r)).isFile())).toBe(true);
-    const undone = await restoreQuarantine(ctx, record);
+    const undone = await restoreQuarantine(ctx, rplan);
     expect(undone.ok).toBe(true);
     for (const [rel, m] of Object.entries(modes)) expect(mode(path.join(dir, rel)), rel).toBe(m);
     expect(mode(outside)).toBe(0o644);
@@ -238,19 +236,23 @@ describe('quarantine: plan, apply, restore on a real folder', () => {
     const plan = await planRestoreQuarantine(ctx, record);
     expect(plan.warnings.join('\n')).toContain(`${path.join(dir, 'pass.txt')}: its mode changed since the quarantine: left alone (--force restores it) (now 0600, quarantine set 0200)`);
     expect(plan.warnings.join('\n')).toContain(`${path.join(dir, 'shared.log')}: replaced by another file since the quarantine: left alone`);
-    const r = await restoreQuarantine(ctx, record);
+    const r = await restoreQuarantine(ctx, plan);
     expect(r.ok).toBe(false);
     expect(mode(path.join(dir, 'pass.txt'))).toBe(0o600);
     expect(mode(path.join(dir, 'shared.log'))).toBe(0o222);
     expect(mode(path.join(dir, 'pscan2'))).toBe(0o755);
+    // What was shown is what is changed: the two entries left alone are reported, not touched.
+    expect(r.applied.filter((a) => a.ok).map((a) => a.target)).toEqual(plan.changes.map((c) => c.target));
     expect(r.applied.filter((a) => !a.ok).map((a) => path.relative(dir, a.target)).sort()).toEqual(['pass.txt', 'shared.log']);
 
-    const forced = await restoreQuarantine(ctx, record, { force: true });
+    const forcedPlan = await planRestoreQuarantine(ctx, record, { force: true });
+    expect(forcedPlan.data.items.find((i) => i.rel === 'pscan2')?.action).toBe('already');
+    const forced = await restoreQuarantine(ctx, forcedPlan, { force: true });
     expect(mode(path.join(dir, 'pass.txt'))).toBe(0o644);
     expect(mode(path.join(dir, 'shared.log'))).toBe(0o222);
+    // Only the entry whose mode changed is forced; the replaced one is never listed, and what is already back is left out.
+    expect(forced.applied.filter((a) => a.ok).map((a) => path.relative(dir, a.target))).toEqual(['pass.txt']);
     expect(forced.applied.filter((a) => !a.ok).map((a) => path.relative(dir, a.target))).toEqual(['shared.log']);
-    // Restoring twice is harmless: what is already back is reported as such.
-    expect(forced.applied.find((a) => a.target === path.join(dir, 'pscan2'))).toMatchObject({ ok: true, detail: 'already 0755' });
   });
 
   it('records a copy cut at maxFileBytes as truncated, and still quarantines the file', async () => {
@@ -260,7 +262,7 @@ describe('quarantine: plan, apply, restore on a real folder', () => {
     const r = await applyQuarantine(ctx, await planQuarantine(ctx, dir));
     const record = JSON.parse(readFileSync(path.join(store.dir, r.undoRecord!), 'utf8')) as QuarantineRecord;
     expect(record.maxFileBytes).toBe(100);
-    expect(record.entries.find((e) => e.rel === 'big.bin')!.copy).toEqual({ path: 'files/quarantine/1/big.bin', size: 100, truncated: true, sha256: sha256(Buffer.alloc(100, 7)) });
+    expect(record.entries.find((e) => e.rel === 'big.bin')!.copy).toEqual({ path: 'files/quarantine/1/big.bin', size: 100, truncated: true, cut: 'file', sha256: sha256(Buffer.alloc(100, 7)) });
     expect(mode(path.join(dir, 'big.bin'))).toBe(0o200);
   });
 
@@ -295,7 +297,7 @@ describe('quarantine: plan, apply, restore on a real folder', () => {
     const bad = record.entries.find((e) => e.relHex === '626164fffe')!;
     expect(bad.copy!.path).toMatch(/^files\/quarantine\/1\/bad__~[0-9a-f]{12}$/);
     expect(record.entries.find((e) => e.rel === 'new\nline\\x')!.copy!.path).toMatch(/^files\/quarantine\/1\/new_line_x~[0-9a-f]{12}$/);
-    await restoreQuarantine(ctx, record);
+    await restoreQuarantine(ctx, await planRestoreQuarantine(ctx, record));
     expect(lstatSync(weird).mode & 0o7777).toBe(0o755);
     expect(mode(path.join(dir, 'new\nline\\x'))).toBe(0o700);
   });
@@ -329,15 +331,24 @@ describe('quarantine: plan, apply, restore on a real folder', () => {
   it('checks an undo record before trusting it', () => {
     const base: QuarantineRecord = {
       action: 'quarantine', version: 1, appliedAt: '', record: 'actions/quarantine-1.json', summary: '', target: '/tmp/x', folder: '/tmp/x', hostFolder: '/tmp/x',
-      copies: 'files/quarantine/1', maxFileBytes: 1, entries: [{ rel: 'a', relHex: '61', type: 'file', dev: '1', ino: '2', btime: '0', modeBefore: 0o4755, modeAfter: 0o4200, changed: true, outcome: '' }],
+      copies: 'files/quarantine/1', maxFileBytes: 1, entries: [
+        { rel: 'a', relHex: '61', type: 'file', dev: '1', ino: '2', btime: '0', modeBefore: 0o4755, modeAfter: 0o4200, changed: true, outcome: '' },
+        { rel: '', relHex: '', type: 'dir', dev: '1', ino: '1', btime: '0', modeBefore: 0o755, modeAfter: 0o200, changed: true, outcome: '' },
+      ],
     };
     expect(checkRecord(base)).toBe(base);
-    const withEntry = (e: Partial<QuarantineRecord['entries'][0]>) => ({ ...base, entries: [{ ...base.entries[0], ...e }] });
+    const withEntry = (e: Partial<QuarantineRecord['entries'][0]>) => ({ ...base, entries: [{ ...base.entries[0], ...e }, base.entries[1]] });
     expect(() => checkRecord(withEntry({ modeBefore: 0o4755, modeAfter: 0o0200 }))).toThrow(/mode change quarantine cannot have made/);
     expect(() => checkRecord(withEntry({ modeBefore: 0o777, modeAfter: 0o200 }))).toThrow(/mode change/);
     expect(() => checkRecord(withEntry({ relHex: Buffer.from('../../etc/shadow').toString('hex') }))).toThrow(/leaves the folder/);
     expect(() => checkRecord({ ...base, action: 'freeze' })).toThrow(/not a quarantine record/);
     expect(() => checkRecord({ ...base, version: 2 })).toThrow(/version 2/);
+    // Bits added back beyond r and x, a path with an empty or '.' part, a changed link, no entry for the folder itself.
+    expect(() => checkRecord(withEntry({ modeBefore: 0o4755, modeAfter: 0o755 & ~0o555 | 0o4000 | 0o020 }))).toThrow(/mode change/);
+    expect(() => checkRecord(withEntry({ relHex: Buffer.from('a//b').toString('hex') }))).toThrow(/leaves the folder/);
+    expect(() => checkRecord(withEntry({ type: 'symlink' }))).toThrow(/symbolic link or special file/);
+    expect(() => checkRecord({ ...base, entries: [base.entries[0]] })).toThrow(/exactly one entry for the folder itself/);
+    expect(() => checkRecord({ ...base, hostFolder: '/tmp/../etc' })).toThrow(/not a plain absolute path/);
   });
 
   it('makes bundle paths safe and collision-free, and shows names as they are', () => {
@@ -364,7 +375,7 @@ describe('quarantine: plan, apply, restore on a real folder', () => {
     const r = await applyQuarantine(ctx, plan);
     const t2 = performance.now();
     const record = JSON.parse(readFileSync(path.join((ctx.sink as unknown as { dir: string }).dir, r.undoRecord!), 'utf8')) as QuarantineRecord;
-    const u = await restoreQuarantine(ctx, record);
+    const u = await restoreQuarantine(ctx, await planRestoreQuarantine(ctx, record));
     const t3 = performance.now();
     console.log(`quarantine of 10,000 files in 100 folders: plan ${Math.round(t1 - t0)} ms, apply (copy + chmod) ${Math.round(t2 - t1)} ms, restore ${Math.round(t3 - t2)} ms`);
     expect(r.ok).toBe(true);

@@ -247,7 +247,7 @@ describe('analyze: the command line', () => {
     const dir = tmpDir('irt-analyze-dir-');
     const r = await runCli(['analyze', dir]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`ir-triage: EISDIR: ${dir}: is a folder\n`);
+    expect(r.stderr).toBe(`ir-triage: ${dir}: a folder, not a regular file: not read\n`);
   });
 
   it('no file: usage, exit 2; a bad --tz or --year: exit 2', async () => {

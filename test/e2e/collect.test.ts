@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { extract, listFiles, tmpDir } from '../helpers/bundle.js';
 import { isRoot, REPO, runCli } from '../helpers/cli.js';
+import { canMount, countInodes, mountSmallTmpfs } from '../helpers/small-fs.js';
 
 const NOBODY = 65534;
 
@@ -176,15 +177,24 @@ describe('ir-triage collect (the real CLI on this machine)', () => {
     expect((await runCli(['verify', summary.bundle])).code).toBe(0);
   });
 
-  it('when the disk fills while bundling: a clear error, and the staging folder is kept', async () => {
-    const out = tmpDir('irt-full-');
-    // The kernel's /dev/full answers every write with ENOSPC.
-    symlinkSync('/dev/full', path.join(out, 'FULL.tar.gz.partial'));
-    const r = await runCli(['collect', '--out', out, '--case', 'FULL']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`ir-triage: could not write the bundle ${path.join(out, 'FULL.tar.gz')}: the disk is full; the staged evidence is kept in ${path.join(out, 'FULL')}\n`);
-    expect(existsSync(path.join(out, 'FULL.tar.gz'))).toBe(false);
-    expect((await runCli(['verify', path.join(out, 'FULL')])).code).toBe(0);
+  // A tmpfs with room for the staging folder and not one inode more: the disk fills as the bundle is begun.
+  it.skipIf(!canMount)('when the disk fills while bundling: a clear error, and the staging folder is kept', async () => {
+    const root = tmpDir('irt-full-root-');
+    mkdirSync(path.join(root, 'etc'));
+    writeFileSync(path.join(root, 'etc/hostname'), 'victim\n');
+    const probe = tmpDir('irt-full-probe-');
+    expect((await runCli(['collect', '--root', root, '--out', probe, '--case', 'FULL', '--keep-dir'])).code).toBe(0);
+    const small = mountSmallTmpfs(1 + countInodes(path.join(probe, 'FULL')))!;
+    try {
+      const out = small.dir;
+      const r = await runCli(['collect', '--root', root, '--out', out, '--case', 'FULL']);
+      expect(r.stderr).toBe(`ir-triage: could not write the bundle ${path.join(out, 'FULL.tar.gz')}: the disk is full; the staged evidence is kept in ${path.join(out, 'FULL')}\n`);
+      expect(r.code).toBe(1);
+      expect(readdirSync(out)).toEqual(['FULL']);
+      expect((await runCli(['verify', path.join(out, 'FULL')])).code).toBe(0);
+    } finally {
+      small.unmount();
+    }
   });
 
   it('reads a mounted image offline with --root: live-only sources are skipped, not partial', async () => {

@@ -10,6 +10,7 @@ const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 const SESSION = `irt-guided-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
 const screen = () => tmux('capture-pane', '-p', '-J', '-t', SESSION, '-S', '-200');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(re: RegExp, timeoutMs = 60_000): Promise<string> {
@@ -22,14 +23,19 @@ async function waitFor(re: RegExp, timeoutMs = 60_000): Promise<string> {
   }
 }
 
-/** Selects the choice containing `match` in the open checkbox whose question starts with `title`. */
-async function pick(title: string, match: string): Promise<void> {
+/**
+ * Selects the one choice matching `match` in the open checkbox whose question starts with `title`.
+ * Choices name this test's own pid or folder: other programs on the machine may be flagged too,
+ * and are never chosen.
+ */
+async function pick(title: string, match: RegExp): Promise<void> {
   const s = await waitFor(new RegExp(`^\\? ${title}: which ones`, 'm'));
   const lines = s.split('\n');
   const q = lines.map((l, i) => (l.startsWith(`? ${title}: which ones`) ? i : -1)).filter((i) => i >= 0).at(-1)!;
   const choices = lines.slice(q + 1).filter((l) => /[◯◉]/.test(l));
-  const idx = choices.findIndex((l) => l.includes(match));
-  if (idx < 0) throw new Error(`no choice with ${match} in:\n${s}`);
+  const hits = choices.map((l, i) => (match.test(l) ? i : -1)).filter((i) => i >= 0);
+  if (hits.length !== 1) throw new Error(`${hits.length} choices match ${match} (exactly one expected) in:\n${s}`);
+  const idx = hits[0];
   for (let i = 0; i < idx; i++) tmux('send-keys', '-t', SESSION, 'Down');
   tmux('send-keys', '-t', SESSION, 'Space');
   await sleep(100);
@@ -71,20 +77,21 @@ describe.skipIf(!hasTmux || !isRoot)('the guided run in a real terminal (tmux; r
     }
     await waitFor(/Where the suspicious processes live on disk[\s\S]*^\? Next\?/m);
     tmux('send-keys', '-t', SESSION, 'Enter');
-    await pick('Freeze the suspicious processes', 'pscan2');
+    await pick('Freeze the suspicious processes', new RegExp(`\\bpid ${scannerPid} pscan2\\b`));
     await waitFor(/^\? Apply these \d+ change\(s\)\?/m);
     tmux('send-keys', '-t', SESSION, 'y', 'Enter');
     // Neutralise: this box has nothing planted, but another test may have planted a cron line or
     // a key for a moment; leave whatever is offered alone.
     const neutralise = await waitFor(/Nothing to disable|^\? Neutralise what would bring the intruder back: which ones/m);
     if (!/Nothing to disable/.test(neutralise)) tmux('send-keys', '-t', SESSION, 'Enter');
-    await pick('Quarantine the malware folder', path.basename(kitRoot));
+    await pick('Quarantine the malware folder', new RegExp(escapeRegExp(kitRoot)));
     await waitFor(/Quarantine the malware folder: which ones[\s\S]*^\? Apply these \d+ change\(s\)\?/m);
     tmux('send-keys', '-t', SESSION, 'y', 'Enter');
     // Kill: nothing chosen (the scanner stays frozen for the investigators).
     await waitFor(/^\? Kill what must not keep running: which ones/m);
     tmux('send-keys', '-t', SESSION, 'Enter');
-    await pick('Block the attacking addresses', '127.0.0.1');
+    // Only loopback is offered for this run's own connections; the plan is refused (a dry run).
+    await pick('Block the attacking addresses', /\b127\.0\.0\.1\b/);
     await waitFor(/Hand the evidence[\s\S]*^\? Next\?/m);
     tmux('send-keys', '-t', SESSION, 'Enter');
     finalScreen = await waitFor(/EXIT=\d+/, 120_000);

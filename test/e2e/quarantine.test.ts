@@ -148,7 +148,7 @@ describe('ir-triage quarantine / restore (the built CLI)', () => {
     chmodSync(path.dirname(out), 0o755);
     for (const rel of [...Object.keys(MODES), 'link']) chownSync(path.join(dir, rel), NOBODY, NOBODY);
     chownSync(out, NOBODY, NOBODY);
-    const asNobody = { prefix: ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'], env: { ...process.env, HOME: out } };
+    const asNobody = { prefix: ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'], env: { ...process.env, HOME: out, IR_TRIAGE_STATE_DIR: path.join(out, 'state') } };
     const q = await runCli(['quarantine', dir, '--yes', '--out', out, '--case', 'U-1'], asNobody);
     expect(q.stderr).toBe('');
     expect(q.code).toBe(0);

@@ -139,7 +139,7 @@ describe.skipIf(noUtmpdump)('the report and timeline of a brute-forced box (coll
     expect((await runCli(['verify', bundle])).code).toBe(0);
   });
 
-  it.skipIf(noChromium)('renders a tampered bundle with the problems in a banner and exits 1, or 0 with --force', async () => {
+  it.skipIf(noChromium)('refuses a tampered bundle (exit 1, nothing rendered), and renders it with the problems in a banner with --force', async () => {
     parent = tmpDir('irt-report-tamper-');
     execFileSync('cp', ['-a', caseDir, parent]);
     const copy = path.join(parent, 'REPORT-ROOT');
@@ -150,7 +150,10 @@ describe.skipIf(noUtmpdump)('the report and timeline of a brute-forced box (coll
     const r = await runCli(['report', tampered, '--out', target]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('bundle NOT verified');
+    expect(r.stderr).toContain('nothing was unpacked or rendered');
     expect(r.stderr).toContain('problem: hash mismatch: findings.json');
+    expect(existsSync(target)).toBe(false);
+    expect((await runCli(['report', tampered, '--out', target, '--force'])).code).toBe(0);
     const b = await openInChromium(target);
     try {
       const banner = await b.page.locator('.banner.bad').innerText();
@@ -159,7 +162,10 @@ describe.skipIf(noUtmpdump)('the report and timeline of a brute-forced box (coll
     } finally {
       await b.close();
     }
-    expect((await runCli(['report', tampered, '--out', target, '--force'])).code).toBe(0);
+    // An existing output is never replaced: a second run is refused with one line.
+    const again = await runCli(['report', tampered, '--out', target, '--force']);
+    expect(again.code).toBe(1);
+    expect(again.stderr.trimEnd().split('\n').at(-1)).toBe(`ir-triage: ${target} already exists: remove it or choose another --out`);
   }, 60_000);
 });
 

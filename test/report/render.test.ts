@@ -121,7 +121,10 @@ describe('the report from a hostile case folder', () => {
   it('reads what it can and names what it cannot', async () => {
     const data = await loadReportData(hostileCase());
     expect(data.findings.map((f) => f.id)).toEqual(['F-0001', 'F-0002']);
-    expect(data.unreadable).toEqual(['artifacts/sessions.jsonl (1 line(s))']);
+    expect(data.unreadable).toEqual([
+      expect.stringMatching(/^findings\.json \(2 entries not findings: \[2\] id: expected string \(missing\); \[3\] the document: expected object, received string\)$/),
+      'artifacts/sessions.jsonl (1 line(s); line 2 is not valid JSON)',
+    ]);
     expect(data.sessions.rows.map((s) => s.user)).toEqual(['alice', ESC]);
     expect(data.verdict).toMatchObject({ level: 'compromised', partial: true });
     // The chart counts as the tally does: a covered PAM line is not a second failure; a message is not a kind.

@@ -202,6 +202,8 @@ interface FileNote {
   copy: string | null;
   copyTruncated: boolean;
   compressed: string | null;
+  /** The copy was withheld: the file holds a private key or password hashes. */
+  secret?: boolean;
 }
 
 class AuthLogRun {
@@ -226,6 +228,7 @@ class AuthLogRun {
       note.copyTruncated = r.truncated;
       this.evidence.push(rel);
     } catch (err) {
+      if (errorCode(err) === 'EWITHHELD') note.secret = true;
       this.sources.push(sourceError(`${authSourceId(file)}.copy`, `could not copy ${file} into ${rel}: ${(err as Error).message}`, file));
     }
   }
@@ -258,6 +261,11 @@ class AuthLogRun {
     const note: FileNote = { file, mtime: st.mtime.toISOString(), copy: null, copyTruncated: false, compressed: /\.gz$/.test(file) ? 'gzip' : unreadableCompression(file) };
     this.files.push(note);
     await this.copy(file, note);
+    if (note.secret) {
+      // It holds a key or password hashes (a log replaced by a link to /etc/shadow): its lines are not parsed, so none is quoted.
+      this.sources.push(sourceError(id, `${file}: holds a secret: not read, not copied`, file));
+      return;
+    }
     const copied = note.copy ? `; copied to ${note.copy}${note.copyTruncated ? ` (cut at ${this.ctx.options.maxFileBytes} bytes: --max-file-bytes)` : ''}` : '';
     const other = unreadableCompression(file);
     if (other) {

@@ -1,6 +1,7 @@
 /** Parses /etc/os-release (KEY=value, values optionally quoted). */
 export function parseOsRelease(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  // Keys come from the box: no prototype, so a `__proto__=` line is a key like any other.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;

@@ -132,26 +132,59 @@ function sameUser(utmpUser: string, user: string): boolean {
 }
 
 /**
+ * What backs a process's claim to be an sshd pty session, beyond its title (which any process can
+ * set): it runs the box's own sshd binary (the packaged path, and the same device and inode), or
+ * it holds the terminal itself open.
+ */
+export interface SessionWitness {
+  /** The packaged sshd path the process's executable is, by path and by device:inode; null when it is not. */
+  systemSshd: string | null;
+  /** Terminals it holds open, as utmp names them (pts/2 for an fd on /dev/pts/2). */
+  heldLines: string[];
+}
+
+/** `pts/2` for `/dev/pts/2`; null for anything else (ptmx, a tty, a file). */
+export function ptyLineOf(fdTarget: string): string | null {
+  const m = /^\/dev\/(pts\/\d+)$/.exec(fdTarget);
+  return m ? m[1] : null;
+}
+
+/**
  * Live sshd sessions on a pty that the current utmp does not list. sshd writes a USER_PROCESS
  * record for every pty session; one missing means the entry was removed (a log cleaner) or the
- * sshd does not write utmp (a backdoored sshd).
+ * sshd does not write utmp (a replaced sshd binary). A title alone is no session: a scanner named
+ * `sshd: root@pts/2` from /tmp is claimed only when its witness shows it is the system's sshd or
+ * holds that terminal (the title itself is process.masquerade's business).
  */
-export function sshdWithoutUtmp(processes: ProcessRecord[], utmp: UtmpRecord[], utmpFile: string): LoginTamperingSignal[] {
+export function sshdWithoutUtmp(
+  processes: ProcessRecord[],
+  utmp: UtmpRecord[],
+  utmpFile: string,
+  witnessOf: (pid: number) => SessionWitness | undefined,
+): LoginTamperingSignal[] {
   const open = utmp.filter((r) => r.type === UT.USER_PROCESS);
   const out: LoginTamperingSignal[] = [];
   for (const p of processes) {
     const title = p.argv[0] ?? '';
     const session = sshdPtySession(title);
     if (!session) continue;
+    const witness = witnessOf(p.pid);
+    if (!witness) continue;
     for (const line of session.lines) {
       if (open.some((r) => r.line === line && sameUser(r.user, session.user))) continue;
+      const holds = witness.heldLines.includes(line);
+      if (!witness.systemSshd && !holds) continue;
+      const why = [
+        witness.systemSshd ? `runs the system's ${witness.systemSshd} (same device and inode)` : null,
+        holds ? `holds /dev/${line} open` : null,
+      ].filter(Boolean).join(' and ');
       out.push({
         kind: 'sshd-without-utmp',
         file: utmpFile,
         pid: p.pid,
         user: session.user,
         line,
-        detail: `"${title}" (pid ${p.pid}, ${p.exe ?? 'exe unreadable'}) holds ${line} for ${session.user}, but ${utmpFile} has no record of ${session.user} on ${line}`,
+        detail: `"${title}" (pid ${p.pid}, ${p.exe ?? 'exe unreadable'}) ${why}, with a session for ${session.user} on ${line}, but ${utmpFile} has no record of ${session.user} on ${line}`,
       });
     }
   }

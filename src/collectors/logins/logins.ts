@@ -2,12 +2,13 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { describeFsError, errorCode } from '../../host/rooted-fs.js';
 import type { LoginTamperingSignal } from '../../model/facts.js';
-import type { SessionRecord, UtmpRecord } from '../../model/records.js';
+import type { ProcessRecord, SessionRecord, UtmpRecord } from '../../model/records.js';
+import { packagedSshdPath } from '../../model/sshd-exes.js';
 import type { TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { parsePasswd } from '../processes/parse-proc.js';
 import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
-import { fileSignals, offsetIndexes, orderRotations, sshdPtySession, sshdWithoutUtmp, unsupportedCompression, utmpGoneSignals, utmpSessions } from './cross-check.js';
+import { fileSignals, offsetIndexes, orderRotations, ptyLineOf, sshdPtySession, sshdWithoutUtmp, unsupportedCompression, utmpGoneSignals, utmpSessions, type SessionWitness } from './cross-check.js';
 import { LASTLOG_RECORD_SIZE, parseLastlog } from './parse-lastlog.js';
 import { parseUtmp, UTMP_RECORD_SIZE, type ParsedUtmp } from './parse-utmp.js';
 import { readLastlog2, readWtmpdb } from './parse-wtmpdb.js';
@@ -327,6 +328,41 @@ async function isAlive(run: LoginRun, pid: number): Promise<boolean> {
   }
 }
 
+/**
+ * What backs the sshd title of process `pid` (see SessionWitness): its executable, named as the
+ * process list saw it, is a packaged sshd path and is that very file (device and inode through
+ * /proc/PID/exe against the box's own copy); and the /dev/pts terminals among its open fds.
+ */
+async function sessionWitness(run: LoginRun, p: ProcessRecord): Promise<SessionWitness> {
+  const proc = run.ctx.host.proc!;
+  let systemSshd: string | null = null;
+  const packaged = p.exe && !p.exeDeleted ? packagedSshdPath(p.exe) : null;
+  if (packaged) {
+    try {
+      const [running, installed] = await Promise.all([proc.stat(`${p.pid}/exe`), run.ctx.host.fs.stat(packaged)]);
+      if (running.dev === installed.dev && running.ino === installed.ino) systemSshd = packaged;
+    } catch {
+      // The process ended, or either file is unreadable: nothing proves it is the system's sshd.
+    }
+  }
+  const heldLines: string[] = [];
+  let fds: string[] = [];
+  try {
+    fds = await proc.readdir(`${p.pid}/fd`);
+  } catch {
+    // Gone, or not ours to read: it holds nothing we can see.
+  }
+  for (const fd of fds) {
+    try {
+      const line = ptyLineOf(await proc.readlink(`${p.pid}/fd/${fd}`));
+      if (line && !heldLines.includes(line)) heldLines.push(line);
+    } catch {
+      // The fd closed meanwhile.
+    }
+  }
+  return { systemSshd, heldLines };
+}
+
 async function titleNow(run: LoginRun, pid: number): Promise<string | null> {
   try {
     return (await run.ctx.host.proc!.readText(`${pid}/cmdline`)).split('\0')[0].trimEnd();
@@ -425,15 +461,21 @@ export const loginsCollector = defineCollector({
       run.sources.push(sourceSkipped('logins.sshd-utmp', 'no utmp to compare the sshd sessions with'));
     } else {
       run.signals.push(...utmpGoneSignals(sessions));
-      const candidates = sshdWithoutUtmp(processes, utmp.records, utmp.file);
+      const witnesses = new Map<number, SessionWitness>();
+      for (const p of processes) if (sshdPtySession(p.argv[0] ?? '')) witnesses.set(p.pid, await sessionWitness(run, p));
+      const candidates = sshdWithoutUtmp(processes, utmp.records, utmp.file, (pid) => witnesses.get(pid));
       for (const s of candidates) {
         // Still the same session a moment later? One that just ended has no utmp record either.
         const title = await titleNow(run, s.pid!);
         const again = title ? sshdPtySession(title) : null;
         if (again && again.user === s.user && again.lines.includes(s.line!)) run.signals.push(s);
       }
-      const ptySessions = processes.filter((p) => sshdPtySession(p.argv[0] ?? '')).length;
-      run.sources.push(sourceOk('logins.sshd-utmp', utmp.file, `${ptySessions} sshd pty session(s) compared with ${utmp.file}`));
+      const unbacked = processes.filter((p) => {
+        const w = witnesses.get(p.pid);
+        return w && !w.systemSshd && !sshdPtySession(p.argv[0] ?? '')!.lines.some((l) => w.heldLines.includes(l));
+      }).length;
+      const note = unbacked ? ` (${unbacked} with the title only, neither the system's sshd nor holding the terminal it names: no utmp record expected of them)` : '';
+      run.sources.push(sourceOk('logins.sshd-utmp', utmp.file, `${witnesses.size} sshd pty session(s) compared with ${utmp.file}${note}`));
     }
 
     await ctx.sink.writeJsonl('artifacts/sessions.jsonl', sessions);

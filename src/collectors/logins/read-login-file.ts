@@ -8,6 +8,7 @@ import { readlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { errorCode, type RootedFs } from '../../host/rooted-fs.js';
+import { refuseSecret } from '../../host/secrets.js';
 
 export type FileShape =
   | { kind: 'file'; sizeBytes: number }
@@ -144,6 +145,8 @@ export async function readLoginFile(fs: RootedFs, file: string, maxBytes: number
   if (file.endsWith('.gz')) {
     const { data: raw, truncated } = await fs.readFile(file, maxBytes);
     const out = await gunzipTail(raw, maxBytes, recordSize, signal);
+    // A login file linked to /etc/shadow would put hash pieces in the user and host fields.
+    refuseSecret(file, out.data);
     const cuts: string[] = [];
     if (truncated) cuts.push(`only the first ${maxBytes} bytes of the compressed file read and copied (the cap)`);
     if (out.startByte > 0) cuts.push(`decompressed to ${out.contentBytes} bytes: only the newest ${out.contentBytes - out.startByte} parsed (the cap)`);
@@ -155,6 +158,7 @@ export async function readLoginFile(fs: RootedFs, file: string, maxBytes: number
     const sizeBytes = (await handle.stat()).size;
     const startByte = tailStart(sizeBytes, maxBytes, recordSize);
     const data = await readRange(handle, startByte, sizeBytes - startByte);
+    refuseSecret(file, data);
     const cutText = startByte > 0 ? `${sizeBytes} bytes: only the newest ${data.length} read and copied, from byte ${startByte} (the cap)` : null;
     return { data, raw: data, contentBytes: sizeBytes, startByte, cut: cutText, endedEarly: false };
   } finally {

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import type { ConnectionRecord, TcpState } from '../../model/records.js';
+import { lookup } from '../../model/lookup.js';
 
 /**
  * Pure parsers for the kernel's socket tables /proc/net/{tcp,tcp6,udp,udp6}
@@ -48,7 +49,7 @@ const TCP_STATES: Record<string, TcpState> = {
 /** Name of a `st` code (`0A` → LISTEN); codes we do not know become `UNKNOWN_<code>` (upper case). */
 export function stateName(hex: string): TcpState {
   const code = hex.trim().toUpperCase();
-  return TCP_STATES[code] ?? `UNKNOWN_${code}`;
+  return lookup(TCP_STATES, code) ?? `UNKNOWN_${code}`;
 }
 
 export function hostIsLittleEndian(): boolean {

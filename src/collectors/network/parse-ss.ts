@@ -1,5 +1,6 @@
 import type { ConnectionRecord, TcpState } from '../../model/records.js';
 import { formatIPv4, formatIPv6Bytes, type BadLine } from './parse-proc-net.js';
+import { lookup } from '../../model/lookup.js';
 
 /**
  * Parser for `ss -tan`, `ss -tanp`, `ss -uanp`, `ss -tuanp` (with or without -H), iproute2 ss.
@@ -67,7 +68,7 @@ const PROC_NAMES = new Set<string>([
 /** ss state name → our TcpState (ESTAB → ESTABLISHED, UNCONN → CLOSE, FIN-WAIT-1 → FIN_WAIT1 …); others → `UNKNOWN_<name>`. */
 export function ssStateToProc(name: string): TcpState {
   const n = name.trim().toUpperCase();
-  const mapped = SS_TO_PROC[n];
+  const mapped = lookup(SS_TO_PROC, n);
   if (mapped) return mapped;
   if (PROC_NAMES.has(n)) return n as TcpState;
   return `UNKNOWN_${n}`;

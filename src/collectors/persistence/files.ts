@@ -9,8 +9,9 @@ import { promises as fsp, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import type { HostContext } from '../../host/context.js';
 import { describeFsError, errorCode } from '../../host/rooted-fs.js';
+import { refuseSecret } from '../../host/secrets.js';
 import type { PersistenceFile } from '../../model/persistence.js';
-import { sourceError, type SourceStatus } from '../../model/source.js';
+import { sourceError, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import type { CollectContext } from '../types.js';
 
 export interface ReadPersistenceFile {
@@ -68,6 +69,7 @@ export async function readPersistenceFile(
     const st = await fsp.stat(real, { bigint: true });
     if (!st.isFile()) return null;
     const { data, truncated } = await ctx.host.fs.readFile(inside, ctx.options.maxFileBytes);
+    refuseSecret(inside, data);
     const sha256 = createHash('sha256').update(data).digest('hex');
     const rel = copyPath(inside);
     let copy: string | null = rel;
@@ -94,7 +96,9 @@ export async function readPersistenceFile(
   } catch (err) {
     const code = errorCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    sources.push(sourceError(sourceId, describeFsError(err, inside), inside));
+    // A planted link or a secret is not a failure of the source: it is named, and left out.
+    if (code === 'ELINKOUT' || code === 'ESECRET') sources.push(sourceSkipped(sourceId, describeFsError(err, inside), inside));
+    else sources.push(sourceError(sourceId, describeFsError(err, inside), inside));
     return null;
   }
 }

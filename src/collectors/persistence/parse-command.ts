@@ -6,6 +6,7 @@
  * persistence rules judge. Pure: no file is read.
  */
 import type { CommandAnalysis } from '../../model/persistence.js';
+import { lookup } from '../../model/lookup.js';
 
 type Token = { t: 'word'; v: string; raw: string } | { t: 'op'; v: string };
 
@@ -321,7 +322,7 @@ function unwrap(words: string[], w: Walk): string[] {
       i++;
     }
     if (i >= words.length) return [];
-    const spec = WRAPPERS[baseName(words[i])];
+    const spec = lookup(WRAPPERS, baseName(words[i]));
     if (!spec) return words.slice(i);
     i++;
     let positional = spec.positional ?? 0;

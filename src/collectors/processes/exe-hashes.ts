@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { openNoAtime } from '../../host/rooted-fs.js';
 import type { ProcessRecord } from '../../model/records.js';
 import { sourceOk, type SourceStatus } from '../../model/source.js';
 import type { CollectContext } from '../types.js';
@@ -8,15 +9,21 @@ import { mapLimit } from './read-process.js';
 /** Larger executables are not hashed (the cap is recorded): no legitimate binary comes close. */
 const MAX_HASH_BYTES = 1024 * 1024 * 1024;
 
+/** Read with O_NOATIME: hashing a running scanner must not move its access time to now. */
 async function hashStream(file: string): Promise<string | null> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(file)) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_HASH_BYTES) return null;
-    hash.update(chunk as Buffer);
+  const handle = await openNoAtime(file);
+  try {
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of handle.createReadStream({ autoClose: false, highWaterMark: 1 << 20 })) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_HASH_BYTES) return null;
+      hash.update(chunk as Buffer);
+    }
+    return hash.digest('hex');
+  } finally {
+    await handle.close();
   }
-  return hash.digest('hex');
 }
 
 /**

@@ -1,6 +1,6 @@
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { ProcFs } from '../../host/proc.js';
+import { openNoAtime } from '../../host/rooted-fs.js';
 import type { EvidenceSink } from '../../model/sink.js';
 import { parseStat } from './parse-proc.js';
 
@@ -47,14 +47,19 @@ export async function preserveExe(proc: ProcFs, sink: EvidenceSink, p: ExeOwner,
   const base = `files/${p.pid}-${safeName(path.posix.basename(p.exe) || p.comm)}`;
   let rel = base;
   for (let n = 2; sink.has(rel); n++) rel = `${base}-${n}`;
-  const source = createReadStream(proc.path(p.pid, 'exe'));
+  // O_NOATIME through the magic link too: preserving the binary must not change its access time.
+  let handle;
   try {
-    const copy = await sink.copyIn(rel, source, maxBytes);
+    handle = await openNoAtime(proc.path(p.pid, 'exe'));
+  } catch (err) {
+    return { ok: false, gone: false, reason: `could not open /proc/${p.pid}/exe: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+  }
+  try {
+    const copy = await sink.copyIn(rel, handle.createReadStream({ autoClose: false }), maxBytes);
     return { ok: true, copy: { path: copy.path, sha256: copy.sha256, size: copy.size, truncated: copy.truncated } };
   } catch (err) {
-    // A sink that failed before reading must not leave the open pending with nobody to hear its error.
-    source.on('error', () => {});
-    source.destroy();
     return { ok: false, gone: false, reason: `could not copy /proc/${p.pid}/exe: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+  } finally {
+    await handle.close();
   }
 }

@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { readTextFile, shippedPath } from '../../assets.js';
 import { describeFsError, errorCode } from '../../host/rooted-fs.js';
+import { refuseSecret } from '../../host/secrets.js';
 import type { DraftFinding } from '../../model/finding.js';
 import type { ProcessCrossView, ProcessRecord, ToolHit } from '../../model/records.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
@@ -128,6 +129,7 @@ export const processesCollector = defineCollector({
     let ldSoPreload: string[] | null = null;
     try {
       const text = await ctx.host.fs.readTextIfExists('/etc/ld.so.preload');
+      if (text !== null) refuseSecret('/etc/ld.so.preload', text);
       ldSoPreload = text === null ? null : parseLdSoPreload(text);
       if (text !== null) await ctx.sink.writeFile('artifacts/ld.so.preload', text);
     } catch (err) {

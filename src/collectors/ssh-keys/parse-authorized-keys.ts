@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuthorizedKeyOption } from '../../model/access.js';
+import { lookup } from '../../model/lookup.js';
 
 /**
  * authorized_keys lines, read the way sshd reads them (auth2-pubkeyfile.c check_authkey_line,
@@ -219,7 +220,7 @@ export function plainKey(type: string, blob: Buffer): { blob: Buffer; bits: numb
     const curve = fields[0].toString('latin1');
     const want = /nistp\d+/.exec(plain)![0];
     if (curve !== want) return { error: `curve mismatch: ${plain} with curve ${curve}` };
-    bits = CURVE_BITS[curve];
+    bits = lookup(CURVE_BITS, curve) ?? 0;
   } else bits = 256;
   if (plain === 'ssh-ed25519' || plain === 'sk-ssh-ed25519@openssh.com') {
     if (fields[0].length !== 32) return { error: 'ed25519 key of the wrong length' };
@@ -234,7 +235,7 @@ export function sha256Fingerprint(plainBlob: Buffer): string {
 
 /** ssh-keygen's short type name ("ED25519", "RSA", "ECDSA-SK"; "-CERT" for a certificate). */
 export function shortTypeName(type: string): string {
-  const base = SHORT_NAMES[plainType(type)] ?? type;
+  const base = lookup(SHORT_NAMES, plainType(type)) ?? type;
   return type.endsWith('-cert-v01@openssh.com') ? `${base}-CERT` : base;
 }
 

@@ -5,7 +5,7 @@ import type { AccountRecord, AuthorizedKeyRecord, FileAttributes, FileMeta, Sshd
 import type { TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { parsePasswd } from '../accounts/parse-accounts.js';
-import { secretContent } from '../accounts/secrets.js';
+import { secretContent } from '../../host/secrets.js';
 import { SSHD_DEFAULTS } from '../sshd-config/settings.js';
 import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
 import { fileMeta, readAttributes, unknownAttributes } from './file-meta.js';
@@ -145,7 +145,9 @@ export const sshKeysCollector = defineCollector({
         data = r.data;
         truncated = r.truncated;
       } catch (err) {
-        out.push(sourceError(`ssh-keys.${c.user}`, describeFsError(err, c.file), c.file));
+        // A link the account planted out of its own files: named with its target, not a failed read.
+        const status = errorCode(err) === 'ELINKOUT' ? sourceSkipped : sourceError;
+        out.push(status(`ssh-keys.${c.user}`, describeFsError(err, c.file), c.file));
         return null;
       }
       // A link to /etc/shadow or a private key planted as a keys file: recorded, never copied or parsed.

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describeFsError, errorCode, type RootedFs } from '../../host/rooted-fs.js';
-import { secretContent } from '../accounts/secrets.js';
+import { secretContent } from '../../host/secrets.js';
 import { globComponentRegExp } from './parse-sshd-config.js';
 
 export interface SshdConfigRead<T> {

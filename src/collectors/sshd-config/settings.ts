@@ -1,6 +1,7 @@
 import type { SshdMatchBlock, SshdSetting } from '../../model/access.js';
 import { sshdPorts, type ListenAddress } from '../network/sshd-ports.js';
 import { walkSshdConfig } from './parse-sshd-config.js';
+import { lookup } from '../../model/lookup.js';
 
 /**
  * The settings that decide who can log in and how, with OpenSSH's defaults (sshd_config(5),
@@ -45,7 +46,7 @@ export interface SshdSettingsResult {
 /** The keyword sshd stores a line under (aliases folded), lower case. */
 export function canonicalKeyword(keyword: string): string {
   const k = keyword.toLowerCase();
-  return SSHD_ALIASES[k] ?? k;
+  return lookup(SSHD_ALIASES, k) ?? k;
 }
 
 /**
@@ -58,7 +59,8 @@ export function resolveSshdSettings(
   listGlob: (pattern: string) => string[],
   mainPath = '/etc/ssh/sshd_config',
 ): SshdSettingsResult {
-  const settings: Record<string, SshdSetting> = {};
+  // Keywords come from the box: no prototype, so `__proto__` or `constructor` is a keyword like any other.
+  const settings: Record<string, SshdSetting> = Object.create(null) as Record<string, SshdSetting>;
   const blocks = new Map<string, SshdMatchBlock>();
   const walk = walkSshdConfig(readFile, listGlob, mainPath, {}, (d) => {
     if (d.keyword === 'match') {
@@ -94,7 +96,7 @@ export function resolveSshdSettings(
 
 /** `sshd -T` output: one `keyword value…` a line; repeated keywords (listenaddress, port) add up. */
 export function parseSshdT(text: string): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
+  const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (!line) continue;

@@ -58,12 +58,12 @@ function processFinding(s: LoginTamperingSignal, copy: string | undefined): Draf
   const evidence = ['artifacts/sessions.jsonl', 'artifacts/utmp.jsonl', ...(copy ? [copy] : [])];
   const subject = { pid: s.pid ?? null, user: s.user ?? null, ip: null, path: s.file, line: s.line ?? null };
   if (s.kind === 'sshd-without-utmp') {
-    // sshd-without-utmp: "\"sshd-session: alice@pts/1\" (pid 601, /usr/lib/openssh/sshd-session) holds pts/1 for alice, but /run/utmp has no record of alice on pts/1"
+    // sshd-without-utmp: "\"sshd-session: alice@pts/1\" (pid 601, /usr/lib/openssh/sshd-session) runs the system's /usr/lib/openssh/sshd-session (same device and inode), with a session for alice on pts/1, but /run/utmp has no record of alice on pts/1"
     return {
       rule: logTampering.id,
       severity: 'high',
       title: `sshd session with no utmp record: ${s.user}@${s.line} (pid ${s.pid})`,
-      detail: `${s.detail}. sshd writes a utmp record for every session on a terminal, which is how who and w see it; one missing was removed (a log cleaner), or this sshd does not write utmp because it is not the system's (see process.masquerade). This may be the intruder's session: keep its process and files (the lsof step) before cutting it.`,
+      detail: `${s.detail}. sshd writes a utmp record for every session on a terminal, which is how who and w see it. This process is the system's sshd or holds the terminal itself (a title alone is never taken as a session), so the record was removed (a log cleaner), or the sshd binary was replaced by one that does not write utmp (see integrity and process.masquerade). This may be the intruder's session: keep its process and files (the lsof step) before cutting it.`,
       mitre: logTampering.mitre,
       subject,
       evidence: [...evidence, 'artifacts/processes.jsonl'],
@@ -86,7 +86,7 @@ export const logTampering = defineRule({
   id: 'login.log-tampering',
   title: 'Login records damaged, edited or bypassed',
   description:
-    'wtmp, btmp and utmp are where who, last and lastb read logins. Intruders with root edit them to hide their sessions: a size that is not a whole number of records, records of zero bytes, time running backwards, the file replaced by a link to /dev/null, a utmp session whose process is gone, a live sshd session on a terminal that utmp does not list. Critical when records were zeroed between real ones.',
+    'wtmp, btmp and utmp are where who, last and lastb read logins. Intruders with root edit them to hide their sessions: a size that is not a whole number of records, records of zero bytes, time running backwards, the file replaced by a link to /dev/null, a utmp session whose process is gone, a live session of the system sshd (or of a process holding the terminal) that utmp does not list. Critical when records were zeroed between real ones.',
   level: 'high',
   mitre: ['T1070', 'T1070.002'],
   references: [

@@ -2,19 +2,12 @@ import path from 'node:path';
 import type { DraftFinding } from '../../model/finding.js';
 import type { ProcessRecord } from '../../model/records.js';
 import { defineRule } from '../types.js';
+import { SSHD_EXES } from '../../model/sshd-exes.js';
 import { samePath } from './paths.js';
 import { candidateProcesses, isRealKernelThread, processEvidence, processLabel, processSubject } from './subject.js';
+import { lookup } from '../../model/lookup.js';
 
-/** The real executables of the daemons an intruder likes to pass for. */
-export const SSHD_EXES = [
-  '/usr/sbin/sshd',
-  '/usr/lib/openssh/sshd-session',
-  '/usr/lib/openssh/sshd-auth',
-  '/usr/libexec/openssh/sshd-session',
-  '/usr/libexec/openssh/sshd-auth',
-  '/usr/libexec/sshd-session',
-  '/usr/libexec/sshd-auth',
-];
+export { SSHD_EXES } from '../../model/sshd-exes.js';
 
 const DAEMONS: Record<string, string[]> = {
   sshd: SSHD_EXES,
@@ -49,8 +42,8 @@ function claimedName(p: ProcessRecord): { name: string; how: string } | null {
   const title = /^(sshd(?:-session|-auth)?)(?::|$)/.exec(a0) ?? /^(sshd(?:-session|-auth)?)$/.exec(path.basename(a0.split(' ')[0]));
   if (title) return { name: title[1], how: `calls itself ${JSON.stringify(a0)}` };
   const base = path.basename(a0.split(' ')[0] ?? '');
-  if (DAEMONS[base]) return { name: base, how: `runs as ${JSON.stringify(a0)}` };
-  if (DAEMONS[p.comm]) return { name: p.comm, how: `is named ${p.comm}` };
+  if (lookup(DAEMONS, base)) return { name: base, how: `runs as ${JSON.stringify(a0)}` };
+  if (lookup(DAEMONS, p.comm)) return { name: p.comm, how: `is named ${p.comm}` };
   if (KERNEL_THREAD_NAME.test(p.comm)) return { name: p.comm, how: `is named ${p.comm} like a kernel thread` };
   return null;
 }
@@ -75,11 +68,11 @@ export const masquerade = defineRule({
       if (!claim) continue;
       let why: string | null = null;
       const kernelName = KERNEL_THREAD_NAME.test(claim.name);
-      if (kernelName || (DAEMONS[claim.name] === undefined && /^\[/.test(p.argv[0] ?? ''))) {
+      if (kernelName || (lookup(DAEMONS, claim.name) === undefined && /^\[/.test(p.argv[0] ?? ''))) {
         // Only user processes have an executable or a command line: the kernel's threads have neither.
         if (p.exe !== null || !p.kernelThread) why = `it ${claim.how}, but it is a user process${p.exe ? ` running ${p.exe}` : ''}`;
       } else {
-        const allowed = DAEMONS[claim.name];
+        const allowed = lookup(DAEMONS, claim.name);
         // Without root the exe link of another user's process is unreadable: no verdict then.
         if (allowed && p.exe && !allowed.some((a) => samePath(a, p.exe!))) {
           why = `it ${claim.how}, but its executable is ${p.exe}, not ${allowed.join(' or ')}`;

@@ -254,15 +254,30 @@ describe('logins collector live cross-checks (fake /proc)', () => {
     ctx.skip(NEEDS_TOOLS !== null, NEEDS_TOOLS ?? '');
     const root = tmpDir('irt-logins-live-');
     put(root, 'run/utmp', undump('utmp.utmpdump.txt')); // root pts/1 pid 1200, bob pts/3 pid 1300
+    const boxSshd = put(root, 'usr/sbin/sshd', 'the box\'s own sshd');
+    const shmSshd = put(root, 'dev/shm/.x/sshd', 'a scanner named sshd');
     const procDir = tmpDir('irt-logins-proc-');
     put(procDir, '1300/stat', '1300 (bash) S 1 1300 1300 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0\n'); // bob's session started after the process list
-    put(procDir, '2100/cmdline', 'sshd-session: mallory@pts/4\0');
-    put(procDir, '2100/stat', '2100 (sshd-session) S 1 2100 2100 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0\n');
+    const live = (pid: number, title: string, exeLink: string | null, fds: string[] = []) => {
+      put(procDir, `${pid}/cmdline`, `${title}\0`);
+      put(procDir, `${pid}/stat`, `${pid} (sshd) S 1 ${pid} ${pid} 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0\n`);
+      // Live, /proc/PID/exe leads to the very file the process runs: here, a file of the fake root.
+      if (exeLink) symlinkSync(exeLink, path.join(procDir, `${pid}/exe`));
+      mkdirSync(path.join(procDir, `${pid}/fd`));
+      fds.forEach((t, i) => symlinkSync(t, path.join(procDir, `${pid}/fd/${i}`)));
+    };
+    live(2100, 'sshd-session: mallory@pts/4', shmSshd, ['/dev/null', '/dev/ptmx', '/dev/pts/4']); // holds its terminal
+    live(2400, 'sshd: root@pts/2', shmSshd, ['/dev/null', '/dev/pts/9']); // a title only, and a terminal that is not pts/2
+    live(2500, 'sshd: carol@pts/5', shmSshd); // claims the packaged path, but runs another file
+    live(2600, 'sshd: dave@pts/6', boxSshd); // the system's sshd, holding only ptmx
     const processes = [
       proc({ pid: 2000, comm: 'sshd-session', argv: ['sshd-session: bob@pts/3'], exe: '/usr/lib/openssh/sshd-session', user: 'bob', uid: 1001 }),
-      proc({ pid: 2100, comm: 'sshd-session', argv: ['sshd-session: mallory@pts/4'], exe: '/usr/lib/openssh/sshd-session', user: 'mallory', uid: 1002 }),
+      proc({ pid: 2100, comm: 'sshd-session', argv: ['sshd-session: mallory@pts/4'], exe: '/dev/shm/.x/sshd', user: 'mallory', uid: 1002 }),
       proc({ pid: 2200, comm: 'sshd', argv: ['sshd: ghost@pts/7'], exe: '/usr/sbin/sshd' }), // ended before the re-check
       proc({ pid: 2300, comm: 'sshd', argv: ['sshd: alice@notty'], exe: '/usr/sbin/sshd' }), // no pty, no utmp record expected
+      proc({ pid: 2400, comm: 'sshd', argv: ['sshd: root@pts/2'], exe: '/dev/shm/.x/sshd' }),
+      proc({ pid: 2500, comm: 'sshd', argv: ['sshd: carol@pts/5'], exe: '/usr/sbin/sshd' }),
+      proc({ pid: 2600, comm: 'sshd', argv: ['sshd: dave@pts/6'], exe: '/usr/sbin/sshd' }),
     ];
     const { facts, source } = await collect(root, { facts: { processes }, host: { mode: 'live', procDir } });
 
@@ -274,10 +289,17 @@ describe('logins collector live cross-checks (fake /proc)', () => {
       { kind: 'utmp-gone', file: '/run/utmp', pid: 1200, user: 'root', line: 'pts/1', detail: '/run/utmp lists root on pts/1 from 203.0.113.50 since 2024-03-01T09:00:00.250000Z (pid 1200), but no process 1200 is running' },
       {
         kind: 'sshd-without-utmp', file: '/run/utmp', pid: 2100, user: 'mallory', line: 'pts/4',
-        detail: '"sshd-session: mallory@pts/4" (pid 2100, /usr/lib/openssh/sshd-session) holds pts/4 for mallory, but /run/utmp has no record of mallory on pts/4',
+        detail: '"sshd-session: mallory@pts/4" (pid 2100, /dev/shm/.x/sshd) holds /dev/pts/4 open, with a session for mallory on pts/4, but /run/utmp has no record of mallory on pts/4',
+      },
+      {
+        kind: 'sshd-without-utmp', file: '/run/utmp', pid: 2600, user: 'dave', line: 'pts/6',
+        detail: '"sshd: dave@pts/6" (pid 2600, /usr/sbin/sshd) runs the system\'s /usr/sbin/sshd (same device and inode), with a session for dave on pts/6, but /run/utmp has no record of dave on pts/6',
       },
     ]);
-    expect(source('logins.sshd-utmp')).toMatchObject({ status: 'ok', detail: '3 sshd pty session(s) compared with /run/utmp' });
+    expect(source('logins.sshd-utmp')).toMatchObject({
+      status: 'ok',
+      detail: "6 sshd pty session(s) compared with /run/utmp (4 with the title only, neither the system's sshd nor holding the terminal it names: no utmp record expected of them)",
+    });
   });
 
   it('with no utmp file the sshd check is skipped, not guessed', async () => {

@@ -116,3 +116,21 @@ describe('sshd -T', () => {
     expect(normalizeSettingValue('authorizedkeysfile', '.ssh/Keys  /x')).toBe('.ssh/Keys /x');
   });
 });
+
+describe('keywords named like Object properties (found by fuzzing)', () => {
+  it('sshd -T output with a `__proto__` or `constructor` line is read as any keyword, not thrown on', () => {
+    const t = parseSshdT('__proto__\nconstructor yes\nport 22\n');
+    expect(t.__proto__).toEqual(['']);
+    expect(t.constructor).toEqual(['yes']);
+    expect(t.port).toEqual(['22']);
+    expect(Object.keys(t)).toEqual(['__proto__', 'constructor', 'port']);
+  });
+
+  it('a sshd_config line `__proto__ x` or `toString y` is a setting of its own, and leaves the real ones alone', () => {
+    const r = resolveSshdSettings((p) => (p === '/etc/ssh/sshd_config' ? '__proto__ x\ntoString y\nPermitRootLogin no\n' : null), () => [], '/etc/ssh/sshd_config');
+    expect(Object.getPrototypeOf(r.settings)).toBeNull();
+    expect(r.settings.__proto__).toMatchObject({ value: ['x'], line: 1, source: 'config' });
+    expect(r.settings.tostring).toMatchObject({ value: ['y'], line: 2 });
+    expect(r.settings.permitrootlogin).toMatchObject({ value: ['no'], line: 3 });
+  });
+});

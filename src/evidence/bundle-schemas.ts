@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import { SEVERITIES } from '../model/finding.js';
+
+/**
+ * The JSON files of a bundle, as ir-triage writes them. A bundle handed over may have been made
+ * by anyone: each file is checked against its schema before any of it is used, and a field of the
+ * wrong type is a named problem, not a TypeError later. Fields ir-triage may add later pass
+ * through (loose objects); the fields that are there must have their type.
+ */
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 (64 lowercase hex digits)');
+const nullableString = z.string().nullable();
+
+/** A path inside the case folder: relative, no `..`, no empty part. */
+const casePath = z.string().refine((p) => p !== '' && !p.startsWith('/') && !p.split('/').some((s) => s === '' || s === '.' || s === '..') && !p.includes('\0'), {
+  message: 'expected a relative path inside the case folder',
+});
+
+export const ManifestFileSchema = z.looseObject({ path: casePath, size: z.number().int().nonnegative(), sha256 });
+
+const SourceSchema = z.looseObject({
+  id: z.string(),
+  status: z.enum(['ok', 'error', 'skipped']),
+  path: z.string().optional(),
+  message: z.string().optional(),
+  reason: z.string().optional(),
+  detail: z.string().optional(),
+});
+
+export const ManifestSchema = z.looseObject({
+  case: z.string().min(1),
+  files: z.array(ManifestFileSchema),
+  tool: z.looseObject({ name: z.string(), version: z.string() }).optional(),
+  examiner: nullableString.optional(),
+  host: z.looseObject({ hostname: z.string(), machineId: nullableString.optional(), bootId: nullableString.optional() }).optional(),
+  commandLine: z.array(z.string()).optional(),
+  mode: z.string().optional(),
+  root: z.boolean().optional(),
+  startedAt: z.string().optional(),
+  endedAt: z.string().optional(),
+  partial: z.boolean().optional(),
+  partialReasons: z.array(z.string()).optional(),
+  interrupted: z.boolean().optional(),
+  action: z.string().optional(),
+  verdict: z.looseObject({ level: z.string().optional(), headline: z.string().optional() }).optional(),
+  playbook: z.looseObject({ id: z.string(), file: nullableString.optional(), sha256: nullableString.optional() }).optional(),
+  steps: z.array(z.looseObject({ id: z.string(), title: z.string(), kind: z.string(), ran: z.boolean() })).optional(),
+  timeline: z.looseObject({ events: z.number(), dropped: z.number() }).nullable().optional(),
+  sources: z.array(SourceSchema).optional(),
+});
+export type BundleManifest = z.infer<typeof ManifestSchema>;
+
+/** One line of custody.jsonl; its other fields are the event's details. */
+export const CustodyLineSchema = z.looseObject({
+  seq: z.number().int().positive(),
+  time: z.string(),
+  actor: z.string(),
+  event: z.string(),
+  prev: sha256,
+});
+
+export const FindingSchema = z.looseObject({
+  id: z.string(),
+  rule: z.string(),
+  severity: z.enum(SEVERITIES),
+  title: z.string(),
+  detail: z.string(),
+  mitre: z.array(z.string()),
+  subject: z.record(z.string(), z.unknown()),
+  evidence: z.array(z.string()),
+});
+
+export const FindingsSchema = z.array(FindingSchema);
+export type BundleFinding = z.infer<typeof FindingSchema>;
+
+// The artifacts the report reads: only the fields it shows are typed.
+const optString = z.string().nullable().optional();
+const optNumber = z.number().nullable().optional();
+
+export const AuthTallySchema = z.array(
+  z.looseObject({
+    address: z.string(),
+    failures: z.number().optional(),
+    failuresInvalidUser: z.number().optional(),
+    users: z.array(z.looseObject({ user: z.string() })).optional(),
+    distinctUsers: z.number().optional(),
+    firstFailure: optString,
+    lastFailure: optString,
+    acceptedCount: z.number().optional(),
+  }),
+);
+
+const OwnerSchema = z.looseObject({ pid: z.number(), comm: z.string(), exe: optString, title: optString, uid: optNumber, user: optString, cwd: optString });
+
+export const SshViewSchema = z.looseObject({
+  ports: z.array(z.number()).optional(),
+  outbound: z
+    .array(
+      z.looseObject({
+        owner: OwnerSchema.nullable().optional(),
+        uid: optNumber,
+        user: optString,
+        connections: z.number().optional(),
+        hosts: z.array(z.string()).optional(),
+        states: z.record(z.string(), z.number()).optional(),
+        synSent: z.number().optional(),
+        established: z.number().optional(),
+        remotePorts: z.array(z.number()).optional(),
+      }),
+    )
+    .optional(),
+});
+
+export const ActionsListSchema = z.array(z.looseObject({ action: z.string(), target: z.string(), ok: z.boolean(), message: z.string().optional(), undoRecord: optString }));
+
+export const UndoRecordSchema = z.looseObject({ action: z.string().optional(), appliedAt: optString, summary: optString });
+
+export const AuthLogStatsSchema = z.looseObject({ events: z.looseObject({ notWritten: z.number().optional() }).optional() });
+
+export const SessionLineSchema = z.looseObject({
+  user: optString,
+  line: optString,
+  host: optString,
+  addr: optString,
+  pid: optNumber,
+  login: optString,
+  logout: optString,
+  end: optString,
+  source: optString,
+  file: optString,
+});
+
+export const ProcessLineSchema = z.looseObject({
+  pid: z.number(),
+  comm: optString,
+  user: optString,
+  exe: optString,
+  exeSha256: optString,
+  argv: z.array(z.string()).nullable().optional(),
+  startTime: optString,
+  cwd: optString,
+});
+
+export const OpenFilesLineSchema = z.looseObject({
+  pid: z.number(),
+  comm: optString,
+  user: optString,
+  exe: optString,
+  exeSha256: optString,
+  cwd: optString,
+  folders: z.array(z.string()).optional(),
+  startedBy: optString,
+  unit: optString,
+  preserved: z.looseObject({ path: z.string(), sha256: z.string().optional(), size: z.number().optional(), truncated: z.boolean().optional() }).nullable().optional(),
+  parents: z.array(z.looseObject({ pid: z.number(), comm: optString, exe: optString, user: optString, command: optString })).optional(),
+});
+
+export const AuthEventLineSchema = z.looseObject({ kind: z.string(), time: optString, covered: z.boolean().optional(), pamCount: optNumber });
