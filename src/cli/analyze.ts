@@ -331,15 +331,16 @@ function more(total: number): string[] {
 export function renderTables(r: AnalyzeResult): string {
   const out: string[] = [];
   out.push('Files');
-  out.push(...table(['FILE', 'KIND', 'READ', 'EVENTS', 'FROM', 'TO', 'NOT UNDERSTOOD'], r.files.map((f) => {
-    if (f.error) return [f.file, f.kind ?? '?', 'error', '', '', '', f.error];
+  out.push(...table(['FILE', 'KIND', 'READ', 'EVENTS', 'FROM', 'TO', 'IGNORED', 'NOT UNDERSTOOD'], r.files.map((f) => {
+    if (f.error) return [f.file, f.kind ?? '?', 'error', '', '', '', '', f.error];
     if (f.stats) {
-      const unknown = Object.entries(f.stats.unknownByProgram).slice(0, 3).map(([p, n]) => `${p} ${n}`).join(', ');
-      return [f.file, `${f.kind}${f.gzip ? ' (gz)' : ''}`, `${f.stats.lines} lines`, f.stats.events, f.stats.firstTime ?? '', f.stats.lastTime ?? '', unknown];
+      const by = Object.entries(f.stats.notUnderstoodByProgram).slice(0, 3).map(([p, n]) => `${p} ${n}`).join(', ');
+      const unknown = f.stats.notUnderstood ? `${f.stats.notUnderstood}${by ? ` (${by})` : ''}` : '0';
+      return [f.file, `${f.kind}${f.gzip ? ' (gz)' : ''}`, `${f.stats.lines} lines`, f.stats.events, f.stats.firstTime ?? '', f.stats.lastTime ?? '', f.stats.ignored, unknown];
     }
     const odd = [f.trailingBytes ? `${f.trailingBytes} trailing bytes` : '', f.zeroRecords ? `${f.zeroRecords} zeroed records` : '', f.truncated ? 'only the start read (cap)' : ''].filter(Boolean).join(', ');
-    return [f.file, `${f.kind}${f.gzip ? ' (gz)' : ''}`, `${f.records ?? 0} records`, '', '', '', odd];
-  }), new Set([3])));
+    return [f.file, `${f.kind}${f.gzip ? ' (gz)' : ''}`, `${f.records ?? 0} records`, '', '', '', '', odd];
+  }), new Set([3, 6])));
 
   out.push('', 'Addresses (failed ssh logins, most first)');
   if (r.addresses.length === 0) out.push('  none');

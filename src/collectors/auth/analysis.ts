@@ -27,6 +27,13 @@ export interface AuthSourceStats {
   repeatTruncated: number;
   /** Lines not turned into a known event, per program ('(unparsed)', '(no tag)' included). */
   unknownByProgram: Record<string, number>;
+  /** Lines not understood (no prefix, no program, an auth message in no catalogue entry), per program. */
+  notUnderstood: number;
+  notUnderstoodByProgram: Record<string, number>;
+  /** Lines known and ignored: other programs, and auth messages that say nothing about an attempt. */
+  ignored: number;
+  /** Events per kind. */
+  kinds: Record<string, number>;
   firstTime: string | null;
   lastTime: string | null;
   /** Stopped early (Ctrl-C). */
@@ -83,7 +90,8 @@ export class AuthAnalysis {
   ): Promise<AuthSourceStats> {
     const stats: AuthSourceStats = {
       source: opts.source, format, lines: 0, events: 0, unparsed: 0, prefiltered: 0, repeatLines: 0, repeatTruncated: 0,
-      unknownByProgram: {}, firstTime: null, lastTime: null, interrupted: false,
+      unknownByProgram: {}, notUnderstood: 0, notUnderstoodByProgram: {}, ignored: 0, kinds: {},
+      firstTime: null, lastTime: null, interrupted: false,
     };
     this.sources.push(stats);
     let n = 0;
@@ -112,6 +120,9 @@ export class AuthAnalysis {
       stats.repeatLines = p.repeatLines;
       stats.repeatTruncated = p.repeatTruncated;
       stats.unknownByProgram = Object.fromEntries([...p.unknownByProgram].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+      stats.notUnderstood = p.notUnderstood;
+      stats.notUnderstoodByProgram = Object.fromEntries([...p.notUnderstoodByProgram].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+      stats.ignored = p.ignored;
     }
     return stats;
   }
@@ -119,6 +130,7 @@ export class AuthAnalysis {
   /** Folds one event in; a promise only when the callback returned one (no await on the hot path otherwise). */
   private take(e: AuthLogEvent, stats: AuthSourceStats): void | Promise<void> {
     stats.events++;
+    stats.kinds[e.kind] = (stats.kinds[e.kind] ?? 0) + 1;
     if (e.time !== '') {
       if (stats.firstTime === null || e.time < stats.firstTime) stats.firstTime = e.time;
       if (stats.lastTime === null || e.time > stats.lastTime) stats.lastTime = e.time;

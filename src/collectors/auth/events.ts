@@ -39,18 +39,18 @@
  *   is reset.
  */
 import type { AuthEvent } from '../../model/records.js';
-import { classifyMessage, SSHD_PROGRAMS, type AuthDetail, type ClassifiedMessage } from './parse-sshd.js';
+import { classifyEntry, SSH_SERVER_PROGRAMS, type AuthDetail, type ClassifiedMessage } from './parse-sshd.js';
 import {
   makeYearResolver, parseSyslogLine, type SyslogRecord, type UtcOffset, type YearResolver,
 } from './parse-syslog.js';
 
 /** Programs whose events are emitted. `su(pam_unix)` is old PAM's tag for su's session lines. */
 export const AUTH_PROGRAMS: ReadonlySet<string> = new Set([
-  'sshd', 'sshd-session', 'sshd-auth', 'sshd(pam_unix)', 'sudo', 'su', 'su(pam_unix)',
+  'sshd', 'sshd-session', 'sshd-auth', 'sshd(pam_unix)', 'dropbear', 'sudo', 'su', 'su(pam_unix)',
 ]);
 
 /** A line containing one of these always goes through the regexes. */
-export const KEY_SUBSTRINGS: readonly string[] = ['sshd', 'sudo', 'su[', 'su:', 'su(', 'last message repeated'];
+export const KEY_SUBSTRINGS: readonly string[] = ['sshd', 'sudo', 'su[', 'su:', 'su(', 'dropbear', 'last message repeated'];
 
 export interface AuthLogEvent extends AuthEvent, AuthDetail {
   /**
@@ -100,6 +100,19 @@ export interface AuthLogStats {
   repeatTruncated: number;
   /** Lines not turned into a known event, per program. */
   unknownByProgram: Map<string, number>;
+  /**
+   * Lines not understood: no syslog prefix, no program, or an auth program's message that is in
+   * no catalogue entry. What a reader must be told about.
+   */
+  notUnderstood: number;
+  /** Of those, per program ('(unparsed)' for no prefix, '(no tag)' for no program). */
+  notUnderstoodByProgram: Map<string, number>;
+  /**
+   * Lines known and ignored: other programs' lines (cron, kernel, logind) and auth programs'
+   * messages the catalogue knows to say nothing about an attempt (a listener starting, a session's
+   * byte counts).
+   */
+  ignored: number;
 }
 
 interface PidState {
@@ -134,6 +147,8 @@ const FILL_IP: ReadonlySet<AuthEvent['kind']> = new Set([
 ]);
 
 const DAY_MS = 86_400_000;
+/** For telling a line with no syslog prefix from one with a prefix but no tag (prefiltered lines only). */
+const NO_YEAR = {};
 
 const REPEATED = /^message repeated (\d+) times?: \[ ?(.*)\]$/s;
 const LAST_REPEATED = /^last message repeated (\d+) times?$/;
@@ -254,7 +269,7 @@ class RecentPids {
 export class AuthLogParser {
   readonly stats: AuthLogStats = {
     lines: 0, prefiltered: 0, unparsed: 0, hostFiltered: 0, events: 0, repeatLines: 0, repeatTruncated: 0,
-    unknownByProgram: new Map(),
+    unknownByProgram: new Map(), notUnderstood: 0, notUnderstoodByProgram: new Map(), ignored: 0,
   };
 
   private readonly source: string;
@@ -316,6 +331,9 @@ export class AuthLogParser {
       if (prog === null || !AUTH_PROGRAMS.has(prog)) {
         this.stats.prefiltered++;
         this.unknown(prog ?? '(no tag)');
+        if (prog === null && parseSyslogLine(line, NO_YEAR) === null) this.notUnderstoodLine('(unparsed)');
+        else if (prog === null) this.notUnderstoodLine('(no tag)');
+        else this.stats.ignored++;
         this.prev = null;
         return [];
       }
@@ -324,6 +342,7 @@ export class AuthLogParser {
     if (!rec) {
       this.stats.unparsed++;
       this.unknown('(unparsed)');
+      this.notUnderstoodLine('(unparsed)');
       this.prev = null;
       return [];
     }
@@ -336,6 +355,7 @@ export class AuthLogParser {
     if (!record) {
       this.stats.unparsed++;
       this.unknown('(unparsed)');
+      this.notUnderstoodLine('(unparsed)');
       this.prev = null;
       return [];
     }
@@ -354,6 +374,12 @@ export class AuthLogParser {
 
   private unknown(program: string): void {
     const m = this.stats.unknownByProgram;
+    m.set(program, (m.get(program) ?? 0) + 1);
+  }
+
+  private notUnderstoodLine(program: string): void {
+    this.stats.notUnderstood++;
+    const m = this.stats.notUnderstoodByProgram;
     m.set(program, (m.get(program) ?? 0) + 1);
   }
 
@@ -381,6 +407,8 @@ export class AuthLogParser {
       const prev = this.prev;
       if (!prev) {
         this.unknown('(no tag)');
+        // The line before was not an auth program's: it repeats something already ignored.
+        this.stats.ignored++;
         this.stats.events += out.length;
         return out;
       }
@@ -390,13 +418,20 @@ export class AuthLogParser {
     } else {
       if (program === null || !AUTH_PROGRAMS.has(program)) {
         this.unknown(program ?? '(no tag)');
+        if (program === null) this.notUnderstoodLine('(no tag)');
+        else this.stats.ignored++;
         this.prev = null;
         this.stats.events += out.length;
         return out;
       }
       const rep = rec.message.startsWith('message repeated ') ? REPEATED.exec(rec.message.trimEnd()) : null;
       message = rep ? rep[2] : rec.message;
-      cls = classifyMessage(program, message);
+      const hit = classifyEntry(program, message);
+      cls = hit.cls;
+      if (cls.kind === 'other') {
+        if (hit.entry) this.stats.ignored++;
+        else this.notUnderstoodLine(program);
+      }
       if (rep) {
         copies = Number(rep[1]);
         repeated = true;
@@ -440,7 +475,7 @@ export class AuthLogParser {
 
   /** Pid bookkeeping: ip fill, pam/Failed pairing. Appends what is ready to `out`. */
   private track(e: AuthLogEvent, ms: number | null, out: AuthLogEvent[]): void {
-    const sshd = SSHD_PROGRAMS.has(baseProgram(e.program));
+    const sshd = SSH_SERVER_PROGRAMS.has(baseProgram(e.program));
     if (!sshd || e.pid === null) {
       if (e.kind === 'pam-failure') e.covered = false;
       out.push(e);

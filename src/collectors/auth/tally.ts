@@ -9,7 +9,7 @@
  */
 import type { AuthAcceptedLogin, AuthAddressRow, AuthUserCount } from '../../model/facts.js';
 import type { AuthEvent } from '../../model/records.js';
-import { SSHD_PROGRAMS } from './parse-sshd.js';
+import { SSH_SERVER_PROGRAMS } from './parse-sshd.js';
 
 /** The fields of an event the tally reads (AuthLogEvent fits). */
 export type TallyEvent = Pick<AuthEvent, 'time' | 'program' | 'kind' | 'method' | 'user' | 'invalidUser' | 'ip' | 'port' | 'key'> & {
@@ -25,7 +25,7 @@ export type TallyEvent = Pick<AuthEvent, 'time' | 'program' | 'kind' | 'method' 
  */
 export function failureOf(e: TallyEvent): { count: number; method: string } | null {
   const program = e.program.endsWith(')') ? e.program.replace(/\([^)]*\)$/, '') : e.program;
-  if (!SSHD_PROGRAMS.has(program)) return null;
+  if (!SSH_SERVER_PROGRAMS.has(program)) return null;
   if (e.kind === 'failed') return { count: 1, method: e.method ?? 'unknown' };
   if (e.kind === 'pam-failure' && e.covered !== true) return { count: e.pamCount ?? 1, method: 'pam' };
   return null;
@@ -188,7 +188,7 @@ export class AuthTally {
   add(e: TallyEvent): void {
     this.events++;
     const program = e.program.endsWith(')') ? e.program.replace(/\([^)]*\)$/, '') : e.program;
-    if (!SSHD_PROGRAMS.has(program)) return;
+    if (!SSH_SERVER_PROGRAMS.has(program)) return;
     const failure = failureOf(e);
     const failures = failure ? failure.count : 0;
     const method = failure ? failure.method : null;
