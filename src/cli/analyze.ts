@@ -300,7 +300,8 @@ function emptyRow(address: string): AuthAddressRow {
   return {
     address, isIp: true, failures: 0, firstFailure: null, lastFailure: null, failuresByMethod: {}, failuresInvalidUser: 0,
     invalidUsers: 0, users: [], distinctUsers: 0, distinctUsersExact: true, maxAttempts: 0, preauthDisconnects: 0,
-    noIdentification: 0, acceptedCount: 0, accepted: [], lastAccepted: null, firstSeen: null, lastSeen: null,
+    noIdentification: 0, kexFailures: 0, authTimeouts: 0, rootRefused: 0, firstRootRefused: null, lastRootRefused: null,
+    keysBeforeLogin: 0, acceptedCount: 0, accepted: [], lastAccepted: null, firstSeen: null, lastSeen: null,
   };
 }
 

@@ -158,9 +158,22 @@ export interface AuthAddressRow {
   users: AuthUserCount[];
   distinctUsers: number;
   distinctUsersExact: boolean;
+  /** Connections cut at MaxAuthTries. */
   maxAttempts: number;
+  /** Connections closed or reset before authenticating (`Connection closed by … [preauth]`, Dropbear's `Exit before auth`). */
   preauthDisconnects: number;
+  /** No ssh identification or a bad banner (`Did not receive identification string`, `banner exchange`, `kex_exchange_identification`). */
   noIdentification: number;
+  /** Key exchange failed (`Unable to negotiate`, `Protocol major versions differ`). */
+  kexFailures: number;
+  /** `Timeout before authentication` (LoginGraceTime): the CVE-2024-6387 probing pattern when many. */
+  authTimeouts: number;
+  /** `ROOT LOGIN REFUSED FROM`: root's key was accepted, then PermitRootLogin refused the login. */
+  rootRefused: number;
+  firstRootRefused: string | null;
+  lastRootRefused: string | null;
+  /** `Failed publickey` lines of connections that then logged in: keys offered before the accepted one (not failures). */
+  keysBeforeLogin: number;
   acceptedCount: number;
   /** The first accepted logins (bounded). */
   accepted: AuthAcceptedLogin[];

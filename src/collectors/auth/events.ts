@@ -62,7 +62,21 @@ export interface AuthLogEvent extends AuthEvent, AuthDetail {
   repeated?: boolean;
   /** ip is not on this line: it comes from an earlier line of the same host+pid. */
   ipFromPid?: boolean;
+  /**
+   * A failure of a connection that then logged in (same host+pid): a public key the client offered
+   * before the one accepted, or a PAM module that failed before a stacked one (pam_sss, pam_ldap)
+   * let the user in. Not a failed attempt; counted apart.
+   */
+  beforeAccepted?: boolean;
+  /**
+   * `PAM N more authentication failures`: how many of PAM's N + 1 failures no Failed line (or PAM
+   * line standing alone) of the pid already counted. Absent when covered.
+   */
+  pamExtra?: number;
 }
+
+/** `Failed publickey` lines held per pid before they are let through as failures. */
+const MAX_KEY_FAILURES = 32;
 
 export type HostFilter = string | RegExp | ((host: string | null) => boolean);
 
@@ -126,6 +140,10 @@ interface PidState {
   pending: AuthLogEvent | null;
   /** A Failed password/keyboard-interactive line was seen for this pid. */
   sawFailed: boolean;
+  /** Failures of this pid counted so far (Failed password/keyboard-interactive lines, PAM lines standing alone). */
+  counted: number;
+  /** `Failed publickey` lines waiting to learn whether a key of the same connection is accepted. */
+  keyFailures: AuthLogEvent[] | null;
 }
 
 /** The record a `last message repeated` line refers to. */
@@ -139,11 +157,13 @@ interface Previous {
 /** Kinds after which a still-pending pam failure will not get its Failed line. */
 const ENDS_PENDING: ReadonlySet<AuthEvent['kind']> = new Set([
   'accepted', 'max-attempts', 'preauth-disconnect', 'no-identification', 'session-opened', 'session-closed',
+  'root-refused', 'kex-failed', 'auth-timeout',
 ]);
 
 /** ip-less kinds that may take the ip of their pid. */
 const FILL_IP: ReadonlySet<AuthEvent['kind']> = new Set([
   'max-attempts', 'preauth-disconnect', 'no-identification', 'pam-failure', 'session-opened', 'session-closed',
+  'failed', 'root-refused', 'kex-failed', 'auth-timeout',
 ]);
 
 const DAY_MS = 86_400_000;
@@ -484,7 +504,7 @@ export class AuthLogParser {
     const key = `${e.host ?? ''}\u0000${e.pid}`;
     let st = this.pids.get(key);
     if (!st) {
-      st = { key, older: null, newer: null, lastMs: ms ?? 0, ip: null, pending: null, sawFailed: false };
+      st = { key, older: null, newer: null, lastMs: ms ?? 0, ip: null, pending: null, sawFailed: false, counted: 0, keyFailures: null };
       const old = this.pids.size >= this.maxPids ? this.pids.oldest : null;
       if (old) {
         this.flushPending(old, out);
@@ -494,12 +514,13 @@ export class AuthLogParser {
     if (ms !== null) st.lastMs = Math.max(st.lastMs, ms);
     this.pids.touch(st);
 
-    const learns = e.ip !== null && (e.kind !== 'other' || e.message.startsWith('Connection from '));
+    const learns = e.ip !== null && (e.kind !== 'other' || e.message.startsWith('Connection from ') || e.message.startsWith('Child connection from '));
     if (learns) {
       if (st.ip !== null && st.ip !== e.ip) {
         // Same pid, another peer: a new process reused the pid.
         this.flushPending(st, out);
         st.sawFailed = false;
+        st.counted = 0;
       }
       st.ip = e.ip;
     } else if (e.ip === null && st.ip !== null && FILL_IP.has(e.kind)) {
@@ -510,19 +531,50 @@ export class AuthLogParser {
     if (e.kind === 'pam-failure') {
       this.flushPending(st, out);
       if (e.pamCount !== undefined) {
-        e.covered = st.sawFailed;
+        // PAM's summary: N more after the first, N + 1 in all; only what nothing counted yet counts.
+        const extra = e.pamCount + 1 - st.counted;
+        if (extra > 0) {
+          e.covered = false;
+          e.pamExtra = extra;
+          st.counted += extra;
+        } else {
+          e.covered = true;
+        }
         out.push(e);
       } else {
         st.pending = e;
       }
       return;
     }
+    if (e.kind === 'failed' && e.method === 'publickey') {
+      // Held until the connection logs in (a key offered before the accepted one) or ends.
+      st.keyFailures ??= [];
+      if (st.keyFailures.length >= MAX_KEY_FAILURES) out.push(st.keyFailures.shift()!);
+      st.keyFailures.push(e);
+      return;
+    }
     if (e.kind === 'failed' && isPamMethod(e.method)) {
       st.sawFailed = true;
+      st.counted++;
       if (st.pending) {
         st.pending.covered = true;
         out.push(st.pending);
         st.pending = null;
+      }
+    } else if (e.kind === 'accepted') {
+      // Stacked PAM: pam_unix failed, a later module (pam_sss, pam_ldap) let the user in.
+      if (st.pending) {
+        st.pending.covered = true;
+        st.pending.beforeAccepted = true;
+        out.push(st.pending);
+        st.pending = null;
+      }
+      if (st.keyFailures) {
+        for (const k of st.keyFailures) {
+          k.beforeAccepted = true;
+          out.push(k);
+        }
+        st.keyFailures = null;
       }
     } else if (ENDS_PENDING.has(e.kind)) {
       this.flushPending(st, out);
@@ -531,8 +583,13 @@ export class AuthLogParser {
   }
 
   private flushPending(st: PidState, out: AuthLogEvent[]): void {
+    if (st.keyFailures) {
+      out.push(...st.keyFailures);
+      st.keyFailures = null;
+    }
     if (!st.pending) return;
     st.pending.covered = false;
+    st.counted++;
     out.push(st.pending);
     st.pending = null;
   }
