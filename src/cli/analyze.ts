@@ -299,7 +299,7 @@ export async function analyzeFiles(files: string[], opts: Omit<AnalyzeCliOptions
 function emptyRow(address: string): AuthAddressRow {
   return {
     address, isIp: true, failures: 0, firstFailure: null, lastFailure: null, failuresByMethod: {}, failuresInvalidUser: 0,
-    invalidUsers: 0, users: [], distinctUsers: 0, distinctUsersExact: true, maxAttempts: 0, preauthDisconnects: 0,
+    invalidUsers: 0, invalidNames: [], invalidNamesDistinct: 0, users: [], distinctUsers: 0, distinctUsersExact: true, maxAttempts: 0, preauthDisconnects: 0,
     noIdentification: 0, kexFailures: 0, authTimeouts: 0, rootRefused: 0, firstRootRefused: null, lastRootRefused: null,
     keysBeforeLogin: 0, acceptedCount: 0, accepted: [], lastAccepted: null, firstSeen: null, lastSeen: null,
   };
@@ -343,17 +343,19 @@ export function renderTables(r: AnalyzeResult): string {
     return [f.file, `${f.kind}${f.gzip ? ' (gz)' : ''}`, `${f.records ?? 0} records`, '', '', '', '', odd];
   }), new Set([3, 6])));
 
-  out.push('', 'Addresses (failed ssh logins, most first)');
+  out.push('', 'Addresses (failed ssh logins, most first; every column a kind of line, empty when none)');
   if (r.addresses.length === 0) out.push('  none');
   else {
+    const n = (v: number) => (v ? v : '');
     out.push(...table(
-      ['ADDRESS', 'FAILURES', 'INVALID USER', 'BTMP', 'FIRST FAILURE', 'LAST FAILURE', 'ACCEPTED', 'USERS TRIED'],
+      ['ADDRESS', 'FAILED', 'INVALID%', 'INVALID USER', 'ROOT REFUSED', 'PREAUTH CLOSED', 'NO IDENT', 'KEX FAILED', 'TIMEOUT', 'MAX TRIES', 'KEYS BEFORE LOGIN', 'ACCEPTED', 'BTMP', 'LAST SEEN', 'USERS TRIED'],
       r.addresses.slice(0, TABLE_ROWS).map((a) => [
-        a.address, a.failures, a.failures ? `${Math.round((100 * a.failuresInvalidUser) / a.failures)}%` : '', a.btmpFailures || '',
-        a.firstFailure ?? '', a.lastFailure ?? '', a.acceptedCount || '',
-        a.users.slice(0, 3).map((u) => `${u.user} ${u.count}`).join(', ') + (a.distinctUsers > 3 ? ', …' : ''),
+        a.address, n(a.failures), a.failures ? `${Math.round((100 * a.failuresInvalidUser) / a.failures)}%` : '', n(a.invalidUsers),
+        n(a.rootRefused), n(a.preauthDisconnects), n(a.noIdentification), n(a.kexFailures), n(a.authTimeouts), n(a.maxAttempts),
+        n(a.keysBeforeLogin), n(a.acceptedCount), n(a.btmpFailures), a.lastSeen ?? '',
+        [...a.users, ...a.invalidNames.filter((i) => !a.users.some((u) => u.user === i.user))].slice(0, 3).map((u) => `${u.user} ${u.count}`).join(', ') + (Math.max(a.distinctUsers, a.invalidNamesDistinct) > 3 ? ', …' : ''),
       ]),
-      new Set([1, 2, 3, 6]),
+      new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]),
     ));
     out.push(...more(r.addresses.length));
   }

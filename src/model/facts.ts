@@ -152,8 +152,12 @@ export interface AuthAddressRow {
   failuresByMethod: Record<string, number>;
   /** Failures for user names that are not accounts on the box ("invalid user"). */
   failuresInvalidUser: number;
-  /** `Invalid user X from ADDRESS` lines. */
+  /** `Invalid user X from ADDRESS` lines (and `User X not allowed`, Dropbear's `nonexistent user`). */
   invalidUsers: number;
+  /** The names of those lines, most first (bounded as `users`). */
+  invalidNames: AuthUserCount[];
+  /** Distinct names of those lines (an upper bound past the counter's capacity). */
+  invalidNamesDistinct: number;
   /** Most-tried users, count desc. */
   users: AuthUserCount[];
   distinctUsers: number;

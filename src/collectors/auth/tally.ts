@@ -147,6 +147,8 @@ interface AddressState {
   failuresInvalidUser: number;
   invalidUsers: number;
   users: BoundedCounter;
+  /** Names of the `Invalid user` lines (made on the first). */
+  invalidNames: BoundedCounter | null;
   maxAttempts: number;
   preauthDisconnects: number;
   noIdentification: number;
@@ -225,7 +227,7 @@ export class AuthTally {
     if (!a) {
       a = {
         address, isIp: e.ip !== null, failures: 0, firstFailure: null, lastFailure: null, failuresByMethod: {},
-        failuresInvalidUser: 0, invalidUsers: 0, users: new BoundedCounter(this.maxUsersPerAddress),
+        failuresInvalidUser: 0, invalidUsers: 0, users: new BoundedCounter(this.maxUsersPerAddress), invalidNames: null,
         maxAttempts: 0, preauthDisconnects: 0, noIdentification: 0, kexFailures: 0, authTimeouts: 0,
         rootRefused: 0, firstRootRefused: null, lastRootRefused: null, keysBeforeLogin: 0, acceptedCount: 0, accepted: [],
         lastAccepted: null, firstSeen: null, lastSeen: null,
@@ -261,6 +263,7 @@ export class AuthTally {
       }
       case 'invalid-user':
         a.invalidUsers++;
+        if (e.user !== null) (a.invalidNames ??= new BoundedCounter(this.maxUsersPerAddress)).add(e.user);
         break;
       case 'max-attempts':
         a.maxAttempts++;
@@ -293,9 +296,11 @@ export class AuthTally {
   toRows(): AddressRow[] {
     const rows: AddressRow[] = [];
     for (const a of this.byAddress.values()) {
-      const { users, ...rest } = a;
+      const { users, invalidNames, ...rest } = a;
       rows.push({
         ...rest,
+        invalidNames: invalidNames ? invalidNames.top(this.topUsers) : [],
+        invalidNamesDistinct: invalidNames ? invalidNames.distinct : 0,
         failuresByMethod: { ...a.failuresByMethod },
         accepted: [...a.accepted],
         users: users.top(this.topUsers),
