@@ -75,6 +75,8 @@ export interface AnalyzedAddress extends AuthAddressRow {
 }
 
 export interface AnalyzeResult {
+  /** Inputs that gave nothing: a file none of whose lines was understood, or no input with anything in it. */
+  warnings: string[];
   files: AnalyzedFile[];
   addresses: AnalyzedAddress[];
   sessions: AnalyzedSession[];
@@ -151,7 +153,9 @@ export function sniffKind(head: Buffer, name: string): FileKind {
   if (looksLikeUtmp(head)) return /btmp/.test(path.basename(name)) ? 'btmp' : 'wtmp';
   const text = head.toString('utf8');
   const first = text.split('\n').find((l) => l.trim() !== '');
-  if (first !== undefined && first.trimStart().startsWith('{')) return 'journal-json';
+  // journalctl -o json, json-pretty, json-seq (RS first), export (KEY=VALUE records, __CURSOR first).
+  if (first !== undefined && /^\x1e?\s*\{/.test(first)) return 'journal-json';
+  if (first !== undefined && /^__(?:CURSOR|REALTIME_TIMESTAMP)=/.test(first)) return 'journal-json';
   return 'syslog';
 }
 
@@ -287,7 +291,21 @@ export async function analyzeFiles(files: string[], opts: Omit<AnalyzeCliOptions
     })),
   ].sort((a, b) => (a.login < b.login ? -1 : a.login > b.login ? 1 : 0));
 
+  const warnings: string[] = [];
+  for (const f of described.values()) {
+    const st = f.stats;
+    if (!st || f.error || st.lines === 0 || st.events > 0) continue;
+    if (st.notUnderstood > 0) {
+      const by = Object.entries(st.notUnderstoodByProgram).slice(0, 3).map(([p, n]) => `${p} ${n}`).join(', ');
+      warnings.push(`${f.file}: none of its ${st.lines} lines was understood (${st.notUnderstood} not understood: ${by}; ${st.ignored} ignored): not a log in a format this tool reads (docs/analyze.md lists them)`);
+    } else {
+      warnings.push(`${f.file}: ${st.lines} lines, none from sshd, Dropbear, sudo or su (all ${st.ignored} ignored)`);
+    }
+  }
+  const yielded = [...described.values()].some((f) => (f.stats?.events ?? 0) > 0 || (f.records ?? 0) > 0);
+  if (!yielded && [...described.values()].some((f) => !f.error)) warnings.push('no input yielded any event or record');
   const result: AnalyzeResult = {
+    warnings,
     files: files.map((f) => described.get(f)!).filter((f, i, all) => all.indexOf(f) === i),
     addresses,
     sessions: out,
@@ -305,17 +323,19 @@ function emptyRow(address: string): AuthAddressRow {
   };
 }
 
-/** `ir-triage analyze FILE…`: exit 0, or 1 when a file could not be read (the others are still analysed). */
+/** `ir-triage analyze FILE…`: exit 0, or 1 when a file could not be read (the others are still analysed) or no input yielded anything. */
 export async function runAnalyze(files: string[], opts: AnalyzeCliOptions): Promise<number> {
   const { result, errors } = await analyzeFiles(files, opts);
   for (const e of errors) process.stderr.write(`ir-triage: ${sanitizeForTerminal(e)}\n`);
+  for (const w of result.warnings) process.stderr.write(`ir-triage: warning: ${sanitizeForTerminal(w)}\n`);
   // `analyze … | head`: a reader that leaves early is not an error.
   const quiet = (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') process.stderr.write(`ir-triage: stdout: ${err.message}\n`);
   };
   process.stdout.on('error', quiet);
   await new Promise<void>((resolve) => process.stdout.write(opts.json ? JSON.stringify(result) + '\n' : renderTables(result), () => resolve()));
-  return errors.length > 0 ? EXIT.error : EXIT.ok;
+  const yielded = result.files.some((f) => (f.stats?.events ?? 0) > 0 || (f.records ?? 0) > 0);
+  return errors.length > 0 || !yielded ? EXIT.error : EXIT.ok;
 }
 
 /** Columns padded to their widest cell; every cell sanitised for the terminal. */
@@ -331,6 +351,8 @@ function more(total: number): string[] {
 
 export function renderTables(r: AnalyzeResult): string {
   const out: string[] = [];
+  for (const w of r.warnings) out.push(`Warning: ${sanitizeForTerminal(w)}`);
+  if (r.warnings.length) out.push('');
   out.push('Files');
   out.push(...table(['FILE', 'KIND', 'READ', 'EVENTS', 'FROM', 'TO', 'IGNORED', 'NOT UNDERSTOOD'], r.files.map((f) => {
     if (f.error) return [f.file, f.kind ?? '?', 'error', '', '', '', '', f.error];
