@@ -161,7 +161,7 @@ export function sniffKind(head: Buffer, name: string): FileKind {
 
 /** `--year Y`: the first line is in Y; later lines move to Y+1 at a December → January turn. */
 export function yearResolverFor(year: number): YearResolver {
-  return makeYearResolver(new Date(Date.UTC(year, 11, 31)));
+  return makeYearResolver(new Date(Date.UTC(year, 11, 31)), { clampToMtime: false });
 }
 
 function lineError(file: string, err: unknown): string {

@@ -63,17 +63,20 @@ const MONTHS: Record<string, number> = {
  *   - The first line gets the year of `fileMtime` (UTC); if that puts it more than one day after
  *     the mtime, it gets the previous year instead (a file cannot hold lines written after it was
  *     last modified; the day of slack absorbs the unknown zone of the wall clock).
- *   - Each later line keeps the running year, except that when the month goes down (Dec → Jan) and
- *     the stamp would fall more than one day before the previous line's, the year is incremented.
- *     A small step back across a month end (lines a few seconds out of order) is not a new year.
+ *   - Each later line in another month than the line before takes the year (the running one, the
+ *     next or the previous) that puts it NEAREST the line before: Dec 31 → Jan 1 is a new year;
+ *     Mar → Feb is a step back (files concatenated newest first: `cat auth.log auth.log.1`), not
+ *     eleven months on; a file repeated after itself comes back to the same year instead of
+ *     drifting one year per copy.
+ *   - With `clampToMtime` (the default), a line that would still fall more than a day after the
+ *     mtime is put a year earlier: no line is ever placed after the file was last written.
  *
- * So for a file that covers less than a year, the last line is not after the mtime (+1 day).
- * Limits: a file covering more than a year whose first line's day-of-year is before the mtime's
- * is placed a year too late (a stream cannot look ahead); months with no line at all are fine.
- * Wall-clock fields are compared as if UTC. Rotated files: build one resolver per file, each
- * with that file's own mtime.
+ * Limits: consecutive lines more than six months apart are read as the nearer reading; a file
+ * covering more than a year whose first line's day-of-year is before the mtime's places its first
+ * months a year too late (a stream cannot look ahead), never after the mtime. Wall-clock fields
+ * are compared as if UTC. Rotated files: build one resolver per file, each with its own mtime.
  */
-export function makeYearResolver(fileMtime: Date): YearResolver {
+export function makeYearResolver(fileMtime: Date, { clampToMtime = true }: { clampToMtime?: boolean } = {}): YearResolver {
   const limit = fileMtime.getTime() + DAY_MS;
   let year: number | null = null;
   let prevMonth = -1;
@@ -82,9 +85,15 @@ export function makeYearResolver(fileMtime: Date): YearResolver {
     if (year === null) {
       year = fileMtime.getUTCFullYear();
       if (Date.UTC(year, month, day, hour, minute, second) > limit) year -= 1;
-    } else if (month < prevMonth && Date.UTC(year, month, day, hour, minute, second) < prevMs - DAY_MS) {
-      year += 1;
+    } else if (month !== prevMonth) {
+      const same = Date.UTC(year, month, day, hour, minute, second);
+      const next = Date.UTC(year + 1, month, day, hour, minute, second);
+      const prev = Date.UTC(year - 1, month, day, hour, minute, second);
+      const d = (t: number) => Math.abs(t - prevMs);
+      if (d(next) < d(same) && d(next) <= d(prev)) year += 1;
+      else if (d(prev) < d(same)) year -= 1;
     }
+    if (clampToMtime && Date.UTC(year, month, day, hour, minute, second) > limit) year -= 1;
     prevMonth = month;
     prevMs = Date.UTC(year, month, day, hour, minute, second);
     return year;
