@@ -759,7 +759,12 @@ export const CATALOGUE_INDEX: CatalogueIndex = buildIndex();
 export function matchCatalogue(scope: CatalogueScope, text: string): { entry: CatalogueEntry; cls: ClassifiedMessage } | null {
   for (const e of CATALOGUE_INDEX.get(scope, text)) {
     let starts = false;
-    for (const s of e.starts) if (text.startsWith(s)) starts = true;
+    for (const s of e.starts) {
+      if (text.startsWith(s)) {
+        starts = true;
+        break;
+      }
+    }
     if (!starts) continue;
     const m = e.pattern.exec(text);
     if (!m) continue;

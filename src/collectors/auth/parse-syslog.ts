@@ -182,8 +182,11 @@ function finish(
   if (host !== null && host.endsWith(':') && TAG_AS_HOST.test(host)) {
     rest = `${host} ${rest}`;
     host = null;
-  } else if (rest.length > 6 && rest.charCodeAt(0) >= 97 && FACILITY_LEVEL.test(rest)) {
-    rest = rest.slice(rest.indexOf(' ') + 1);
+  } else {
+    // Only a first word with a dot and no tag punctuation can be facility.level (the hot path: one indexOf each).
+    const sp = rest.indexOf(' ');
+    const dot = rest.indexOf('.');
+    if (dot > 0 && dot < sp && rest.charCodeAt(sp - 1) !== 58 && FACILITY_LEVEL.test(rest)) rest = rest.slice(sp + 1);
   }
   const tag = splitTag(rest);
   const program = tag ? tag.program : null;
