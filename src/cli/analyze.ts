@@ -76,6 +76,8 @@ export interface AnalyzedAddress extends AuthAddressRow {
 }
 
 export interface AnalyzeResult {
+  /** Inputs that gave nothing: a file none of whose lines was understood, or no input with anything in it. */
+  warnings: string[];
   files: AnalyzedFile[];
   addresses: AnalyzedAddress[];
   sessions: AnalyzedSession[];
@@ -159,13 +161,15 @@ export function sniffKind(head: Buffer, name: string): FileKind {
   if (looksLikeUtmp(head)) return /btmp/.test(path.basename(name)) ? 'btmp' : 'wtmp';
   const text = head.toString('utf8');
   const first = text.split('\n').find((l) => l.trim() !== '');
-  if (first !== undefined && first.trimStart().startsWith('{')) return 'journal-json';
+  // journalctl -o json, json-pretty, json-seq (RS first), export (KEY=VALUE records, __CURSOR first).
+  if (first !== undefined && /^\x1e?\s*\{/.test(first)) return 'journal-json';
+  if (first !== undefined && /^__(?:CURSOR|REALTIME_TIMESTAMP)=/.test(first)) return 'journal-json';
   return 'syslog';
 }
 
 /** `--year Y`: the first line is in Y; later lines move to Y+1 at a December → January turn. */
 export function yearResolverFor(year: number): YearResolver {
-  return makeYearResolver(new Date(Date.UTC(year, 11, 31)));
+  return makeYearResolver(new Date(Date.UTC(year, 11, 31)), { clampToMtime: false });
 }
 
 function lineError(file: string, err: unknown): string {
@@ -296,7 +300,21 @@ export async function analyzeFiles(files: string[], opts: Omit<AnalyzeCliOptions
     })),
   ].sort((a, b) => (a.login < b.login ? -1 : a.login > b.login ? 1 : 0));
 
+  const warnings: string[] = [];
+  for (const f of described.values()) {
+    const st = f.stats;
+    if (!st || f.error || st.lines === 0 || st.events > 0) continue;
+    if (st.notUnderstood > 0) {
+      const by = Object.entries(st.notUnderstoodByProgram).slice(0, 3).map(([p, n]) => `${p} ${n}`).join(', ');
+      warnings.push(`${f.file}: none of its ${st.lines} lines was understood (${st.notUnderstood} not understood: ${by}; ${st.ignored} ignored): not a log in a format this tool reads (docs/analyze.md lists them)`);
+    } else {
+      warnings.push(`${f.file}: ${st.lines} lines, none from sshd, Dropbear, sudo or su (all ${st.ignored} ignored)`);
+    }
+  }
+  const yielded = [...described.values()].some((f) => (f.stats?.events ?? 0) > 0 || (f.records ?? 0) > 0);
+  if (!yielded && [...described.values()].some((f) => !f.error)) warnings.push('no input yielded any event or record');
   const result: AnalyzeResult = {
+    warnings,
     files: files.map((f) => described.get(f)!).filter((f, i, all) => all.indexOf(f) === i),
     addresses,
     sessions: out,
@@ -308,22 +326,25 @@ export async function analyzeFiles(files: string[], opts: Omit<AnalyzeCliOptions
 function emptyRow(address: string): AuthAddressRow {
   return {
     address, isIp: true, failures: 0, firstFailure: null, lastFailure: null, failuresByMethod: {}, failuresInvalidUser: 0,
-    invalidUsers: 0, users: [], distinctUsers: 0, distinctUsersExact: true, maxAttempts: 0, preauthDisconnects: 0,
-    noIdentification: 0, acceptedCount: 0, accepted: [], lastAccepted: null, firstSeen: null, lastSeen: null,
+    invalidUsers: 0, invalidNames: [], invalidNamesDistinct: 0, users: [], distinctUsers: 0, distinctUsersExact: true, maxAttempts: 0, preauthDisconnects: 0,
+    noIdentification: 0, kexFailures: 0, authTimeouts: 0, rootRefused: 0, firstRootRefused: null, lastRootRefused: null,
+    keysBeforeLogin: 0, acceptedCount: 0, accepted: [], lastAccepted: null, firstSeen: null, lastSeen: null,
   };
 }
 
-/** `ir-triage analyze FILE…`: exit 0, or 1 when a file could not be read (the others are still analysed). */
+/** `ir-triage analyze FILE…`: exit 0, or 1 when a file could not be read (the others are still analysed) or no input yielded anything. */
 export async function runAnalyze(files: string[], opts: AnalyzeCliOptions): Promise<number> {
   const { result, errors } = await analyzeFiles(files, opts);
   for (const e of errors) process.stderr.write(`ir-triage: ${sanitizeForTerminal(e)}\n`);
+  for (const w of result.warnings) process.stderr.write(`ir-triage: warning: ${sanitizeForTerminal(w)}\n`);
   // `analyze … | head`: a reader that leaves early is not an error.
   const quiet = (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') process.stderr.write(`ir-triage: stdout: ${err.message}\n`);
   };
   process.stdout.on('error', quiet);
   await new Promise<void>((resolve) => process.stdout.write(opts.json ? safeJson(result) + '\n' : renderTables(result), () => resolve()));
-  return errors.length > 0 ? EXIT.error : EXIT.ok;
+  const yielded = result.files.some((f) => (f.stats?.events ?? 0) > 0 || (f.records ?? 0) > 0);
+  return errors.length > 0 || !yielded ? EXIT.error : EXIT.ok;
 }
 
 /** Columns padded to their widest cell; every cell sanitised for the terminal. */
@@ -339,28 +360,33 @@ function more(total: number): string[] {
 
 export function renderTables(r: AnalyzeResult): string {
   const out: string[] = [];
+  for (const w of r.warnings) out.push(`Warning: ${sanitizeForTerminal(w)}`);
+  if (r.warnings.length) out.push('');
   out.push('Files');
-  out.push(...table(['FILE', 'KIND', 'READ', 'EVENTS', 'FROM', 'TO', 'NOT UNDERSTOOD'], r.files.map((f) => {
-    if (f.error) return [f.file, f.kind ?? '?', 'error', '', '', '', f.error];
+  out.push(...table(['FILE', 'KIND', 'READ', 'EVENTS', 'FROM', 'TO', 'IGNORED', 'NOT UNDERSTOOD'], r.files.map((f) => {
+    if (f.error) return [f.file, f.kind ?? '?', 'error', '', '', '', '', f.error];
     if (f.stats) {
-      const unknown = Object.entries(f.stats.unknownByProgram).slice(0, 3).map(([p, n]) => `${p} ${n}`).join(', ');
-      return [f.file, `${f.kind}${f.gzip ? ' (gz)' : ''}`, `${f.stats.lines} lines`, f.stats.events, f.stats.firstTime ?? '', f.stats.lastTime ?? '', unknown];
+      const by = Object.entries(f.stats.notUnderstoodByProgram).slice(0, 3).map(([p, n]) => `${p} ${n}`).join(', ');
+      const unknown = f.stats.notUnderstood ? `${f.stats.notUnderstood}${by ? ` (${by})` : ''}` : '0';
+      return [f.file, `${f.kind}${f.gzip ? ' (gz)' : ''}`, `${f.stats.lines} lines`, f.stats.events, f.stats.firstTime ?? '', f.stats.lastTime ?? '', f.stats.ignored, unknown];
     }
     const odd = [f.trailingBytes ? `${f.trailingBytes} trailing bytes` : '', f.zeroRecords ? `${f.zeroRecords} zeroed records` : '', f.truncated ? 'only the start read (cap)' : ''].filter(Boolean).join(', ');
-    return [f.file, `${f.kind}${f.gzip ? ' (gz)' : ''}`, `${f.records ?? 0} records`, '', '', '', odd];
-  }), new Set([3])));
+    return [f.file, `${f.kind}${f.gzip ? ' (gz)' : ''}`, `${f.records ?? 0} records`, '', '', '', '', odd];
+  }), new Set([3, 6])));
 
-  out.push('', 'Addresses (failed ssh logins, most first)');
+  out.push('', 'Addresses (failed ssh logins, most first; every column a kind of line, empty when none)');
   if (r.addresses.length === 0) out.push('  none');
   else {
+    const n = (v: number) => (v ? v : '');
     out.push(...table(
-      ['ADDRESS', 'FAILURES', 'INVALID USER', 'BTMP', 'FIRST FAILURE', 'LAST FAILURE', 'ACCEPTED', 'USERS TRIED'],
+      ['ADDRESS', 'FAILED', 'INVALID%', 'INVALID USER', 'ROOT REFUSED', 'PREAUTH CLOSED', 'NO IDENT', 'KEX FAILED', 'TIMEOUT', 'MAX TRIES', 'KEYS BEFORE LOGIN', 'ACCEPTED', 'BTMP', 'LAST SEEN', 'USERS TRIED'],
       r.addresses.slice(0, TABLE_ROWS).map((a) => [
-        a.address, a.failures, a.failures ? `${Math.round((100 * a.failuresInvalidUser) / a.failures)}%` : '', a.btmpFailures || '',
-        a.firstFailure ?? '', a.lastFailure ?? '', a.acceptedCount || '',
-        a.users.slice(0, 3).map((u) => `${u.user} ${u.count}`).join(', ') + (a.distinctUsers > 3 ? ', …' : ''),
+        a.address, n(a.failures), a.failures ? `${Math.round((100 * a.failuresInvalidUser) / a.failures)}%` : '', n(a.invalidUsers),
+        n(a.rootRefused), n(a.preauthDisconnects), n(a.noIdentification), n(a.kexFailures), n(a.authTimeouts), n(a.maxAttempts),
+        n(a.keysBeforeLogin), n(a.acceptedCount), n(a.btmpFailures), a.lastSeen ?? '',
+        [...a.users, ...a.invalidNames.filter((i) => !a.users.some((u) => u.user === i.user))].slice(0, 3).map((u) => `${u.user} ${u.count}`).join(', ') + (Math.max(a.distinctUsers, a.invalidNamesDistinct) > 3 ? ', …' : ''),
       ]),
-      new Set([1, 2, 3, 6]),
+      new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]),
     ));
     out.push(...more(r.addresses.length));
   }

@@ -152,15 +152,32 @@ export interface AuthAddressRow {
   failuresByMethod: Record<string, number>;
   /** Failures for user names that are not accounts on the box ("invalid user"). */
   failuresInvalidUser: number;
-  /** `Invalid user X from ADDRESS` lines. */
+  /** `Invalid user X from ADDRESS` lines (and `User X not allowed`, Dropbear's `nonexistent user`). */
   invalidUsers: number;
+  /** The names of those lines, most first (bounded as `users`). */
+  invalidNames: AuthUserCount[];
+  /** Distinct names of those lines (an upper bound past the counter's capacity). */
+  invalidNamesDistinct: number;
   /** Most-tried users, count desc. */
   users: AuthUserCount[];
   distinctUsers: number;
   distinctUsersExact: boolean;
+  /** Connections cut at MaxAuthTries. */
   maxAttempts: number;
+  /** Connections closed or reset before authenticating (`Connection closed by … [preauth]`, Dropbear's `Exit before auth`). */
   preauthDisconnects: number;
+  /** No ssh identification or a bad banner (`Did not receive identification string`, `banner exchange`, `kex_exchange_identification`). */
   noIdentification: number;
+  /** Key exchange failed (`Unable to negotiate`, `Protocol major versions differ`). */
+  kexFailures: number;
+  /** `Timeout before authentication` (LoginGraceTime): the CVE-2024-6387 probing pattern when many. */
+  authTimeouts: number;
+  /** `ROOT LOGIN REFUSED FROM`: root's key was accepted, then PermitRootLogin refused the login. */
+  rootRefused: number;
+  firstRootRefused: string | null;
+  lastRootRefused: string | null;
+  /** `Failed publickey` lines of connections that then logged in: keys offered before the accepted one (not failures). */
+  keysBeforeLogin: number;
   acceptedCount: number;
   /** The first accepted logins (bounded). */
   accepted: AuthAcceptedLogin[];

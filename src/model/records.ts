@@ -135,6 +135,7 @@ export interface AuthEvent {
   kind:
     | 'failed' | 'accepted' | 'invalid-user' | 'max-attempts' | 'preauth-disconnect'
     | 'pam-failure' | 'session-opened' | 'session-closed' | 'sudo' | 'su' | 'no-identification'
+    | 'root-refused' | 'kex-failed' | 'auth-timeout'
     | 'other';
   /** Auth method for accepted/failed: password, publickey, keyboard-interactive/pam, none. */
   method: string | null;

@@ -2,7 +2,10 @@ import { emptyPassword } from './account/empty-password.js';
 import { newAccount } from './account/new.js';
 import { uid0 } from './account/uid0.js';
 import { bruteforce } from './auth/bruteforce.js';
+import { enumeration } from './auth/enumeration.js';
 import { loginAfterFailures } from './auth/login-after-failures.js';
+import { probe } from './auth/probe.js';
+import { rootLoginRefused } from './auth/root-login-refused.js';
 import { rootLogin } from './auth/root-login.js';
 import { modifiedBinary } from './integrity/modified-binary.js';
 import { btmpBruteforce } from './login/btmp-bruteforce.js';
@@ -32,8 +35,11 @@ export const RULES: readonly Rule[] = [
   newAccount,
   uid0,
   bruteforce,
+  enumeration,
   loginAfterFailures,
+  probe,
   rootLogin,
+  rootLoginRefused,
   modifiedBinary,
   btmpBruteforce,
   logTampering,

@@ -266,3 +266,27 @@ describe('analyze: the command line', () => {
     expect(r.stdout).toMatch(/--tz <zone>/);
   });
 });
+
+describe('analyze: a keys-only box under attack (scans, sweeps, a refused root key) beside ordinary logins', () => {
+  it('finds the refusal, the sweep and the probes; the SSSD and multi-key logins raise nothing', async () => {
+    const { result, code } = await analyze(['--year', '2024', fixture('openssh-9.6-keys-only-attacks.log')]);
+    expect(code).toBe(0);
+    expect(rulesOf(result)).toEqual([
+      'auth.enumeration low 203.0.113.60',
+      'auth.probe low 203.0.113.95',
+      'auth.probe medium 203.0.113.97',
+      'auth.root-login-refused high 203.0.113.50',
+    ]);
+    const rows = Object.fromEntries(result.addresses.map((a) => [a.address, a]));
+    expect(rows['192.0.2.30']).toMatchObject({ failures: 0, acceptedCount: 12 });
+    expect(rows['192.0.2.31']).toMatchObject({ failures: 0, keysBeforeLogin: 12, acceptedCount: 6 });
+    // No address without a reason: each row has a non-zero count of some kind.
+    for (const a of result.addresses) {
+      const reasons = a.failures + a.invalidUsers + a.rootRefused + a.preauthDisconnects + a.noIdentification + a.kexFailures + a.authTimeouts + a.maxAttempts + a.keysBeforeLogin + a.acceptedCount;
+      expect(reasons, a.address).toBeGreaterThan(0);
+    }
+    expect(result.files[0].stats).toMatchObject({ notUnderstood: 0 });
+    const text = await runCli(['analyze', '--year', '2024', fixture('openssh-9.6-keys-only-attacks.log')]);
+    expect(text.stdout).toMatch(/ROOT REFUSED +PREAUTH CLOSED +NO IDENT +KEX FAILED +TIMEOUT +MAX TRIES +KEYS BEFORE LOGIN/);
+  });
+});

@@ -18,7 +18,7 @@
  */
 import type { AuthLoginRecord, AuthPriorFailures, AuthRootLogins } from '../../model/facts.js';
 import type { AuthLogEvent } from './events.js';
-import { SSHD_PROGRAMS } from './parse-sshd.js';
+import { SSH_SERVER_PROGRAMS } from './parse-sshd.js';
 import { failureOf } from './tally.js';
 
 export interface AcceptedLoginsOptions {
@@ -107,7 +107,7 @@ export class AcceptedLogins {
       return;
     }
     const program = e.program.endsWith(')') ? e.program.replace(/\([^)]*\)$/, '') : e.program;
-    if (!SSHD_PROGRAMS.has(program)) return;
+    if (!SSH_SERVER_PROGRAMS.has(program)) return;
     if (e.kind === 'accepted') this.noteAccepted(e);
     // `pam_unix(sshd:session): session closed for user alice`, same pid as its Accepted line.
     else if (e.kind === 'session-closed' && e.pid !== null) {

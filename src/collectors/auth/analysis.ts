@@ -27,6 +27,13 @@ export interface AuthSourceStats {
   repeatTruncated: number;
   /** Lines not turned into a known event, per program ('(unparsed)', '(no tag)' included). */
   unknownByProgram: Record<string, number>;
+  /** Lines not understood (no prefix, no program, an auth message in no catalogue entry), per program. */
+  notUnderstood: number;
+  notUnderstoodByProgram: Record<string, number>;
+  /** Lines known and ignored: other programs, and auth messages that say nothing about an attempt. */
+  ignored: number;
+  /** Events per kind. */
+  kinds: Record<string, number>;
   firstTime: string | null;
   lastTime: string | null;
   /** Stopped early (Ctrl-C). */
@@ -63,10 +70,52 @@ export class AuthAnalysis {
     return this.read(lines, parser, 'syslog', opts, (line, n) => parser.push(line, n));
   }
 
-  /** `journalctl -o json` output, one object a line, in batches. */
+  /**
+   * journalctl's structured output, in batches: `-o json` (one object a line), `-o json-seq` (each
+   * object after an RS byte), `-o json-pretty` (an object over many lines, `{` to `}`), and
+   * `-o export` (KEY=VALUE lines, a blank line between records; binary fields are skipped).
+   */
   async readJournal(lines: AsyncIterable<string[]>, opts: ReadSourceOptions): Promise<AuthSourceStats> {
     const parser = new AuthLogParser({ source: opts.source });
-    return this.read(lines, parser, 'journal-json', opts, (line, n) => (line.trim() === '' ? [] : parser.pushRecord(parseJournalJsonLine(line), n)));
+    let pretty: string[] | null = null;
+    let prettyStart = 0;
+    let exported: Record<string, string> | null = null;
+    let exportStart = 0;
+    const flushExport = (): AuthLogEvent[] => {
+      if (!exported) return [];
+      const rec = exported;
+      exported = null;
+      return parser.pushRecord(parseJournalJsonLine(JSON.stringify(rec)), exportStart);
+    };
+    return this.read(lines, parser, 'journal-json', opts, (raw, n) => {
+      const line = raw.charCodeAt(0) === 0x1e ? raw.slice(1) : raw;
+      if (pretty) {
+        pretty.push(line);
+        if (line !== '}') return [];
+        const text = pretty.join('\n');
+        pretty = null;
+        return parser.pushRecord(parseJournalJsonLine(text), prettyStart);
+      }
+      if (line === '{') {
+        pretty = [line];
+        prettyStart = n;
+        return [];
+      }
+      if (line.trim() === '') return flushExport();
+      if (line.startsWith('{')) return parser.pushRecord(parseJournalJsonLine(line), n);
+      const eq = line.indexOf('=');
+      if (eq > 0 && /^[A-Z0-9_]+$/.test(line.slice(0, eq))) {
+        if (!exported) {
+          exported = {};
+          exportStart = n;
+        }
+        exported[line.slice(0, eq)] = line.slice(eq + 1);
+        return [];
+      }
+      // A binary field's name alone on its line (its length and bytes follow): not read.
+      if (exported && /^[A-Z0-9_]+$/.test(line)) return [];
+      return parser.pushRecord(null, n);
+    }, flushExport);
   }
 
   /** The aggregates the auth rules read. */
@@ -80,10 +129,12 @@ export class AuthAnalysis {
     format: AuthSourceStats['format'],
     opts: ReadSourceOptions,
     push: (line: string, lineNo: number) => AuthLogEvent[],
+    atEnd: () => AuthLogEvent[] = () => [],
   ): Promise<AuthSourceStats> {
     const stats: AuthSourceStats = {
       source: opts.source, format, lines: 0, events: 0, unparsed: 0, prefiltered: 0, repeatLines: 0, repeatTruncated: 0,
-      unknownByProgram: {}, firstTime: null, lastTime: null, interrupted: false,
+      unknownByProgram: {}, notUnderstood: 0, notUnderstoodByProgram: {}, ignored: 0, kinds: {},
+      firstTime: null, lastTime: null, interrupted: false,
     };
     this.sources.push(stats);
     let n = 0;
@@ -104,6 +155,7 @@ export class AuthAnalysis {
       }
     } finally {
       // Even when reading failed half-way, what was read counts: the held-back PAM lines too.
+      for (const e of atEnd()) await this.take(e, stats);
       for (const e of parser.end()) await this.take(e, stats);
       const p = parser.stats;
       stats.lines = p.lines;
@@ -112,6 +164,9 @@ export class AuthAnalysis {
       stats.repeatLines = p.repeatLines;
       stats.repeatTruncated = p.repeatTruncated;
       stats.unknownByProgram = Object.fromEntries([...p.unknownByProgram].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+      stats.notUnderstood = p.notUnderstood;
+      stats.notUnderstoodByProgram = Object.fromEntries([...p.notUnderstoodByProgram].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+      stats.ignored = p.ignored;
     }
     return stats;
   }
@@ -119,6 +174,7 @@ export class AuthAnalysis {
   /** Folds one event in; a promise only when the callback returned one (no await on the hot path otherwise). */
   private take(e: AuthLogEvent, stats: AuthSourceStats): void | Promise<void> {
     stats.events++;
+    stats.kinds[e.kind] = (stats.kinds[e.kind] ?? 0) + 1;
     if (e.time !== '') {
       if (stats.firstTime === null || e.time < stats.firstTime) stats.firstTime = e.time;
       if (stats.lastTime === null || e.time > stats.lastTime) stats.lastTime = e.time;

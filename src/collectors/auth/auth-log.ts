@@ -143,6 +143,9 @@ const TIMELINE_DESC: Record<AuthLogEvent['kind'], string> = {
   sudo: 'Auth: sudo',
   su: 'Auth: su',
   'no-identification': 'Auth: no ssh identification',
+  'root-refused': 'Auth: root login refused after its key was accepted',
+  'kex-failed': 'Auth: key exchange failed',
+  'auth-timeout': 'Auth: timeout before authentication',
   other: 'Auth: other',
 };
 

@@ -39,18 +39,18 @@
  *   is reset.
  */
 import type { AuthEvent } from '../../model/records.js';
-import { classifyMessage, SSHD_PROGRAMS, type AuthDetail, type ClassifiedMessage } from './parse-sshd.js';
+import { classifyEntry, SSH_SERVER_PROGRAMS, type AuthDetail, type ClassifiedMessage } from './parse-sshd.js';
 import {
   makeYearResolver, parseSyslogLine, type SyslogRecord, type UtcOffset, type YearResolver,
 } from './parse-syslog.js';
 
 /** Programs whose events are emitted. `su(pam_unix)` is old PAM's tag for su's session lines. */
 export const AUTH_PROGRAMS: ReadonlySet<string> = new Set([
-  'sshd', 'sshd-session', 'sshd-auth', 'sshd(pam_unix)', 'sudo', 'su', 'su(pam_unix)',
+  'sshd', 'sshd-session', 'sshd-auth', 'sshd(pam_unix)', 'dropbear', 'sudo', 'su', 'su(pam_unix)',
 ]);
 
 /** A line containing one of these always goes through the regexes. */
-export const KEY_SUBSTRINGS: readonly string[] = ['sshd', 'sudo', 'su[', 'su:', 'su(', 'last message repeated'];
+export const KEY_SUBSTRINGS: readonly string[] = ['sshd', 'sudo', 'su[', 'su:', 'su(', 'dropbear', 'last message repeated'];
 
 export interface AuthLogEvent extends AuthEvent, AuthDetail {
   /**
@@ -62,7 +62,21 @@ export interface AuthLogEvent extends AuthEvent, AuthDetail {
   repeated?: boolean;
   /** ip is not on this line: it comes from an earlier line of the same host+pid. */
   ipFromPid?: boolean;
+  /**
+   * A failure of a connection that then logged in (same host+pid): a public key the client offered
+   * before the one accepted, or a PAM module that failed before a stacked one (pam_sss, pam_ldap)
+   * let the user in. Not a failed attempt; counted apart.
+   */
+  beforeAccepted?: boolean;
+  /**
+   * `PAM N more authentication failures`: how many of PAM's N + 1 failures no Failed line (or PAM
+   * line standing alone) of the pid already counted. Absent when covered.
+   */
+  pamExtra?: number;
 }
+
+/** `Failed publickey` lines held per pid before they are let through as failures. */
+const MAX_KEY_FAILURES = 32;
 
 export type HostFilter = string | RegExp | ((host: string | null) => boolean);
 
@@ -100,6 +114,19 @@ export interface AuthLogStats {
   repeatTruncated: number;
   /** Lines not turned into a known event, per program. */
   unknownByProgram: Map<string, number>;
+  /**
+   * Lines not understood: no syslog prefix, no program, or an auth program's message that is in
+   * no catalogue entry. What a reader must be told about.
+   */
+  notUnderstood: number;
+  /** Of those, per program ('(unparsed)' for no prefix, '(no tag)' for no program). */
+  notUnderstoodByProgram: Map<string, number>;
+  /**
+   * Lines known and ignored: other programs' lines (cron, kernel, logind) and auth programs'
+   * messages the catalogue knows to say nothing about an attempt (a listener starting, a session's
+   * byte counts).
+   */
+  ignored: number;
 }
 
 interface PidState {
@@ -113,6 +140,10 @@ interface PidState {
   pending: AuthLogEvent | null;
   /** A Failed password/keyboard-interactive line was seen for this pid. */
   sawFailed: boolean;
+  /** Failures of this pid counted so far (Failed password/keyboard-interactive lines, PAM lines standing alone). */
+  counted: number;
+  /** `Failed publickey` lines waiting to learn whether a key of the same connection is accepted. */
+  keyFailures: AuthLogEvent[] | null;
 }
 
 /** The record a `last message repeated` line refers to. */
@@ -126,14 +157,18 @@ interface Previous {
 /** Kinds after which a still-pending pam failure will not get its Failed line. */
 const ENDS_PENDING: ReadonlySet<AuthEvent['kind']> = new Set([
   'accepted', 'max-attempts', 'preauth-disconnect', 'no-identification', 'session-opened', 'session-closed',
+  'root-refused', 'kex-failed', 'auth-timeout',
 ]);
 
 /** ip-less kinds that may take the ip of their pid. */
 const FILL_IP: ReadonlySet<AuthEvent['kind']> = new Set([
   'max-attempts', 'preauth-disconnect', 'no-identification', 'pam-failure', 'session-opened', 'session-closed',
+  'failed', 'root-refused', 'kex-failed', 'auth-timeout',
 ]);
 
 const DAY_MS = 86_400_000;
+/** For telling a line with no syslog prefix from one with a prefix but no tag (prefiltered lines only). */
+const NO_YEAR = {};
 
 const REPEATED = /^message repeated (\d+) times?: \[ ?(.*)\]$/s;
 const LAST_REPEATED = /^last message repeated (\d+) times?$/;
@@ -254,7 +289,7 @@ class RecentPids {
 export class AuthLogParser {
   readonly stats: AuthLogStats = {
     lines: 0, prefiltered: 0, unparsed: 0, hostFiltered: 0, events: 0, repeatLines: 0, repeatTruncated: 0,
-    unknownByProgram: new Map(),
+    unknownByProgram: new Map(), notUnderstood: 0, notUnderstoodByProgram: new Map(), ignored: 0,
   };
 
   private readonly source: string;
@@ -316,6 +351,9 @@ export class AuthLogParser {
       if (prog === null || !AUTH_PROGRAMS.has(prog)) {
         this.stats.prefiltered++;
         this.unknown(prog ?? '(no tag)');
+        if (prog === null && parseSyslogLine(line, NO_YEAR) === null) this.notUnderstoodLine('(unparsed)');
+        else if (prog === null) this.notUnderstoodLine('(no tag)');
+        else this.stats.ignored++;
         this.prev = null;
         return [];
       }
@@ -324,6 +362,7 @@ export class AuthLogParser {
     if (!rec) {
       this.stats.unparsed++;
       this.unknown('(unparsed)');
+      this.notUnderstoodLine('(unparsed)');
       this.prev = null;
       return [];
     }
@@ -336,6 +375,7 @@ export class AuthLogParser {
     if (!record) {
       this.stats.unparsed++;
       this.unknown('(unparsed)');
+      this.notUnderstoodLine('(unparsed)');
       this.prev = null;
       return [];
     }
@@ -354,6 +394,12 @@ export class AuthLogParser {
 
   private unknown(program: string): void {
     const m = this.stats.unknownByProgram;
+    m.set(program, (m.get(program) ?? 0) + 1);
+  }
+
+  private notUnderstoodLine(program: string): void {
+    this.stats.notUnderstood++;
+    const m = this.stats.notUnderstoodByProgram;
     m.set(program, (m.get(program) ?? 0) + 1);
   }
 
@@ -381,6 +427,8 @@ export class AuthLogParser {
       const prev = this.prev;
       if (!prev) {
         this.unknown('(no tag)');
+        // The line before was not an auth program's: it repeats something already ignored.
+        this.stats.ignored++;
         this.stats.events += out.length;
         return out;
       }
@@ -390,13 +438,20 @@ export class AuthLogParser {
     } else {
       if (program === null || !AUTH_PROGRAMS.has(program)) {
         this.unknown(program ?? '(no tag)');
+        if (program === null) this.notUnderstoodLine('(no tag)');
+        else this.stats.ignored++;
         this.prev = null;
         this.stats.events += out.length;
         return out;
       }
       const rep = rec.message.startsWith('message repeated ') ? REPEATED.exec(rec.message.trimEnd()) : null;
       message = rep ? rep[2] : rec.message;
-      cls = classifyMessage(program, message);
+      const hit = classifyEntry(program, message);
+      cls = hit.cls;
+      if (cls.kind === 'other') {
+        if (hit.entry) this.stats.ignored++;
+        else this.notUnderstoodLine(program);
+      }
       if (rep) {
         copies = Number(rep[1]);
         repeated = true;
@@ -440,7 +495,7 @@ export class AuthLogParser {
 
   /** Pid bookkeeping: ip fill, pam/Failed pairing. Appends what is ready to `out`. */
   private track(e: AuthLogEvent, ms: number | null, out: AuthLogEvent[]): void {
-    const sshd = SSHD_PROGRAMS.has(baseProgram(e.program));
+    const sshd = SSH_SERVER_PROGRAMS.has(baseProgram(e.program));
     if (!sshd || e.pid === null) {
       if (e.kind === 'pam-failure') e.covered = false;
       out.push(e);
@@ -449,7 +504,7 @@ export class AuthLogParser {
     const key = `${e.host ?? ''}\u0000${e.pid}`;
     let st = this.pids.get(key);
     if (!st) {
-      st = { key, older: null, newer: null, lastMs: ms ?? 0, ip: null, pending: null, sawFailed: false };
+      st = { key, older: null, newer: null, lastMs: ms ?? 0, ip: null, pending: null, sawFailed: false, counted: 0, keyFailures: null };
       const old = this.pids.size >= this.maxPids ? this.pids.oldest : null;
       if (old) {
         this.flushPending(old, out);
@@ -459,12 +514,13 @@ export class AuthLogParser {
     if (ms !== null) st.lastMs = Math.max(st.lastMs, ms);
     this.pids.touch(st);
 
-    const learns = e.ip !== null && (e.kind !== 'other' || e.message.startsWith('Connection from '));
+    const learns = e.ip !== null && (e.kind !== 'other' || e.message.startsWith('Connection from ') || e.message.startsWith('Child connection from '));
     if (learns) {
       if (st.ip !== null && st.ip !== e.ip) {
         // Same pid, another peer: a new process reused the pid.
         this.flushPending(st, out);
         st.sawFailed = false;
+        st.counted = 0;
       }
       st.ip = e.ip;
     } else if (e.ip === null && st.ip !== null && FILL_IP.has(e.kind)) {
@@ -475,19 +531,50 @@ export class AuthLogParser {
     if (e.kind === 'pam-failure') {
       this.flushPending(st, out);
       if (e.pamCount !== undefined) {
-        e.covered = st.sawFailed;
+        // PAM's summary: N more after the first, N + 1 in all; only what nothing counted yet counts.
+        const extra = e.pamCount + 1 - st.counted;
+        if (extra > 0) {
+          e.covered = false;
+          e.pamExtra = extra;
+          st.counted += extra;
+        } else {
+          e.covered = true;
+        }
         out.push(e);
       } else {
         st.pending = e;
       }
       return;
     }
+    if (e.kind === 'failed' && e.method === 'publickey') {
+      // Held until the connection logs in (a key offered before the accepted one) or ends.
+      st.keyFailures ??= [];
+      if (st.keyFailures.length >= MAX_KEY_FAILURES) out.push(st.keyFailures.shift()!);
+      st.keyFailures.push(e);
+      return;
+    }
     if (e.kind === 'failed' && isPamMethod(e.method)) {
       st.sawFailed = true;
+      st.counted++;
       if (st.pending) {
         st.pending.covered = true;
         out.push(st.pending);
         st.pending = null;
+      }
+    } else if (e.kind === 'accepted') {
+      // Stacked PAM: pam_unix failed, a later module (pam_sss, pam_ldap) let the user in.
+      if (st.pending) {
+        st.pending.covered = true;
+        st.pending.beforeAccepted = true;
+        out.push(st.pending);
+        st.pending = null;
+      }
+      if (st.keyFailures) {
+        for (const k of st.keyFailures) {
+          k.beforeAccepted = true;
+          out.push(k);
+        }
+        st.keyFailures = null;
       }
     } else if (ENDS_PENDING.has(e.kind)) {
       this.flushPending(st, out);
@@ -496,8 +583,13 @@ export class AuthLogParser {
   }
 
   private flushPending(st: PidState, out: AuthLogEvent[]): void {
+    if (st.keyFailures) {
+      out.push(...st.keyFailures);
+      st.keyFailures = null;
+    }
     if (!st.pending) return;
     st.pending.covered = false;
+    st.counted++;
     out.push(st.pending);
     st.pending = null;
   }

@@ -10,7 +10,7 @@
  * A Solaris `[ID 800047 auth.info] ` marker at the start of the message is removed.
  */
 
-export type SyslogFormat = 'rfc5424' | 'rfc3339' | 'rfc3164';
+export type SyslogFormat = 'rfc5424' | 'rfc3339' | 'rfc3164' | 'journal-full' | 'journal-unix' | 'svlogd';
 
 /** One line split into its syslog parts; also what journal records are turned into. */
 export interface SyslogRecord {
@@ -63,17 +63,20 @@ const MONTHS: Record<string, number> = {
  *   - The first line gets the year of `fileMtime` (UTC); if that puts it more than one day after
  *     the mtime, it gets the previous year instead (a file cannot hold lines written after it was
  *     last modified; the day of slack absorbs the unknown zone of the wall clock).
- *   - Each later line keeps the running year, except that when the month goes down (Dec → Jan) and
- *     the stamp would fall more than one day before the previous line's, the year is incremented.
- *     A small step back across a month end (lines a few seconds out of order) is not a new year.
+ *   - Each later line in another month than the line before takes the year (the running one, the
+ *     next or the previous) that puts it NEAREST the line before: Dec 31 → Jan 1 is a new year;
+ *     Mar → Feb is a step back (files concatenated newest first: `cat auth.log auth.log.1`), not
+ *     eleven months on; a file repeated after itself comes back to the same year instead of
+ *     drifting one year per copy.
+ *   - With `clampToMtime` (the default), a line that would still fall more than a day after the
+ *     mtime is put a year earlier: no line is ever placed after the file was last written.
  *
- * So for a file that covers less than a year, the last line is not after the mtime (+1 day).
- * Limits: a file covering more than a year whose first line's day-of-year is before the mtime's
- * is placed a year too late (a stream cannot look ahead); months with no line at all are fine.
- * Wall-clock fields are compared as if UTC. Rotated files: build one resolver per file, each
- * with that file's own mtime.
+ * Limits: consecutive lines more than six months apart are read as the nearer reading; a file
+ * covering more than a year whose first line's day-of-year is before the mtime's places its first
+ * months a year too late (a stream cannot look ahead), never after the mtime. Wall-clock fields
+ * are compared as if UTC. Rotated files: build one resolver per file, each with its own mtime.
  */
-export function makeYearResolver(fileMtime: Date): YearResolver {
+export function makeYearResolver(fileMtime: Date, { clampToMtime = true }: { clampToMtime?: boolean } = {}): YearResolver {
   const limit = fileMtime.getTime() + DAY_MS;
   let year: number | null = null;
   let prevMonth = -1;
@@ -82,9 +85,15 @@ export function makeYearResolver(fileMtime: Date): YearResolver {
     if (year === null) {
       year = fileMtime.getUTCFullYear();
       if (Date.UTC(year, month, day, hour, minute, second) > limit) year -= 1;
-    } else if (month < prevMonth && Date.UTC(year, month, day, hour, minute, second) < prevMs - DAY_MS) {
-      year += 1;
+    } else if (month !== prevMonth) {
+      const same = Date.UTC(year, month, day, hour, minute, second);
+      const next = Date.UTC(year + 1, month, day, hour, minute, second);
+      const prev = Date.UTC(year - 1, month, day, hour, minute, second);
+      const d = (t: number) => Math.abs(t - prevMs);
+      if (d(next) < d(same) && d(next) <= d(prev)) year += 1;
+      else if (d(prev) < d(same)) year -= 1;
     }
+    if (clampToMtime && Date.UTC(year, month, day, hour, minute, second) > limit) year -= 1;
     prevMonth = month;
     prevMs = Date.UTC(year, month, day, hour, minute, second);
     return year;
@@ -152,16 +161,33 @@ export function parseIsoTimestamp(text: string, utcOffset?: UtcOffset): Date | n
 
 /** `prog[pid]: msg`, `prog: msg`; null when the text does not start with a tag. */
 function splitTag(rest: string): { program: string; pid: number | null; message: string } | null {
-  const m = /^([^\s[\]:]+)(?:\[(\d*)\])?: ?/.exec(rest);
+  // macOS / ASL adds the level: `sshd[123] <Info>: msg`.
+  const m = /^([^\s[\]:]+)(?:\[(\d*)\])?(?: <\w+>)?: ?/.exec(rest);
   if (!m) return null;
   return { program: m[1], pid: m[2] ? Number(m[2]) : null, message: rest.slice(m[0].length) };
 }
 
 const SOLARIS_ID = /^\[ID \d+ [^\]\s]+\] ?/;
 
+/** A host field that is really a tag: `Nov 23 21:50:37 sshd[8148]: …` (no host, as some syslogds write). */
+const TAG_AS_HOST = /^[^\s[\]:]+(?:\[\d*\])?:$/;
+/** busybox syslogd and others: `host authpriv.info sshd[1]: …`. */
+const FACILITY_LEVEL = /^(?:auth|authpriv|daemon|user|local\d|security|syslog|kern|mail|cron|news|uucp|ftp|lpr|ntp|audit|alert|clock)\.(?:emerg|alert|crit|err|error|warn|warning|notice|info|debug|panic|\*) /;
+
 function finish(
-  format: SyslogFormat, time: Date | null, rawTime: string, host: string | null, rest: string,
+  format: SyslogFormat, time: Date | null, rawTime: string, hostField: string | null, restField: string,
 ): ParsedSyslogLine {
+  let host = hostField;
+  let rest = restField;
+  if (host !== null && host.endsWith(':') && TAG_AS_HOST.test(host)) {
+    rest = `${host} ${rest}`;
+    host = null;
+  } else {
+    // Only a first word with a dot and no tag punctuation can be facility.level (the hot path: one indexOf each).
+    const sp = rest.indexOf(' ');
+    const dot = rest.indexOf('.');
+    if (dot > 0 && dot < sp && rest.charCodeAt(sp - 1) !== 58 && FACILITY_LEVEL.test(rest)) rest = rest.slice(sp + 1);
+  }
   const tag = splitTag(rest);
   const program = tag ? tag.program : null;
   const pid = tag ? tag.pid : null;
@@ -197,7 +223,13 @@ type PrefixParser = (line: string, opts: ParseSyslogOptions) => ParsedSyslogLine
 
 const RFC5424 = /^<(\d{1,3})>(\d{1,2}) (\S+) (\S+) (\S+) (\S+) (\S+) (.*)$/s;
 const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}(?::?\d{2})?)?) (\S+) (.*)$/s;
-const RFC3164 = /^(?:<\d{1,3}>)?(([A-Za-z]{3}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})) (\S+) (.*)$/s;
+const RFC3164 = /^(?:<\d{1,3}>)?(([A-Za-z]{3}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?) (\S+) (.*)$/s;
+/** journalctl -o short-full: `Thu 2023-11-23 21:50:37 UTC host tag: msg` (short-full, with a fraction: the precise form). */
+const JOURNAL_FULL = /^[A-Z][a-z]{2} (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?) ([A-Za-z][A-Za-z0-9+-]*|[+-]\d{2,4}) (\S+) (.*)$/s;
+/** journalctl -o short-unix: `1700776237.123456 host tag: msg`. */
+const JOURNAL_UNIX = /^(\d{9,11}(?:\.\d{1,9})?) (\S+) (.*)$/s;
+/** svlogd (socklog, runit): `2023-11-23_21:50:37.12345 ` (-tt) or `@4000000065…` (TAI64N, -t) before the record. */
+const SVLOGD = /^(?:(\d{4}-\d{2}-\d{2})_(\d{2}:\d{2}:\d{2}(?:\.\d+)?)|@(4000[0-9a-f]{12})[0-9a-f]{8}) (.*)$/s;
 
 /** The ordered prefix list. */
 const PREFIXES: PrefixParser[] = [
@@ -245,11 +277,42 @@ const PREFIXES: PrefixParser[] = [
     if (opts.yearResolver) {
       const year = opts.yearResolver(month, day, h, mi, s);
       if (day <= daysInMonth(year, month)) {
-        const wall = Date.UTC(year, month, day, h, mi, Math.min(s, 59));
+        const frac = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
+        const wall = Date.UTC(year, month, day, h, mi, Math.min(s, 59), frac);
         time = new Date(wall - offsetMinutes(opts.utcOffset, wall) * 60_000);
       }
     }
-    return finish('rfc3164', time, m[1], m[7], m[8]);
+    return finish('rfc3164', time, m[1], m[8], m[9]);
+  },
+  (line, opts) => {
+    const m = JOURNAL_FULL.exec(line);
+    if (!m) return null;
+    // journalctl prints the zone's abbreviation: UTC/GMT or a numeric offset is exact; a name
+    // (CET, EST) is taken as the zone given for stamps without one.
+    const z = m[2];
+    const exact = z === 'UTC' || z === 'GMT' ? 'Z' : /^[+-]\d{2,4}$/.test(z) ? z : '';
+    const time = parseIsoTimestamp(`${m[1]}${exact}`, opts.utcOffset);
+    if (!time) return null;
+    return finish('journal-full', time, `${m[1]} ${z}`, m[3], m[4]);
+  },
+  (line) => {
+    const m = JOURNAL_UNIX.exec(line);
+    if (!m) return null;
+    const time = new Date(Math.floor(Number(m[1]) * 1000));
+    if (Number.isNaN(time.getTime())) return null;
+    return finish('journal-unix', time, m[1], m[2], m[3]);
+  },
+  (line, opts) => {
+    const m = SVLOGD.exec(line);
+    if (!m) return null;
+    // socklog writes `auth.info: ` and then the record as the program sent it (often `Mmm dd hh:mm:ss tag: msg`).
+    const inner = m[4].replace(/^[a-z0-9]+\.[a-z]+: /, '');
+    const time = m[1] !== undefined
+      ? parseIsoTimestamp(`${m[1]}T${m[2]}Z`)
+      : new Date(Number((BigInt(`0x${m[3]}`) - 0x4000000000000000n - 10n) * 1000n));
+    const rec = parseSyslogLine(inner, opts) ?? parseSyslogLine(`${'Jan  1 00:00:00'} - ${inner}`, {});
+    if (!rec || !time) return null;
+    return { ...rec, format: 'svlogd', time, rawTime: m[1] !== undefined ? `${m[1]}_${m[2]}` : `@${m[3]}` };
   },
 ];
 

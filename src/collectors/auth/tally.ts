@@ -2,20 +2,25 @@
  * Per-address aggregates of AuthEvents, with memory proportional to the number of distinct
  * addresses: each address keeps counters, a bounded user counter and a bounded list of logins.
  *
- * Counted as one failure: a `failed` event (any method) of sshd/sshd-session/sshd-auth, and a
- * `pam-failure` event of those programs that is not `covered` (its Failed line is already
- * counted; see events.ts), weighted by pamCount for `PAM N more authentication failures`.
+ * Counted as one failure: a `failed` event (any method) of sshd/sshd-session/sshd-auth/dropbear,
+ * and a `pam-failure` event of those programs that is not `covered` (its Failed line is already
+ * counted; see events.ts), weighted by what `PAM N more authentication failures` adds to the
+ * failures already counted. A failure of a connection that then logged in (`beforeAccepted`: keys
+ * offered before the accepted one, stacked PAM) is not a failure: it is counted in keysBeforeLogin
+ * or not at all.
  * The address is the event's ip, else its rhost (a host name), else the event is not tallied.
  */
 import type { AuthAcceptedLogin, AuthAddressRow, AuthUserCount } from '../../model/facts.js';
 import type { AuthEvent } from '../../model/records.js';
-import { SSHD_PROGRAMS } from './parse-sshd.js';
+import { SSH_SERVER_PROGRAMS } from './parse-sshd.js';
 
 /** The fields of an event the tally reads (AuthLogEvent fits). */
 export type TallyEvent = Pick<AuthEvent, 'time' | 'program' | 'kind' | 'method' | 'user' | 'invalidUser' | 'ip' | 'port' | 'key'> & {
   rhost?: string;
   covered?: boolean;
   pamCount?: number;
+  pamExtra?: number;
+  beforeAccepted?: boolean;
 };
 
 /** The row types live in the model, where rules read them; these names are kept for the tally's callers. */
@@ -25,9 +30,11 @@ export type TallyEvent = Pick<AuthEvent, 'time' | 'program' | 'kind' | 'method' 
  */
 export function failureOf(e: TallyEvent): { count: number; method: string } | null {
   const program = e.program.endsWith(')') ? e.program.replace(/\([^)]*\)$/, '') : e.program;
-  if (!SSHD_PROGRAMS.has(program)) return null;
+  if (!SSH_SERVER_PROGRAMS.has(program)) return null;
+  // A key offered before the accepted one, a PAM module failing before a stacked one let the user in.
+  if (e.beforeAccepted === true) return null;
   if (e.kind === 'failed') return { count: 1, method: e.method ?? 'unknown' };
-  if (e.kind === 'pam-failure' && e.covered !== true) return { count: e.pamCount ?? 1, method: 'pam' };
+  if (e.kind === 'pam-failure' && e.covered !== true) return { count: e.pamExtra ?? e.pamCount ?? 1, method: 'pam' };
   return null;
 }
 
@@ -140,15 +147,28 @@ interface AddressState {
   failuresInvalidUser: number;
   invalidUsers: number;
   users: BoundedCounter;
+  /** Names of the `Invalid user` lines (made on the first). */
+  invalidNames: BoundedCounter | null;
   maxAttempts: number;
   preauthDisconnects: number;
   noIdentification: number;
+  kexFailures: number;
+  authTimeouts: number;
+  rootRefused: number;
+  firstRootRefused: string | null;
+  lastRootRefused: string | null;
+  keysBeforeLogin: number;
   acceptedCount: number;
   accepted: AcceptedLogin[];
   lastAccepted: AcceptedLogin | null;
   firstSeen: string | null;
   lastSeen: string | null;
 }
+
+/** Kinds that give an address a row even without a failure. */
+const TALLIED: ReadonlySet<AuthEvent['kind']> = new Set([
+  'accepted', 'invalid-user', 'max-attempts', 'preauth-disconnect', 'no-identification', 'kex-failed', 'auth-timeout', 'root-refused',
+]);
 
 function earlier(a: string | null, b: string): string {
   return a === null || (b !== '' && b < a) ? b : a;
@@ -188,7 +208,7 @@ export class AuthTally {
   add(e: TallyEvent): void {
     this.events++;
     const program = e.program.endsWith(')') ? e.program.replace(/\([^)]*\)$/, '') : e.program;
-    if (!SSHD_PROGRAMS.has(program)) return;
+    if (!SSH_SERVER_PROGRAMS.has(program)) return;
     const failure = failureOf(e);
     const failures = failure ? failure.count : 0;
     const method = failure ? failure.method : null;
@@ -199,17 +219,17 @@ export class AuthTally {
       this.failuresWithoutAddress += failures;
       return;
     }
-    const relevant =
-      failures > 0 || e.kind === 'accepted' || e.kind === 'invalid-user' || e.kind === 'max-attempts'
-      || e.kind === 'preauth-disconnect' || e.kind === 'no-identification';
+    const keyBeforeLogin = e.beforeAccepted === true && e.kind === 'failed';
+    const relevant = failures > 0 || keyBeforeLogin || TALLIED.has(e.kind);
     if (!relevant) return;
 
     let a = this.byAddress.get(address);
     if (!a) {
       a = {
         address, isIp: e.ip !== null, failures: 0, firstFailure: null, lastFailure: null, failuresByMethod: {},
-        failuresInvalidUser: 0, invalidUsers: 0, users: new BoundedCounter(this.maxUsersPerAddress),
-        maxAttempts: 0, preauthDisconnects: 0, noIdentification: 0, acceptedCount: 0, accepted: [],
+        failuresInvalidUser: 0, invalidUsers: 0, users: new BoundedCounter(this.maxUsersPerAddress), invalidNames: null,
+        maxAttempts: 0, preauthDisconnects: 0, noIdentification: 0, kexFailures: 0, authTimeouts: 0,
+        rootRefused: 0, firstRootRefused: null, lastRootRefused: null, keysBeforeLogin: 0, acceptedCount: 0, accepted: [],
         lastAccepted: null, firstSeen: null, lastSeen: null,
       };
       this.byAddress.set(address, a);
@@ -229,6 +249,10 @@ export class AuthTally {
       }
       return;
     }
+    if (keyBeforeLogin) {
+      a.keysBeforeLogin++;
+      return;
+    }
     switch (e.kind) {
       case 'accepted': {
         const login: AcceptedLogin = { time: e.time, user: e.user, method: e.method, port: e.port, key: e.key };
@@ -239,6 +263,7 @@ export class AuthTally {
       }
       case 'invalid-user':
         a.invalidUsers++;
+        if (e.user !== null) (a.invalidNames ??= new BoundedCounter(this.maxUsersPerAddress)).add(e.user);
         break;
       case 'max-attempts':
         a.maxAttempts++;
@@ -249,6 +274,19 @@ export class AuthTally {
       case 'no-identification':
         a.noIdentification++;
         break;
+      case 'kex-failed':
+        a.kexFailures++;
+        break;
+      case 'auth-timeout':
+        a.authTimeouts++;
+        break;
+      case 'root-refused':
+        a.rootRefused++;
+        if (e.time !== '') {
+          a.firstRootRefused = earlier(a.firstRootRefused, e.time);
+          a.lastRootRefused = later(a.lastRootRefused, e.time);
+        }
+        break;
       default:
         break;
     }
@@ -258,9 +296,11 @@ export class AuthTally {
   toRows(): AddressRow[] {
     const rows: AddressRow[] = [];
     for (const a of this.byAddress.values()) {
-      const { users, ...rest } = a;
+      const { users, invalidNames, ...rest } = a;
       rows.push({
         ...rest,
+        invalidNames: invalidNames ? invalidNames.top(this.topUsers) : [],
+        invalidNamesDistinct: invalidNames ? invalidNames.distinct : 0,
         failuresByMethod: { ...a.failuresByMethod },
         accepted: [...a.accepted],
         users: users.top(this.topUsers),

@@ -68,7 +68,7 @@ describe('the hot path', () => {
 
   it('still classifies messages whose level prefix (error:, fatal:) comes first', () => {
     expect(classifyMessage('sshd', 'error: maximum authentication attempts exceeded for root from 192.0.2.1 port 22 ssh2 [preauth]')).toMatchObject({ kind: 'max-attempts', ip: '192.0.2.1' });
-    expect(classifyMessage('sshd', 'fatal: Timeout before authentication for 192.0.2.1 port 22')).toMatchObject({ kind: 'preauth-disconnect', ip: '192.0.2.1' });
+    expect(classifyMessage('sshd', 'fatal: Timeout before authentication for 192.0.2.1 port 22')).toMatchObject({ kind: 'auth-timeout', ip: '192.0.2.1' });
     expect(classifyMessage('sshd', 'error: Received disconnect from 192.0.2.1 port 22:3: bad [preauth]')).toMatchObject({ kind: 'preauth-disconnect' });
     expect(classifyMessage('sshd', 'Failed password for x from 192.0.2.1 port 1 ssh2')).toMatchObject({ kind: 'failed' });
     expect(classifyMessage('sshd', 'Something else entirely')).toMatchObject({ kind: 'other' });

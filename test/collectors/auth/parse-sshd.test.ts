@@ -125,9 +125,11 @@ describe('classifyMessage: invalid users, limits, disconnects', () => {
       ['sshd', 'error: Received disconnect from 195.154.37.122: 3: com.jcraft.jsch.JSchException: Auth fail [preauth]',
         c({ kind: 'preauth-disconnect', ip: '195.154.37.122' })],
       ['sshd', 'Received disconnect from 119.137.62.142: 11: disconnected by user', c({ ip: '119.137.62.142' })],
-      ['sshd', 'fatal: Timeout before authentication for 192.0.2.14 port 55555', c({ kind: 'preauth-disconnect', ip: '192.0.2.14', port: 55555 })],
+      ['sshd', 'fatal: Timeout before authentication for 192.0.2.14 port 55555', c({ kind: 'auth-timeout', ip: '192.0.2.14', port: 55555 })],
       ['sshd', 'Unable to negotiate with 192.0.2.15 port 1234: no matching key exchange method found. [preauth]',
-        c({ kind: 'preauth-disconnect', ip: '192.0.2.15', port: 1234 })],
+        c({ kind: 'kex-failed', ip: '192.0.2.15', port: 1234 })],
+      ['sshd-session', 'fatal: Unable to negotiate with 192.0.2.15 port 1235: no matching host key type found. Their offer: ssh-dss [preauth]',
+        c({ kind: 'kex-failed', ip: '192.0.2.15', port: 1235 })],
     ]);
   });
 
