@@ -13,6 +13,9 @@ const HELPER = 'evidence/new-files.ts';
 const CHANGES_THE_BOX: Record<string, string> = {
   'actions/disable.ts': 'comments out a line: a new file beside it (O_EXCL | O_NOFOLLOW) renamed over it; restores links it removed',
   'actions/block-ip.ts': 'appends to /etc/hosts.deny with O_NOFOLLOW',
+  'host/fd-path.ts': "mkdirAt: restore re-creates a unit's .wants folder inside a folder held by descriptor (/proc/self/fd/N/name)",
+  // Not an output and not the box's evidence: ir-triage's own root-only state.
+  'actions/record-key.ts': 'the record key: its 0700 state folder, then the key created O_EXCL | O_NOFOLLOW under a temporary name and linked into place (owner and mode checked on the descriptor)',
 };
 
 const CREATING = ['writeFile', 'writeFileSync', 'appendFile', 'appendFileSync', 'createWriteStream', 'copyFile', 'copyFileSync', 'cp', 'cpSync', 'mkdir', 'mkdirSync', 'mkdtemp', 'mkdtempSync', 'rename', 'renameSync', 'link', 'linkSync', 'symlink', 'symlinkSync', 'truncate', 'truncateSync'];
