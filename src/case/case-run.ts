@@ -21,9 +21,8 @@ import { checkCaseId, defaultCaseId } from './case-id.js';
 import { Case } from './case.js';
 import { TOOL } from './tool.js';
 
-export { TOOL_ACTOR } from '../evidence/custody.js';
 /** The actions taken during the run, with their undo records, for the report. */
-export const ACTIONS_FILE = 'artifacts/actions.json';
+const ACTIONS_FILE = 'artifacts/actions.json';
 
 /** Options every command that opens a case shares (collect, run). */
 export interface CaseOptions {

@@ -129,7 +129,7 @@ const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
  * The manifest with what the report shows filled in: a bundle whose manifest.json is missing or
  * did not fit the schema (null) is rendered with empty fields, not refused.
  */
-export function reportManifest(m: Manifest | null): ReportManifest {
+function reportManifest(m: Manifest | null): ReportManifest {
   const raw: Manifest = m ?? { case: '', files: [] };
   return {
     ...raw,
