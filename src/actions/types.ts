@@ -6,7 +6,7 @@ import type { EvidenceSink } from '../model/sink.js';
 export interface ActionContext {
   host: HostContext;
   sink: EvidenceSink;
-  /** Appends a custody event (actor: the examiner or ir-triage). */
+  /** Appends a custody event by the examiner (`examiner:NAME`, or `examiner`: docs/bundle.md). */
   custody: (event: string, details: Record<string, unknown>) => void;
   facts: KnownFacts;
   /** Cap for each file copied into the case. */

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { EXIT } from '../model/errors.js';
 import { severityRank, type Severity } from '../model/finding.js';
 import { sanitizeForTerminal } from '../report/text.js';
-import { CaseRun, type CaseOptions, type CaseSummary } from './case-run.js';
+import { CaseRun, type CaseOptions, type CaseSummary } from '../case/case-run.js';
 import { encryptedNextSteps, encryptionFields, prepareEncryptTo } from './encrypt-to.js';
 
 export interface CollectCliOptions extends CaseOptions {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { BundleEncryption } from '../evidence/bundle.js';
 import { refuseSecretArguments, resolveRecipients } from '../evidence/encrypt-keys.js';
 import { CliError, EXIT } from '../model/errors.js';
-import { checkCaseId } from './case-id.js';
+import { checkCaseId } from '../case/case-id.js';
 
 /** The `--encrypt-to` option as collect and run take it, before the case opens. */
 export interface EncryptToOptions {

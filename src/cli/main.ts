@@ -2,7 +2,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { CliError, EXIT } from '../model/errors.js';
 import { safeJson, sanitizeForTerminal } from '../report/text.js';
 import { isSeverity, SEVERITIES, type Severity } from '../model/finding.js';
-import { TOOL } from './version.js';
+import { TOOL } from '../case/tool.js';
+import { SAFE_PATH } from '../host/exec.js';
 
 // Each command loads its modules when it runs (await import): --help stays fast on a slow or loaded box.
 
@@ -55,6 +56,18 @@ function appendValue(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+/**
+ * The commands that read or change the box (collect, run, quarantine, restore) run with the
+ * system PATH and the C locale, never the caller's: the host door's exec gives each command that
+ * environment itself, and this covers what spawns without it (systeminformation, in the host
+ * collector). Set here, at the entry, once per process; the case and the runner never touch
+ * process.env.
+ */
+function useSystemToolEnvironment(): void {
+  process.env.PATH = SAFE_PATH;
+  process.env.LC_ALL = 'C';
+}
+
 const ENCRYPT_TO_HELP = 'encrypt the bundle with age to this recipient (age1…), @FILE or recipients file (repeatable): writes <case>.tar.gz.age; see docs/encryption.md';
 
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -92,6 +105,7 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
     .option('--since <date>', 'start of the incident window: what changed since then counts as new (keys, accounts, cron…); default: the first attack in the auth log, else 30 days', parseSince)
     .action(async (opts) => {
       const argv = process.argv.slice(2);
+      useSystemToolEnvironment();
       const { runCollect } = await import('./collect.js');
       setExit(await runCollect(opts, argv));
     });
@@ -111,6 +125,7 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
     .option('--encrypt-to <recipient>', ENCRYPT_TO_HELP, appendValue)
     .option('--since <date>', 'start of the incident window: what changed since then counts as new (keys, accounts, cron…); default: the first attack in the auth log, else 30 days', parseSince)
     .action(async (playbook: string, opts) => {
+      useSystemToolEnvironment();
       const [{ runGuided }, { containmentFor }] = await Promise.all([import('./run.js'), import('../runner/actions-adapter.js')]);
       setExit(await runGuided({ ...opts, playbook }, process.argv.slice(2), (run) => containmentFor(run, { maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES })));
     });
@@ -208,6 +223,7 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
     .option('--max-depth <n>', 'how many folder levels to walk (default 256); folders at the bound are chmod-ed, not entered, and named', parsePositive)
     .option('--json', 'print the plan (--dry-run) or the summary as JSON', false)
     .action(async (target: string, opts) => {
+      useSystemToolEnvironment();
       const { runQuarantine } = await import('./quarantine.js');
       setExit(await runQuarantine(target, opts, process.argv.slice(2)));
     });
@@ -225,6 +241,7 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
     .option('--examiner <name>', 'who ran it (recorded in the manifest and custody log)')
     .option('--json', 'print the plan (--dry-run) or the summary as JSON', false)
     .action(async (record: string, opts) => {
+      useSystemToolEnvironment();
       const { runRestore } = await import('./restore.js');
       setExit(await runRestore(record, opts, process.argv.slice(2)));
     });

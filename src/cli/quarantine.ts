@@ -1,16 +1,15 @@
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { closeActionCase, openActionCase, type ActionCase } from '../actions/case.js';
+import { closeActionCase, openActionCase, type ActionCase } from '../case/action-case.js';
 import { READ_ONLY_SINK } from '../actions/common.js';
 import { applyQuarantine, planQuarantine, type QuarantineData } from '../actions/quarantine.js';
 import type { ActionContext, ActionPlan, ActionResult } from '../actions/types.js';
 import { createHostContext, type HostContext } from '../host/context.js';
-import { SAFE_PATH } from '../host/exec.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { sanitizeForTerminal as safe } from '../report/text.js';
-import { checkCaseId, defaultCaseId } from './case-id.js';
-import { TOOL } from './version.js';
+import { checkCaseId, defaultCaseId } from '../case/case-id.js';
+import { TOOL } from '../case/tool.js';
 
 /** Options shared by the commands that change the system outside the guided run. */
 export interface ActionCliOptions {
@@ -101,10 +100,8 @@ export async function confirmedOrExit(command: string, opts: ActionCliOptions, d
   return EXIT.error;
 }
 
-/** The live host for an action run: the system PATH and C locale for the box's tools, never ours. */
+/** The live host for an action run (the system PATH and C locale: the host door's exec, and the CLI entry). */
 export function actionHost(): HostContext {
-  process.env.PATH = SAFE_PATH;
-  process.env.LC_ALL = 'C';
   return createHostContext({ warn: (m) => process.stderr.write(`ir-triage: ${safe(m)}\n`) });
 }
 

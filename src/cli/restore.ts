@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { closeActionCase } from '../actions/case.js';
+import { closeActionCase } from '../case/action-case.js';
 import type { QuarantineRecord } from '../actions/quarantine.js';
 import { checkRecord, planRestoreQuarantine, restoreQuarantine, type RestoreData } from '../actions/restore-quarantine.js';
 import type { ActionPlan, ActionResult } from '../actions/types.js';

@@ -2,7 +2,7 @@ import { CliError, EXIT } from '../model/errors.js';
 import type { Containment } from '../runner/containment.js';
 import { GuidedRun } from '../runner/guided.js';
 import { InquirerPrompter, startSpinner } from '../runner/interactive.js';
-import { CaseRun, type CaseOptions } from './case-run.js';
+import { CaseRun, type CaseOptions } from '../case/case-run.js';
 import { encryptedNextSteps, encryptionFields, prepareEncryptTo } from './encrypt-to.js';
 
 export interface RunCliOptions extends CaseOptions {

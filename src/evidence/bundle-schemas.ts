@@ -16,9 +16,9 @@ const casePath = z.string().refine((p) => p !== '' && !p.startsWith('/') && !p.s
   message: 'expected a relative path inside the case folder',
 });
 
-export const ManifestFileSchema = z.looseObject({ path: casePath, size: z.number().int().nonnegative(), sha256 });
+const ManifestFileSchema = z.object({ path: casePath, size: z.number().int().nonnegative(), sha256 });
 
-const SourceSchema = z.looseObject({
+const SourceSchema = z.object({
   id: z.string(),
   status: z.enum(['ok', 'error', 'skipped']),
   path: z.string().optional(),
@@ -27,12 +27,20 @@ const SourceSchema = z.looseObject({
   detail: z.string().optional(),
 });
 
-export const ManifestSchema = z.looseObject({
+/**
+ * manifest.json: the one definition of the manifest. `Manifest` (its inferred type) is what the
+ * case writes, what verify returns and what the report reads. Fields are optional where a kind of
+ * case does not write them (an action case has no playbook, a collect no `action`) or where older
+ * bundles lack them; the fields that are there must have their type. A field this schema does
+ * not name is not a problem: at the top it passes through, inside a field it is left out of the
+ * parsed value (nothing reads it).
+ */
+const ManifestFields = z.object({
   case: z.string().min(1),
   files: z.array(ManifestFileSchema),
-  tool: z.looseObject({ name: z.string(), version: z.string() }).optional(),
+  tool: z.object({ name: z.string(), version: z.string() }).optional(),
   examiner: nullableString.optional(),
-  host: z.looseObject({ hostname: z.string(), machineId: nullableString.optional(), bootId: nullableString.optional() }).optional(),
+  host: z.object({ hostname: z.string(), machineId: nullableString.optional(), bootId: nullableString.optional() }).optional(),
   commandLine: z.array(z.string()).optional(),
   mode: z.string().optional(),
   root: z.boolean().optional(),
@@ -41,14 +49,35 @@ export const ManifestSchema = z.looseObject({
   partial: z.boolean().optional(),
   partialReasons: z.array(z.string()).optional(),
   interrupted: z.boolean().optional(),
+  /** The action of an action case (quarantine, restore). */
   action: z.string().optional(),
-  verdict: z.looseObject({ level: z.string().optional(), headline: z.string().optional() }).optional(),
-  playbook: z.looseObject({ id: z.string(), file: nullableString.optional(), sha256: nullableString.optional() }).optional(),
-  steps: z.array(z.looseObject({ id: z.string(), title: z.string(), kind: z.string(), ran: z.boolean() })).optional(),
-  timeline: z.looseObject({ events: z.number(), dropped: z.number() }).nullable().optional(),
+  verdict: z.object({ level: z.string().optional(), headline: z.string().optional(), partial: z.boolean().optional() }).optional(),
+  playbook: z.object({ id: z.string(), file: nullableString.optional(), sha256: nullableString.optional() }).optional(),
+  steps: z.array(z.object({ id: z.string(), title: z.string(), kind: z.string(), ran: z.boolean() })).optional(),
+  timeline: z
+    .object({ events: z.number(), dropped: z.number(), droppedSamples: z.array(z.string()).optional(), runs: z.number().optional(), error: z.string().optional() })
+    .nullable()
+    .optional(),
   sources: z.array(SourceSchema).optional(),
+  /** Copies refused for their content (a private key, password hashes), by their path in the case. */
+  withheld: z.array(z.object({ path: z.string(), reason: z.string() })).optional(),
+  /** Links on the box read as links, not followed. */
+  linksNotFollowed: z.array(z.object({ path: z.string(), link: z.string(), target: nullableString, reason: z.string() })).optional(),
+  /** Action cases: what was acted on, whether it all went, and the undo record in the case. */
+  target: z.string().optional(),
+  folder: z.string().optional(),
+  ok: z.boolean().optional(),
+  undoRecord: nullableString.optional(),
+  /** quarantine: the caps and depth bound of the walk, and how many entries the case does not cover. */
+  limits: z.object({ maxFileBytes: z.number(), maxTotalBytes: z.number(), maxDepth: z.number() }).optional(),
+  notCovered: z.number().int().nonnegative().optional(),
+  /** restore: the undo records taken (where from, their sha256), and the file given. */
+  records: z.array(z.object({ source: z.string(), sha256: z.string() })).optional(),
+  from: z.string().optional(),
 });
-export type BundleManifest = z.infer<typeof ManifestSchema>;
+/** Fields ir-triage may add later pass through (a loose object). */
+export const ManifestSchema = ManifestFields.loose();
+export type Manifest = z.infer<typeof ManifestFields>;
 
 /** One line of custody.jsonl; its other fields are the event's details. */
 export const CustodyLineSchema = z.looseObject({

@@ -9,6 +9,8 @@ import type { StoredFile } from '../model/sink.js';
 import { encryptFile } from './encrypt.js';
 import { sha256File } from './hash.js';
 import { OutputFolder, writableTo } from './new-files.js';
+import type { Manifest } from './bundle-schemas.js';
+import { TOOL_ACTOR } from './custody.js';
 import { MANIFEST_FILE, SUMS_FILE, type CaseStore } from './store.js';
 import { formatSums } from './sums.js';
 import { verifyBundle, type VerifyReport } from './verify.js';
@@ -47,12 +49,13 @@ const SEALING_DIR = '.sealing';
  * log first records the recipients (inside the bundle, so the investigator sees who else can open
  * it), and the bundle is written as <case>.tar.gz.age (see sealEncrypted).
  */
-export async function sealCase(store: CaseStore, manifest: Record<string, unknown>, opts: SealOptions = {}): Promise<SealedBundle> {
+export async function sealCase(store: CaseStore, manifest: Omit<Manifest, 'files'>, opts: SealOptions = {}): Promise<SealedBundle> {
   const recipients = [...(opts.encryptTo ?? [])];
-  if (recipients.length > 0) store.custody.append('ir-triage', 'encrypting-bundle', { format: 'age', recipients });
+  if (recipients.length > 0) store.custody.append(TOOL_ACTOR, 'encrypting-bundle', { format: 'age', recipients });
   await store.sealCustody();
   const listed = [...store.files.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
-  await store.writeFile(MANIFEST_FILE, JSON.stringify({ ...manifest, files: listed }, null, 2) + '\n');
+  const written: Manifest = { ...manifest, files: listed };
+  await store.writeFile(MANIFEST_FILE, JSON.stringify(written, null, 2) + '\n');
   await store.writeFile(SUMS_FILE, formatSums([...store.files.values()]));
   if (recipients.length > 0) return sealEncrypted(store, [...store.files.values()], recipients);
   return writeBundle(store, [...store.files.values()]);

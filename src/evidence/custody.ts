@@ -6,6 +6,20 @@ import { CustodyLineSchema } from './bundle-schemas.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { bytesLimitText } from './safe-open.js';
 
+/**
+ * Who an event is by. One convention for every case (collect, the guided run, quarantine,
+ * restore): the tool for what it does on its own (opening and closing the case, collecting,
+ * findings, interruptions, encrypting), the examiner for what a person decided (answers, actions
+ * planned, applied and undone). Bundles written before this convention may name the examiner
+ * bare (`alice`) or the tool for a run without --examiner; verify takes any string.
+ */
+export const TOOL_ACTOR = 'ir-triage';
+
+/** `examiner:NAME` (from --examiner), or `examiner` when no name was given. */
+export function examinerActor(examiner: string | null | undefined): string {
+  return examiner ? `examiner:${examiner}` : 'examiner';
+}
+
 /** One line of custody.jsonl. `prev` is the sha256 of the previous line's bytes (without newline). */
 export interface CustodyEvent {
   seq: number;

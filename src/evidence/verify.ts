@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { parseBoundedJson } from './bounded-json.js';
-import { FindingsSchema, ManifestSchema, type BundleFinding, type BundleManifest } from './bundle-schemas.js';
+import { FindingsSchema, ManifestSchema, type BundleFinding, type Manifest } from './bundle-schemas.js';
 import { verifyCustodyChain } from './custody.js';
 import { bundleLimits, LIMIT_ENV, type BundleLimits } from './limits.js';
 import { bytesLimitText, fileKind, NotRegularFileError, openRegular, readRegular, TooLargeError } from './safe-open.js';
@@ -34,7 +34,7 @@ export interface VerifyReport {
   notes: string[];
   files: number;
   /** manifest.json, findings.json and custody.jsonl, for callers that render them: set only when each passed its schema. */
-  manifest: BundleManifest | null;
+  manifest: Manifest | null;
   findings: BundleFinding[] | null;
   custody: string | null;
 }

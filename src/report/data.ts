@@ -14,6 +14,7 @@ import {
   FindingSchema,
   ManifestSchema,
   OpenFilesLineSchema,
+  type Manifest,
   ProcessLineSchema,
   SessionLineSchema,
   SshViewSchema,
@@ -36,26 +37,11 @@ import { computeVerdict, type Verdict } from './verdict.js';
 /** Rows shown per table; the rest are counted and left to the artifacts. */
 export const LIMITS = { sessions: 100, attackers: 20, fanout: 20, processes: 50, files: 500 } as const;
 
-export interface ManifestView {
-  tool: { name: string; version: string };
-  case: string;
-  examiner: string | null;
-  hostname: string;
-  machineId: string | null;
-  commandLine: string[];
-  mode: string;
-  root: boolean;
-  startedAt: string;
-  endedAt: string;
-  partial: boolean;
-  partialReasons: string[];
-  interrupted: boolean;
-  playbook: { id: string; sha256: string | null };
-  steps: Array<{ id: string; title: string; kind: string; ran: boolean }>;
-  sources: SourceStatus[];
-  files: Array<{ path: string; size: number; sha256: string }>;
-  timeline: { events: number; dropped: number } | null;
-}
+/** The fields of the manifest the report shows: always there in ReportManifest (defaults when a bundle lacks them). */
+type ShownField = 'tool' | 'examiner' | 'host' | 'commandLine' | 'mode' | 'root' | 'startedAt' | 'endedAt' | 'partial' | 'partialReasons' | 'interrupted' | 'playbook' | 'steps' | 'timeline';
+
+/** The manifest (the schema's type, src/evidence/bundle-schemas.ts) as the report reads it. */
+export type ReportManifest = Omit<Manifest, ShownField | 'sources'> & Required<Pick<Manifest, ShownField>> & { sources: SourceStatus[] };
 
 /** What `ir-triage report` found when it verified the bundle; null when rendered by collect itself. */
 export interface Integrity {
@@ -117,7 +103,7 @@ export interface AttackerRow {
 }
 
 export interface ReportData {
-  manifest: ManifestView;
+  manifest: ReportManifest;
   findings: Finding[];
   verdict: Verdict;
   integrity: Integrity | null;
@@ -139,43 +125,34 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
-/** The manifest's fields, whatever shape the file is in. */
-export function manifestView(raw: Record<string, unknown>): ManifestView {
-  const tool = obj(raw.tool);
-  const host = obj(raw.host);
-  const playbook = obj(raw.playbook);
-  const timeline = obj(raw.timeline);
+/**
+ * The manifest with what the report shows filled in: a bundle whose manifest.json is missing or
+ * did not fit the schema (null) is rendered with empty fields, not refused.
+ */
+function reportManifest(m: Manifest | null): ReportManifest {
+  const raw: Manifest = m ?? { case: '', files: [] };
   return {
-    tool: { name: str(tool.name) || 'ir-triage', version: str(tool.version) },
-    case: str(raw.case),
-    examiner: strOrNull(raw.examiner),
-    hostname: str(host.hostname),
-    machineId: strOrNull(host.machineId),
-    commandLine: arr(raw.commandLine).map(str),
-    mode: str(raw.mode),
+    ...raw,
+    tool: { name: raw.tool?.name || 'ir-triage', version: raw.tool?.version ?? '' },
+    examiner: raw.examiner ?? null,
+    host: { ...raw.host, hostname: raw.host?.hostname ?? '', machineId: raw.host?.machineId ?? null },
+    commandLine: raw.commandLine ?? [],
+    mode: raw.mode ?? '',
     root: raw.root === true,
-    startedAt: str(raw.startedAt),
-    endedAt: str(raw.endedAt),
+    startedAt: raw.startedAt ?? '',
+    endedAt: raw.endedAt ?? '',
     partial: raw.partial === true,
-    partialReasons: arr(raw.partialReasons).map(str),
+    partialReasons: raw.partialReasons ?? [],
     interrupted: raw.interrupted === true,
-    playbook: { id: str(playbook.id), sha256: strOrNull(playbook.sha256) },
-    steps: arr(raw.steps).map((s) => {
-      const o = obj(s);
-      return { id: str(o.id), title: str(o.title), kind: str(o.kind), ran: o.ran === true };
+    playbook: { ...raw.playbook, id: raw.playbook?.id ?? '', sha256: raw.playbook?.sha256 ?? null },
+    steps: raw.steps ?? [],
+    timeline: raw.timeline ?? null,
+    sources: (raw.sources ?? []).map((o): SourceStatus => {
+      const base = { id: o.id, ...(o.path !== undefined ? { path: o.path } : {}) };
+      if (o.status === 'error') return { ...base, status: 'error', message: o.message ?? '' };
+      if (o.status === 'skipped') return { ...base, status: 'skipped', reason: o.reason ?? '' };
+      return { ...base, status: 'ok', ...(o.detail !== undefined ? { detail: o.detail } : {}) };
     }),
-    sources: arr(raw.sources).map((s) => {
-      const o = obj(s);
-      const base = { id: str(o.id), ...(typeof o.path === 'string' ? { path: o.path } : {}) };
-      if (o.status === 'error') return { ...base, status: 'error' as const, message: str(o.message) };
-      if (o.status === 'skipped') return { ...base, status: 'skipped' as const, reason: str(o.reason) };
-      return { ...base, status: 'ok' as const, ...(typeof o.detail === 'string' ? { detail: o.detail } : {}) };
-    }),
-    files: arr(raw.files).map((f) => {
-      const o = obj(f);
-      return { path: str(o.path), size: num(o.size), sha256: str(o.sha256) };
-    }),
-    timeline: raw.timeline ? { events: num(timeline.events), dropped: num(timeline.dropped) } : null,
   };
 }
 
@@ -479,7 +456,7 @@ async function loadActions(folder: CaseFolder, caseId: string): Promise<ActionRo
 
 export interface LoadOptions {
   /** The manifest about to be sealed (collect renders before manifest.json exists); default: the folder's. */
-  manifest?: Record<string, unknown>;
+  manifest?: Manifest;
   integrity?: Integrity | null;
   /** How much of each file is read (default: bundleLimits()). */
   limits?: BundleLimits;
@@ -488,8 +465,7 @@ export interface LoadOptions {
 /** Reads a case folder (staged by collect, or extracted from a bundle) into what the report shows. */
 export async function loadReportData(dir: string, opts: LoadOptions = {}): Promise<ReportData> {
   const folder = new CaseFolder(dir, opts.limits ?? bundleLimits());
-  const rawManifest = opts.manifest ?? obj(await folder.json('manifest.json', ManifestSchema));
-  const manifest = manifestView(rawManifest);
+  const manifest = reportManifest(opts.manifest ?? (await folder.json('manifest.json', ManifestSchema)));
   const findings = findingsView(await folder.findings());
   const auth = await loadAuth(folder);
   const stats = obj(await folder.json('artifacts/auth-log-stats.json', AuthLogStatsSchema));

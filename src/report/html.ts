@@ -114,7 +114,7 @@ function header(d: ReportData): string {
   return `<header class="verdict ${h(v.level)}">
 <div class="kicker">${h(VERDICT_LABEL[v.level] ?? v.level)}${v.partial ? ' · partial collection' : ''} · case ${h(m.case)}</div>
 <h1>${h(v.headline)}</h1>
-<div class="meta">Host <b>${h(m.hostname || '?')}</b> · collected ${h(timeText(m.startedAt))} to ${h(timeText(m.endedAt))}${m.examiner ? ` by ${h(m.examiner)}` : ''} · ${h(m.mode)} · ${m.root ? 'as root' : 'not as root'}</div>
+<div class="meta">Host <b>${h(m.host.hostname || '?')}</b> · collected ${h(timeText(m.startedAt))} to ${h(timeText(m.endedAt))}${m.examiner ? ` by ${h(m.examiner)}` : ''} · ${h(m.mode)} · ${m.root ? 'as root' : 'not as root'}</div>
 <div class="counts">${counts.length ? counts.map(([l, n]) => `<span>${n} ${l}</span>`).join('') : '<span>no findings</span>'}${d.actions.length ? `<span>${countText(d.actions.length, 'action')} taken</span>` : ''}</div>
 </header>`;
 }
@@ -253,7 +253,7 @@ function collectionSection(d: ReportData): string {
   const m = d.manifest;
   const kv: Array<[string, string]> = [
     ['Case', h(m.case)],
-    ['Host', `${h(m.hostname)}${m.machineId ? ` <span class="muted small">machine-id ${h(m.machineId)}</span>` : ''}`],
+    ['Host', `${h(m.host.hostname)}${m.host.machineId ? ` <span class="muted small">machine-id ${h(m.host.machineId)}</span>` : ''}`],
     ['Examiner', h(m.examiner ?? '(not given)')],
     ['Started', h(timeText(m.startedAt))],
     ['Ended', h(timeText(m.endedAt))],
@@ -302,7 +302,7 @@ export function renderHtml(d: ReportData): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>${h(d.verdict.headline)} — ${h(m.hostname)} — ir-triage ${h(m.case)}</title>
+<title>${h(d.verdict.headline)} — ${h(m.host.hostname)} — ir-triage ${h(m.case)}</title>
 <style>${CSS}</style></head>
 <body><main>
 ${header(d)}

@@ -54,7 +54,7 @@ export function renderMarkdown(d: ReportData): string {
   const out: string[] = [];
   out.push(`# ${md(v.headline)}`, '');
   out.push(
-    `**${VERDICT_LABEL[v.level] ?? v.level}**${v.partial ? ' (partial collection)' : ''} · host **${md(m.hostname || '?')}** · case ${md(m.case)} · collected ${mdTime(m.startedAt)} to ${mdTime(m.endedAt)}${m.examiner ? ` by ${md(m.examiner)}` : ''} · ${md(m.mode)} · ${m.root ? 'as root' : 'not as root'}`,
+    `**${VERDICT_LABEL[v.level] ?? v.level}**${v.partial ? ' (partial collection)' : ''} · host **${md(m.host.hostname || '?')}** · case ${md(m.case)} · collected ${mdTime(m.startedAt)} to ${mdTime(m.endedAt)}${m.examiner ? ` by ${md(m.examiner)}` : ''} · ${md(m.mode)} · ${m.root ? 'as root' : 'not as root'}`,
     '',
   );
   const i = d.integrity;
@@ -152,7 +152,7 @@ export function renderMarkdown(d: ReportData): string {
   out.push(
     ...table(['', ''], [
       ['Case', md(m.case)],
-      ['Host', `${md(m.hostname)}${m.machineId ? ` (machine-id ${md(m.machineId)})` : ''}`],
+      ['Host', `${md(m.host.hostname)}${m.host.machineId ? ` (machine-id ${md(m.host.machineId)})` : ''}`],
       ['Examiner', md(m.examiner ?? '(not given)')],
       ['Started', mdTime(m.startedAt)],
       ['Ended', mdTime(m.endedAt)],

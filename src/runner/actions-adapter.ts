@@ -4,7 +4,7 @@ import { applyFreeze, planFreeze } from '../actions/freeze.js';
 import { applyKill, planKill } from '../actions/kill.js';
 import { applyQuarantine, planQuarantine } from '../actions/quarantine.js';
 import type { ActionContext, ActionPlan, ActionResult } from '../actions/types.js';
-import type { CaseRun } from '../cli/case-run.js';
+import type { CaseRun } from '../case/case-run.js';
 import type { Containment } from './containment.js';
 
 /** The containment actions, bound to one case: copies and undo records go into its bundle. */

@@ -1,4 +1,4 @@
-import type { CaseRun, CaseSummary } from '../cli/case-run.js';
+import type { CaseRun, CaseSummary } from '../case/case-run.js';
 import type { DraftFinding } from '../model/finding.js';
 import type { PlaybookStep } from '../playbooks/schema.js';
 import { renderTable } from '../report/table.js';

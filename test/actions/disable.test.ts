@@ -10,7 +10,7 @@ import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, readFileSy
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { closeActionCase, openActionCase, type ActionCase } from '../../src/actions/case.js';
+import { closeActionCase, openActionCase, type ActionCase } from '../../src/case/action-case.js';
 import { applyDisable, checkDisableRecord, commentOut, parseTarget, planDisable, planUndoDisable, undoDisable, type DisableRecord } from '../../src/actions/disable.js';
 import { cronCollector } from '../../src/collectors/cron/cron.js';
 import { startupFilesCollector } from '../../src/collectors/startup-files/startup-files.js';

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CaseRun } from '../../src/cli/case-run.js';
+import { CaseRun } from '../../src/case/case-run.js';
 import type { Finding } from '../../src/model/finding.js';
 import { containmentFor } from '../../src/runner/actions-adapter.js';
 import { GuidedRun } from '../../src/runner/guided.js';

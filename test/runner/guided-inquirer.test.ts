@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionPlan } from '../../src/actions/types.js';
-import { CaseRun } from '../../src/cli/case-run.js';
+import { CaseRun } from '../../src/case/case-run.js';
 import { GuidedRun } from '../../src/runner/guided.js';
 import { InquirerPrompter } from '../../src/runner/interactive.js';
 import { extract, tmpDir } from '../helpers/bundle.js';

@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionPlan } from '../../src/actions/types.js';
-import { CaseRun } from '../../src/cli/case-run.js';
+import { CaseRun } from '../../src/case/case-run.js';
 import { verifyBundle } from '../../src/evidence/verify.js';
 import type { Containment } from '../../src/runner/containment.js';
 import { GuidedRun } from '../../src/runner/guided.js';

@@ -2,11 +2,11 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CollectOptions } from '../collectors/types.js';
-import { sealCase, type BundleEncryption } from '../evidence/bundle.js';
-import { CaseStore } from '../evidence/store.js';
-import { verifyBundle } from '../evidence/verify.js';
-import { createHostContext, type HostContext } from '../host/context.js';
-import { DEFAULT_TIMEOUT_MS, SAFE_PATH } from '../host/exec.js';
+import type { BundleEncryption } from '../evidence/bundle.js';
+import { TOOL_ACTOR } from '../evidence/custody.js';
+import type { CaseStore } from '../evidence/store.js';
+import { createHostContext, type HostContext, type HostOptions } from '../host/context.js';
+import { DEFAULT_TIMEOUT_MS } from '../host/exec.js';
 import { RootedFs } from '../host/rooted-fs.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { numberFindings, type DraftFinding, type Finding } from '../model/finding.js';
@@ -18,11 +18,11 @@ import { loadReportData, renderHtml, renderMarkdown } from '../report/report.js'
 import { computeVerdict, type Verdict } from '../report/verdict.js';
 import { sanitizeForTerminal } from '../report/text.js';
 import { checkCaseId, defaultCaseId } from './case-id.js';
-import { TOOL } from './version.js';
+import { Case } from './case.js';
+import { TOOL } from './tool.js';
 
-export const TOOL_ACTOR = 'ir-triage';
 /** The actions taken during the run, with their undo records, for the report. */
-export const ACTIONS_FILE = 'artifacts/actions.json';
+const ACTIONS_FILE = 'artifacts/actions.json';
 
 /** Options every command that opens a case shares (collect, run). */
 export interface CaseOptions {
@@ -75,29 +75,29 @@ async function imageHostname(root: string): Promise<string> {
 }
 
 /**
- * One case from opening to the sealed bundle: the host door, the case store and its custody log,
- * the playbook engine, and the close that writes findings, reports, manifest and bundle. Shared
- * by `collect` and the guided `run`.
+ * One case from opening to the sealed bundle: the host door, the case (store, custody log,
+ * manifest, seal), the playbook engine, and the close that writes findings, reports, manifest and
+ * bundle. Shared by `collect` and the guided `run`.
  */
 export class CaseRun {
   readonly drafts: DraftFinding[] = [];
   readonly ranSteps = new Set<string>();
   readonly actions: ActionEntry[] = [];
-  readonly abort = new AbortController();
   interrupted = false;
+  /** The case: store, custody log, manifest and seal. */
+  readonly case: Case;
   private readonly onSignal: () => void;
 
   private constructor(
     readonly opts: CaseOptions,
     readonly argv: string[],
-    readonly startedAt: Date,
     readonly playbook: Playbook,
-    readonly caseId: string,
-    readonly hostname: string,
-    readonly store: CaseStore,
-    readonly host: HostContext,
+    opened: Case,
     readonly engine: PlaybookEngine,
+    /** The one controller of the run: the host door's signal is its signal (Ctrl-C stops collectors and commands). */
+    readonly abort: AbortController,
   ) {
+    this.case = opened;
     this.onSignal = () => {
       if (this.interrupted) process.exit(EXIT.interrupted);
       this.markInterrupted('SIGINT or SIGTERM');
@@ -107,26 +107,38 @@ export class CaseRun {
     process.on('SIGTERM', this.onSignal);
   }
 
-  static async open(opts: CaseOptions, argv: string[], hooks: EngineHooks = {}): Promise<CaseRun> {
-    const startedAt = new Date();
+  /**
+   * Opens the case. `hostOptions` reach the host door (tests give a clock or an exec); the root,
+   * the signal and the warnings are the run's.
+   */
+  static async open(opts: CaseOptions, argv: string[], hooks: EngineHooks = {}, hostOptions: Omit<HostOptions, 'root' | 'signal' | 'warn'> = {}): Promise<CaseRun> {
     const rootDir = path.resolve(opts.root ?? '/');
     if (opts.root) {
       const st = await fsp.stat(rootDir).catch(() => null);
       if (!st?.isDirectory()) throw new CliError(`--root ${rootDir} is not a folder`, EXIT.usage);
     }
-    // The box's tools and systeminformation run with the system PATH and the C locale, never ours.
-    process.env.PATH = SAFE_PATH;
-    process.env.LC_ALL = 'C';
+    const abort = new AbortController();
+    const host = createHostContext({
+      ...hostOptions,
+      root: rootDir,
+      signal: abort.signal,
+      warn: (m) => process.stderr.write(`ir-triage: ${sanitizeForTerminal(m)}\n`),
+    });
+    const startedAt = host.now();
 
     const playbook = await loadPlaybook(opts.playbook);
     const hostname = rootDir === '/' ? os.hostname() : await imageHostname(rootDir);
     const caseId = checkCaseId(opts.case ?? defaultCaseId(hostname, startedAt));
-    const store = await CaseStore.create(opts.out, caseId);
-    const abort = new AbortController();
-    const host = createHostContext({
-      root: rootDir,
-      signal: abort.signal,
-      warn: (m) => process.stderr.write(`ir-triage: ${sanitizeForTerminal(m)}\n`),
+    const c = await Case.open({
+      out: opts.out,
+      caseId,
+      examiner: opts.examiner ?? null,
+      hostname,
+      command: ['ir-triage', ...argv],
+      host,
+      tool: TOOL,
+      startedAt,
+      opened: { playbook: { id: playbook.id, sha256: playbook.sha256 } },
     });
     const options: CollectOptions = {
       sshPorts: opts.sshPort,
@@ -140,39 +152,46 @@ export class CaseRun {
       },
       ...(opts.since ? { since: opts.since } : {}),
     };
-    const engine = new PlaybookEngine(playbook, { host, sink: store, options }, {
+    const engine = new PlaybookEngine(playbook, { host, sink: c.store, options }, {
       ...hooks,
       onCollector: (collector, sources) => {
-        store.custody.append(TOOL_ACTOR, 'collected', {
+        c.custody('collected', {
           collector: collector.id,
           sources: sources.map((s) => ({ id: s.id, status: s.status })),
         });
         hooks.onCollector?.(collector, sources);
       },
     });
-    const run = new CaseRun(opts, argv, startedAt, playbook, caseId, hostname, store, host, engine);
-    // The engine's context holds the controller's signal: abort through the run's controller.
-    run.abort.signal.addEventListener('abort', () => abort.abort(), { once: true });
-    store.custody.append(TOOL_ACTOR, 'case-opened', {
-      case: caseId,
-      examiner: opts.examiner ?? null,
-      host: hostname,
-      mode: host.mode,
-      root: host.isRoot,
-      command: ['ir-triage', ...argv],
-      tool: TOOL,
-      playbook: { id: playbook.id, sha256: playbook.sha256 },
-    });
-    return run;
+    return new CaseRun(opts, argv, playbook, c, engine, abort);
   }
 
-  /** Appends a custody event; answers are the examiner's, everything else the tool's. */
+  get caseId(): string {
+    return this.case.caseId;
+  }
+
+  get hostname(): string {
+    return this.case.hostname;
+  }
+
+  get store(): CaseStore {
+    return this.case.store;
+  }
+
+  get host(): HostContext {
+    return this.case.host;
+  }
+
+  get startedAt(): Date {
+    return this.case.startedAt;
+  }
+
+  /** Appends a custody event; answers and actions are the examiner's (actor examinerActor), everything else the tool's. */
   custody(event: string, details: Record<string, unknown> = {}, actor = TOOL_ACTOR): void {
-    this.store.custody.append(actor, event, details);
+    this.case.custody(event, details, actor);
   }
 
   get examinerActor(): string {
-    return this.opts.examiner ? `examiner:${this.opts.examiner}` : 'examiner';
+    return this.case.examinerActor;
   }
 
   async runStep(step: PlaybookStep): Promise<StepOutcome> {
@@ -214,19 +233,7 @@ export class CaseRun {
       const partial = partialReasons.length > 0;
       const verdict = computeVerdict(findings, partial);
 
-      const endedAt = new Date();
-      const manifest = {
-        tool: TOOL,
-        case: this.caseId,
-        examiner: this.opts.examiner ?? null,
-        host: { hostname, machineId: engine.facts.host?.machineId ?? null, bootId: engine.facts.host?.bootId ?? null },
-        commandLine: ['ir-triage', ...this.argv],
-        mode: host.mode,
-        root: host.isRoot,
-        startedAt: this.startedAt.toISOString(),
-        endedAt: endedAt.toISOString(),
-        partial,
-        partialReasons,
+      const manifest = this.case.manifest({ hostname, machineId: engine.facts.host?.machineId ?? null, bootId: engine.facts.host?.bootId ?? null }, partialReasons, {
         interrupted: this.interrupted,
         verdict,
         playbook: { id: this.playbook.id, file: this.playbook.file, sha256: this.playbook.sha256 },
@@ -237,7 +244,7 @@ export class CaseRun {
         withheld: store.withheld,
         // Links on the box read as links, not followed: an account's link to a file it does not own.
         linksNotFollowed: host.fs.refused,
-      };
+      });
       // The reports are rendered from the files just written, as `ir-triage report` renders them
       // from a bundle; only the manifest is handed over, since it is sealed after them.
       const data = await loadReportData(store.dir, { manifest: { ...manifest, files: [...store.files.values()] } });
@@ -245,13 +252,7 @@ export class CaseRun {
       await store.writeFile('report.html', renderHtml(data));
       this.custody('case-closed', { findings: findings.length, partial, verdict: verdict.level, actions: this.actions.length });
 
-      const sealed = await sealCase(store, manifest, { encryptTo: this.opts.encryptTo });
-      const check = sealed.verified ?? (await verifyBundle(sealed.bundle));
-      if (!check.ok) {
-        throw new CliError(`the bundle ${sealed.bundle} did not verify after writing (${check.problems[0]}); the staged evidence is kept in ${store.dir}`);
-      }
-      if (!this.opts.keepDir) store.removeStaging();
-      else store.out.close();
+      const sealed = await this.case.seal(manifest, { encryptTo: this.opts.encryptTo, keepDir: this.opts.keepDir });
       return {
         bundle: sealed.bundle,
         sha256: sealed.sha256,
