@@ -3,10 +3,10 @@ import net from 'node:net';
 import os from 'node:os';
 import type { CommandResult } from '../host/exec.js';
 import { commandOk } from '../host/exec.js';
+import type { DraftFinding } from '../model/finding.js';
 import type { EvidenceSink } from '../model/sink.js';
 import { nextRecordPath, RECORD_VERSION, refuseApply, shellQuote, writeRecord, type UndoRecordBase } from './common.js';
 import { defineAction, type ActionContext, type ActionPlan, type ActionResult, type ActionTarget, type PlannedChange } from './types.js';
-import type { DraftFinding } from '../model/finding.js';
 
 export const NFT_TABLE = ['inet', 'ir_triage'] as const;
 export const NFT_CHAIN = 'input';

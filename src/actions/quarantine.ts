@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, promises as fsp, readlinkSync, type BigIntStats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import type { KnownFacts } from '../model/facts.js';
 import { errCode, nextRecordPath, octal, RECORD_VERSION, refusedPlan, refuseApply, writeRecord, type UndoRecordBase } from './common.js';
 import { liveProc, readAll, readExe, untouchablePids } from './proc-tree.js';
 import { atPath, chmodFd, closeQuietly, fstatBig, mountId, openDirFromRoot, openPathAt, readdirFd } from './dirfd.js';
 import { protectedIdentity, protectedReason, protectedSet } from './protected-paths.js';
 import { quarantineUndo } from './restore-quarantine.js';
 import { defineAction, type ActionContext, type ActionPlan, type ActionResult, type ActionTarget, type PlannedChange } from './types.js';
-import type { KnownFacts } from '../model/facts.js';
 
 /** Read and execute for user, group and other: what quarantine takes away (`chmod a-rx`). */
 export const RX_BITS = 0o555;

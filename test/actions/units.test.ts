@@ -8,6 +8,8 @@ import * as kill from '../../src/actions/kill.js';
 import * as quarantine from '../../src/actions/quarantine.js';
 import { disableUndo } from '../../src/actions/restore-disable.js';
 import { quarantineUndo } from '../../src/actions/restore-quarantine.js';
+import type { KnownFacts } from '../../src/model/facts.js';
+import type { DraftFinding } from '../../src/model/finding.js';
 import { parsePlaybook } from '../../src/playbooks/loader.js';
 
 const MODULES: Record<string, Record<string, unknown>> = { 'block-ip': blockIp, disable, freeze, kill, quarantine };
@@ -76,5 +78,29 @@ describe('the action registry: every action is one declared unit', () => {
       expect(text, f).not.toMatch(/case 'freeze'|=== 'block-ip'|=== 'quarantine'|kind === 'disable'/);
       expect(text, f).not.toMatch(/as ActionPlan<|as Parameters</);
     }
+  });
+});
+
+describe('each action offers its targets from what the run collected and flagged', () => {
+  const finding = (rule: string, subject: Record<string, unknown>): DraftFinding =>
+    ({ rule, title: rule, level: 'high', severity: 'high', detail: '', evidence: [], mitre: [], subject }) as unknown as DraftFinding;
+  const facts = {
+    processes: [{ pid: 4242, comm: 'pscan2', user: 'www-data', uid: 33, exe: '/tmp/.x/pscan2' }],
+    openFiles: [{ pid: 4242, comm: 'pscan2', folders: ['/tmp/.x', '/tmp'] }],
+  } as unknown as KnownFacts;
+  const findings = [finding('process.deleted-exe', { pid: 4242 }), finding('process.ssh-scanner', { pid: 4242 }), finding('process.ssh-scanner', { pid: 1 }), finding('auth.bruteforce', { ip: '203.0.113.7' }), finding('auth.login-after-failures', { ip: '203.0.113.7' })];
+
+  it('freeze and kill: the flagged processes the run saw, with the rules that flagged them', () => {
+    for (const id of ['freeze', 'kill']) {
+      expect(findAction(id)!.targets(facts, findings)).toEqual([{ value: '4242', name: 'pid 4242 pscan2 (www-data) /tmp/.x/pscan2', description: 'process.deleted-exe, process.ssh-scanner' }]);
+    }
+  });
+
+  it('quarantine: the first folder of each located process', () => {
+    expect(findAction('quarantine')!.targets(facts, findings)).toEqual([{ value: '/tmp/.x', name: '/tmp/.x', description: 'holds pscan2 (pid 4242)' }]);
+  });
+
+  it('block-ip: each flagged address once, with its rules', () => {
+    expect(findAction('block-ip')!.targets(facts, findings)).toEqual([{ value: '203.0.113.7', name: '203.0.113.7', description: 'auth.bruteforce, auth.login-after-failures' }]);
   });
 });
