@@ -11,7 +11,8 @@ import { REPO } from './helpers/cli.js';
 const HELPER = 'evidence/new-files.ts';
 /** Modules that change the box under investigation (a host file, not an output), each with O_NOFOLLOW and its own tests. */
 const CHANGES_THE_BOX: Record<string, string> = {
-  'actions/disable.ts': 'comments out a line: a new file beside it (O_EXCL | O_NOFOLLOW) renamed over it; restores links it removed',
+  'actions/disable.ts': 'comments out a line: a new file beside it (O_EXCL | O_NOFOLLOW) renamed over it',
+  'actions/restore-disable.ts': 'the undo of disable: puts the line back the same way; restores links it removed',
   'actions/block-ip.ts': 'appends to /etc/hosts.deny with O_NOFOLLOW',
   'host/fd-path.ts': "mkdirAt: restore re-creates a unit's .wants folder inside a folder held by descriptor (/proc/self/fd/N/name)",
   // Not an output and not the box's evidence: ir-triage's own root-only state.

@@ -27,6 +27,17 @@ describe('registries', () => {
     }
   });
 
+  it('every action is declared in src/actions/<id>.ts: title, one-line description, what it says when there is nothing to act on; its undo names it', () => {
+    for (const a of ACTIONS) {
+      expect(a.id).toMatch(/^[a-z0-9-]+$/);
+      expect(a.title.length).toBeGreaterThan(3);
+      expect(a.description).not.toMatch(/\n/);
+      expect(a.nothingFound).toMatch(/^Nothing to /);
+      if (a.undo) expect(a.undo.action).toBe(a.id);
+      expect(existsSync(path.join('src/actions', `${a.id}.ts`))).toBe(true);
+    }
+  });
+
   it('every rule is declared in Sigma vocabulary and lives in src/rules/<area>/<name>.ts', () => {
     for (const r of RULES) {
       const [area, name] = r.id.split('.');

@@ -3,9 +3,10 @@ import net from 'node:net';
 import os from 'node:os';
 import type { CommandResult } from '../host/exec.js';
 import { commandOk } from '../host/exec.js';
+import type { DraftFinding } from '../model/finding.js';
 import type { EvidenceSink } from '../model/sink.js';
 import { nextRecordPath, RECORD_VERSION, refuseApply, shellQuote, writeRecord, type UndoRecordBase } from './common.js';
-import type { ActionContext, ActionPlan, ActionResult, PlannedChange } from './types.js';
+import { defineAction, type ActionContext, type ActionPlan, type ActionResult, type ActionTarget, type PlannedChange } from './types.js';
 
 export const NFT_TABLE = ['inet', 'ir_triage'] as const;
 export const NFT_CHAIN = 'input';
@@ -442,3 +443,25 @@ export async function unblockIp(ctx: ActionContext, record: BlockIpRecord): Prom
   ctx.custody('action-undone', { action: 'block-ip', record: record.record, address: record.address, backend: record.backend, steps: applied });
   return { ok, message: `${ok ? 'unblocked' : 'partly unblocked'} ${record.address}`, undoRecord: record.record, applied };
 }
+
+/** What block-ip offers: every address a finding names, with the rules that flagged it. */
+export function flaggedAddressTargets(findings: DraftFinding[]): ActionTarget[] {
+  const ips = new Map<string, string[]>();
+  for (const f of findings) {
+    if (typeof f.subject.ip === 'string' && f.subject.ip) ips.set(f.subject.ip, [...(ips.get(f.subject.ip) ?? []), f.rule]);
+  }
+  return [...ips].map(([ip, rules]) => ({ value: ip, name: ip, description: [...new Set(rules)].join(', ') }));
+}
+
+/** Its undo is `unblockIp` (the recorded rule handles), not yet offered by `ir-triage restore`. */
+export const blockIpAction = defineAction({
+  id: 'block-ip',
+  title: 'Block an address',
+  description: 'nftables or iptables rule (and hosts.deny where sshd uses libwrap) for an attacking address.',
+  nothingFound: 'Nothing to block: no attacking address was found.',
+  declineNote: 'no: keep them as a dry run',
+  targets: (_facts, findings) => flaggedAddressTargets(findings),
+  plan: (ctx, target) => planBlockIp(ctx, target, { responderAddress: responderFromEnv() }),
+  apply: applyBlockIp,
+  undo: null,
+});

@@ -1,6 +1,7 @@
 import { nextRecordPath, RECORD_VERSION, refusedPlan, refuseApply, writeRecord, type UndoRecordBase } from './common.js';
 import { checkIdentity, describeProcess, liveProc, planTree, readAll, sendSignal, type TreeProcess } from './proc-tree.js';
-import type { ActionContext, ActionPlan, ActionResult } from './types.js';
+import { flaggedProcessTargets } from './process-targets.js';
+import { defineAction, type ActionContext, type ActionPlan, type ActionResult } from './types.js';
 
 export interface FreezeData {
   pid: number;
@@ -154,3 +155,15 @@ export async function unfreeze(ctx: ActionContext, record: FreezeRecord): Promis
     applied,
   };
 }
+
+/** Its undo is `unfreeze` (a record of continued pids), not yet offered by `ir-triage restore`. */
+export const freezeAction = defineAction({
+  id: 'freeze',
+  title: 'Freeze a process tree',
+  description: 'SIGSTOP the process and its children, parent first; undone by unfreeze.',
+  nothingFound: 'Nothing to freeze: no flagged process was found.',
+  targets: flaggedProcessTargets,
+  plan: (ctx, target) => planFreeze(ctx, Number(target)),
+  apply: applyFreeze,
+  undo: null,
+});

@@ -1,19 +1,25 @@
-/** A containment action a playbook step may name: it changes the system, so it is never part of `collect`. */
-export interface ActionInfo {
-  id: string;
-  title: string;
-  description: string;
+import { blockIpAction } from './block-ip.js';
+import { disableAction } from './disable.js';
+import { freezeAction } from './freeze.js';
+import { killAction } from './kill.js';
+import { quarantineAction } from './quarantine.js';
+import type { Action, Undo } from './types.js';
+
+/**
+ * Every containment action, sorted by id: what a playbook step may name, what the guided run
+ * offers and dispatches, and what `ir-triage restore` undoes. An action changes the system, so it
+ * is never part of `collect`.
+ */
+export const ACTIONS: readonly Action[] = [blockIpAction, disableAction, freezeAction, killAction, quarantineAction];
+
+/** What "Act now" offers after a step, in this order: stop the process, then its folder, then the address. */
+export const ACT_NOW: readonly string[] = ['freeze', 'quarantine', 'block-ip'];
+
+export function findAction(id: string): Action | undefined {
+  return ACTIONS.find((a) => a.id === id);
 }
 
-/** Every containment action, sorted by id. */
-export const ACTIONS: readonly ActionInfo[] = [
-  { id: 'block-ip', title: 'Block an address', description: 'nftables or iptables rule (and hosts.deny where sshd uses libwrap) for an attacking address.' },
-  { id: 'disable', title: 'Neutralise a persistence entry', description: 'Copy the file, then comment out a cron, start-up or authorized_keys line, chmod a-x a cron script or at job, or disable a systemd unit; undone by restore.' },
-  { id: 'freeze', title: 'Freeze a process tree', description: 'SIGSTOP the process and its children, parent first; undone by unfreeze.' },
-  { id: 'kill', title: 'Kill a process tree', description: 'Only once its executable is preserved; then watches for a respawn.' },
-  { id: 'quarantine', title: 'Quarantine a folder', description: 'Copy and hash every file, then chmod a-rx everything inside; undone by restore.' },
-];
-
-export function findAction(id: string): ActionInfo | undefined {
-  return ACTIONS.find((a) => a.id === id);
+/** The undos `ir-triage restore` runs, sorted by action id. */
+export function undos(): Undo[] {
+  return ACTIONS.flatMap((a) => (a.undo ? [a.undo] : []));
 }

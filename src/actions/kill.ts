@@ -7,7 +7,8 @@ import type { ProcFs } from '../host/proc.js';
 import type { ParentLink, ProcessRecord } from '../model/records.js';
 import { nextRecordPath, RECORD_VERSION, refusedPlan, refuseApply, sleep, writeRecord, type UndoRecordBase } from './common.js';
 import { checkIdentity, describeProcess, liveProc, planTree, readAll, readExe, sendSignal, untouchablePids, type TreeProcess } from './proc-tree.js';
-import type { ActionContext, ActionPlan, ActionResult } from './types.js';
+import { flaggedProcessTargets } from './process-targets.js';
+import { defineAction, type ActionContext, type ActionPlan, type ActionResult } from './types.js';
 
 /** Default time to watch for the killed program coming back (the seed: "it would pop up again"). */
 export const DEFAULT_WATCH_MS = 10_000;
@@ -332,3 +333,14 @@ export async function cronMentions(ctx: ActionContext, exe: string): Promise<Cro
   return hits;
 }
 
+/** A killed process cannot be brought back: no undo (its executable is preserved first). */
+export const killAction = defineAction({
+  id: 'kill',
+  title: 'Kill a process tree',
+  description: 'Only once its executable is preserved; then watches for a respawn.',
+  nothingFound: 'Nothing to kill: no flagged process was found.',
+  targets: flaggedProcessTargets,
+  plan: (ctx, target) => planKill(ctx, Number(target)),
+  apply: (ctx, plan) => applyKill(ctx, plan),
+  undo: null,
+});

@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, promises as fsp, readlinkSync, type BigIntStats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import type { KnownFacts } from '../model/facts.js';
 import { errCode, nextRecordPath, octal, RECORD_VERSION, refusedPlan, refuseApply, writeRecord, type UndoRecordBase } from './common.js';
 import { liveProc, readAll, readExe, untouchablePids } from './proc-tree.js';
 import { atPath, chmodFd, closeQuietly, fstatBig, mountId, openDirFromRoot, openPathAt, readdirFd } from './dirfd.js';
 import { protectedIdentity, protectedReason, protectedSet } from './protected-paths.js';
-import type { ActionContext, ActionPlan, ActionResult, PlannedChange } from './types.js';
+import { quarantineUndo } from './restore-quarantine.js';
+import { defineAction, type ActionContext, type ActionPlan, type ActionResult, type ActionTarget, type PlannedChange } from './types.js';
 
 /** Read and execute for user, group and other: what quarantine takes away (`chmod a-rx`). */
 export const RX_BITS = 0o555;
@@ -853,3 +855,24 @@ function depthOf(relHex: string): number {
 }
 
 // The undo (plan, checks and apply) lives in restore-quarantine.ts: it trusts nothing the record says.
+
+/** What quarantine offers: the first folder of each located process, with the processes it holds. */
+export function heldFolderTargets(facts: KnownFacts): ActionTarget[] {
+  const folders = new Map<string, string[]>();
+  for (const o of facts.openFiles ?? []) {
+    const first = o.folders[0];
+    if (first) folders.set(first, [...(folders.get(first) ?? []), `${o.comm} (pid ${o.pid})`]);
+  }
+  return [...folders].map(([folder, who]) => ({ value: folder, name: folder, description: `holds ${who.join(', ')}` }));
+}
+
+export const quarantineAction = defineAction({
+  id: 'quarantine',
+  title: 'Quarantine a folder',
+  description: 'Copy and hash every file, then chmod a-rx everything inside; undone by restore.',
+  nothingFound: 'Nothing to quarantine: no malware folder was found.',
+  targets: heldFolderTargets,
+  plan: planQuarantine,
+  apply: applyQuarantine,
+  undo: quarantineUndo,
+});

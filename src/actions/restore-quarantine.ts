@@ -12,7 +12,7 @@ import { chmodFd, closeQuietly, components, fstatBig, openBelow, openDirNoFollow
 import { octal, refusedPlan, refuseApply, RECORD_VERSION } from './common.js';
 import { protectedReason } from './protected-paths.js';
 import type { EntryType, QuarantinedEntry, QuarantineRecord } from './quarantine.js';
-import type { ActionContext, ActionPlan, ActionResult } from './types.js';
+import { defineUndo, type ActionContext, type ActionPlan, type ActionResult } from './types.js';
 
 /** What quarantine takes away, so all a restore may give back: read and execute. */
 const RX_BITS = 0o555;
@@ -294,3 +294,13 @@ export async function restoreQuarantine(ctx: ActionContext, plan: ActionPlan<Res
     applied,
   };
 }
+
+/** The undo of quarantine, as `ir-triage restore` runs it: after any disable of the same case. */
+export const quarantineUndo = defineUndo<QuarantineRecord, RestoreData>({
+  action: 'quarantine',
+  rank: 1,
+  check: checkRecord,
+  where: (record) => record.folder,
+  plan: (ctx, record, options) => planRestoreQuarantine(ctx, record, { force: options.force }),
+  apply: (ctx, plan, options) => restoreQuarantine(ctx, plan, { force: options.force }),
+});

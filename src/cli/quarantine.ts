@@ -1,151 +1,12 @@
 import { promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { closeActionCase, openActionCase, type ActionCase } from '../case/action-case.js';
-import { READ_ONLY_SINK } from '../actions/common.js';
-import { applyQuarantine, planQuarantine, type QuarantineData } from '../actions/quarantine.js';
-import type { ActionContext, ActionPlan, ActionResult } from '../actions/types.js';
-import { createHostContext, type HostContext } from '../host/context.js';
+import { closeActionCase } from '../case/action-case.js';
+import { quarantineAction, type QuarantineData } from '../actions/quarantine.js';
+import type { ActionPlan, ActionResult } from '../actions/types.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { sanitizeForTerminal as safe } from '../report/text.js';
-import { checkCaseId, defaultCaseId } from '../case/case-id.js';
-import { TOOL } from '../case/tool.js';
-
-/** Options shared by the commands that change the system outside the guided run. */
-export interface ActionCliOptions {
-  out: string;
-  case?: string;
-  examiner?: string;
-  yes: boolean;
-  dryRun: boolean;
-  force: boolean;
-  json: boolean;
-  maxFileBytes?: number;
-  /** quarantine: cap of all copies together, and the depth bound of the walk. */
-  maxTotalBytes?: number;
-  maxDepth?: number;
-  /** restore: sha256 of records (or of the bundles holding them) the responder vouches for although no record key authenticates them. */
-  trustRecord?: string[];
-}
-
-/** Asks the responder a yes/no question; the only door to a terminal prompt, passed in so actions stay terminal-free. */
-export type Prompter = (message: string) => Promise<boolean>;
-
-export interface ActionCliDeps {
-  prompter?: Prompter;
-  /** A terminal to ask on (stdin and stderr, where the prompt goes, are TTYs). */
-  interactive?: boolean;
-  host?: HostContext;
-}
-
-/** The confirmation prompt on the terminal (@inquirer/prompts is loaded only when a question is asked). */
-export const terminalPrompter: Prompter = async (message) => {
-  const { confirm } = await import('@inquirer/prompts');
-  return confirm({ message, default: false }, { output: process.stderr });
-};
-
-const SHOWN_CHANGES = 40;
-
-/** The plan as the responder reads it: every path through sanitizeForTerminal (file names are the attacker's). */
-export function formatPlan(plan: ActionPlan): string {
-  const lines = [`${plan.action}: ${safe(plan.summary)}`];
-  if (plan.refused) lines.push(`  REFUSED: ${safe(plan.refused)}`);
-  const width = Math.max(0, ...plan.changes.slice(0, SHOWN_CHANGES).map((c) => c.op.length));
-  for (const c of plan.changes.slice(0, SHOWN_CHANGES)) lines.push(`  ${c.op.padEnd(width)}  ${safe(c.target)}  ${safe(c.detail)}`);
-  if (plan.changes.length > SHOWN_CHANGES) lines.push(`  …and ${plan.changes.length - SHOWN_CHANGES} more change(s), all listed in the undo record`);
-  if (plan.warnings.length > 0) {
-    lines.push('What this does not stop, and what to know:');
-    for (const w of plan.warnings) lines.push(`  - ${safe(w)}`);
-  }
-  return lines.join('\n') + '\n';
-}
-
-export function formatResult(result: ActionResult, shown = 20, done = 0): string {
-  const lines = [`${result.ok ? 'done' : 'NOT ALL DONE'}: ${safe(result.message)}`];
-  const succeeded = result.applied.filter((a) => a.ok);
-  for (const a of succeeded.slice(0, done)) lines.push(`  ${safe(a.target)}: ${safe(a.detail)}`);
-  if (succeeded.length > done && done > 0) lines.push(`  …and ${succeeded.length - done} more (see the record)`);
-  const failed = result.applied.filter((a) => !a.ok);
-  for (const a of failed.slice(0, shown)) lines.push(`  not done: ${safe(a.target)}: ${safe(a.detail)}`);
-  if (failed.length > shown) lines.push(`  …and ${failed.length - shown} more not done (see the record)`);
-  return lines.join('\n') + '\n';
-}
-
-/**
- * Asks before a change, or refuses: --yes answers for the responder; without it a terminal is
- * needed, and without one this is a usage error (exit 2), never a hang on piped input.
- */
-export async function confirmChange(command: string, opts: ActionCliOptions, deps: ActionCliDeps, question: string): Promise<'yes' | 'no' | 'no-terminal'> {
-  if (opts.yes) return 'yes';
-  const interactive = deps.interactive ?? (process.stdin.isTTY === true && process.stderr.isTTY === true);
-  if (!interactive) {
-    process.stderr.write(`ir-triage: ${command} changes the system and needs a confirmation, but there is no terminal to ask on: re-run with --yes (or --dry-run to see the plan only)\n`);
-    return 'no-terminal';
-  }
-  try {
-    return (await (deps.prompter ?? terminalPrompter)(question)) ? 'yes' : 'no';
-  } catch (err) {
-    // Ctrl-C at the prompt (inquirer's ExitPromptError): nothing was changed.
-    if ((err as Error).name === 'ExitPromptError') throw new CliError('interrupted at the confirmation: nothing was changed', EXIT.interrupted);
-    throw err;
-  }
-}
-
-/** confirmChange as the commands use it: null to go on, or the exit code when nothing is to be changed. */
-export async function confirmedOrExit(command: string, opts: ActionCliOptions, deps: ActionCliDeps, question: string): Promise<number | null> {
-  const answer = await confirmChange(command, opts, deps, question);
-  if (answer === 'yes') return null;
-  if (answer === 'no-terminal') return EXIT.usage;
-  process.stderr.write('ir-triage: not confirmed: nothing was changed\n');
-  return EXIT.error;
-}
-
-/** The live host for an action run (the system PATH and C locale: the host door's exec, and the CLI entry). */
-export function actionHost(): HostContext {
-  return createHostContext({ warn: (m) => process.stderr.write(`ir-triage: ${safe(m)}\n`) });
-}
-
-/** A context for planning only: a sink that refuses writes and a custody log that keeps nothing. */
-export function planningContext(host: HostContext, opts: ActionCliOptions): ActionContext {
-  return { host, sink: READ_ONLY_SINK, custody: () => {}, facts: {}, maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024, maxTotalBytes: opts.maxTotalBytes, maxDepth: opts.maxDepth, force: opts.force };
-}
-
-export async function openCliCase(host: HostContext, opts: ActionCliOptions, argv: string[]): Promise<ActionCase> {
-  const hostname = os.hostname();
-  const caseId = checkCaseId(opts.case ?? defaultCaseId(hostname, host.now()));
-  return openActionCase({
-    out: opts.out,
-    caseId,
-    examiner: opts.examiner ?? null,
-    hostname,
-    command: ['ir-triage', ...argv],
-    host,
-    maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024,
-    force: opts.force,
-    tool: TOOL,
-  });
-}
-
-/**
- * Ctrl-C while the system is being changed: finish the change (so it is recorded and can be
- * undone), then exit 130; a second Ctrl-C quits at once.
- */
-export async function guarded<T>(work: () => Promise<T>): Promise<{ value: T; interrupted: boolean }> {
-  let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) process.exit(EXIT.interrupted);
-    interrupted = true;
-    process.stderr.write('ir-triage: interrupted: finishing the change so that it is recorded and can be undone (Ctrl-C again to quit now)\n');
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    return { value: await work(), interrupted };
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-}
+import { renderPlan } from '../runner/plan-view.js';
+import { actionHost, confirmedOrExit, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './action-cli.js';
 
 /** What the plan (and, after apply, the undo record) says is not covered. */
 function notCoveredOf(plan: ActionPlan<QuarantineData>, result?: ActionResult): Array<{ path: string; why: string }> {
@@ -160,11 +21,11 @@ function notCoveredOf(plan: ActionPlan<QuarantineData>, result?: ActionResult): 
  */
 export async function runQuarantine(target: string, opts: ActionCliOptions, argv: string[], deps: ActionCliDeps = {}): Promise<number> {
   const host = deps.host ?? actionHost();
-  const plan = await planQuarantine(planningContext(host, opts), target);
+  const plan = await quarantineAction.plan(planningContext(host, opts), target);
   // With --json, stdout carries one JSON object: the plan (dry run, refusal) or the summary; the plan text goes to stderr.
-  if (!opts.json) process.stdout.write(formatPlan(plan));
+  if (!opts.json) process.stdout.write(renderPlan(plan, 'command'));
   else if (opts.dryRun || plan.refused) process.stdout.write(JSON.stringify({ plan: { ...plan, data: undefined }, notCovered: notCoveredOf(plan), dryRun: opts.dryRun }) + '\n');
-  else process.stderr.write(formatPlan(plan));
+  else process.stderr.write(renderPlan(plan, 'command'));
   if (plan.refused) return EXIT.error;
   if (opts.dryRun) {
     if (!opts.json) process.stdout.write('dry run: nothing was changed\n');
@@ -182,7 +43,7 @@ export async function runQuarantine(target: string, opts: ActionCliOptions, argv
   c.ctx.maxDepth = opts.maxDepth;
   c.ctx.custody('action-planned', { action: 'quarantine', target, folder: plan.data.folder, summary: plan.summary, changes: plan.changes.length, warnings: plan.warnings });
   c.ctx.custody('answer', { question: 'apply the quarantine', answer: 'yes', by: opts.yes ? '--yes' : 'terminal' });
-  const { value: result, interrupted } = await guarded(() => applyQuarantine(c.ctx, plan));
+  const { value: result, interrupted } = await guarded(() => quarantineAction.apply(c.ctx, plan));
   let restoreCopy: string | null = null;
   let restoreProblem: string | null = null;
   if (result.undoRecord) {

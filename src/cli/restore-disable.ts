@@ -1,22 +1,23 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { closeActionCase } from '../case/action-case.js';
-import { checkDisableRecord, planUndoDisable, undoDisable, type DisableRecord, type UndoDisableData } from '../actions/disable.js';
-import type { QuarantineRecord } from '../actions/quarantine.js';
-import { checkRecord, planRestoreQuarantine, restoreQuarantine, type RestoreData } from '../actions/restore-quarantine.js';
-import type { ActionContext, ActionPlan, ActionResult } from '../actions/types.js';
+import { findAction, undos } from '../actions/index.js';
+import type { ActionPlan, ActionResult, LoadedUndoRecord, Undo } from '../actions/types.js';
 import { isGzip, MAX_RECORD_BYTES, verifiedBundleRecords } from '../evidence/bundle-records.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { sanitizeForTerminal as safe } from '../report/text.js';
 import { sha256OfFile, trustRecords } from './restore-trust.js';
-import { actionHost, confirmedOrExit, formatPlan, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './quarantine.js';
+import { renderPlan } from '../runner/plan-view.js';
+import { actionHost, confirmedOrExit, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './action-cli.js';
 
-const RECORD_IN_BUNDLE = /^actions\/(disable|quarantine)-(\d+)\.json$/;
-
-type AnyRecord = { kind: 'disable'; record: DisableRecord } | { kind: 'quarantine'; record: QuarantineRecord };
+/** The undo records of a bundle: actions/<id>-N.json of every action restore can undo. */
+const RECORD_IN_BUNDLE = new RegExp(`^actions\\/(${undos().map((u) => u.action).join('|')})-(\\d+)\\.json$`);
 
 export interface LoadedUndo {
-  undo: AnyRecord;
+  /** The record, checked by the undo of the action it names and bound to it. */
+  undo: LoadedUndoRecord;
+  /** The undo's order in a batch. */
+  rank: number;
   source: string;
   sha256: string;
   bytes: Buffer;
@@ -26,7 +27,8 @@ export interface LoadedUndo {
   bundleSha256: string | null;
 }
 
-function parse(bytes: Buffer, source: string): AnyRecord {
+/** The undo of the action the record names, or else `fallback` (which then refuses it, saying why). */
+function parse(bytes: Buffer, source: string, fallback: Undo): { undo: LoadedUndoRecord; rank: number } {
   let data: { action?: unknown };
   try {
     data = JSON.parse(bytes.toString('utf8')) as { action?: unknown };
@@ -34,7 +36,8 @@ function parse(bytes: Buffer, source: string): AnyRecord {
     throw new CliError(`${source} is not JSON`);
   }
   try {
-    return data?.action === 'disable' ? { kind: 'disable', record: checkDisableRecord(data) } : { kind: 'quarantine', record: checkRecord(data) };
+    const undo = findAction(String(data?.action))?.undo ?? fallback;
+    return { undo: undo.load(data), rank: undo.rank };
   } catch (err) {
     throw new CliError(`${source}: ${(err as Error).message}`);
   }
@@ -44,7 +47,10 @@ function parse(bytes: Buffer, source: string): AnyRecord {
 async function undoRecordsOfBundle(bundle: string): Promise<LoadedUndo[]> {
   const found = await verifiedBundleRecords(bundle, RECORD_IN_BUNDLE);
   const bundleSha256 = await sha256OfFile(bundle);
-  return found.map((r) => ({ undo: parse(r.bytes, r.rel), source: r.source, sha256: r.sha256, bytes: r.bytes, n: Number(RECORD_IN_BUNDLE.exec(r.rel)![2]), bundleSha256 }));
+  return found.map((r) => {
+    const [, action, n] = RECORD_IN_BUNDLE.exec(r.rel)!;
+    return { ...parse(r.bytes, r.rel, findAction(action)!.undo!), source: r.source, sha256: r.sha256, bytes: r.bytes, n: Number(n), bundleSha256 };
+  });
 }
 
 /**
@@ -57,7 +63,7 @@ export async function loadDisableUndo(file: string): Promise<LoadedUndo[] | null
   if (!st?.isFile()) return null;
   if (await isGzip(file)) {
     const all = await undoRecordsOfBundle(file);
-    return all.some((l) => l.undo.kind === 'disable') ? all : null;
+    return all.some((l) => l.undo.action === 'disable') ? all : null;
   }
   if (st.size > MAX_RECORD_BYTES) return null;
   const bytes = await fsp.readFile(file);
@@ -67,23 +73,19 @@ export async function loadDisableUndo(file: string): Promise<LoadedUndo[] | null
   } catch {
     return null;
   }
-  if (action !== 'disable') return null;
+  const disable = findAction('disable')?.undo;
+  if (action !== 'disable' || !disable) return null;
   process.stderr.write(`ir-triage: note: ${safe(file)} is checked on its own; give the bundle that holds it to check it against the sealed copy\n`);
-  return [{ undo: parse(bytes, file), source: file, sha256: createHash('sha256').update(bytes).digest('hex'), bytes, n: 0, bundleSha256: null }];
+  return [{ ...parse(bytes, file, disable), source: file, sha256: createHash('sha256').update(bytes).digest('hex'), bytes, n: 0, bundleSha256: null }];
 }
 
-/** Disable records last applied first (two lines of one file come back in the reverse order), then the quarantines. */
+/** By the undo's rank (disable records before the quarantines), each action's records last applied first (two lines of one file come back in the reverse order). */
 function order(loaded: LoadedUndo[]): LoadedUndo[] {
-  const rank = (l: LoadedUndo) => (l.undo.kind === 'disable' ? 0 : 1);
-  return [...loaded].sort((a, b) => rank(a) - rank(b) || b.n - a.n);
-}
-
-async function planOne(ctx: ActionContext, l: LoadedUndo, force: boolean, assume?: Buffer): Promise<ActionPlan> {
-  return l.undo.kind === 'disable' ? planUndoDisable(ctx, l.undo.record, { force, assume }) : planRestoreQuarantine(ctx, l.undo.record, { force });
+  return [...loaded].sort((a, b) => a.rank - b.rank || b.n - a.n);
 }
 
 function where(l: LoadedUndo): string {
-  return l.undo.kind === 'disable' ? l.undo.record.path : l.undo.record.folder;
+  return l.undo.where;
 }
 
 /**
@@ -100,13 +102,13 @@ export async function runRestoreDisable(file: string, loaded: LoadedUndo[], opts
   const plans: ActionPlan[] = [];
   const assumed = new Map<string, Buffer>();
   for (const l of items) {
-    const p = await planOne(planCtx, l, opts.force, l.undo.kind === 'disable' ? assumed.get(l.undo.record.hostPath) : undefined);
-    const content = (p.data as UndoDisableData | null)?.content;
-    if (l.undo.kind === 'disable' && content && !p.refused) assumed.set(l.undo.record.hostPath, content);
-    plans.push(p);
+    const file = l.undo.file;
+    const planned = await l.undo.plan(planCtx, { force: opts.force, assume: file === null ? undefined : assumed.get(file) });
+    if (file !== null && planned.leaves && !planned.plan.refused) assumed.set(file, planned.leaves);
+    plans.push(planned.plan);
   }
   if (opts.json && opts.dryRun) process.stdout.write(JSON.stringify({ plans: plans.map((p) => ({ ...p, data: undefined })), dryRun: true }) + '\n');
-  else for (const p of plans) (opts.json ? process.stderr : process.stdout).write(formatPlan(p));
+  else for (const p of plans) (opts.json ? process.stderr : process.stdout).write(renderPlan(p, 'command'));
   const doable = plans.filter((p) => !p.refused);
   if (doable.length === 0) return EXIT.error;
   if (opts.dryRun) {
@@ -119,21 +121,22 @@ export async function runRestoreDisable(file: string, loaded: LoadedUndo[], opts
   const results: ActionResult[] = [];
   const { interrupted } = await guarded(async () => {
     for (const [i, l] of items.entries()) {
-      const kept = await c.store.writeFile(`files/restore/${l.undo.kind}-record-${i + 1}.json`, l.bytes);
-      c.ctx.custody('record-loaded', { source: l.source, sha256: l.sha256, kept: kept.path, action: l.undo.kind, path: where(l), applied: l.undo.record.appliedAt, trusted: trusted[i] });
+      const kept = await c.store.writeFile(`files/restore/${l.undo.action}-record-${i + 1}.json`, l.bytes);
+      c.ctx.custody('record-loaded', { source: l.source, sha256: l.sha256, kept: kept.path, action: l.undo.action, path: where(l), applied: l.undo.record.appliedAt, trusted: trusted[i] });
       // Planned again right before it runs (an earlier undo of the same file has changed it), and
       // it must be the very change shown: anything else since is refused, not applied unseen.
-      const plan = await planOne(c.ctx, l, opts.force);
-      c.ctx.custody('action-planned', { action: 'restore', of: l.undo.kind, path: where(l), summary: plan.summary, changes: plan.changes, refused: plan.refused, force: opts.force });
+      const planned = await l.undo.plan(c.ctx, { force: opts.force });
+      const plan = planned.plan;
+      c.ctx.custody('action-planned', { action: 'restore', of: l.undo.action, path: where(l), summary: plan.summary, changes: plan.changes, refused: plan.refused, force: opts.force });
       const shown = plans[i];
       const differs = !plan.refused && (shown.refused !== null || JSON.stringify(plan.changes) !== JSON.stringify(shown.changes));
       if (plan.refused || differs) {
-        results.push({ ok: false, message: `${l.undo.kind} undo refused: ${plan.refused ?? 'the change is no longer the one shown before the confirmation'}`, undoRecord: l.undo.record.record, applied: [] });
+        results.push({ ok: false, message: `${l.undo.action} undo refused: ${plan.refused ?? 'the change is no longer the one shown before the confirmation'}`, undoRecord: l.undo.record.record, applied: [] });
         continue;
       }
       c.ctx.custody('answer', { question: 'apply the restore', answer: 'yes', by: opts.yes ? '--yes' : 'terminal' });
-      const result = l.undo.kind === 'disable' ? await undoDisable(c.ctx, plan as ActionPlan<UndoDisableData>) : await restoreQuarantine(c.ctx, plan as ActionPlan<RestoreData>, { force: opts.force });
-      await c.store.writeFile(`actions/restore-${i + 1}.json`, JSON.stringify({ source: l.source, recordSha256: l.sha256, of: l.undo.kind, path: where(l), force: opts.force, ...result }, null, 2) + '\n');
+      const result = await planned.apply(c.ctx);
+      await c.store.writeFile(`actions/restore-${i + 1}.json`, JSON.stringify({ source: l.source, recordSha256: l.sha256, of: l.undo.action, path: where(l), force: opts.force, ...result }, null, 2) + '\n');
       results.push(result);
     }
   });

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { checkRecordMac, stateDir } from '../actions/record-key.js';
 import { EXIT } from '../model/errors.js';
 import { sanitizeForTerminal as safe } from '../report/text.js';
-import { terminalPrompter, type ActionCliDeps, type ActionCliOptions } from './quarantine.js';
+import { confirmOnTerminal, type ActionCliDeps, type ActionCliOptions } from './action-cli.js';
 
 /** A record as restore loaded it: its bytes, their sha256, and the sha256 of the bundle it came in (when it did). */
 export interface RecordToTrust {
@@ -71,7 +71,7 @@ export async function trustRecords(records: RecordToTrust[], opts: ActionCliOpti
     if (opts.yes || !interactive) return EXIT.error;
     let yes: boolean;
     try {
-      yes = await (deps.prompter ?? terminalPrompter)(`trust ${safe(r.source)} (sha256 ${r.sha256.slice(0, 16)}…) although it cannot be authenticated?`);
+      yes = await (deps.prompter ?? confirmOnTerminal)(`trust ${safe(r.source)} (sha256 ${r.sha256.slice(0, 16)}…) although it cannot be authenticated?`);
     } catch (err) {
       if ((err as Error).name === 'ExitPromptError') return EXIT.interrupted;
       throw err;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { closeActionCase } from '../case/action-case.js';
 import type { QuarantineRecord } from '../actions/quarantine.js';
-import { checkRecord, planRestoreQuarantine, restoreQuarantine, type RestoreData } from '../actions/restore-quarantine.js';
+import { quarantineUndo, type RestoreData } from '../actions/restore-quarantine.js';
 import type { ActionPlan, ActionResult } from '../actions/types.js';
 import { isGzip, MAX_RECORD_BYTES, verifiedBundleRecords } from '../evidence/bundle-records.js';
 import { verifyBundle } from '../evidence/verify.js';
@@ -10,7 +10,8 @@ import { CliError, EXIT } from '../model/errors.js';
 import { sanitizeForTerminal as safe } from '../report/text.js';
 import { loadDisableUndo, runRestoreDisable } from './restore-disable.js';
 import { sha256OfFile, trustRecords } from './restore-trust.js';
-import { actionHost, confirmedOrExit, formatPlan, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './quarantine.js';
+import { renderPlan } from '../runner/plan-view.js';
+import { actionHost, confirmedOrExit, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './action-cli.js';
 
 const RECORD_IN_BUNDLE = /^actions\/quarantine-\d+\.json$/;
 
@@ -40,7 +41,7 @@ function parseRecord(bytes: Buffer, source: string): QuarantineRecord {
     throw new CliError(`${source} is not JSON`);
   }
   try {
-    return checkRecord(data);
+    return quarantineUndo.check(data);
   } catch (err) {
     throw new CliError(`${source}: ${(err as Error).message}`);
   }
@@ -97,10 +98,10 @@ export async function runRestore(file: string, opts: ActionCliOptions, argv: str
   const host = deps.host ?? actionHost();
   const planCtx = planningContext(host, opts);
   const plans: Array<ActionPlan<RestoreData>> = [];
-  for (const l of loaded) plans.push(await planRestoreQuarantine(planCtx, l.record, { force: opts.force }));
+  for (const l of loaded) plans.push(await quarantineUndo.plan(planCtx, l.record, { force: opts.force }));
   // With --json, stdout carries one JSON object; the plan text goes to stderr.
   if (opts.json && opts.dryRun) process.stdout.write(JSON.stringify({ plans: plans.map((p) => ({ ...p, data: undefined })), dryRun: true }) + '\n');
-  else for (const p of plans) (opts.json ? process.stderr : process.stdout).write(formatPlan(p));
+  else for (const p of plans) (opts.json ? process.stderr : process.stdout).write(renderPlan(p, 'command'));
   const refused = plans.find((p) => p.refused);
   if (refused) return EXIT.error;
   if (opts.dryRun) {
@@ -120,7 +121,7 @@ export async function runRestore(file: string, opts: ActionCliOptions, argv: str
       c.ctx.custody('action-planned', { action: 'restore', folder: l.record.folder, summary: plans[i].summary, changes: plans[i].changes.length, force: opts.force });
       c.ctx.custody('answer', { question: 'apply the restore', answer: 'yes', by: opts.yes ? '--yes' : 'terminal' });
       // Exactly the planned list, each entry re-checked as it is changed.
-      const result = await restoreQuarantine(c.ctx, plans[i], { force: opts.force });
+      const result = await quarantineUndo.apply(c.ctx, plans[i], { force: opts.force });
       await c.store.writeFile(`actions/restore-${i + 1}.json`, JSON.stringify({ source: l.source, recordSha256: l.sha256, folder: l.record.folder, force: opts.force, ...result }, null, 2) + '\n');
       results.push(result);
     }

@@ -1,9 +1,12 @@
+import { ACT_NOW, findAction } from '../actions/index.js';
+import type { Action } from '../actions/types.js';
 import type { CaseRun, CaseSummary } from '../case/case-run.js';
 import type { DraftFinding } from '../model/finding.js';
 import type { PlaybookStep } from '../playbooks/schema.js';
 import { renderTable } from '../report/table.js';
 import { sanitizeForTerminal } from '../report/text.js';
-import { actionTargets, type Containment } from './containment.js';
+import type { Containment } from './containment.js';
+import { renderPlan } from './plan-view.js';
 import { PromptAborted, type Prompter } from './prompter.js';
 import { findingLines, stepView } from './views.js';
 
@@ -19,6 +22,13 @@ export interface GuidedDeps {
 }
 
 type Next = 'continue' | 'details' | 'act' | 'finish';
+
+/** The registered action a step names (the playbook loader has checked every name). */
+function unitOf(id: string): Action {
+  const unit = findAction(id);
+  if (!unit) throw new Error(`unknown action ${id}`);
+  return unit;
+}
 
 function wrap(text: string, width = 78): string {
   const out: string[] = [];
@@ -106,7 +116,7 @@ export class GuidedRun {
       this.answer(step.id, step.question, yes);
       return 'continue';
     }
-    await this.actionStep(step.id, step.action, step.title);
+    await this.actionStep(step.id, unitOf(step.action), step.title);
     return 'continue';
   }
 
@@ -124,8 +134,8 @@ export class GuidedRun {
         continue;
       }
       if (next === 'act') {
-        for (const action of ['freeze', 'quarantine', 'block-ip']) {
-          if (actionTargets(action, this.d.run.engine.facts, findings).length) await this.actionStep(step.id, action, action, findings);
+        for (const action of ACT_NOW.map(unitOf)) {
+          if (action.targets(this.d.run.engine.facts, findings).length) await this.actionStep(step.id, action, action.id, findings);
         }
         continue;
       }
@@ -133,12 +143,12 @@ export class GuidedRun {
     }
   }
 
-  private async actionStep(stepId: string, action: string, title: string, findings: DraftFinding[] = this.d.run.drafts): Promise<void> {
+  private async actionStep(stepId: string, unit: Action, title: string, findings: DraftFinding[] = this.d.run.drafts): Promise<void> {
     const { run, write, prompter } = this.d;
-    const targets = actionTargets(action, run.engine.facts, findings);
+    const action = unit.id;
+    const targets = unit.targets(run.engine.facts, findings);
     if (targets.length === 0) {
-      const what = action === 'block-ip' ? 'attacking address' : action === 'quarantine' ? 'malware folder' : action === 'disable' ? 'cron line, unit, start-up line or authorized key' : 'flagged process';
-      write(`Nothing to ${action === 'block-ip' ? 'block' : action}: no ${what} was found.\n`);
+      write(`${unit.nothingFound}\n`);
       return;
     }
     const question = `${sanitizeForTerminal(title)}: which ones? (space to select, enter when done; none to skip)`;
@@ -147,16 +157,11 @@ export class GuidedRun {
     for (const target of chosen) {
       const plan = await this.d.containment.plan(action, target);
       run.custody('action-planned', { action, target, summary: plan.summary, changes: plan.changes.length, refused: plan.refused });
-      write(`\n${sanitizeForTerminal(plan.summary)}\n`);
-      if (plan.changes.length) write(`${renderTable(['change', 'target', 'detail'], plan.changes.slice(0, 30).map((c) => [c.op, c.target, c.detail]))}${plan.changes.length > 30 ? `\n  … and ${plan.changes.length - 30} more` : ''}\n`);
-      for (const w of plan.warnings) write(`  ! ${sanitizeForTerminal(w)}\n`);
-      if (plan.refused) {
-        write(`  Refused: ${sanitizeForTerminal(plan.refused)}\n`);
-        continue;
-      }
+      write(renderPlan(plan, 'step'));
+      if (plan.refused) continue;
       let apply = this.d.yes;
       if (!apply) {
-        const q = action === 'block-ip' ? `Apply these ${plan.changes.length} change(s)? (no: keep them as a dry run)` : `Apply these ${plan.changes.length} change(s)?`;
+        const q = `Apply these ${plan.changes.length} change(s)?${unit.declineNote ? ` (${unit.declineNote})` : ''}`;
         apply = await prompter.confirm(q, false);
         this.answer(stepId, q, apply);
       }

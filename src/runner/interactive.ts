@@ -41,3 +41,8 @@ export function startSpinner(text: string, enabled: boolean): { succeed(t: strin
   const s: Ora = ora({ text, stream: process.stdout }).start();
   return { succeed: (t) => s.succeed(t), fail: (t) => s.fail(t) };
 }
+
+/** A yes/no question for the commands that change the system: asked on stderr (stdout keeps the command's output), no by default. */
+export function confirmOnTerminal(message: string): Promise<boolean> {
+  return confirm({ message, default: false }, { output: process.stderr });
+}

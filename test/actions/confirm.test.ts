@@ -1,7 +1,8 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runQuarantine, type ActionCliOptions } from '../../src/cli/quarantine.js';
+import type { ActionCliOptions } from '../../src/cli/action-cli.js';
+import { runQuarantine } from '../../src/cli/quarantine.js';
 import { runRestore } from '../../src/cli/restore.js';
 import { CliError } from '../../src/model/errors.js';
 import { tmpDir } from '../helpers/bundle.js';

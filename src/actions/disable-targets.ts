@@ -1,7 +1,27 @@
-import { formatTarget, type DisableTarget } from '../actions/disable.js';
 import type { DraftFinding } from '../model/finding.js';
 import type { KnownFacts } from '../model/facts.js';
-import type { Choice } from './prompter.js';
+import type { DisableMethod } from './disable-record.js';
+import type { ActionTarget } from './types.js';
+
+/** What the guided run hands in: `line:N:PATH`, `exec:PATH` or `unit:PATH` (the path last: it may hold colons). */
+export interface DisableTarget {
+  method: DisableMethod;
+  path: string;
+  line: number | null;
+}
+
+export function formatTarget(t: DisableTarget): string {
+  if (t.method === 'comment-line') return `line:${t.line}:${t.path}`;
+  return `${t.method === 'chmod-x' ? 'exec' : 'unit'}:${t.path}`;
+}
+
+export function parseTarget(s: string): DisableTarget | null {
+  const line = /^line:(\d+):(\/.*)$/s.exec(s);
+  if (line) return { method: 'comment-line', path: line[2], line: Number(line[1]) };
+  const other = /^(exec|unit):(\/.*)$/s.exec(s);
+  if (other) return { method: other[1] === 'exec' ? 'chmod-x' : 'unit', path: other[2], line: null };
+  return null;
+}
 
 /** Files whose flagged item is a whole file to take the execute bit from. */
 const EXEC_KINDS = new Set(['cron-script', 'at-job']);
@@ -29,7 +49,7 @@ function lineText(facts: KnownFacts, file: string, n: number): string | null {
  * or at job, a unit, a start-up line, an authorized key line: any finding whose subject names a
  * file and a 1-based line), and the entries of /etc/ld.so.preload that process.preload reported.
  */
-export function disableTargets(facts: KnownFacts, findings: DraftFinding[]): Array<Choice<string>> {
+export function disableTargets(facts: KnownFacts, findings: DraftFinding[]): ActionTarget[] {
   const files = new Map((facts.persistenceFiles ?? []).map((f) => [f.path, f]));
   const out = new Map<string, { name: string; rules: Set<string> }>();
   const add = (t: DisableTarget, name: string, rule: string) => {
