@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -82,13 +82,31 @@ describe('ir-triage collect (the real CLI on this machine)', () => {
       return path.join(work, d);
     });
     const watched = ['/etc/hostname', '/etc/os-release', '/etc/machine-id', '/var/log', '/var/log/wtmp', '/var/log/btmp', '/run/utmp', '/etc/passwd'].filter(existsSync);
+    // Other tests of the suite run at the same time and change some of these (useradd, a real sshd
+    // writing btmp and wtmp): as root, the collect reads private copies bind-mounted over them in
+    // its own mount namespace, and the copies are what is compared, so only the collect can change them.
+    const isolate = isRoot && spawnSync('unshare', ['-m', '--propagation', 'private', 'true']).status === 0;
+    const shadow = tmpDir('irt-quiet-shadow-');
+    const copies = new Map<string, string>();
+    if (isolate) {
+      for (const [i, p] of watched.entries()) {
+        if (p !== '/var/log' && p.startsWith('/var/log/')) continue; // inside the /var/log copy
+        const copy = path.join(shadow, String(i));
+        execFileSync('cp', ['-a', '-L', '-T', p, copy]);
+        copies.set(p, copy);
+      }
+      for (const p of watched) if (p.startsWith('/var/log/')) copies.set(p, path.join(copies.get('/var/log')!, p.slice('/var/log/'.length)));
+    }
+    const at = (p: string) => copies.get(p) ?? p;
     const snap = () =>
       watched.map((p) => {
-        const st = statSync(p);
-        return { p, mtime: st.mtimeMs, ctime: st.ctimeMs, size: st.size, list: st.isDirectory() ? readdirSync(p).sort() : null };
+        const st = statSync(at(p));
+        return { p, mtime: st.mtimeMs, ctime: st.ctimeMs, size: st.size, list: st.isDirectory() ? readdirSync(at(p)).sort() : null };
       });
     const before = snap();
-    const r = await runCli(['collect', '--out', out, '--case', 'QUIET'], { cwd, env: { ...process.env, HOME: home, TMPDIR: tmp } });
+    const mounts = [...copies].filter(([p]) => p === '/var/log' || !p.startsWith('/var/log/')).map(([p, copy]) => `mount --bind '${copy}' '${p}'`);
+    const prefix = isolate ? ['unshare', '-m', '--propagation', 'private', 'bash', '-c', `set -e; ${mounts.join('; ')}; exec "$@"`, 'bash'] : [];
+    const r = await runCli(['collect', '--out', out, '--case', 'QUIET'], { cwd, env: { ...process.env, HOME: home, TMPDIR: tmp }, prefix });
     expect(r.code).toBe(0);
     expect(snap()).toEqual(before);
     expect(readdirSync(cwd)).toEqual([]);
