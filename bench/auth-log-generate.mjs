@@ -3,7 +3,11 @@
 // `message repeated N times`, PAM lines), some accepted logins and their PAM sessions, sudo, and
 // the noise every auth.log carries (cron sessions, logind, scanners that never authenticate).
 //
-//   node bench/auth-log-generate.mjs OUT [SIZE_BYTES] [--style=rfc3164|rfc3339] [--seed=N]
+//   node bench/auth-log-generate.mjs OUT [SIZE_BYTES] [--style=rfc3164|rfc3339] [--seed=N] [--intruder]
+//
+// With an intruder (`--intruder`, or the `intruder` option): nine tenths of the way through, one
+// address fails INTRUDER.failures passwords for INTRUDER.user and then logs in with a password: the
+// compromise a collection must still find (auth.login-after-failures).
 //
 // Deterministic for a given seed. The file's mtime is set to its last line's time, as a live log's is.
 import { createWriteStream, utimesSync } from 'node:fs';
@@ -24,11 +28,13 @@ function rng(seed) {
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const INVALID_USERS = ['admin', 'test', 'oracle', 'ubuntu', 'user', 'git', 'postgres', 'guest', 'ftpuser', 'pi', 'support', 'deploy', 'hadoop', 'mysql', 'jenkins', 'www', 'nagios', 'tomcat', 'minecraft', 'steam', 'teamspeak', 'centos', 'vagrant', 'dev', 'backup'];
 const VALID = ['alice', 'bob', 'deploy-bot'];
+/** The compromise the `intruder` option plants. */
+export const INTRUDER = { address: '203.0.113.66', user: 'webadmin', failures: 40 };
 
 /**
  * Generates lines into `out` until `sizeBytes` bytes are written. Returns { lines, bytes, lastMs }.
  */
-export async function generateAuthLog(out, sizeBytes, { style = 'rfc3164', seed = 42, host = 'web1', startMs = Date.UTC(2025, 9, 1) } = {}) {
+export async function generateAuthLog(out, sizeBytes, { style = 'rfc3164', seed = 42, host = 'web1', startMs = Date.UTC(2025, 9, 1), intruder = false } = {}) {
   const rand = rng(seed);
   const pick = (arr) => arr[Math.floor(rand() * arr.length)];
   const int = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
@@ -140,7 +146,25 @@ export async function generateAuthLog(out, sizeBytes, { style = 'rfc3164', seed 
     }
   };
 
+  let intruded = !intruder;
+  const intrude = () => {
+    intruded = true;
+    const { address, user, failures } = INTRUDER;
+    for (let i = 0; i < failures; i++) {
+      const p = ++pid;
+      const port = int(1024, 65535);
+      emit('sshd', p, `Failed password for ${user} from ${address} port ${port} ssh2`);
+      tick(3000);
+      emit('sshd', p, `Connection closed by authenticating user ${user} ${address} port ${port} [preauth]`);
+      tick(3000);
+    }
+    const p = ++pid;
+    emit('sshd', p, `Accepted password for ${user} from ${address} port ${int(1024, 65535)} ssh2`);
+    emit('sshd', p, `pam_unix(sshd:session): session opened for user ${user}(uid=1001) by (uid=0)`);
+  };
+
   while (bytes < sizeBytes) {
+    if (!intruded && bytes + bufLen >= sizeBytes * 0.9) intrude();
     const r = rand();
     if (r < 0.7) bruteForce();
     else if (r < 0.8) scanner();
@@ -173,6 +197,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error('usage: node bench/auth-log-generate.mjs OUT [SIZE_BYTES] [--style=rfc3164|rfc3339] [--seed=N]');
     process.exit(2);
   }
-  const r = await generateAuthLog(out, Number(size ?? 2 ** 30), { style: opt('style') ?? 'rfc3164', seed: Number(opt('seed') ?? 42) });
+  const r = await generateAuthLog(out, Number(size ?? 2 ** 30), { style: opt('style') ?? 'rfc3164', seed: Number(opt('seed') ?? 42), intruder: process.argv.includes('--intruder') });
   console.log(JSON.stringify(r));
 }

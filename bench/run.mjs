@@ -1,4 +1,5 @@
 // npm run bench [-- NAME…]: runs bench/NAME.bench.mjs (all of them without a name) against the built CLI.
+// BENCH_QUICK=1 npm run bench: the benchmarks that have one run a short mode (collect-scale: one 64 MiB log).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { TimelineMode } from '../collectors/auth/aggregate.js';
 import type { CollectOptions } from '../collectors/types.js';
 import type { BundleEncryption } from '../evidence/bundle.js';
 import { TOOL_ACTOR } from '../evidence/custody.js';
@@ -39,6 +40,10 @@ export interface CaseOptions {
   encryptTo?: string[];
   /** --since: start of the incident window, ISO 8601 UTC (src/model/window.ts). */
   since?: string;
+  /** --timeline: failed and pre-auth attempts per address, user and minute (aggregate, the default) or one row each (full). */
+  timeline?: TimelineMode;
+  /** --timeline-jsonl: artifacts/timeline.jsonl beside timeline.csv (the same rows). */
+  timelineJsonl?: boolean;
 }
 
 export interface CaseSummary {
@@ -151,6 +156,7 @@ export class CaseRun {
         keys: (playbook.data.toolLists?.keys ?? []).map((f) => path.resolve(path.dirname(playbook.file), f)),
       },
       ...(opts.since ? { since: opts.since } : {}),
+      timeline: opts.timeline ?? 'aggregate',
     };
     const engine = new PlaybookEngine(playbook, { host, sink: c.store, options }, {
       ...hooks,
@@ -222,7 +228,7 @@ export class CaseRun {
       const hostname = engine.facts.host?.hostname || this.hostname;
       store.timeline(await flaggedFileTimes(host, findings, engine.facts.openFiles ?? []));
       store.timeline(await quarantinedFileTimes(host, store.dir, [...store.files.keys()]));
-      const timeline = await store.writeTimeline(hostname);
+      const timeline = await store.writeTimeline(hostname, { mode: this.opts.timeline ?? 'aggregate', jsonl: this.opts.timelineJsonl === true });
 
       const partialReasons: string[] = [];
       if (!host.isRoot) partialReasons.push("not run as root: other users' processes, sockets and protected logs are not readable");

@@ -103,6 +103,8 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
     .option('--max-file-bytes <n>', 'cap for each preserved file, in bytes (default 64 MiB)', parsePositive)
     .option('--encrypt-to <recipient>', ENCRYPT_TO_HELP, appendValue)
     .option('--since <date>', 'start of the incident window: what changed since then counts as new (keys, accounts, cron…); default: the first attack in the auth log, else 30 days', parseSince)
+    .addOption(new Option('--timeline <mode>', 'aggregate: failed and pre-auth attempts as one row per address, user and minute (with counts); full: one row per event').choices(['aggregate', 'full']).default('aggregate'))
+    .option('--timeline-jsonl', 'also write artifacts/timeline.jsonl, the rows of timeline.csv as JSON lines', false)
     .action(async (opts) => {
       const argv = process.argv.slice(2);
       useSystemToolEnvironment();
@@ -124,6 +126,8 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
     .option('--max-file-bytes <n>', 'cap for each preserved file, in bytes (default 64 MiB)', parsePositive)
     .option('--encrypt-to <recipient>', ENCRYPT_TO_HELP, appendValue)
     .option('--since <date>', 'start of the incident window: what changed since then counts as new (keys, accounts, cron…); default: the first attack in the auth log, else 30 days', parseSince)
+    .addOption(new Option('--timeline <mode>', 'aggregate: failed and pre-auth attempts as one row per address, user and minute (with counts); full: one row per event').choices(['aggregate', 'full']).default('aggregate'))
+    .option('--timeline-jsonl', 'also write artifacts/timeline.jsonl, the rows of timeline.csv as JSON lines', false)
     .action(async (playbook: string, opts) => {
       useSystemToolEnvironment();
       const [{ runGuided }, { containmentFor }] = await Promise.all([import('./run.js'), import('../runner/actions-adapter.js')]);

@@ -17,6 +17,8 @@ export interface CollectOptions {
   toolLists: { names: string[]; hashes: string[]; keys?: string[] };
   /** --since: ISO 8601 start of the incident window (src/model/window.ts); absent: derived from the auth log or a default span. */
   since?: string;
+  /** --timeline: `aggregate` (absent: the same) collapses failed and pre-auth attempts per address, user and minute; `full` keeps one record per event. */
+  timeline?: 'aggregate' | 'full';
 }
 
 /**

@@ -184,4 +184,4 @@ export const OpenFilesLineSchema = z.looseObject({
   parents: z.array(z.looseObject({ pid: z.number(), comm: optString, exe: optString, user: optString, command: optString })).optional(),
 });
 
-export const AuthEventLineSchema = z.looseObject({ kind: z.string(), time: optString, covered: z.boolean().optional(), pamCount: optNumber });
+export const AuthEventLineSchema = z.looseObject({ kind: z.string(), time: optString, covered: z.boolean().optional(), pamCount: optNumber, failures: optNumber });

@@ -11,6 +11,7 @@ import { sha256File } from './hash.js';
 import { OutputFolder, writableTo } from './new-files.js';
 import type { Manifest } from './bundle-schemas.js';
 import { TOOL_ACTOR } from './custody.js';
+import { ParallelGzip } from './parallel-gzip.js';
 import { MANIFEST_FILE, SUMS_FILE, type CaseStore } from './store.js';
 import { formatSums } from './sums.js';
 import { verifyBundle, type VerifyReport } from './verify.js';
@@ -132,14 +133,15 @@ export async function writeBundle(store: CaseStore, files: StoredFile[], into: O
       done(null, chunk);
     },
   });
-  const archive = new TarArchive({ gzip: true, gzipOptions: { level: 6 } });
+  // The tar stream is gzipped in members on every core (ParallelGzip), at level 6.
+  const archive = new TarArchive({ gzip: false });
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : 1));
   for (const f of sorted) {
     archive.file(store.folder.at(f.path), { name: `${caseId}/${f.path}`, mode: 0o644 });
   }
   try {
     await into.publish(name, 0o600, async (fh) => {
-      const done = pipeline(archive, hasher, writableTo(fh));
+      const done = pipeline(archive, new ParallelGzip(6), hasher, writableTo(fh));
       await Promise.all([archive.finalize(), done]);
     });
   } catch (err) {

@@ -12,7 +12,8 @@ import { createNewWriteStream, makeFolderTree, makeUserFolders, OutputFolder, wr
 import { CliError } from '../model/errors.js';
 import { SecretScanner, secretContent } from '../host/secrets.js';
 import { TimelineSpool } from '../report/timeline-sort.js';
-import { timelineCsvHeader, timelineCsvLine, toTimelineRow } from '../report/timeline.js';
+import { AGGREGATE_COLUMNS, TIMELINE_COLUMNS, timelineCsvHeader, timelineCsvLine, toTimelineRow } from '../report/timeline.js';
+import type { TimelineMode } from '../collectors/auth/aggregate.js';
 
 export const CUSTODY_FILE = 'custody.jsonl';
 export const MANIFEST_FILE = 'manifest.json';
@@ -22,9 +23,23 @@ export const TIMELINE_JSONL = 'artifacts/timeline.jsonl';
 /** Scratch folder of the timeline's sorted runs, inside the staging folder; never in the bundle. */
 export const TIMELINE_SCRATCH = '.timeline-runs';
 
+/** How the timeline is written: `--timeline aggregate|full`, and whether artifacts/timeline.jsonl repeats timeline.csv. */
+export interface TimelineOptions {
+  /** aggregate: failed and pre-auth attempts are rows per address, user and minute (with count and last_datetime columns). */
+  mode: TimelineMode;
+  /** Also write artifacts/timeline.jsonl, the same rows as JSON lines (`--timeline-jsonl`). */
+  jsonl: boolean;
+}
+
 /** What writeTimeline wrote, for the manifest. */
 export interface TimelineSummary {
+  mode: TimelineMode;
+  /** The files holding the rows. */
+  files: string[];
+  /** Rows written. */
   events: number;
+  /** Events the rows stand for (the sum of the count column): more than `events` when attempts were aggregated. */
+  represented: number;
   /** Events refused because their time was not a time with a zone (a few samples beside). */
   dropped: number;
   droppedSamples: string[];
@@ -326,27 +341,39 @@ export class CaseStore implements EvidenceSink {
   }
 
   /**
-   * timeline.csv and artifacts/timeline.jsonl, the same rows in the same order (by time), merged
-   * from the spilled runs; the scratch runs are removed, whatever happens.
+   * timeline.csv (and artifacts/timeline.jsonl with `jsonl`: the same rows in the same order), by
+   * time, merged from the spilled runs; the scratch runs are removed, whatever happens.
    */
-  async writeTimeline(host: string | null): Promise<TimelineSummary> {
+  async writeTimeline(host: string | null, opts: TimelineOptions = { mode: 'full', jsonl: true }): Promise<TimelineSummary> {
     const spool = this.timelineSpool;
+    const columns = opts.mode === 'aggregate' ? AGGREGATE_COLUMNS : TIMELINE_COLUMNS;
     const csv = this.textWriter(TIMELINE_CSV);
-    const jsonl = this.textWriter(TIMELINE_JSONL);
+    const jsonl = opts.jsonl ? this.textWriter(TIMELINE_JSONL) : null;
     const runs = spool.runs;
+    let represented = 0;
     try {
-      await csv.write(timelineCsvHeader());
+      await csv.write(timelineCsvHeader(columns));
       for await (const batch of spool.sorted()) {
-        const rows = batch.map((e) => toTimelineRow(e, host));
-        await csv.write(rows.map(timelineCsvLine).join(''));
-        await jsonl.write(rows.map((r) => JSON.stringify(r) + '\n').join(''));
+        const rows = batch.map((e) => toTimelineRow(e, host, columns));
+        for (const e of batch) represented += e.count ?? 1;
+        await csv.write(rows.map((r) => timelineCsvLine(r, columns)).join(''));
+        if (jsonl) await jsonl.write(rows.map((r) => JSON.stringify(r) + '\n').join(''));
       }
     } finally {
       await csv.close();
-      await jsonl.close();
+      await jsonl?.close();
       spool.dispose();
     }
-    return { events: spool.count, dropped: spool.dropped, droppedSamples: spool.droppedSamples, runs, ...(spool.failure ? { error: spool.failure } : {}) };
+    return {
+      mode: opts.mode,
+      files: jsonl ? [TIMELINE_CSV, TIMELINE_JSONL] : [TIMELINE_CSV],
+      events: spool.count,
+      represented,
+      dropped: spool.dropped,
+      droppedSamples: spool.droppedSamples,
+      runs,
+      ...(spool.failure ? { error: spool.failure } : {}),
+    };
   }
 
   /** Re-hashes the custody log once it is closed (it is appended line by line, not through writeFile). */

@@ -31,6 +31,10 @@ export interface TimelineEvent {
   ip?: string | null;
   pid?: number | null;
   path?: string | null;
+  /** Events the row stands for (an aggregate row of `--timeline aggregate`); absent: one. */
+  count?: number | null;
+  /** The last of those events' time (ISO 8601 with a zone); absent for a single event. */
+  lastDatetime?: string | null;
 }
 
 /** Where collectors put evidence. Implemented by the case store; collectors never see the disk. */

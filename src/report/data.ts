@@ -268,7 +268,7 @@ function readProblem(err: unknown): string {
 
 // The kinds the chart counts, found without parsing every line: JSON escapes quotes inside strings,
 // so `"kind":"failed"` can only be the key itself.
-const CHART_KINDS = /"kind":"(failed|pam-failure|accepted)"/;
+const CHART_KINDS = /"kind":"(failed|pam-failure|accepted|attempts-minute)"/;
 
 async function loadAuth(folder: CaseFolder): Promise<AuthHistogram | null> {
   const hist = new AuthHistogram();
@@ -281,6 +281,8 @@ async function loadAuth(folder: CaseFolder): Promise<AuthHistogram | null> {
       if (e.kind === 'failed') hist.add(t, 'failure');
       else if (e.kind === 'pam-failure' && e.covered !== true) hist.add(t, 'failure', num(e.pamCount) || 1);
       else if (e.kind === 'accepted') hist.add(t, 'login');
+      // --timeline aggregate: the failed logins of one minute, counted as the tally counts them.
+      else if (e.kind === 'attempts-minute') hist.add(t, 'failure', num(e.failures));
     },
     (line) => CHART_KINDS.test(line),
   );

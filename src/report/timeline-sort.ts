@@ -56,14 +56,18 @@ function estimateBytes(e: TimelineEvent): number {
 /** A run line: the key and the event's fields as one flat JSON array (parsed back faster than an object). */
 function runLine(k: KeyedEvent): string {
   const e = k.event;
-  return JSON.stringify([k.key, k.seq, e.datetime, e.message, e.timestamp_desc, e.source, e.user ?? null, e.ip ?? null, e.pid ?? null, e.path ?? null]) + '\n';
+  const row: unknown[] = [k.key, k.seq, e.datetime, e.message, e.timestamp_desc, e.source, e.user ?? null, e.ip ?? null, e.pid ?? null, e.path ?? null];
+  if (e.count != null) row.push(e.count, e.lastDatetime ?? null);
+  return JSON.stringify(row) + '\n';
 }
 
-type RunRow = [number, number, string, string, string, string, string | null, string | null, number | null, string | null];
+type RunRow = [number, number, string, string, string, string, string | null, string | null, number | null, string | null, number?, (string | null)?];
 
 function fromRunLine(line: string): KeyedEvent {
-  const [key, seq, datetime, message, timestamp_desc, source, user, ip, pid, path] = JSON.parse(line) as RunRow;
-  return { key, seq, event: { datetime, message, timestamp_desc, source, user, ip, pid, path } };
+  const [key, seq, datetime, message, timestamp_desc, source, user, ip, pid, path, count, lastDatetime] = JSON.parse(line) as RunRow;
+  const event: TimelineEvent = { datetime, message, timestamp_desc, source, user, ip, pid, path };
+  if (count !== undefined) Object.assign(event, { count, lastDatetime: lastDatetime ?? null });
+  return { key, seq, event };
 }
 
 /** A run file as a batch source: one read chunk of whole lines per call. */

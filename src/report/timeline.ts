@@ -3,6 +3,9 @@ import { csvField } from './text.js';
 
 /** Timesketch's required columns first (message, datetime, timestamp_desc), then ours. */
 export const TIMELINE_COLUMNS = ['message', 'datetime', 'timestamp_desc', 'source', 'host', 'user', 'ip', 'pid', 'path'] as const;
+/** With `--timeline aggregate`, two more: how many events a row stands for, and the last one's time. */
+export const AGGREGATE_COLUMNS = [...TIMELINE_COLUMNS, 'count', 'last_datetime'] as const;
+export type TimelineColumns = typeof TIMELINE_COLUMNS | typeof AGGREGATE_COLUMNS;
 
 /** One row of timeline.csv and artifacts/timeline.jsonl: every column present, in column order. */
 export interface TimelineRow {
@@ -15,6 +18,9 @@ export interface TimelineRow {
   ip: string | null;
   pid: number | null;
   path: string | null;
+  /** Aggregate columns only: events the row stands for (1 for a single event), the last one's time (null for a single event). */
+  count?: number;
+  last_datetime?: string | null;
 }
 
 /** ISO 8601 with a zone, as Timesketch reads it: 2024-03-01T08:59:04.500000Z, 2024-03-01T09:59:04+01:00. */
@@ -44,8 +50,8 @@ export function timelineDatetime(datetime: string): string | null {
   return new Date(ms).toISOString();
 }
 
-export function toTimelineRow(e: TimelineEvent, host: string | null): TimelineRow {
-  return {
+export function toTimelineRow(e: TimelineEvent, host: string | null, columns: TimelineColumns = TIMELINE_COLUMNS): TimelineRow {
+  const row: TimelineRow = {
     message: e.message,
     datetime: e.datetime,
     timestamp_desc: e.timestamp_desc,
@@ -56,13 +62,18 @@ export function toTimelineRow(e: TimelineEvent, host: string | null): TimelineRo
     pid: e.pid ?? null,
     path: e.path ?? null,
   };
+  if (columns === AGGREGATE_COLUMNS) {
+    row.count = e.count ?? 1;
+    row.last_datetime = e.lastDatetime ?? null;
+  }
+  return row;
 }
 
-export function timelineCsvHeader(): string {
-  return TIMELINE_COLUMNS.join(',') + '\n';
+export function timelineCsvHeader(columns: TimelineColumns = TIMELINE_COLUMNS): string {
+  return columns.join(',') + '\n';
 }
 
 /** One CSV line (RFC 4180 quoting, spreadsheet formulas defused); embedded newlines stay inside quotes. */
-export function timelineCsvLine(row: TimelineRow): string {
-  return TIMELINE_COLUMNS.map((c) => csvField(row[c])).join(',') + '\n';
+export function timelineCsvLine(row: TimelineRow, columns: TimelineColumns = TIMELINE_COLUMNS): string {
+  return columns.map((c) => csvField(row[c])).join(',') + '\n';
 }

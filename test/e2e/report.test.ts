@@ -47,7 +47,8 @@ describe.skipIf(noUtmpdump)('the report and timeline of a brute-forced box (coll
     root = tmpDir('irt-report-root-');
     out = tmpDir('irt-report-out-');
     writeBruteForceRoot(root, { now: Date.now(), hostile: true });
-    const r = await runCli(['collect', '--root', root, '--out', out, '--case', 'REPORT-ROOT', '--examiner', 'j.doe', '--json']);
+    // One row per event and the JSONL copy, as they were before aggregation became the default (see timeline-aggregate.test.ts).
+    const r = await runCli(['collect', '--root', root, '--out', out, '--case', 'REPORT-ROOT', '--examiner', 'j.doe', '--json', '--timeline', 'full', '--timeline-jsonl']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);

@@ -6,6 +6,7 @@ import { describeFsError, errorCode } from '../../host/rooted-fs.js';
 import type { CopyResult, EvidenceSink, TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
+import { AttemptAggregator, attemptMessage, isAttempt, type AttemptRecord, type MinuteRecord } from './aggregate.js';
 import { AuthAnalysis, type AuthSourceStats } from './analysis.js';
 import type { AuthLogEvent } from './events.js';
 import { makeYearResolver } from './parse-syslog.js';
@@ -100,10 +101,11 @@ class EventsArtifact {
     this.done.catch(() => {});
   }
 
-  async write(e: AuthLogEvent): Promise<void> {
+  /** One event or attempt record; a promise only when a full chunk must drain (no await per event). */
+  write(e: AuthLogEvent | MinuteRecord): void | Promise<void> {
     const line = JSON.stringify(e) + '\n';
-    const size = Buffer.byteLength(line);
-    const limit = ALWAYS_WRITTEN.has(e.kind) ? this.maxBytes * 2 : this.maxBytes;
+    const size = line.length;
+    const limit = e.kind !== 'attempts-minute' && ALWAYS_WRITTEN.has(e.kind) ? this.maxBytes * 2 : this.maxBytes;
     if (this.bytes + size > limit) {
       this.dropped++;
       return;
@@ -112,7 +114,7 @@ class EventsArtifact {
     this.partBytes += size;
     this.bytes += size;
     this.written++;
-    if (this.partBytes >= FLUSH_BYTES) await this.flush();
+    if (this.partBytes >= FLUSH_BYTES) return this.flush();
   }
 
   async close(): Promise<CopyResult> {
@@ -123,7 +125,8 @@ class EventsArtifact {
 
   private async flush(): Promise<void> {
     if (this.parts.length === 0) return;
-    const chunk = this.parts.join('');
+    const chunk = Buffer.from(this.parts.join(''), 'utf8');
+    this.bytes += chunk.length - this.partBytes;
     this.parts = [];
     this.partBytes = 0;
     if (!this.pass.write(chunk)) await Promise.race([once(this.pass, 'drain'), this.done]);
@@ -156,7 +159,7 @@ const TIMELINE_DESC: Record<AuthLogEvent['kind'], string> = {
  */
 class AuthTimeline {
   private batch: TimelineEvent[] = [];
-  readonly counts = { rows: 0 };
+  readonly counts = { rows: 0, aggregateRows: 0, aggregatedEvents: 0 };
 
   constructor(private readonly ctx: CollectContext) {}
 
@@ -185,6 +188,25 @@ class AuthTimeline {
       ip,
       pid: e.pid,
       path: e.source,
+    });
+  }
+
+  /** An aggregate row: the attempts of one address, user and minute. */
+  takeAttempts(r: AttemptRecord): void {
+    this.counts.rows++;
+    this.counts.aggregateRows++;
+    this.counts.aggregatedEvents += r.count;
+    this.push({
+      datetime: r.time,
+      message: attemptMessage(r).slice(0, 600),
+      timestamp_desc: 'Auth: failed and pre-auth attempts (per address, user, minute)',
+      source: 'auth-log',
+      user: r.user,
+      ip: r.ip,
+      pid: r.pids.length === 1 ? r.pids[0] : null,
+      path: r.source,
+      count: r.count,
+      lastDatetime: r.lastTime,
     });
   }
 
@@ -407,10 +429,28 @@ export function makeAuthLogCollector({ eventsMaxBytes = EVENTS_MAX_BYTES }: { ev
       const files = sortLogFiles([...new Set(found)]);
 
       const timeline = new AuthTimeline(ctx);
+      const mode = ctx.options.timeline ?? 'aggregate';
+      // aggregate: attempts are collapsed per address, user and minute into both the events and the timeline.
+      const attempts = mode === 'aggregate' ? new AttemptAggregator() : null;
       let events: EventsArtifact | null = null;
-      const analysis = new AuthAnalysis(async (e) => {
-        await events!.write(e);
+      // The rows per address, user and minute go to the timeline; auth-events.jsonl keeps the totals per minute (not the same rows twice).
+      const writeAttempts = async (closed: AttemptRecord[], minutes: MinuteRecord[]): Promise<void> => {
+        for (const r of closed) timeline.takeAttempts(r);
+        for (const m of minutes) {
+          const pending = events!.write(m);
+          if (pending) await pending;
+        }
+      };
+      const analysis = new AuthAnalysis((e) => {
+        if (attempts) {
+          if (isAttempt(e, attempts)) {
+            const closed = attempts.add(e);
+            return closed.length ? writeAttempts(closed, attempts.closedMinutes()) : undefined;
+          }
+          if (e.kind === 'accepted') attempts.forget(e);
+        }
         timeline.take(e);
+        return events!.write(e);
       });
       const run = new AuthLogRun(ctx, analysis, zone);
       run.sources.push(...listErrors);
@@ -423,6 +463,7 @@ export function makeAuthLogCollector({ eventsMaxBytes = EVENTS_MAX_BYTES }: { ev
       try {
         for (const file of files) await run.readFile(file);
         if (journalArgv) await run.readJournal(journalArgv);
+        if (attempts) await writeAttempts(attempts.end(), attempts.closedMinutes(Infinity));
       } finally {
         await events.close();
       }
@@ -436,8 +477,11 @@ export function makeAuthLogCollector({ eventsMaxBytes = EVENTS_MAX_BYTES }: { ev
         sources: analysis.sources,
         tally: { addresses: analysis.tally.size, failuresWithoutAddress: analysis.tally.failuresWithoutAddress },
         logins: { accepted: analysis.logins.accepted, kept: facts.authLogins?.length ?? 0, dropped: analysis.logins.loginsDropped, usersNotTracked: analysis.logins.usersDropped },
-        timeline: timeline.counts,
-        events: { file: EVENTS_FILE, written: events.written, bytes: events.bytes, notWritten: events.dropped, capBytes: eventsMaxBytes },
+        timeline: { mode, ...timeline.counts },
+        events: {
+          file: EVENTS_FILE, mode, written: events.written, bytes: events.bytes, notWritten: events.dropped, capBytes: eventsMaxBytes,
+          ...(attempts ? { attemptEvents: attempts.events, attemptRows: attempts.records, minuteRecords: attempts.minuteRecords } : {}),
+        },
       };
       await ctx.sink.writeFile('artifacts/auth-log-stats.json', JSON.stringify(stats, null, 2) + '\n');
 
@@ -445,6 +489,7 @@ export function makeAuthLogCollector({ eventsMaxBytes = EVENTS_MAX_BYTES }: { ev
       const failures = rows.reduce((n, r) => n + r.failures, 0);
       const notes = [
         `${events.written} events${events.dropped ? ` written, ${events.dropped} more not (the ${eventsMaxBytes}-byte cap of ${EVENTS_FILE}: only logins, sessions, sudo and su past it)` : ''}`,
+        ...(attempts ? [`${attempts.events} failed and pre-auth attempt events as ${attempts.records} timeline rows per address, user and minute and ${attempts.minuteRecords} per-minute totals in ${EVENTS_FILE} (--timeline aggregate)`] : []),
         `${rows.length} addresses, ${failures} failed logins`,
         `${analysis.logins.accepted} accepted logins`,
         `time zone ${zone.zone} (${zone.from})`,

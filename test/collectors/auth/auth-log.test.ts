@@ -65,14 +65,14 @@ function buildRoot(): { root: string; oldestGz: Buffer } {
   return { root, oldestGz };
 }
 
-async function collect(root: string, opts: { host?: HostOptions; maxFileBytes?: number; eventsMaxBytes?: number } = {}) {
+async function collect(root: string, opts: { host?: HostOptions; maxFileBytes?: number; eventsMaxBytes?: number; timeline?: 'aggregate' | 'full' } = {}) {
   const store = await CaseStore.create(tmpDir('irt-auth-out-'), 'T');
   const host = createHostContext({ root, mode: 'offline', procDir: null, ...opts.host });
   const ctx: CollectContext = {
     host,
     sink: store,
     facts: {},
-    options: { sshPorts: [], maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024, maxCommandBytes: 1 << 20, commandTimeoutMs: 5000, toolLists: { names: [], hashes: [] } },
+    options: { sshPorts: [], maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024, maxCommandBytes: 1 << 20, commandTimeoutMs: 5000, toolLists: { names: [], hashes: [] }, timeline: opts.timeline ?? 'full' },
   };
   const collector = opts.eventsMaxBytes ? makeAuthLogCollector({ eventsMaxBytes: opts.eventsMaxBytes }) : authLogCollector;
   const result = await collector.collect(ctx);
@@ -282,5 +282,68 @@ describe('auth-log collector without auth log files: the journal', () => {
     expect(result.sources).toEqual([{ id: 'auth-log', status: 'skipped', reason: 'no /var/log/auth.log* or /var/log/secure* and no systemd journal' }]);
     expect(result.facts).toBeUndefined();
     expect([...store.files.keys()]).toEqual([]);
+  });
+});
+
+describe('--timeline aggregate (the default)', () => {
+  it('collapses attempts into rows per address, user and minute whose counts add up to the events of --timeline full', async () => {
+    const { root } = buildRoot();
+    const full = await collect(root, { timeline: 'full' });
+    const agg = await collect(root, { timeline: 'aggregate' });
+    const fullEvents = full.jsonl<AuthLogEvent>('artifacts/auth-events.jsonl').filter((e) => e.time !== '');
+    const attemptKinds = new Set(['failed', 'invalid-user', 'max-attempts', 'preauth-disconnect', 'pam-failure', 'no-identification', 'kex-failed', 'auth-timeout']);
+    const rows = agg.store.timelineEvents.filter((e) => e.source === 'auth-log');
+    const aggregate = rows.filter((e) => e.count != null);
+    // Every attempt event is in exactly one row's count; the rest stay one row each.
+    expect(aggregate.reduce((n, r) => n + r.count!, 0)).toBe(fullEvents.filter((e) => attemptKinds.has(e.kind)).length);
+    expect(rows.length - aggregate.length).toBe(fullEvents.filter((e) => !attemptKinds.has(e.kind)).length);
+    // 198.51.100.9 fails once a second: one row a minute, 60 attempts each (1,000 a file: 17 minutes, the last with 40).
+    const brute = aggregate.filter((r) => r.ip === '198.51.100.9');
+    expect(brute.reduce((n, r) => n + r.count!, 0)).toBe(BRUTE);
+    expect(brute).toHaveLength(3 * 17);
+    expect(brute[0]).toMatchObject({
+      datetime: '2024-12-31T02:00:00.000Z', lastDatetime: '2024-12-31T02:00:59.000Z', count: 60, user: 'root', path: '/var/log/auth.log.2.gz',
+      timestamp_desc: 'Auth: failed and pre-auth attempts (per address, user, minute)',
+    });
+    expect(brute[0].message).toBe('60 attempts from 198.51.100.9 as root, 60 failed (password 60): failed 60 [/var/log/auth.log.2.gz:2-61]');
+    // Each row: one address, one user, one minute.
+    for (const r of aggregate) expect(r.datetime.slice(0, 16)).toBe(r.lastDatetime!.slice(0, 16));
+    // Logins, sessions and sudo are never aggregated.
+    expect(rows.filter((e) => e.timestamp_desc === 'Auth: accepted login').map((e) => e.user)).toEqual(['alice', 'deploy']);
+    expect(rows.filter((e) => e.timestamp_desc === 'Auth: sudo')).toHaveLength(1);
+    // The tally, the logins and the rules' facts are the same in both modes.
+    expect(agg.facts.authTally).toEqual(full.facts.authTally);
+    expect(agg.facts.authLogins).toEqual(full.facts.authLogins);
+  });
+
+  it('keeps per-minute totals in auth-events.jsonl instead of every attempt, and says so', async () => {
+    const { root } = buildRoot();
+    const full = await collect(root, { timeline: 'full' });
+    const agg = await collect(root, { timeline: 'aggregate' });
+    const events = agg.jsonl<{ kind: string; count?: number; failures?: number; user?: string }>('artifacts/auth-events.jsonl');
+    const minutes = events.filter((e) => e.kind === 'attempts-minute');
+    expect(minutes.reduce((n, m) => n + m.failures!, 0)).toBe(full.facts.authTally!.reduce((n, r) => n + r.failures, 0));
+    expect(events.filter((e) => e.kind === 'failed')).toEqual([]);
+    expect(events.filter((e) => e.kind === 'accepted').map((e) => e.user)).toEqual(['alice', 'deploy']);
+    const stats = JSON.parse(agg.file('artifacts/auth-log-stats.json').toString());
+    expect(stats.timeline.mode).toBe('aggregate');
+    expect(stats.events).toMatchObject({ mode: 'aggregate', attemptEvents: stats.timeline.aggregatedEvents, minuteRecords: minutes.length });
+    expect((agg.source('auth-log') as { detail: string }).detail).toMatch(/failed and pre-auth attempt events as \d+ timeline rows per address, user and minute/);
+  });
+
+  it('gives the lines of a connection that name no user or address the ones its other lines named', async () => {
+    const root = tmpDir('irt-auth-conn-');
+    put(root, 'etc/timezone', 'UTC\n');
+    put(root, 'var/log/auth.log', [
+      'Mar  1 10:00:01 h sshd[5]: Invalid user admin from 192.0.2.7 port 4000',
+      'Mar  1 10:00:01 h sshd[5]: pam_unix(sshd:auth): check pass; user unknown',
+      'Mar  1 10:00:01 h sshd[5]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.7',
+      'Mar  1 10:00:03 h sshd[5]: Failed password for invalid user admin from 192.0.2.7 port 4000 ssh2',
+      'Mar  1 10:00:04 h sshd[5]: Received disconnect from 192.0.2.7 port 4000:11: Bye Bye [preauth]',
+      'Mar  1 10:00:04 h sshd[5]: Disconnected from invalid user admin 192.0.2.7 port 4000 [preauth]',
+    ].join('\n') + '\n', '2024-03-02T00:00:00Z');
+    const { store } = await collect(root, { timeline: 'aggregate' });
+    const rows = store.timelineEvents.filter((e) => e.source === 'auth-log');
+    expect(rows.map((r) => [r.ip, r.user, r.count])).toEqual([['192.0.2.7', 'admin', 6]]);
   });
 });
