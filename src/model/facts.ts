@@ -2,6 +2,7 @@ import type { CommandResult } from '../host/exec.js';
 import type { AccountFiles, AccountRecord, AuthorizedKeyRecord, SshdConfigRecord } from './access.js';
 import type { IncidentWindow } from './window.js';
 import type { IntegrityRecord } from './integrity.js';
+import type { PidWalk, ProcMountHide } from './kernel.js';
 import type { CronEntry, PersistenceFile, StartupEntry, SystemdUnitRecord } from './persistence.js';
 import type { AuthEvent, ConnectionRecord, OpenFilesRecord, ProcessCrossView, ProcessRecord, SessionRecord, ToolHit, UtmpRecord } from './records.js';
 
@@ -256,6 +257,10 @@ export interface Facts {
   openFiles: OpenFilesRecord[];
   /** /proc against the box's ps. */
   processCrossView: ProcessCrossView;
+  /** Mounts over /proc/PID that hide a process, still there on a re-check (the hiding collector). */
+  procMountHides: ProcMountHide[];
+  /** The brute-force walk of the pid space against /proc's listing (the hiding collector). */
+  pidWalk: PidWalk;
   /** Entries of /etc/ld.so.preload (null when the file does not exist). */
   ldSoPreload: string[] | null;
   connections: ConnectionRecord[];

@@ -22,6 +22,7 @@ import { startup } from './persistence/startup.js';
 import { systemd } from './persistence/systemd.js';
 import { deletedExe } from './process/deleted-exe.js';
 import { exeInWritableDir } from './process/exe-in-writable-dir.js';
+import { hiddenByMount } from './process/hidden-by-mount.js';
 import { hidden } from './process/hidden.js';
 import { knownTool } from './process/known-tool.js';
 import { masquerade } from './process/masquerade.js';
@@ -56,6 +57,7 @@ export const RULES: readonly Rule[] = [
   deletedExe,
   exeInWritableDir,
   hidden,
+  hiddenByMount,
   knownTool,
   masquerade,
   preload,
