@@ -9,6 +9,7 @@ import { hostCollector } from './host/host.js';
 import { integrityCollector } from './integrity/integrity.js';
 import { loginsCollector } from './logins/logins.js';
 import { connectionsCollector } from './network/connections.js';
+import { packetSocketsCollector } from './packet-sockets/packet-sockets.js';
 import { processesCollector } from './processes/processes.js';
 import { sshKeysCollector } from './ssh-keys/ssh-keys.js';
 import { sshdConfigCollector } from './sshd-config/sshd-config.js';
@@ -29,6 +30,7 @@ export const COLLECTORS: readonly Collector[] = [
   hostCollector,
   integrityCollector,
   loginsCollector,
+  packetSocketsCollector,
   processesCollector,
   sshKeysCollector,
   sshdConfigCollector,

@@ -2,7 +2,7 @@ import type { CommandResult } from '../host/exec.js';
 import type { AccountFiles, AccountRecord, AuthorizedKeyRecord, SshdConfigRecord } from './access.js';
 import type { IncidentWindow } from './window.js';
 import type { IntegrityRecord } from './integrity.js';
-import type { PidWalk, ProcMountHide } from './kernel.js';
+import type { PacketSocketRecord, PidWalk, ProcMountHide } from './kernel.js';
 import type { CronEntry, PersistenceFile, StartupEntry, SystemdUnitRecord } from './persistence.js';
 import type { AuthEvent, ConnectionRecord, OpenFilesRecord, ProcessCrossView, ProcessRecord, SessionRecord, ToolHit, UtmpRecord } from './records.js';
 
@@ -294,6 +294,8 @@ export interface Facts {
   sshView: SshView;
   /** TCP sockets in /proc/net that the box's ss does not show, still so on a re-check. */
   hiddenSockets: HiddenSocket[];
+  /** AF_PACKET sockets of /proc/net/packet with the processes holding them (the packet-sockets collector). */
+  packetSockets: PacketSocketRecord[];
   /** When the intrusion may have started: persistence rules call what changed since then new (src/model/window.ts). */
   window: IncidentWindow;
   /** Every account of /etc/passwd with its shadow metadata (never a hash) and groups (the accounts collector). */

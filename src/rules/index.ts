@@ -12,6 +12,7 @@ import { btmpBruteforce } from './login/btmp-bruteforce.js';
 import { logTampering } from './login/log-tampering.js';
 import { rootRemote } from './login/root-remote.js';
 import { hiddenSocket } from './network/hidden-socket.js';
+import { rawPacketSocket } from './network/raw-packet-socket.js';
 import { rogueSshListener } from './network/rogue-ssh-listener.js';
 import { sshInboundFlood } from './network/ssh-inbound-flood.js';
 import { sshOutboundFanout } from './network/ssh-outbound-fanout.js';
@@ -46,6 +47,7 @@ export const RULES: readonly Rule[] = [
   logTampering,
   rootRemote,
   hiddenSocket,
+  rawPacketSocket,
   rogueSshListener,
   sshInboundFlood,
   sshOutboundFanout,
