@@ -13,6 +13,7 @@ import { packetSocketsCollector } from './packet-sockets/packet-sockets.js';
 import { processesCollector } from './processes/processes.js';
 import { sshKeysCollector } from './ssh-keys/ssh-keys.js';
 import { sshdConfigCollector } from './sshd-config/sshd-config.js';
+import { sshdLibrariesCollector } from './sshd-libraries/sshd-libraries.js';
 import { startupFilesCollector } from './startup-files/startup-files.js';
 import { systemdUnitsCollector } from './systemd-units/systemd-units.js';
 import type { Collector } from './types.js';
@@ -34,6 +35,7 @@ export const COLLECTORS: readonly Collector[] = [
   processesCollector,
   sshKeysCollector,
   sshdConfigCollector,
+  sshdLibrariesCollector,
   startupFilesCollector,
   systemdUnitsCollector,
 ];

@@ -28,6 +28,7 @@ import { hidden } from './process/hidden.js';
 import { knownTool } from './process/known-tool.js';
 import { masquerade } from './process/masquerade.js';
 import { preload } from './process/preload.js';
+import { injectedLibrary } from './sshd/injected-library.js';
 import { weakConfig } from './sshd/weak-config.js';
 import type { Rule } from './types.js';
 
@@ -63,6 +64,7 @@ export const RULES: readonly Rule[] = [
   knownTool,
   masquerade,
   preload,
+  injectedLibrary,
   weakConfig,
 ];
 
