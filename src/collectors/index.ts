@@ -7,6 +7,7 @@ import { cronCollector } from './cron/cron.js';
 import { hidingCollector } from './hiding/hiding.js';
 import { hostCollector } from './host/host.js';
 import { integrityCollector } from './integrity/integrity.js';
+import { kernelModulesCollector } from './kernel-modules/kernel-modules.js';
 import { loginsCollector } from './logins/logins.js';
 import { connectionsCollector } from './network/connections.js';
 import { packetSocketsCollector } from './packet-sockets/packet-sockets.js';
@@ -30,6 +31,7 @@ export const COLLECTORS: readonly Collector[] = [
   hidingCollector,
   hostCollector,
   integrityCollector,
+  kernelModulesCollector,
   loginsCollector,
   packetSocketsCollector,
   processesCollector,

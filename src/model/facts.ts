@@ -2,7 +2,7 @@ import type { CommandResult } from '../host/exec.js';
 import type { AccountFiles, AccountRecord, AuthorizedKeyRecord, SshdConfigRecord } from './access.js';
 import type { IncidentWindow } from './window.js';
 import type { IntegrityRecord } from './integrity.js';
-import type { PacketSocketRecord, PidWalk, ProcMountHide, SshdLibraryRecord } from './kernel.js';
+import type { KernelModules, PacketSocketRecord, PidWalk, ProcMountHide, SshdLibraryRecord } from './kernel.js';
 import type { CronEntry, PersistenceFile, StartupEntry, SystemdUnitRecord } from './persistence.js';
 import type { AuthEvent, ConnectionRecord, OpenFilesRecord, ProcessCrossView, ProcessRecord, SessionRecord, ToolHit, UtmpRecord } from './records.js';
 
@@ -261,6 +261,8 @@ export interface Facts {
   procMountHides: ProcMountHide[];
   /** The brute-force walk of the pid space against /proc's listing (the hiding collector). */
   pidWalk: PidWalk;
+  /** /proc/modules against /sys/module, and the kernel's taint flags (the kernel-modules collector). */
+  kernelModules: KernelModules;
   /** Entries of /etc/ld.so.preload (null when the file does not exist). */
   ldSoPreload: string[] | null;
   connections: ConnectionRecord[];

@@ -102,6 +102,10 @@ export interface KernelModules {
   /** Raw value of /proc/sys/kernel/tainted, null when unreadable. */
   tainted: number | null;
   taintFlags: TaintFlag[];
+  /** /lib/modules/RELEASE/modules.dep was read: a module with no file there was loaded from elsewhere (a container has none to read). */
+  modulesDepRead: boolean;
+  /** Modules in one view only (loadable in /sys/module but not in /proc/modules, or the reverse), on both looks. */
+  disagreeing: string[];
 }
 
 /** An AF_PACKET socket from /proc/net/packet with the processes holding it (artifacts/packet-sockets.jsonl). */

@@ -8,6 +8,8 @@ import { probe } from './auth/probe.js';
 import { rootLoginRefused } from './auth/root-login-refused.js';
 import { rootLogin } from './auth/root-login.js';
 import { modifiedBinary } from './integrity/modified-binary.js';
+import { hiddenModule } from './kernel/hidden-module.js';
+import { tainted } from './kernel/tainted.js';
 import { btmpBruteforce } from './login/btmp-bruteforce.js';
 import { logTampering } from './login/log-tampering.js';
 import { rootRemote } from './login/root-remote.js';
@@ -44,6 +46,8 @@ export const RULES: readonly Rule[] = [
   rootLogin,
   rootLoginRefused,
   modifiedBinary,
+  hiddenModule,
+  tainted,
   btmpBruteforce,
   logTampering,
   rootRemote,
