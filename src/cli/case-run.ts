@@ -39,6 +39,8 @@ export interface CaseOptions {
   encryptTo?: string[];
   /** --since: start of the incident window, ISO 8601 UTC (src/model/window.ts). */
   since?: string;
+  /** --yara: rule files or folders. */
+  yara?: string[];
 }
 
 export interface CaseSummary {
@@ -139,6 +141,7 @@ export class CaseRun {
         keys: (playbook.data.toolLists?.keys ?? []).map((f) => path.resolve(path.dirname(playbook.file), f)),
       },
       ...(opts.since ? { since: opts.since } : {}),
+      yaraRules: [...(opts.yara ?? []).map((f) => path.resolve(f)), ...(playbook.data.yara ?? []).map((f) => path.resolve(path.dirname(playbook.file), f))],
     };
     const engine = new PlaybookEngine(playbook, { host, sink: store, options }, {
       ...hooks,

@@ -90,6 +90,7 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
     .option('--max-file-bytes <n>', 'cap for each preserved file, in bytes (default 64 MiB)', parsePositive)
     .option('--encrypt-to <recipient>', ENCRYPT_TO_HELP, appendValue)
     .option('--since <date>', 'start of the incident window: what changed since then counts as new (keys, accounts, cron…); default: the first attack in the auth log, else 30 days', parseSince)
+    .option('--yara <path>', 'a YARA rule file or folder of .yar/.yara files, run over flagged executables and malware folders (repeatable)', appendValue)
     .action(async (opts) => {
       const argv = process.argv.slice(2);
       const { runCollect } = await import('./collect.js');
@@ -110,6 +111,7 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
     .option('--max-file-bytes <n>', 'cap for each preserved file, in bytes (default 64 MiB)', parsePositive)
     .option('--encrypt-to <recipient>', ENCRYPT_TO_HELP, appendValue)
     .option('--since <date>', 'start of the incident window: what changed since then counts as new (keys, accounts, cron…); default: the first attack in the auth log, else 30 days', parseSince)
+    .option('--yara <path>', 'a YARA rule file or folder of .yar/.yara files, run over flagged executables and malware folders (repeatable)', appendValue)
     .action(async (playbook: string, opts) => {
       const [{ runGuided }, { containmentFor }] = await Promise.all([import('./run.js'), import('../runner/actions-adapter.js')]);
       setExit(await runGuided({ ...opts, playbook }, process.argv.slice(2), (run) => containmentFor(run, { maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES })));

@@ -18,6 +18,7 @@ import { sshdLibrariesCollector } from './sshd-libraries/sshd-libraries.js';
 import { startupFilesCollector } from './startup-files/startup-files.js';
 import { systemdUnitsCollector } from './systemd-units/systemd-units.js';
 import type { Collector } from './types.js';
+import { yaraCollector } from './yara/yara.js';
 
 /** Every collector, sorted by id. Playbooks name them; a conformance test walks this list. */
 export const COLLECTORS: readonly Collector[] = [
@@ -40,6 +41,7 @@ export const COLLECTORS: readonly Collector[] = [
   sshdLibrariesCollector,
   startupFilesCollector,
   systemdUnitsCollector,
+  yaraCollector,
 ];
 
 export function findCollector(id: string): Collector | undefined {

@@ -17,6 +17,8 @@ export interface CollectOptions {
   toolLists: { names: string[]; hashes: string[]; keys?: string[] };
   /** --since: ISO 8601 start of the incident window (src/model/window.ts); absent: derived from the auth log or a default span. */
   since?: string;
+  /** YARA rule files or folders (--yara, then the playbook's `yara:`), absolute. */
+  yaraRules?: string[];
 }
 
 /**

@@ -2,7 +2,7 @@ import type { CommandResult } from '../host/exec.js';
 import type { AccountFiles, AccountRecord, AuthorizedKeyRecord, SshdConfigRecord } from './access.js';
 import type { IncidentWindow } from './window.js';
 import type { IntegrityRecord } from './integrity.js';
-import type { KernelModules, PacketSocketRecord, PidWalk, ProcMountHide, SshdLibraryRecord } from './kernel.js';
+import type { KernelModules, PacketSocketRecord, PidWalk, ProcMountHide, SshdLibraryRecord, YaraScan } from './kernel.js';
 import type { CronEntry, PersistenceFile, StartupEntry, SystemdUnitRecord } from './persistence.js';
 import type { AuthEvent, ConnectionRecord, OpenFilesRecord, ProcessCrossView, ProcessRecord, SessionRecord, ToolHit, UtmpRecord } from './records.js';
 
@@ -300,6 +300,8 @@ export interface Facts {
   packetSockets: PacketSocketRecord[];
   /** Files mapped into sshd processes that no package owns, or that were deleted (the sshd-libraries collector). */
   sshdLibraries: SshdLibraryRecord[];
+  /** YARA rules run over flagged executables and the malware folders (the yara collector). */
+  yaraScan: YaraScan;
   /** When the intrusion may have started: persistence rules call what changed since then new (src/model/window.ts). */
   window: IncidentWindow;
   /** Every account of /etc/passwd with its shadow metadata (never a hash) and groups (the accounts collector). */

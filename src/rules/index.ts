@@ -33,6 +33,7 @@ import { preload } from './process/preload.js';
 import { injectedLibrary } from './sshd/injected-library.js';
 import { weakConfig } from './sshd/weak-config.js';
 import type { Rule } from './types.js';
+import { yaraMatch } from './yara/match.js';
 
 /** Every rule, sorted by id. Playbooks name them; a conformance test walks this list. */
 export const RULES: readonly Rule[] = [
@@ -70,6 +71,7 @@ export const RULES: readonly Rule[] = [
   preload,
   injectedLibrary,
   weakConfig,
+  yaraMatch,
 ];
 
 export function findRule(id: string): Rule | undefined {
