@@ -44,6 +44,8 @@ export interface CaseOptions {
   timeline?: TimelineMode;
   /** --timeline-jsonl: artifacts/timeline.jsonl beside timeline.csv (the same rows). */
   timelineJsonl?: boolean;
+  /** --yara: rule files or folders. */
+  yara?: string[];
 }
 
 export interface CaseSummary {
@@ -157,6 +159,7 @@ export class CaseRun {
       },
       ...(opts.since ? { since: opts.since } : {}),
       timeline: opts.timeline ?? 'aggregate',
+      yaraRules: [...(opts.yara ?? []).map((f) => path.resolve(f)), ...(playbook.data.yara ?? []).map((f) => path.resolve(path.dirname(playbook.file), f))],
     };
     const engine = new PlaybookEngine(playbook, { host, sink: c.store, options }, {
       ...hooks,

@@ -105,6 +105,7 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
     .option('--since <date>', 'start of the incident window: what changed since then counts as new (keys, accounts, cron…); default: the first attack in the auth log, else 30 days', parseSince)
     .addOption(new Option('--timeline <mode>', 'aggregate: failed and pre-auth attempts as one row per address, user and minute (with counts); full: one row per event').choices(['aggregate', 'full']).default('aggregate'))
     .option('--timeline-jsonl', 'also write artifacts/timeline.jsonl, the rows of timeline.csv as JSON lines', false)
+    .option('--yara <path>', 'a YARA rule file or folder of .yar/.yara files, run over flagged executables and malware folders (repeatable)', appendValue)
     .action(async (opts) => {
       const argv = process.argv.slice(2);
       useSystemToolEnvironment();
@@ -128,6 +129,7 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
     .option('--since <date>', 'start of the incident window: what changed since then counts as new (keys, accounts, cron…); default: the first attack in the auth log, else 30 days', parseSince)
     .addOption(new Option('--timeline <mode>', 'aggregate: failed and pre-auth attempts as one row per address, user and minute (with counts); full: one row per event').choices(['aggregate', 'full']).default('aggregate'))
     .option('--timeline-jsonl', 'also write artifacts/timeline.jsonl, the rows of timeline.csv as JSON lines', false)
+    .option('--yara <path>', 'a YARA rule file or folder of .yar/.yara files, run over flagged executables and malware folders (repeatable)', appendValue)
     .action(async (playbook: string, opts) => {
       useSystemToolEnvironment();
       const [{ runGuided }, { containmentFor }] = await Promise.all([import('./run.js'), import('../runner/actions-adapter.js')]);

@@ -19,6 +19,8 @@ export interface CollectOptions {
   since?: string;
   /** --timeline: `aggregate` (absent: the same) collapses failed and pre-auth attempts per address, user and minute; `full` keeps one record per event. */
   timeline?: 'aggregate' | 'full';
+  /** YARA rule files or folders (--yara, then the playbook's `yara:`), absolute. */
+  yaraRules?: string[];
 }
 
 /**

@@ -16,6 +16,10 @@ export interface HostContext {
   fs: RootedFs;
   /** /proc, or null offline (live-only sources are then skipped). */
   proc: ProcFs | null;
+  /** /sys (kernel modules), or null offline; a fake tree in tests. */
+  sys: ProcFs | null;
+  /** kill(pid, 0): does the kernel know this pid (EPERM counts as yes)? The brute-force pid walk's syscall view. */
+  pidAlive: (pid: number) => boolean;
   /** Runs the box's own tools (live only). */
   exec: Exec;
   /** The box's own process list, through its ps (ps-list): the view the cross-check compares with /proc. */
@@ -36,6 +40,9 @@ export interface HostOptions {
   /** Overrides the mode derived from root (fake-root tests of live collectors). */
   mode?: Mode;
   procDir?: string | null;
+  /** /sys by default live, null offline. */
+  sysDir?: string | null;
+  pidAlive?: (pid: number) => boolean;
   exec?: Exec;
   boxPs?: () => Promise<Array<{ pid: number; ppid?: number; name: string }>>;
   isRoot?: boolean;
@@ -48,10 +55,13 @@ export function createHostContext(options: HostOptions = {}): HostContext {
   const root = path.resolve(options.root ?? '/');
   const mode: Mode = options.mode ?? (root === '/' ? 'live' : 'offline');
   const procDir = options.procDir === undefined ? (mode === 'live' ? '/proc' : null) : options.procDir;
+  const sysDir = options.sysDir === undefined ? (mode === 'live' ? '/sys' : null) : options.sysDir;
   return {
     mode,
     fs: new RootedFs(root),
     proc: procDir ? new ProcFs(procDir) : null,
+    sys: sysDir ? new ProcFs(sysDir) : null,
+    pidAlive: options.pidAlive ?? killZero,
     exec: options.exec ?? runCommand,
     boxPs: options.boxPs ?? (() => psList({ all: true })),
     isRoot: options.isRoot ?? (typeof process.geteuid === 'function' ? process.geteuid() === 0 : false),
@@ -60,6 +70,16 @@ export function createHostContext(options: HostOptions = {}): HostContext {
     selfPid: process.pid,
     warn: options.warn ?? (() => {}),
   };
+}
+
+/** kill(pid, 0) sends nothing: ESRCH means no such pid, EPERM that it exists and is not ours. */
+export function killZero(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export function localHostname(): string {

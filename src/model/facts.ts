@@ -2,6 +2,7 @@ import type { CommandResult } from '../host/exec.js';
 import type { AccountFiles, AccountRecord, AuthorizedKeyRecord, SshdConfigRecord } from './access.js';
 import type { IncidentWindow } from './window.js';
 import type { IntegrityRecord } from './integrity.js';
+import type { KernelModules, PacketSocketRecord, PidWalk, ProcMountHide, SshdLibraryRecord, YaraScan } from './kernel.js';
 import type { CronEntry, PersistenceFile, StartupEntry, SystemdUnitRecord } from './persistence.js';
 import type { AuthEvent, ConnectionRecord, OpenFilesRecord, ProcessCrossView, ProcessRecord, SessionRecord, ToolHit, UtmpRecord } from './records.js';
 
@@ -256,6 +257,12 @@ export interface Facts {
   openFiles: OpenFilesRecord[];
   /** /proc against the box's ps. */
   processCrossView: ProcessCrossView;
+  /** Mounts over /proc/PID that hide a process, still there on a re-check (the hiding collector). */
+  procMountHides: ProcMountHide[];
+  /** The brute-force walk of the pid space against /proc's listing (the hiding collector). */
+  pidWalk: PidWalk;
+  /** /proc/modules against /sys/module, and the kernel's taint flags (the kernel-modules collector). */
+  kernelModules: KernelModules;
   /** Entries of /etc/ld.so.preload (null when the file does not exist). */
   ldSoPreload: string[] | null;
   connections: ConnectionRecord[];
@@ -289,6 +296,12 @@ export interface Facts {
   sshView: SshView;
   /** TCP sockets in /proc/net that the box's ss does not show, still so on a re-check. */
   hiddenSockets: HiddenSocket[];
+  /** AF_PACKET sockets of /proc/net/packet with the processes holding them (the packet-sockets collector). */
+  packetSockets: PacketSocketRecord[];
+  /** Files mapped into sshd processes that no package owns, or that were deleted (the sshd-libraries collector). */
+  sshdLibraries: SshdLibraryRecord[];
+  /** YARA rules run over flagged executables and the malware folders (the yara collector). */
+  yaraScan: YaraScan;
   /** When the intrusion may have started: persistence rules call what changed since then new (src/model/window.ts). */
   window: IncidentWindow;
   /** Every account of /etc/passwd with its shadow metadata (never a hash) and groups (the accounts collector). */

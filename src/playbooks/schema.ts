@@ -53,6 +53,8 @@ export const playbookSchema = z.strictObject({
   toolLists: z
     .strictObject({ names: z.array(z.string()).default([]), hashes: z.array(z.string()).default([]), keys: z.array(z.string()).default([]) })
     .optional(),
+  /** YARA rule files or folders, relative to the playbook file. */
+  yara: z.array(z.string()).optional(),
   steps: z.array(step).min(1),
 });
 

@@ -8,10 +8,13 @@ import { probe } from './auth/probe.js';
 import { rootLoginRefused } from './auth/root-login-refused.js';
 import { rootLogin } from './auth/root-login.js';
 import { modifiedBinary } from './integrity/modified-binary.js';
+import { hiddenModule } from './kernel/hidden-module.js';
+import { tainted } from './kernel/tainted.js';
 import { btmpBruteforce } from './login/btmp-bruteforce.js';
 import { logTampering } from './login/log-tampering.js';
 import { rootRemote } from './login/root-remote.js';
 import { hiddenSocket } from './network/hidden-socket.js';
+import { rawPacketSocket } from './network/raw-packet-socket.js';
 import { rogueSshListener } from './network/rogue-ssh-listener.js';
 import { sshInboundFlood } from './network/ssh-inbound-flood.js';
 import { sshOutboundFanout } from './network/ssh-outbound-fanout.js';
@@ -22,12 +25,15 @@ import { startup } from './persistence/startup.js';
 import { systemd } from './persistence/systemd.js';
 import { deletedExe } from './process/deleted-exe.js';
 import { exeInWritableDir } from './process/exe-in-writable-dir.js';
+import { hiddenByMount } from './process/hidden-by-mount.js';
 import { hidden } from './process/hidden.js';
 import { knownTool } from './process/known-tool.js';
 import { masquerade } from './process/masquerade.js';
 import { preload } from './process/preload.js';
+import { injectedLibrary } from './sshd/injected-library.js';
 import { weakConfig } from './sshd/weak-config.js';
 import type { Rule } from './types.js';
+import { yaraMatch } from './yara/match.js';
 
 /** Every rule, sorted by id. Playbooks name them; a conformance test walks this list. */
 export const RULES: readonly Rule[] = [
@@ -41,10 +47,13 @@ export const RULES: readonly Rule[] = [
   rootLogin,
   rootLoginRefused,
   modifiedBinary,
+  hiddenModule,
+  tainted,
   btmpBruteforce,
   logTampering,
   rootRemote,
   hiddenSocket,
+  rawPacketSocket,
   rogueSshListener,
   sshInboundFlood,
   sshOutboundFanout,
@@ -56,10 +65,13 @@ export const RULES: readonly Rule[] = [
   deletedExe,
   exeInWritableDir,
   hidden,
+  hiddenByMount,
   knownTool,
   masquerade,
   preload,
+  injectedLibrary,
   weakConfig,
+  yaraMatch,
 ];
 
 export function findRule(id: string): Rule | undefined {

@@ -7,11 +7,11 @@ export const hidden = defineRule({
   id: 'process.hidden',
   title: "Process hidden from the box's ps",
   description:
-    "A rootkit hides its processes from ps, top and ls by patching them, preloading a library or hooking the kernel. A pid the kernel lists in /proc that ps does not show (still there a moment later) is being hidden; a pid ps shows that does not exist means ps itself was replaced.",
+    "A rootkit hides its processes from ps, top and ls by patching them, preloading a library or hooking the kernel. A pid the kernel lists in /proc that ps does not show (still there a moment later) is being hidden; a pid ps shows that does not exist means ps itself was replaced. A kernel rootkit also hides pids from /proc's listing: a brute-force walk over the pid space (/proc/PID/stat opened directly, kill(pid, 0), each task's children) finds pids the listing leaves out.",
   level: 'critical',
   mitre: ['T1014', 'T1564'],
   references: ['https://github.com/YJesus/Unhide'],
-  falsePositives: ['Processes that start or end between the two views (re-checked before reporting).'],
+  falsePositives: ['Processes that start or end between the two views (re-checked before reporting).', 'Threads answer a direct lookup without being listed: their thread-group leader is checked.'],
   needs: ['processes', 'processCrossView'],
   thresholds: {},
   detect(facts) {
@@ -43,6 +43,26 @@ export const hidden = defineRule({
         evidence: ['commands/ps-auxwwf.txt', 'artifacts/processes.jsonl'],
       });
     }
+    // The brute-force walk: a pid the kernel answers for that /proc's listing leaves out.
+    for (const h of facts.pidWalk?.hidden ?? []) {
+      if (self.has(h.pid) || (h.ppid !== null && self.has(h.ppid))) continue;
+      const what = h.comm !== null ? `${h.comm} (pid ${h.pid})` : `pid ${h.pid}`;
+      out.push({
+        rule: hidden.id,
+        severity: 'critical',
+        title: `Process hidden from /proc's listing: ${what}`,
+        detail: `${what}${h.exe ? `, running ${h.exe}` : ''}${h.ppid !== null ? `, parent ${h.ppid}` : ''}, answers ${h.views.map((v) => VIEW_NAMES[v]).join(', ')} on two looks, yet /proc's directory listing leaves it out: a kernel rootkit is filtering the listing. Nothing on this box can be trusted to list processes; preserve what /proc/${h.pid} still gives (exe, maps, environ) and image the memory before rebooting.`,
+        mitre: hidden.mitre,
+        subject: { pid: h.pid, path: h.exe, user: null, ip: null, comm: h.comm, views: h.views },
+        evidence: ['artifacts/pid-walk.json'],
+      });
+    }
     return out;
   },
 });
+
+const VIEW_NAMES: Record<string, string> = {
+  stat: 'a direct open of its /proc stat file',
+  kill: 'kill(pid, 0)',
+  children: "its parent's task children list",
+};

@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { YaraModule } from 'libyara-wasm';
+import { describeFsError } from '../../host/rooted-fs.js';
+import type { YaraMatchRecord, YaraScan } from '../../model/kernel.js';
+import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
+import { defineCollector, type CollectContext } from '../types.js';
+import { ruleTags } from './rules-source.js';
+
+/** Bytes scanned of one file: the rest is recorded as not scanned. */
+export const YARA_MAX_FILE_BYTES = 32 * 1024 * 1024;
+/** Files scanned in one folder, and in all. */
+const MAX_FILES_PER_FOLDER = 200;
+const MAX_FILES = 1000;
+/** Wall time for the whole scan. */
+const SCAN_BUDGET_MS = 120_000;
+/** Folders never walked file by file: the system's own (a flagged process may have files there). */
+const SYSTEM_FOLDERS = /^\/(usr|bin|sbin|lib|lib32|lib64|etc|boot|proc|sys|dev|run)?(\/|$)/;
+
+interface RuleFile {
+  file: string;
+  source: string;
+  tags: Map<string, string[]>;
+  rules: number;
+}
+
+let yaraModule: Promise<YaraModule> | null = null;
+/** The WebAssembly build of libyara, loaded once and only when rules are given. */
+function loadYara(): Promise<YaraModule> {
+  yaraModule ??= import('libyara-wasm').then((m) => (m.default as unknown as () => Promise<YaraModule>)());
+  return yaraModule;
+}
+
+/** A rule file, or the .yar and .yara files of a folder (sorted). */
+async function expandRulePaths(paths: string[], sources: SourceStatus[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    try {
+      const st = await fsp.stat(p);
+      if (st.isDirectory()) out.push(...(await fsp.readdir(p)).filter((n) => /\.(yar|yara)$/.test(n)).sort().map((n) => path.join(p, n)));
+      else out.push(p);
+    } catch (err) {
+      sources.push(sourceError('yara.rules', describeFsError(err, p), p));
+    }
+  }
+  return [...new Set(out)];
+}
+
+/** Compiles each file once (an empty scan): a file that does not compile is named with its line and left out. */
+async function compileRules(yara: YaraModule, files: string[], sources: SourceStatus[]): Promise<RuleFile[]> {
+  const out: RuleFile[] = [];
+  for (const file of files) {
+    let source: string;
+    try {
+      source = await fsp.readFile(file, 'utf8');
+    } catch (err) {
+      sources.push(sourceError('yara.rules', describeFsError(err, file), file));
+      continue;
+    }
+    const r = yara.run(new Uint8Array(0), source);
+    const errors: string[] = [];
+    for (let i = 0; i < r.compileErrors.size(); i++) {
+      const e = r.compileErrors.get(i);
+      if (!e.warning) errors.push(`${file} line ${e.lineNumber}: ${e.message}`);
+    }
+    if (errors.length > 0) {
+      sources.push(sourceError('yara.rules', `does not compile, left out: ${errors.slice(0, 5).join('; ')}`, file));
+      continue;
+    }
+    const tags = ruleTags(source);
+    out.push({ file, source, tags, rules: tags.size });
+  }
+  return out;
+}
+
+interface Target {
+  /** How to read it: a /proc link (live) or a path inside the root. */
+  read: { proc: string } | { inside: string };
+  /** The name the record gives. */
+  file: string;
+  pid: number | null;
+  reason: string;
+}
+
+/** What the lsof step found: each flagged process's executable (through /proc, deleted or not) and its non-system folders' files. */
+async function targets(ctx: CollectContext<'openFiles'>, skipped: YaraScan['skipped']): Promise<Target[]> {
+  const out: Target[] = [];
+  const seenFolders = new Set<string>();
+  for (const r of ctx.facts.openFiles ?? []) {
+    if (ctx.host.proc && r.exe) out.push({ read: { proc: `${r.pid}/exe` }, file: `${r.exe}${r.exeDeleted ? ' (deleted)' : ''}`, pid: r.pid, reason: 'preserved executable' });
+    for (const folder of r.folders) {
+      if (seenFolders.has(folder) || SYSTEM_FOLDERS.test(folder)) continue;
+      seenFolders.add(folder);
+      let names: string[] = [];
+      try {
+        names = (await ctx.host.fs.readdir(folder)).sort();
+      } catch (err) {
+        skipped.push({ file: folder, reason: describeFsError(err, folder) });
+        continue;
+      }
+      if (names.length > MAX_FILES_PER_FOLDER) skipped.push({ file: folder, reason: `${names.length - MAX_FILES_PER_FOLDER} file(s) past the first ${MAX_FILES_PER_FOLDER} not scanned` });
+      for (const name of names.slice(0, MAX_FILES_PER_FOLDER)) {
+        const inside = path.posix.join(folder, name);
+        const st = await ctx.host.fs.lstat(inside).catch(() => null);
+        // The executable itself was read through /proc already.
+        if (inside === r.exe) continue;
+        if (st?.isFile()) out.push({ read: { inside }, file: inside, pid: r.pid, reason: `file in the malware folder of pid ${r.pid}` });
+      }
+    }
+  }
+  return out;
+}
+
+async function readTarget(ctx: CollectContext, t: Target): Promise<{ data: Buffer; truncated: boolean }> {
+  if ('proc' in t.read) return ctx.host.proc!.readFile(t.read.proc, YARA_MAX_FILE_BYTES);
+  return ctx.host.fs.readFile(t.read.inside, YARA_MAX_FILE_BYTES);
+}
+
+export const yaraCollector = defineCollector({
+  id: 'yara',
+  title: 'YARA scan of what was flagged',
+  description: 'The rule files of --yara and the playbook (compiled once, errors named with file and line) run over every flagged process executable and the files of the folders the lsof step found.',
+  liveOnly: false,
+  needsRoot: false,
+  artifacts: ['artifacts/yara-matches.jsonl', 'artifacts/yara-scan.json'],
+  provides: ['yaraScan'],
+  reads: ['openFiles'],
+  async collect(ctx) {
+    const sources: SourceStatus[] = [];
+    const paths = ctx.options.yaraRules ?? [];
+    if (paths.length === 0) return { sources: [sourceSkipped('yara', 'no YARA rules given (--yara PATH, or yara: in the playbook)')] };
+    const files = await expandRulePaths(paths, sources);
+    const yara = await loadYara();
+    const ruleFiles = await compileRules(yara, files, sources);
+    const scan: YaraScan = { ruleFiles: ruleFiles.map((r) => r.file), rules: ruleFiles.reduce((n, r) => n + r.rules, 0), scanned: 0, matches: [], skipped: [] };
+    const started = Date.now();
+    const list = await targets(ctx, scan.skipped);
+    for (const [i, t] of list.entries()) {
+      if (i >= MAX_FILES || Date.now() - started > SCAN_BUDGET_MS || ctx.host.signal.aborted) {
+        scan.skipped.push({ file: t.file, reason: i >= MAX_FILES ? `past the first ${MAX_FILES} files` : 'time budget reached' });
+        continue;
+      }
+      let data: Buffer;
+      try {
+        const r = await readTarget(ctx, t);
+        data = r.data;
+        if (r.truncated) scan.skipped.push({ file: t.file, reason: `only the first ${YARA_MAX_FILE_BYTES} bytes scanned` });
+      } catch (err) {
+        scan.skipped.push({ file: t.file, reason: describeFsError(err, t.file) });
+        continue;
+      }
+      scan.scanned++;
+      const sha256 = createHash('sha256').update(data).digest('hex');
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      for (const rf of ruleFiles) {
+        const matched = yara.run(bytes, rf.source).matchedRules;
+        for (let m = 0; m < matched.size(); m++) {
+          const rule = matched.get(m);
+          const meta: Record<string, string> = {};
+          for (let k = 0; k < rule.metadata.size(); k++) meta[rule.metadata.get(k).identifier] = String(rule.metadata.get(k).data);
+          const strings: YaraMatchRecord['strings'] = [];
+          for (let k = 0; k < Math.min(rule.resolvedMatches.size(), 10); k++) strings.push({ id: rule.resolvedMatches.get(k).identifier, offset: rule.resolvedMatches.get(k).location });
+          scan.matches.push({ rule: rule.ruleName, tags: rf.tags.get(rule.ruleName) ?? [], meta, ruleFile: rf.file, file: t.file, sha256, pid: t.pid, reason: t.reason, strings });
+        }
+      }
+    }
+    await ctx.sink.writeJsonl('artifacts/yara-matches.jsonl', scan.matches);
+    await ctx.sink.writeFile('artifacts/yara-scan.json', JSON.stringify({ ruleFiles: scan.ruleFiles, rules: scan.rules, scanned: scan.scanned, matches: scan.matches.length, skipped: scan.skipped }, null, 2) + '\n');
+    sources.push(sourceOk('yara', 'artifacts/yara-matches.jsonl', `${scan.rules} rule(s) in ${scan.ruleFiles.length} file(s), ${scan.scanned} file(s) scanned, ${scan.matches.length} match(es), ${scan.skipped.length} skipped`));
+    return { facts: { yaraScan: scan }, sources };
+  },
+});
