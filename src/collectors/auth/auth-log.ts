@@ -149,6 +149,12 @@ const TIMELINE_DESC: Record<AuthLogEvent['kind'], string> = {
   other: 'Auth: other',
 };
 
+/** Appended to timestamp_desc when the line's stamp has no year (RFC 3164): the year was inferred. */
+export const YEAR_GUESSED_SUFFIX = ' (year guessed)';
+const TIMELINE_DESC_YEAR_GUESSED = Object.fromEntries(
+  Object.entries(TIMELINE_DESC).map(([k, v]) => [k, `${v}${YEAR_GUESSED_SUFFIX}`]),
+) as Record<AuthLogEvent['kind'], string>;
+
 /**
  * One timeline row per auth event with a time, as the events stream past: every failure of a
  * brute force, not a summary. The case store spills them to sorted runs on disk, so a log of
@@ -179,7 +185,7 @@ class AuthTimeline {
     this.push({
       datetime: e.time,
       message: `${message.slice(0, 500)} ${where}`,
-      timestamp_desc: TIMELINE_DESC[e.kind] ?? 'Auth: other',
+      timestamp_desc: (e.yearGuessed ? TIMELINE_DESC_YEAR_GUESSED : TIMELINE_DESC)[e.kind] ?? 'Auth: other',
       source: 'auth-log',
       user: e.user,
       ip,

@@ -63,6 +63,11 @@ export interface AuthLogEvent extends AuthEvent, AuthDetail {
   /** ip is not on this line: it comes from an earlier line of the same host+pid. */
   ipFromPid?: boolean;
   /**
+   * The stamp carries no year (RFC 3164 `Mar  1 10:00:00`): the year in `time` was inferred from
+   * the file's mtime (or `--year`) and the month changes before it. Absent when the year was written.
+   */
+  yearGuessed?: boolean;
+  /**
    * A failure of a connection that then logged in (same host+pid): a public key the client offered
    * before the one accepted, or a PAM module that failed before a stacked one (pam_sss, pam_ldap)
    * let the user in. Not a failed attempt; counted apart.
@@ -366,7 +371,7 @@ export class AuthLogParser {
       this.prev = null;
       return [];
     }
-    return this.handle(rec, lineNo);
+    return this.handle(rec, lineNo, rec.format === 'rfc3164' && rec.time !== null);
   }
 
   /** A record already split (journal); null counts as an unparsed line. */
@@ -379,7 +384,7 @@ export class AuthLogParser {
       this.prev = null;
       return [];
     }
-    return this.handle(record, lineNo);
+    return this.handle(record, lineNo, false);
   }
 
   /** Flushes the pam failures still waiting (as not covered). Call once at the end of a source. */
@@ -403,7 +408,7 @@ export class AuthLogParser {
     m.set(program, (m.get(program) ?? 0) + 1);
   }
 
-  private handle(rec: SyslogRecord, lineNo: number): AuthLogEvent[] {
+  private handle(rec: SyslogRecord, lineNo: number, yearGuessed: boolean): AuthLogEvent[] {
     if (!this.hostOk(rec.host)) {
       this.stats.hostFiltered++;
       this.prev = null;
@@ -487,6 +492,7 @@ export class AuthLogParser {
       if (cls.pamService !== undefined) e.pamService = cls.pamService;
       if (cls.pamCount !== undefined) e.pamCount = cls.pamCount;
       if (repeated) e.repeated = true;
+      if (yearGuessed) e.yearGuessed = true;
       this.track(e, ms, out);
     }
     this.stats.events += out.length;
