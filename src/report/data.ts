@@ -169,7 +169,7 @@ export function manifestView(raw: Record<string, unknown>): ManifestView {
       const base = { id: str(o.id), ...(typeof o.path === 'string' ? { path: o.path } : {}) };
       if (o.status === 'error') return { ...base, status: 'error' as const, message: str(o.message) };
       if (o.status === 'skipped') return { ...base, status: 'skipped' as const, reason: str(o.reason) };
-      return { ...base, status: 'ok' as const, ...(typeof o.detail === 'string' ? { detail: o.detail } : {}) };
+      return { ...base, status: 'ok' as const, ...(typeof o.detail === 'string' ? { detail: o.detail } : {}), ...(typeof o.warning === 'string' ? { warning: o.warning } : {}) };
     }),
     files: arr(raw.files).map((f) => {
       const o = obj(f);
