@@ -68,6 +68,12 @@ export interface AuthLogEvent extends AuthEvent, AuthDetail {
    */
   yearGuessed?: boolean;
   /**
+   * root-refused only: the second line of one refusal. OpenSSH's privileged monitor logs
+   * `ROOT LOGIN REFUSED FROM ADDRESS port N` and its pre-auth child logs the same with ` [preauth]`
+   * (seen from a real OpenSSH 9.2): one attempt, not two.
+   */
+  sameAttempt?: boolean;
+  /**
    * A failure of a connection that then logged in (same host+pid): a public key the client offered
    * before the one accepted, or a PAM module that failed before a stacked one (pam_sss, pam_ldap)
    * let the user in. Not a failed attempt; counted apart.
@@ -149,6 +155,8 @@ interface PidState {
   counted: number;
   /** `Failed publickey` lines waiting to learn whether a key of the same connection is accepted. */
   keyFailures: AuthLogEvent[] | null;
+  /** Monitor `ROOT LOGIN REFUSED` lines whose ` [preauth]` twin has not come yet. */
+  refusedUnpaired: number;
 }
 
 /** The record a `last message repeated` line refers to. */
@@ -510,7 +518,7 @@ export class AuthLogParser {
     const key = `${e.host ?? ''}\u0000${e.pid}`;
     let st = this.pids.get(key);
     if (!st) {
-      st = { key, older: null, newer: null, lastMs: ms ?? 0, ip: null, pending: null, sawFailed: false, counted: 0, keyFailures: null };
+      st = { key, older: null, newer: null, lastMs: ms ?? 0, ip: null, pending: null, sawFailed: false, counted: 0, keyFailures: null, refusedUnpaired: 0 };
       const old = this.pids.size >= this.maxPids ? this.pids.oldest : null;
       if (old) {
         this.flushPending(old, out);
@@ -526,6 +534,7 @@ export class AuthLogParser {
         // Same pid, another peer: a new process reused the pid.
         this.flushPending(st, out);
         st.sawFailed = false;
+        st.refusedUnpaired = 0;
         st.counted = 0;
       }
       st.ip = e.ip;
@@ -584,6 +593,13 @@ export class AuthLogParser {
       }
     } else if (ENDS_PENDING.has(e.kind)) {
       this.flushPending(st, out);
+    }
+    if (e.kind === 'root-refused') {
+      if (!e.message.endsWith('[preauth]')) st.refusedUnpaired++;
+      else if (st.refusedUnpaired > 0) {
+        st.refusedUnpaired--;
+        e.sameAttempt = true;
+      }
     }
     out.push(e);
   }
