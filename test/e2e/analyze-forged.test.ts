@@ -3,11 +3,11 @@
  * `[preauth]` twin of a root refusal, months stepped forward to push the year. Through the built
  * CLI, each time checking what analyze charges to whom and where it places the lines in time.
  */
-import { utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AnalyzeResult } from '../../src/cli/analyze.js';
-import { tmpDir } from '../helpers/bundle.js';
+import { extract, tmpDir } from '../helpers/bundle.js';
 import { runCli } from '../helpers/cli.js';
 
 const two = (n: number) => String(n).padStart(2, '0');
@@ -58,4 +58,24 @@ describe('analyze on lines an attacker wrote', () => {
     expect(row).toMatchObject({ failures: 2, firstFailure: '2025-03-01T10:00:00.000Z', lastFailure: '2025-03-02T10:00:00.000Z' });
     expect(r.files[0].stats!.lastTime! <= MTIME.toISOString()).toBe(true);
   });
+
+  it('collect: an auth.log replaced by something that is not a log warns in the manifest and the report', async () => {
+    const root = tmpDir('irt-forged-root-');
+    mkdirSync(path.join(root, 'etc'));
+    mkdirSync(path.join(root, 'var/log'), { recursive: true });
+    writeFileSync(path.join(root, 'etc/hostname'), 'forged\n');
+    writeFileSync(path.join(root, 'etc/timezone'), 'UTC\n');
+    writeFileSync(path.join(root, 'var/log/auth.log'), Array.from({ length: 40 }, (_, i) => `${i} all quiet here <b>nothing</b>`).join('\n') + '\n');
+    const out = tmpDir('irt-forged-out-');
+    const r = await runCli(['collect', '--root', root, '--out', out, '--case', 'FORGED', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const caseDir = extract(JSON.parse(r.stdout).bundle);
+    const manifest = JSON.parse(readFileSync(path.join(caseDir, 'manifest.json'), 'utf8'));
+    expect(manifest.sources.find((s: { id: string }) => s.id === 'auth-log.auth.log')).toMatchObject({
+      status: 'ok', path: '/var/log/auth.log', warning: expect.stringMatching(/^none of its 40 lines was understood \(40 not understood: \(unparsed\) 40; 0 ignored\)/),
+    });
+    expect(readFileSync(path.join(caseDir, 'report.md'), 'utf8')).toMatch(/^\| auth-log\.auth\.log \| warning \| none of its 40 lines was understood /m);
+    const stats = JSON.parse(readFileSync(path.join(caseDir, 'artifacts/auth-log-stats.json'), 'utf8'));
+    expect(stats.lines).toEqual({ total: 40, notUnderstood: 40, ignored: 0, sourcesNothingUnderstood: ['/var/log/auth.log'] });
+  }, 120_000);
 });
