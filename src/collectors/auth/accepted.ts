@@ -24,7 +24,9 @@
  * beyond are not tracked, counted in usersDropped), at most maxLogins logins kept that had failures
  * before them and maxLogins that had none (the rest counted in loginsDropped; a dropped login still
  * ends the spans before it), root logins grouped by address, at most maxOpen sessions waiting for
- * their logout, at most maxBoundaries login times remembered for the pairing.
+ * their logout, at most maxBoundaries login times remembered for the pairing, at most
+ * MAX_LOOSE_SPANS spans per address or user ended by a step back rather than a login (beyond,
+ * they are merged: a log that keeps stepping back loses precision, not memory).
  */
 import type { AuthLoginRecord, AuthPriorFailures, AuthRootLogins } from '../../model/facts.js';
 import type { AuthLogEvent } from './events.js';
@@ -80,7 +82,13 @@ interface Span {
   capped: boolean;
 }
 
+/** Spans per key ended by a step back in time rather than a login, before they are merged. */
+const MAX_LOOSE_SPANS = 256;
+
 interface KeyState {
+  /** Spans ended by a step back (not by a login), and the last of them. */
+  loose: number;
+  lastLoose: Span | null;
   /** Failures were noted (user states made at a login alone do not count toward maxUsers). */
   failing: boolean;
   open: Span | null;
@@ -99,7 +107,7 @@ interface Prior {
 const MAX_KEYS = 10;
 
 function newState(): KeyState {
-  return { failing: false, open: null, spans: [], logins: [] };
+  return { loose: 0, lastLoose: null, failing: false, open: null, spans: [], logins: [] };
 }
 
 function timeMs(t: string): number {
@@ -256,7 +264,18 @@ export class AcceptedLogins {
   private openSpan(st: KeyState, user: boolean): Span {
     const open = st.open;
     if (open && open.segment === this.segment) return open;
-    if (open) st.spans.push(open);
+    if (open) {
+      // A log stepping back again and again (shuffled, or made so): spans ended by no login are
+      // merged past MAX_LOOSE_SPANS, so memory stays bounded; only such a log loses precision.
+      if (st.loose >= MAX_LOOSE_SPANS && st.lastLoose) {
+        mergeSpan(st.lastLoose, open, this.maxAddressesPerUser);
+        st.open = null;
+      } else {
+        st.spans.push(open);
+        st.loose++;
+        st.lastLoose = open;
+      }
+    }
     const span: Span = { count: 0, first: null, last: null, segment: this.segment, closedBy: null, addresses: user ? new Set() : null, capped: false };
     st.open = span;
     return span;
@@ -391,6 +410,19 @@ export class AcceptedLogins {
       for (const [slot, p] of pairSpans(st, this.maxAddressesPerUser)) {
         slot.record!.failuresForUser = { ...snapshot(p), addresses: p.addresses.size, addressesCapped: p.capped };
       }
+    }
+  }
+}
+
+function mergeSpan(into: Span, s: Span, maxAddresses: number): void {
+  into.count += s.count;
+  if (s.first !== null && (into.first === null || s.first < into.first)) into.first = s.first;
+  if (s.last !== null && (into.last === null || s.last > into.last)) into.last = s.last;
+  if (s.capped) into.capped = true;
+  if (into.addresses && s.addresses) {
+    for (const a of s.addresses) {
+      if (into.addresses.size < maxAddresses) into.addresses.add(a);
+      else if (!into.addresses.has(a)) into.capped = true;
     }
   }
 }

@@ -149,4 +149,18 @@ describe('pairing failures with logins does not depend on the order of the lines
     expect(t.segmentBreaks).toBe(0);
     expect(t.logins().map((l) => l.failuresFromAddress.count)).toEqual([10, 0]);
   });
+
+  it('a log that steps back on every other line (shuffled, or made so) keeps every failure, in bounded spans', () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      // Alternately 10:xx and 08:xx: every second line steps back two hours.
+      const hour = i % 2 === 0 ? 10 : 8;
+      lines.push(`Mar  1 ${two(hour)}:${two(Math.floor(i / 60) % 60)}:${two(i % 60)} web1 sshd[${1000 + i}]: Failed password for root from 203.0.113.80 port ${i} ssh2`);
+    }
+    lines.push('Mar  1 12:00:00 web1 sshd[9000]: Accepted password for root from 203.0.113.80 port 9 ssh2');
+    const t = track(lines);
+    expect(t.segmentBreaks).toBeGreaterThan(900);
+    expect(t.logins()[0].failuresFromAddress).toMatchObject({ count: 2000, first: '2024-03-01T08:00:01.000Z' });
+    expect(t.logins()[0].failuresForUser.count).toBe(2000);
+  });
 });
