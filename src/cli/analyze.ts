@@ -207,6 +207,9 @@ export async function analyzeFiles(files: string[], opts: Omit<AnalyzeCliOptions
   }
 
   const analysis = new AuthAnalysis();
+  // --year: one resolver for every syslog file, read oldest rotation first, so the year runs on
+  // from one file into the next (auth.log.1 ends on Dec 31, auth.log starts on Jan 1 of Y+1).
+  const givenYear = opts.year ? yearResolverFor(opts.year) : null;
   const textFiles: string[] = [];
   const wtmp: UtmpRecord[] = [];
   const btmp: UtmpRecord[] = [];
@@ -220,7 +223,7 @@ export async function analyzeFiles(files: string[], opts: Omit<AnalyzeCliOptions
         try {
           const lines = readLineBatches(stream);
           const stats = kind === 'syslog'
-            ? await analysis.readSyslog(lines, { source: file, yearResolver: opts.year ? yearResolverFor(opts.year) : makeYearResolver(mtime), utcOffset })
+            ? await analysis.readSyslog(lines, { source: file, yearResolver: givenYear ?? makeYearResolver(mtime), utcOffset })
             : await analysis.readJournal(lines, { source: file });
           const { source: _s, format: _f, ...rest } = stats;
           entry.stats = rest;

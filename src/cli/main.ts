@@ -197,7 +197,7 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
     .description('read auth logs, journal exports (journalctl -o json), wtmp and btmp handed over from elsewhere: per-address tallies, sessions and findings; no bundle')
     .argument('<file...>', 'log or login files, rotated and .gz alike (the kind is read from the content)')
     .option('--json', 'print { files, addresses, sessions, findings } as one JSON object', false)
-    .option('--year <yyyy>', 'year of the first line of logs whose stamps have none (default: from each file\'s mtime)', parseYear)
+    .option('--year <yyyy>', 'year of the first line of logs whose stamps have none, oldest rotation first; later files run on from it (default: from each file\'s mtime)', parseYear)
     .option('--tz <zone>', 'time zone of stamps without one (an IANA name such as Europe/Berlin)', 'UTC')
     .option('--playbook <file|name>', 'playbook whose thresholds apply', 'ssh-compromise')
     .action(async (files: string[], opts) => {

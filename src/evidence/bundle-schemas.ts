@@ -25,6 +25,7 @@ const SourceSchema = z.object({
   message: z.string().optional(),
   reason: z.string().optional(),
   detail: z.string().optional(),
+  warning: z.string().optional(),
 });
 
 /**

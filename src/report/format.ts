@@ -51,12 +51,22 @@ export function byLevel(findings: Finding[]): Array<{ level: Severity; findings:
 export function sourceDetail(s: SourceStatus): string {
   if (s.status === 'error') return s.message;
   if (s.status === 'skipped') return s.reason;
+  if (s.warning) return s.detail ? `${s.warning} (${s.detail})` : s.warning;
   return s.detail ?? '';
 }
 
-/** The sources worth a reader's attention: failed ones first, then skipped ones. */
+/** The status a reader sees: a source read with a warning shows `warning`. */
+export function sourceStatusText(s: SourceStatus): string {
+  return s.status === 'ok' && s.warning ? 'warning' : s.status;
+}
+
+/** The sources worth a reader's attention: failed ones first, then skipped ones, then those read with a warning. */
 export function notableSources(sources: SourceStatus[]): SourceStatus[] {
-  return [...sources.filter((s) => s.status === 'error'), ...sources.filter((s) => s.status === 'skipped')];
+  return [
+    ...sources.filter((s) => s.status === 'error'),
+    ...sources.filter((s) => s.status === 'skipped'),
+    ...sources.filter((s) => s.status === 'ok' && s.warning),
+  ];
 }
 
 export const VERDICT_LABEL: Record<string, string> = {

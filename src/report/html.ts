@@ -2,7 +2,7 @@ import type { Finding } from '../model/finding.js';
 import { splitDetail, VERDICT_ADVICE } from './advice.js';
 import { renderAuthChartSvg, widthText } from './chart.js';
 import { LIMITS, type ReportData, type Table } from './data.js';
-import { byLevel, bytesText, countText, evidenceFiles, notableSources, sourceDetail, subjectText, timeText, VERDICT_LABEL } from './format.js';
+import { byLevel, bytesText, countText, evidenceFiles, notableSources, sourceDetail, sourceStatusText, subjectText, timeText, VERDICT_LABEL } from './format.js';
 import { escapeHtml as h } from './text.js';
 
 /**
@@ -32,7 +32,7 @@ code,.mono{font:12.5px/1.45 ui-monospace,"SFMono-Regular",Menlo,Consolas,"Libera
 .verdict.suspicious{background:var(--suspicious)}.verdict.clean{background:var(--clean)}
 .pill{display:inline-block;border-radius:999px;padding:1px 10px;font-size:12px;font-weight:700;letter-spacing:.02em;color:#fff;vertical-align:1px;white-space:nowrap}
 .pill.critical{background:var(--critical)}.pill.high{background:var(--high)}.pill.medium{background:var(--medium)}.pill.low{background:var(--low)}.pill.informational{background:var(--informational)}
-.pill.ok{background:var(--clean)}.pill.error{background:var(--high)}.pill.skipped{background:var(--informational)}
+.pill.ok{background:var(--clean)}.pill.error{background:var(--high)}.pill.skipped{background:var(--informational)}.pill.warning{background:var(--medium)}
 .verdict .counts{margin-top:12px;display:flex;gap:8px;flex-wrap:wrap}
 .verdict .counts span{background:rgba(255,255,255,.16);border-radius:6px;padding:3px 10px;font-size:13px}
 .banner{border-radius:8px;padding:12px 16px;margin:0 0 18px;border:2px solid}
@@ -269,9 +269,9 @@ function collectionSection(d: ReportData): string {
   ];
   const notable = notableSources(m.sources);
   const sources = notable.length
-    ? table(['source', 'status', 'why'], notable.map((s) => [cell(`<code>${h(s.id)}</code>`), cell(`<span class="pill ${h(s.status)}">${h(s.status)}</span>`), cell(h(sourceDetail(s)))]))
+    ? table(['source', 'status', 'why'], notable.map((s) => [cell(`<code>${h(s.id)}</code>`), cell(`<span class="pill ${h(sourceStatusText(s))}">${h(sourceStatusText(s))}</span>`), cell(h(sourceDetail(s)))]))
     : '<p>Every source was read.</p>';
-  const ok = m.sources.filter((s) => s.status === 'ok').length;
+  const ok = m.sources.filter((s) => s.status === 'ok' && !s.warning).length;
   const steps = m.steps.length
     ? `<h3>Playbook steps</h3>${table(['step', 'kind', 'ran'], m.steps.map((s) => [cell(h(s.title)), cell(h(s.kind)), cell(s.ran ? 'yes' : '<span class="muted">no</span>')]))}`
     : '';
@@ -279,7 +279,7 @@ function collectionSection(d: ReportData): string {
   const shown = listed.slice(0, LIMITS.files);
   const files = `<details><summary>${countText(listed.length, 'evidence file')} with their sha256 (besides the reports, the custody log, manifest.json and SHA256SUMS)</summary>${table(['file', ['size', 'num'], 'sha256'], shown.map((f) => [cell(`<code>${h(f.path)}</code>`), cell(h(bytesText(f.size)), 'num'), cell(`<code>${h(f.sha256)}</code>`)]))}${listed.length > shown.length ? `<p class="note">The first ${shown.length}; every file is listed in manifest.json.</p>` : ''}</details>`;
   return `<table class="kv"><tbody>${kv.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('')}</tbody></table>
-<h3>Sources that failed or were skipped</h3><p class="small muted">${countText(ok, 'source')} read without a problem.</p>${sources}
+<h3>Sources that failed, were skipped or warn</h3><p class="small muted">${countText(ok, 'source')} read without a problem.</p>${sources}
 ${steps}
 ${files}`;
 }

@@ -1,7 +1,7 @@
 import { splitDetail, VERDICT_ADVICE } from './advice.js';
 import { bucketLabel, widthText } from './chart.js';
 import type { ReportData, Table } from './data.js';
-import { byLevel, bytesText, countText, evidenceFiles, notableSources, sourceDetail, subjectText, timeText, VERDICT_LABEL } from './format.js';
+import { byLevel, bytesText, countText, evidenceFiles, notableSources, sourceDetail, sourceStatusText, subjectText, timeText, VERDICT_LABEL } from './format.js';
 import { escapeMarkdown as md } from './text.js';
 
 /** A time from the bundle, formatted, then escaped like any other text (a crafted time is any string). */
@@ -168,9 +168,9 @@ export function renderMarkdown(d: ReportData): string {
     ]),
   );
   const notable = notableSources(m.sources);
-  out.push('### Sources that failed or were skipped', '');
+  out.push('### Sources that failed, were skipped or warn', '');
   if (notable.length === 0) out.push('Every source was read.', '');
-  else out.push(...table(['source', 'status', 'why'], notable.map((s) => [md(s.id), s.status, md(sourceDetail(s))])));
+  else out.push(...table(['source', 'status', 'why'], notable.map((s) => [md(s.id), sourceStatusText(s), md(sourceDetail(s))])));
   if (m.steps.length) out.push('### Playbook steps', '', ...table(['step', 'kind', 'ran'], m.steps.map((s) => [md(s.title), md(s.kind), s.ran ? 'yes' : 'no'])));
   out.push(`The bundle holds ${countText(evidenceFiles(m.files).length, 'evidence file')} besides the reports, the custody log, manifest.json and SHA256SUMS; manifest.json lists each with its size and sha256.`, '');
   out.push(`Check it before relying on it: sha256sum -c ${md(m.case)}.tar.gz.sha256 and ir-triage verify ${md(m.case)}.tar.gz.`, '');

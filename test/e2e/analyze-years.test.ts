@@ -37,6 +37,26 @@ describe('year inference', () => {
     const r = await analyze([...NEWER, ...OLDER], MTIME);
     expect(r.addresses[0]).toMatchObject({ address: '203.0.113.66', failures: 12, firstFailure: '2025-03-01T10:00:00.000Z', lastFailure: '2025-03-01T10:00:11.000Z' });
     expect(r.files[0].stats!.lastTime! <= MTIME.toISOString()).toBe(true);
+    // The login still comes after its failures: the pairing goes by time, not by line order.
+    const after = r.findings.filter((f) => f.rule === 'auth.login-after-failures');
+    expect(after.map((f) => [f.subject.ip, f.subject.failuresBefore, f.severity])).toEqual([['203.0.113.66', 12, 'critical']]);
+  });
+
+  it('the two halves as separate files, in either order on the command line', async () => {
+    const dir = tmpDir('irt-years-files-');
+    const newer = path.join(dir, 'auth.log');
+    const older = path.join(dir, 'auth.log.1');
+    writeFileSync(older, OLDER.join('\n') + '\n');
+    writeFileSync(newer, NEWER.join('\n') + '\n');
+    utimesSync(older, new Date(Date.UTC(2025, 2, 1, 12)), new Date(Date.UTC(2025, 2, 1, 12)));
+    utimesSync(newer, MTIME, MTIME);
+    for (const files of [[older, newer], [newer, older]]) {
+      const r = await runCli(['analyze', '--json', ...files]);
+      expect(r.code, r.stderr).toBe(0);
+      const result = JSON.parse(r.stdout) as AnalyzeResult;
+      const after = result.findings.filter((f) => f.rule === 'auth.login-after-failures');
+      expect(after.map((f) => [f.subject.ip, f.subject.failuresBefore])).toEqual([['203.0.113.66', 12]]);
+    }
   });
 
   it('a file repeated ten times does not drift a year per copy', async () => {

@@ -140,6 +140,10 @@ describe('analyze: files as they are handed over', () => {
     const { result, code } = await analyze(['--year', '2016', path.join(dir, 'auth.log'), path.join(dir, 'auth.log.1.gz')]);
     expect(code).toBe(0);
     expect(result.files.map((f) => [path.basename(f.file), f.gzip])).toEqual([['auth.log', false], ['auth.log.1.gz', true]]);
+    // --year is the year of the first line read (the older rotation); the live file runs on into the next year.
+    expect(result.files.map((f) => [f.stats!.firstTime, f.stats!.lastTime])).toEqual([
+      ['2017-01-01T00:00:36.000Z', '2017-01-01T00:17:27.000Z'], ['2016-12-31T22:10:00.000Z', '2017-01-01T00:00:25.000Z'],
+    ]);
     // The failures in the older rotation come before the login in the live file.
     const login = result.findings.find((f) => f.rule === 'auth.login-after-failures')!;
     expect(login.subject).toMatchObject({ user: 'deploy', failuresBefore: 12 });

@@ -8,6 +8,12 @@
  * whose /dev is a fresh tmpfs (null, zero, random, urandom, tty bound in), so their /dev/log is
  * theirs alone and the machine's logging is untouched. rsyslog writes both of Debian's stamp
  * styles from the same messages, with $RepeatedMsgReduction on for real `message repeated` lines.
+ *
+ * With `PermitRootLogin no`, a client logs in as root with a key root's authorized_keys holds:
+ * sshd accepts the key, then refuses the login (`ROOT LOGIN REFUSED`). That authorized_keys is
+ * the namespace's own: /root there is a fresh tmpfs holding only .ssh/authorized_keys with the
+ * test's key, so the machine's /root is never written (a test checks it is byte for byte as
+ * before). Another loopback address sweeps user names that are not accounts (`Invalid user`).
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,6 +54,21 @@ const USER = `irtssh${process.pid % 100000}`;
 const PASSWORD = 'Corr3ct-H0rse-battery';
 const FROM_A = '127.0.0.2';
 const FROM_B = '127.0.0.3';
+/** Logs in as root with root's key: refused by PermitRootLogin. */
+const FROM_ROOT_KEY = '127.0.0.4';
+/** Sweeps user names that are not accounts. */
+const FROM_SWEEP = '127.0.0.5';
+const SWEEP_NAMES = Array.from({ length: 12 }, (_, i) => `irtnouser${process.pid % 100000}x${i}`);
+const ROOT_KEYS = '/root/.ssh/authorized_keys';
+
+/** The machine's own root authorized_keys, as bytes (null when there is none): it must not change. */
+function machineRootKeys(): Buffer | null {
+  try {
+    return readFileSync(ROOT_KEYS);
+  } catch {
+    return null;
+  }
+}
 const SSHPASS_FAILURES_A = 10;
 const FAILURES_B = 11;
 
@@ -57,6 +78,9 @@ let server: ChildProcess | null = null;
 let askpassTries = 0;
 let log3339: string;
 let log3164: string;
+let rootKeysBefore: Buffer | null;
+let rootKeyFingerprint: string;
+let rootKeyExit: number | null = null;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -95,6 +119,27 @@ async function failures(from: string, n: number): Promise<void> {
   }
 }
 
+/** A client that offers only the given key, as root, from FROM_ROOT_KEY. */
+const rootKeyArgs = (key: string) => [
+  '-b', FROM_ROOT_KEY, '-p', String(port), '-F', '/dev/null', '-i', key,
+  '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none', '-o', 'BatchMode=yes',
+  '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
+  '-o', 'PubkeyAuthentication=yes', '-o', 'PreferredAuthentications=publickey',
+  '-o', 'ConnectTimeout=20', 'root@127.0.0.1', 'true',
+];
+
+/** User names that are not accounts, a few connections at a time; no password is sent. */
+async function sweep(names: string[]): Promise<void> {
+  for (let i = 0; i < names.length; i += 6) {
+    await Promise.all(names.slice(i, i + 6).map((name) => run(SSH, [
+      '-b', FROM_SWEEP, '-p', String(port), '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'IdentityAgent=none',
+      '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
+      '-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=password',
+      '-o', 'ConnectTimeout=20', `${name}@127.0.0.1`, 'true',
+    ])));
+  }
+}
+
 async function waitFor(file: string, test: (text: string) => boolean, what: string, ms = 30_000): Promise<string> {
   const until = Date.now() + ms;
   for (;;) {
@@ -128,6 +173,9 @@ describe.skipIf(SKIP !== null)(`a real sshd brute-forced over loopback${SKIP ? `
     execFileSync('useradd', ['-M', '-d', '/nonexistent', '-s', '/bin/sh', USER]);
     execFileSync('chpasswd', [], { input: `${USER}:${PASSWORD}\n` });
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'hostkey')]);
+    rootKeysBefore = machineRootKeys();
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'irt-root-key', '-f', path.join(dir, 'rootkey')]);
+    rootKeyFingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', path.join(dir, 'rootkey.pub')], { encoding: 'utf8' }).split(' ')[1];
     const penalties = atLeast(opensshVersion(SSHD), 9, 8) ? 'PerSourcePenalties no\n' : '';
     writeFileSync(path.join(dir, 'sshd_config'), `ListenAddress 127.0.0.1:${port}
 HostKey ${dir}/hostkey
@@ -136,9 +184,11 @@ PidFile ${dir}/sshd.pid
 PasswordAuthentication yes
 KbdInteractiveAuthentication no
 UsePAM yes
-PubkeyAuthentication no
+# Keys for root only (the password clients offer none): root's key is accepted, then refused.
+PubkeyAuthentication yes
+AuthorizedKeysFile .ssh/authorized_keys
 PermitRootLogin no
-AllowUsers ${USER}
+AllowUsers ${USER} root
 MaxAuthTries 6
 MaxStartups 100:30:200
 UseDNS no
@@ -162,6 +212,11 @@ umount -l "$T/dev-orig"
 # sshd's privilege separation folder, in this namespace only: the box's /run/sshd is neither needed nor made.
 mount -t tmpfs -o mode=0755 irt-run /run
 mkdir -m 0755 /run/sshd
+# root's home, in this namespace only: a fresh tmpfs whose authorized_keys holds the test's key.
+mount -t tmpfs -o mode=0700 irt-root /root
+mkdir -m 0700 /root/.ssh
+cp "$T/rootkey.pub" /root/.ssh/authorized_keys
+chmod 0600 /root/.ssh/authorized_keys
 TZ=UTC ${RSYSLOGD} -n -f "$T/rsyslog.conf" -i "$T/rsyslogd.pid" &
 i=0; while [ ! -S /dev/log ]; do i=$((i+1)); [ $i -gt 200 ] && { echo "rsyslogd made no /dev/log" >&2; exit 1; }; sleep 0.05; done
 exec "$@"
@@ -187,12 +242,31 @@ exec "$@"
     await failures(FROM_B, FAILURES_B);
     expect(await run(SSHPASS, ['-p', PASSWORD, SSH, ...sshArgs(FROM_B, 1)])).toBe(0);
     await waitFor(log3339, (t) => t.includes(`session closed for user ${USER}`), 'the session end');
+    rootKeyExit = await run(SSH, rootKeyArgs(path.join(dir, 'rootkey')));
+    await waitFor(log3339, (t) => t.includes(`ROOT LOGIN REFUSED FROM ${FROM_ROOT_KEY}`), 'the root login refusal');
+    await sweep(SWEEP_NAMES);
+    await waitFor(log3339, (t) => SWEEP_NAMES.every((n) => t.includes(`Invalid user ${n} from ${FROM_SWEEP}`)), 'the user-name sweep');
     await stopServer();
   }, 240_000);
 
   afterAll(async () => {
     await stopServer();
     spawnSync('userdel', [USER]);
+    // Nothing here writes the machine's /root; should it ever differ, say so loudly.
+    if (rootKeysBefore !== undefined && !Buffer.from(machineRootKeys() ?? '').equals(Buffer.from(rootKeysBefore ?? ''))) {
+      throw new Error(`${ROOT_KEYS} changed during the test`);
+    }
+  });
+
+  it("logs root's key accepted then refused, and never writes the machine's own root authorized_keys", () => {
+    // Refused: ssh says Permission denied (255).
+    expect(rootKeyExit).toBe(255);
+    const text = readFileSync(log3339, 'utf8');
+    expect(text).toMatch(new RegExp(`sshd\\[\\d+\\]: ROOT LOGIN REFUSED FROM ${FROM_ROOT_KEY.replaceAll('.', '\\.')} port \\d+`));
+    expect(text).not.toMatch(/Accepted publickey for root/);
+    const now = machineRootKeys();
+    expect(now === null ? null : now.toString('hex')).toBe(rootKeysBefore === null ? null : rootKeysBefore.toString('hex'));
+    expect(rootKeyFingerprint).toMatch(/^SHA256:/);
   });
 
   const failuresA = () => SSHPASS_FAILURES_A + askpassTries;
@@ -236,13 +310,27 @@ exec "$@"
       expect(findings.filter((f) => f.rule === 'auth.root-login')).toEqual([]);
     });
 
+    it("finds root's key refused by PermitRootLogin, naming the address, and the user-name sweep", () => {
+      const refused = findings.filter((f) => f.rule === 'auth.root-login-refused');
+      expect(refused.map((f) => [f.severity, f.subject.ip, f.subject.refused])).toEqual([['high', FROM_ROOT_KEY, 1]]);
+      expect(refused[0].detail).toContain(`from ${FROM_ROOT_KEY}`);
+      const sweepFound = findings.filter((f) => f.rule === 'auth.enumeration');
+      expect(sweepFound.map((f) => [f.subject.ip, f.subject.invalidUsers])).toEqual([[FROM_SWEEP, SWEEP_NAMES.length]]);
+      // Neither is a brute force or a login.
+      expect(findings.filter((f) => f.subject.ip === FROM_ROOT_KEY || f.subject.ip === FROM_SWEEP).map((f) => f.rule).sort()).toEqual(['auth.enumeration', 'auth.root-login-refused']);
+    });
+
     it('keeps the events, the tally and the original log in the bundle', () => {
       const tally = JSON.parse(readFileSync(path.join(caseDir, 'artifacts/auth-tally.json'), 'utf8')) as AuthAddressRow[];
-      expect(tally.map((r) => [r.address, r.failures, r.acceptedCount])).toEqual([[FROM_A, failuresA(), 0], [FROM_B, FAILURES_B, 1]]);
+      expect(tally.filter((r) => r.address === FROM_A || r.address === FROM_B).map((r) => [r.address, r.failures, r.acceptedCount])).toEqual([[FROM_A, failuresA(), 0], [FROM_B, FAILURES_B, 1]]);
+      expect(tally.find((r) => r.address === FROM_ROOT_KEY)).toMatchObject({ rootRefused: 1, acceptedCount: 0 });
+      expect(tally.find((r) => r.address === FROM_SWEEP)).toMatchObject({ invalidUsers: SWEEP_NAMES.length, invalidNamesDistinct: SWEEP_NAMES.length, acceptedCount: 0 });
       const events = readFileSync(path.join(caseDir, 'artifacts/auth-events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       // --timeline aggregate (the default): the attempts are counted per minute; every failure is in those counts.
       expect(events.filter((e) => e.kind === 'failed')).toEqual([]);
       expect(events.filter((e) => e.kind === 'attempts-minute').reduce((n, e) => n + e.failures, 0)).toBe(failuresA() + FAILURES_B);
+      // One attempt; OpenSSH 9.x logs it twice (monitor, then the pre-auth child's [preauth] twin, marked sameAttempt).
+      expect(events.filter((e) => e.kind === 'root-refused' && !e.sameAttempt).map((e) => e.ip)).toEqual([FROM_ROOT_KEY]);
       expect(readFileSync(path.join(caseDir, 'files/logs/var/log/auth.log'))).toEqual(readFileSync(log3339));
       const manifest = JSON.parse(readFileSync(path.join(caseDir, 'manifest.json'), 'utf8'));
       expect(manifest.sources.find((s: { id: string }) => s.id === 'auth-log')).toMatchObject({ status: 'ok' });
@@ -259,9 +347,9 @@ exec "$@"
     const r = await runCli(['analyze', '--json', '--year', String(new Date().getUTCFullYear()), log3164]);
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as AnalyzeResult;
-    expect(result.addresses.map((a) => [a.address, a.failures])).toEqual([[FROM_A, failuresA()], [FROM_B, FAILURES_B]]);
+    expect(result.addresses.filter((a) => a.address === FROM_A || a.address === FROM_B).map((a) => [a.address, a.failures])).toEqual([[FROM_A, failuresA()], [FROM_B, FAILURES_B]]);
     expect(result.findings.map((f) => `${f.rule} ${f.subject.ip}`).sort()).toEqual([
-      `auth.bruteforce ${FROM_A}`, `auth.bruteforce ${FROM_B}`, `auth.login-after-failures ${FROM_B}`,
+      `auth.bruteforce ${FROM_A}`, `auth.bruteforce ${FROM_B}`, `auth.enumeration ${FROM_SWEEP}`, `auth.login-after-failures ${FROM_B}`, `auth.root-login-refused ${FROM_ROOT_KEY}`,
     ]);
     expect(result.sessions.filter((s) => s.source === 'auth-log').map((s) => [s.user, s.from, s.method])).toEqual([[USER, FROM_B, 'password']]);
   });

@@ -48,7 +48,10 @@ function hostileCase(): string {
     interrupted: false,
     playbook: { id: 'ssh-compromise', sha256: 'ab'.repeat(32) },
     steps: [{ id: 's1', title: 'Who is on the box', kind: 'collect', ran: true }],
-    sources: [{ id: `logins.${ESC}`, status: 'error', message: `EACCES ${IMG}` }, { id: 'processes', status: 'ok' }],
+    sources: [
+      { id: `logins.${ESC}`, status: 'error', message: `EACCES ${IMG}` }, { id: 'processes', status: 'ok' },
+      { id: 'auth-log.auth.log', path: '/var/log/auth.log', status: 'ok', detail: '3 lines, 0 auth events', warning: `none of its 3 lines was understood (3 not understood: ${IMG} 3; 0 ignored)` },
+    ],
     files: [{ path: `files/4242-${IMG}`, size: 10, sha256: 'cd'.repeat(32) }],
     timeline: { events: 12, dropped: 0 },
   });
@@ -135,6 +138,18 @@ describe('the report from a hostile case folder', () => {
       ['block-ip', '2026-11-22T10:00:30.000Z', `nft delete rule inet ir_triage input handle 7 && echo '${ESC}'`],
       ['freeze', null, null],
     ]);
+  });
+
+  it('lists a source read with a warning (a log of which nothing was understood) beside the failed ones', async () => {
+    const data = await loadReportData(hostileCase());
+    const md = renderMarkdown(data);
+    expect(md).toContain('### Sources that failed, were skipped or warn');
+    expect(md).toMatch(/^\| auth-log\.auth\.log \| warning \| none of its 3 lines was understood \(3 not understood: \\<img src=x onerror=alert\(1\)\\> 3; 0 ignored\) \(3 lines, 0 auth events\) \|$/m);
+    const html = renderHtml(data);
+    expect(html).toContain('<span class="pill warning">warning</span>');
+    expect(html).toContain('none of its 3 lines was understood (3 not understood: &lt;img src=x onerror=alert(1)&gt; 3; 0 ignored)');
+    // Read with a warning is not "read without a problem".
+    expect(html).toContain('1 source read without a problem');
   });
 
   it('shows a session seen in utmp and in wtmp once, naming both', async () => {

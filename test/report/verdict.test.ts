@@ -71,6 +71,53 @@ describe('computeVerdict', () => {
     expect(v).toMatchObject({ level: 'attacked', headline: 'Under attack, no sign of entry: 1 address floods the ssh port with connections' });
   });
 
+  it('reports user enumeration and probes as attacks, counting names and probes', () => {
+    const enumeration = (ip: string, invalidUsers: number) => finding('auth.enumeration', 'low', { ip, invalidUsers, failures: 0 });
+    const probe = (ip: string, probes: number) => finding('auth.probe', 'low', { ip, probes });
+    expect(computeVerdict([enumeration('198.51.100.4', 22), enumeration('198.51.100.5', 30)], false)).toEqual({
+      level: 'attacked', headline: 'Under attack, no sign of entry: 2 addresses tried 52 user names that are not accounts', partial: false,
+    });
+    expect(computeVerdict([probe('198.51.100.6', 1500)], true)).toEqual({
+      level: 'attacked', headline: 'Under attack, no sign of entry: 1 address probed the ssh port 1,500 times without logging in (partial collection)', partial: true,
+    });
+    // A brute force is named first when there is one.
+    expect(computeVerdict([probe('198.51.100.6', 40), brute('198.51.100.1', 12)], false).headline).toBe('Under attack, no sign of entry: 1 address made 12 failed attempts');
+  });
+
+  describe('a key root trusts, used and refused only by PermitRootLogin', () => {
+    const refused = (ip: string) => finding('auth.root-login-refused', 'high', { ip, user: 'root', refused: 1 });
+
+    it('alone: suspicious, named first, whatever else is there to review', () => {
+      expect(computeVerdict([refused('203.0.113.50')], false)).toEqual({
+        level: 'suspicious', headline: 'Suspicious: a key root trusts was used from 203.0.113.50; only PermitRootLogin refused the login', partial: false,
+      });
+      const v = computeVerdict([finding('login.log-tampering', 'medium', {}, 'wtmp cut'), refused('203.0.113.50'), refused('203.0.113.51')], false);
+      expect(v.headline).toBe('Suspicious: a key root trusts was used from 203.0.113.50 (and 1 more address); only PermitRootLogin refused the login (and 1 more finding to review)');
+    });
+
+    it('beside an attack from other addresses: attacked, and the key is named, never "no sign of entry"', () => {
+      const v = computeVerdict([brute('198.51.100.1', 400), refused('203.0.113.50')], false);
+      expect(v).toEqual({
+        level: 'attacked', headline: 'Under attack: 1 address made 400 failed attempts; and a key root trusts was used from 203.0.113.50; only PermitRootLogin refused the login', partial: false,
+      });
+    });
+
+    it('from an address that also brute-forced, enumerated or probed: the key is in an attacker\'s hands, compromised', () => {
+      for (const attack of [brute('203.0.113.50', 30), finding('auth.enumeration', 'low', { ip: '203.0.113.50', invalidUsers: 25 }), finding('auth.probe', 'low', { ip: '203.0.113.50', probes: 60 })]) {
+        expect(computeVerdict([attack, refused('203.0.113.50'), brute('198.51.100.1', 12)], false)).toEqual({
+          level: 'compromised',
+          headline: 'Likely compromised: a key root trusts was used from 203.0.113.50, which also attacked the ssh login; only PermitRootLogin refused the login',
+          partial: false,
+        });
+      }
+    });
+
+    it('an actual break-in still leads', () => {
+      const v = computeVerdict([brute('203.0.113.7', 212), login('deploy', '203.0.113.7', 212), refused('203.0.113.7')], false);
+      expect(v.headline).toBe('Likely compromised: login as deploy from 203.0.113.7 after 212 failed attempts (and 1 more sign)');
+    });
+  });
+
   it('calls anything else suspicious and names the most severe', () => {
     const v = computeVerdict([finding('login.log-tampering', 'medium', {}, 'wtmp cut'), finding('auth.root-login', 'high', {}, 'root logged in over ssh')], false);
     expect(v).toEqual({ level: 'suspicious', headline: 'Suspicious, not conclusive: 2 findings to review, most severe: root logged in over ssh', partial: false });

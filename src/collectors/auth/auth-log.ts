@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import type { CommandResult } from '../../host/exec.js';
 import { describeFsError, errorCode } from '../../host/rooted-fs.js';
 import type { CopyResult, EvidenceSink, TimelineEvent } from '../../model/sink.js';
-import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
+import { sourceError, sourceOk, sourceSkipped, sourceWarning, type SourceStatus } from '../../model/source.js';
 import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
 import { AttemptAggregator, attemptMessage, isAttempt, type AttemptRecord, type MinuteRecord } from './aggregate.js';
 import { AuthAnalysis, type AuthSourceStats } from './analysis.js';
@@ -75,10 +75,28 @@ export async function* bufferLines(buf: Buffer, batchLines = 4096): AsyncIterabl
 }
 
 function statsDetail(s: AuthSourceStats): string {
-  const unknown = Object.entries(s.unknownByProgram);
+  const unknown = Object.entries(s.notUnderstoodByProgram);
   const top = unknown.slice(0, 5).map(([p, n]) => `${p} ${n}`).join(', ');
   const span = s.firstTime ? `, ${s.firstTime} to ${s.lastTime}` : '';
-  return `${s.lines} lines, ${s.events} auth events${span}${unknown.length ? `; not understood: ${top}${unknown.length > 5 ? ', …' : ''}` : ''}${s.interrupted ? '; interrupted' : ''}`;
+  const ignored = s.ignored ? `; ${s.ignored} ignored (known, not about a login)` : '';
+  return `${s.lines} lines, ${s.events} auth events${span}${ignored}${unknown.length ? `; not understood: ${top}${unknown.length > 5 ? ', …' : ''}` : ''}${s.interrupted ? '; interrupted' : ''}`;
+}
+
+/**
+ * A source of which no line was understood (a format not read, or a log replaced by something
+ * else): the warning its manifest entry carries. Null when something was understood, or when every
+ * line was known and ignored (an auth.log of cron sessions only is an ordinary quiet box).
+ */
+export function nothingUnderstood(s: AuthSourceStats): string | null {
+  if (s.lines === 0 || s.events > 0 || s.notUnderstood === 0) return null;
+  const by = Object.entries(s.notUnderstoodByProgram).slice(0, 3).map(([p, n]) => `${p} ${n}`).join(', ');
+  return `none of its ${s.lines} lines was understood (${s.notUnderstood} not understood: ${by}; ${s.ignored} ignored): not a log in a format this tool reads, or not a log; read the copy by hand`;
+}
+
+/** The manifest entry of a source that was read: a warning when nothing in it was understood. */
+function readSource(id: string, path: string, stats: AuthSourceStats, detail: string): SourceStatus {
+  const warning = nothingUnderstood(stats);
+  return warning ? sourceWarning(id, warning, path, detail) : sourceOk(id, path, detail);
 }
 
 /**
@@ -152,6 +170,12 @@ const TIMELINE_DESC: Record<AuthLogEvent['kind'], string> = {
   other: 'Auth: other',
 };
 
+/** Appended to timestamp_desc when the line's stamp has no year (RFC 3164): the year was inferred. */
+export const YEAR_GUESSED_SUFFIX = ' (year guessed)';
+const TIMELINE_DESC_YEAR_GUESSED = Object.fromEntries(
+  Object.entries(TIMELINE_DESC).map(([k, v]) => [k, `${v}${YEAR_GUESSED_SUFFIX}`]),
+) as Record<AuthLogEvent['kind'], string>;
+
 /**
  * One timeline row per auth event with a time, as the events stream past: every failure of a
  * brute force, not a summary. The case store spills them to sorted runs on disk, so a log of
@@ -182,7 +206,7 @@ class AuthTimeline {
     this.push({
       datetime: e.time,
       message: `${message.slice(0, 500)} ${where}`,
-      timestamp_desc: TIMELINE_DESC[e.kind] ?? 'Auth: other',
+      timestamp_desc: (e.yearGuessed ? TIMELINE_DESC_YEAR_GUESSED : TIMELINE_DESC)[e.kind] ?? 'Auth: other',
       source: 'auth-log',
       user: e.user,
       ip,
@@ -318,7 +342,7 @@ class AuthLogRun {
       this.sources.push(sourceError(id, `${why}${read ? ` (after ${read.lines} lines, which were kept)` : ''}${copied}`, file));
       return;
     }
-    this.sources.push(sourceOk(id, file, `${statsDetail(stats)}${copied}`));
+    this.sources.push(readSource(id, file, stats, `${statsDetail(stats)}${copied}`));
   }
 
   /**
@@ -365,7 +389,7 @@ class AuthLogRun {
     else if (result.exitCode !== 0) problems.push(`journalctl exited with ${result.exitCode}${result.stderr ? `: ${result.stderr.trim().split('\n')[0]}` : ''}`);
     if (result.truncated) problems.push(`output cut at ${JOURNAL_MAX_BYTES} bytes: older records may be missing`);
     const detail = `${statsDetail(stats)}; raw output in commands/${COMMAND_NAME}.txt`;
-    this.sources.push(problems.length ? sourceError(id, `${problems.join('; ')} (${detail})`) : sourceOk(id, `commands/${COMMAND_NAME}.txt`, detail));
+    this.sources.push(problems.length ? sourceError(id, `${problems.join('; ')} (${detail})`) : readSource(id, `commands/${COMMAND_NAME}.txt`, stats, detail));
   }
 
   private async imageJournalFiles(): Promise<string[]> {
@@ -475,6 +499,13 @@ export function makeAuthLogCollector({ eventsMaxBytes = EVENTS_MAX_BYTES }: { ev
         timezone: { zone: zone.zone, from: zone.from, known: zone.known, appliesTo: 'stamps without a zone (RFC 3164, and RFC 3339 without an offset)' },
         files: run.files,
         sources: analysis.sources,
+        /** Over every source: lines not understood (say so) apart from lines known and ignored. */
+        lines: {
+          total: analysis.sources.reduce((n, s) => n + s.lines, 0),
+          notUnderstood: analysis.sources.reduce((n, s) => n + s.notUnderstood, 0),
+          ignored: analysis.sources.reduce((n, s) => n + s.ignored, 0),
+          sourcesNothingUnderstood: analysis.sources.filter((s) => nothingUnderstood(s) !== null).map((s) => s.source),
+        },
         tally: { addresses: analysis.tally.size, failuresWithoutAddress: analysis.tally.failuresWithoutAddress },
         logins: { accepted: analysis.logins.accepted, kept: facts.authLogins?.length ?? 0, dropped: analysis.logins.loginsDropped, usersNotTracked: analysis.logins.usersDropped },
         timeline: { mode, ...timeline.counts },

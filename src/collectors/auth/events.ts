@@ -63,6 +63,17 @@ export interface AuthLogEvent extends AuthEvent, AuthDetail {
   /** ip is not on this line: it comes from an earlier line of the same host+pid. */
   ipFromPid?: boolean;
   /**
+   * The stamp carries no year (RFC 3164 `Mar  1 10:00:00`): the year in `time` was inferred from
+   * the file's mtime (or `--year`) and the month changes before it. Absent when the year was written.
+   */
+  yearGuessed?: boolean;
+  /**
+   * root-refused only: the second line of one refusal. OpenSSH's privileged monitor logs
+   * `ROOT LOGIN REFUSED FROM ADDRESS port N` and its pre-auth child logs the same with ` [preauth]`
+   * (seen from a real OpenSSH 9.2): one attempt, not two.
+   */
+  sameAttempt?: boolean;
+  /**
    * A failure of a connection that then logged in (same host+pid): a public key the client offered
    * before the one accepted, or a PAM module that failed before a stacked one (pam_sss, pam_ldap)
    * let the user in. Not a failed attempt; counted apart.
@@ -144,6 +155,8 @@ interface PidState {
   counted: number;
   /** `Failed publickey` lines waiting to learn whether a key of the same connection is accepted. */
   keyFailures: AuthLogEvent[] | null;
+  /** Monitor `ROOT LOGIN REFUSED` lines whose ` [preauth]` twin has not come yet. */
+  refusedUnpaired: number;
 }
 
 /** The record a `last message repeated` line refers to. */
@@ -366,7 +379,7 @@ export class AuthLogParser {
       this.prev = null;
       return [];
     }
-    return this.handle(rec, lineNo);
+    return this.handle(rec, lineNo, rec.format === 'rfc3164' && rec.time !== null);
   }
 
   /** A record already split (journal); null counts as an unparsed line. */
@@ -379,7 +392,7 @@ export class AuthLogParser {
       this.prev = null;
       return [];
     }
-    return this.handle(record, lineNo);
+    return this.handle(record, lineNo, false);
   }
 
   /** Flushes the pam failures still waiting (as not covered). Call once at the end of a source. */
@@ -403,7 +416,7 @@ export class AuthLogParser {
     m.set(program, (m.get(program) ?? 0) + 1);
   }
 
-  private handle(rec: SyslogRecord, lineNo: number): AuthLogEvent[] {
+  private handle(rec: SyslogRecord, lineNo: number, yearGuessed: boolean): AuthLogEvent[] {
     if (!this.hostOk(rec.host)) {
       this.stats.hostFiltered++;
       this.prev = null;
@@ -487,6 +500,7 @@ export class AuthLogParser {
       if (cls.pamService !== undefined) e.pamService = cls.pamService;
       if (cls.pamCount !== undefined) e.pamCount = cls.pamCount;
       if (repeated) e.repeated = true;
+      if (yearGuessed) e.yearGuessed = true;
       this.track(e, ms, out);
     }
     this.stats.events += out.length;
@@ -504,7 +518,7 @@ export class AuthLogParser {
     const key = `${e.host ?? ''}\u0000${e.pid}`;
     let st = this.pids.get(key);
     if (!st) {
-      st = { key, older: null, newer: null, lastMs: ms ?? 0, ip: null, pending: null, sawFailed: false, counted: 0, keyFailures: null };
+      st = { key, older: null, newer: null, lastMs: ms ?? 0, ip: null, pending: null, sawFailed: false, counted: 0, keyFailures: null, refusedUnpaired: 0 };
       const old = this.pids.size >= this.maxPids ? this.pids.oldest : null;
       if (old) {
         this.flushPending(old, out);
@@ -520,6 +534,7 @@ export class AuthLogParser {
         // Same pid, another peer: a new process reused the pid.
         this.flushPending(st, out);
         st.sawFailed = false;
+        st.refusedUnpaired = 0;
         st.counted = 0;
       }
       st.ip = e.ip;
@@ -578,6 +593,13 @@ export class AuthLogParser {
       }
     } else if (ENDS_PENDING.has(e.kind)) {
       this.flushPending(st, out);
+    }
+    if (e.kind === 'root-refused') {
+      if (!e.message.endsWith('[preauth]')) st.refusedUnpaired++;
+      else if (st.refusedUnpaired > 0) {
+        st.refusedUnpaired--;
+        e.sameAttempt = true;
+      }
     }
     out.push(e);
   }

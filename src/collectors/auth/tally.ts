@@ -21,6 +21,7 @@ export type TallyEvent = Pick<AuthEvent, 'time' | 'program' | 'kind' | 'method' 
   pamCount?: number;
   pamExtra?: number;
   beforeAccepted?: boolean;
+  sameAttempt?: boolean;
 };
 
 /** The row types live in the model, where rules read them; these names are kept for the tally's callers. */
@@ -281,6 +282,8 @@ export class AuthTally {
         a.authTimeouts++;
         break;
       case 'root-refused':
+        // The monitor's line counts; its [preauth] twin is the same attempt.
+        if (e.sameAttempt === true) break;
         a.rootRefused++;
         if (e.time !== '') {
           a.firstRootRefused = earlier(a.firstRootRefused, e.time);

@@ -91,3 +91,76 @@ describe('accepted logins and the failures before them', () => {
     expect(u.logins()[0].failuresForUser.count).toBe(0);
   });
 });
+
+describe('pairing failures with logins does not depend on the order of the lines', () => {
+  const two = (n: number) => String(n).padStart(2, '0');
+  /** auth.log.1 (older): twelve failures from 203.0.113.66, another brute force that never got in, then the login. */
+  const older = [
+    ...Array.from({ length: 12 }, (_, i) => `Mar  1 10:00:${two(i)} web1 sshd[${900 + i}]: Failed password for root from 203.0.113.66 port ${40000 + i} ssh2`),
+    `Mar  1 10:05:00 web1 sshd[950]: Failed password for carol from 198.18.7.1 port 1 ssh2`,
+  ];
+  /** auth.log (newer): the password works a week later; then two more failures after it. */
+  const newer = [
+    'Mar  8 09:00:00 web1 sshd[990]: Accepted password for root from 203.0.113.66 port 41000 ssh2',
+    'Mar  8 09:30:00 web1 sshd[991]: Failed password for root from 203.0.113.66 port 41001 ssh2',
+    'Mar  8 09:30:05 web1 sshd[992]: Failed password for root from 203.0.113.66 port 41002 ssh2',
+  ];
+  const expected = { count: 12, first: '2024-03-01T10:00:00.000Z', last: '2024-03-01T10:00:11.000Z' };
+
+  it('oldest first (the order a rotation is read in)', () => {
+    const [login] = track([...older, ...newer]).logins();
+    expect(login.failuresFromAddress).toEqual(expected);
+    expect(login.failuresForUser.count).toBe(12);
+  });
+
+  it('newest first in one file (cat auth.log auth.log.1): the older half still reaches the login', () => {
+    const t = track([...newer, ...older]);
+    const [login] = t.logins();
+    expect(login.failuresFromAddress).toEqual(expected);
+    expect(login.failuresForUser).toMatchObject({ count: 12, addresses: 1 });
+    expect(t.segmentBreaks).toBe(1);
+  });
+
+  it('newest first as separate sources (analyze auth.log auth.log.1)', () => {
+    const t = new AcceptedLogins();
+    const resolver = makeYearResolver(new Date('2024-12-31T00:00:00Z'));
+    for (const [source, lines] of [['auth.log', newer], ['auth.log.1', older]] as const) {
+      const parser = new AuthLogParser({ source, yearResolver: resolver });
+      lines.forEach((l, i) => parser.push(l, i + 1).forEach((e) => t.add(e)));
+      parser.end().forEach((e) => t.add(e));
+    }
+    expect(t.logins()[0]).toMatchObject({ source: 'auth.log', failuresFromAddress: expected });
+  });
+
+  it('failures after the last login stay unpaired in either order; each login takes only what came since the one before', () => {
+    const second = ['Mar  9 08:00:00 web1 sshd[995]: Accepted password for root from 203.0.113.66 port 41005 ssh2'];
+    for (const lines of [[...older, ...newer, ...second], [...newer, ...second, ...older], [...second, ...newer, ...older]]) {
+      const logins = track(lines).logins().sort((a, b) => (a.time < b.time ? -1 : 1));
+      expect(logins.map((l) => l.failuresFromAddress.count)).toEqual([12, 2]);
+    }
+  });
+
+  it('lines a few seconds out of order (a journal merging processes) are not a new segment and pair as read', () => {
+    const t = track([
+      ...Array.from({ length: 10 }, (_, i) => `Mar  1 10:00:${two(10 + i)} web1 sshd[${900 + i}]: Failed password for root from 203.0.113.70 port ${40000 + i} ssh2`),
+      'Mar  1 10:00:15 web1 sshd[990]: Accepted password for root from 203.0.113.70 port 41000 ssh2',
+      'Mar  1 10:00:40 web1 sshd[991]: Accepted password for root from 203.0.113.70 port 41001 ssh2',
+    ]);
+    expect(t.segmentBreaks).toBe(0);
+    expect(t.logins().map((l) => l.failuresFromAddress.count)).toEqual([10, 0]);
+  });
+
+  it('a log that steps back on every other line (shuffled, or made so) keeps every failure, in bounded spans', () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      // Alternately 10:xx and 08:xx: every second line steps back two hours.
+      const hour = i % 2 === 0 ? 10 : 8;
+      lines.push(`Mar  1 ${two(hour)}:${two(Math.floor(i / 60) % 60)}:${two(i % 60)} web1 sshd[${1000 + i}]: Failed password for root from 203.0.113.80 port ${i} ssh2`);
+    }
+    lines.push('Mar  1 12:00:00 web1 sshd[9000]: Accepted password for root from 203.0.113.80 port 9 ssh2');
+    const t = track(lines);
+    expect(t.segmentBreaks).toBeGreaterThan(900);
+    expect(t.logins()[0].failuresFromAddress).toMatchObject({ count: 2000, first: '2024-03-01T08:00:01.000Z' });
+    expect(t.logins()[0].failuresForUser.count).toBe(2000);
+  });
+});

@@ -89,7 +89,7 @@ describe('auth-log collector on a fake root', () => {
     expect(result.sources.filter((s) => s.status === 'error')).toEqual([]);
     expect(result.sources.map((s) => s.id)).toEqual(['auth-log.auth.log.2.gz', 'auth-log.auth.log.1', 'auth-log.auth.log', 'auth-log']);
     expect(source('auth-log.auth.log.2.gz')).toMatchObject({ status: 'ok', path: '/var/log/auth.log.2.gz' });
-    expect((source('auth-log.auth.log.2.gz') as { detail: string }).detail).toMatch(/^1001 lines, 1000 auth events, .*not understood: CRON 1; copied to files\/logs\/var\/log\/auth.log.2.gz$/);
+    expect((source('auth-log.auth.log.2.gz') as { detail: string }).detail).toMatch(/^1001 lines, 1000 auth events, .*; 1 ignored \(known, not about a login\); copied to files\/logs\/var\/log\/auth.log.2.gz$/);
 
     const events = jsonl<AuthLogEvent>('artifacts/auth-events.jsonl');
     expect(events.map((e) => e.source).filter((s, i, all) => s !== all[i - 1])).toEqual(['/var/log/auth.log.2.gz', '/var/log/auth.log.1', '/var/log/auth.log']);
@@ -132,15 +132,17 @@ describe('auth-log collector on a fake root', () => {
     const events = jsonl<AuthLogEvent>('artifacts/auth-events.jsonl').filter((e) => e.time !== '');
     const rows = store.timelineEvents.filter((e) => e.source === 'auth-log');
     expect(rows).toHaveLength(events.length);
-    const failed = (ip: string) => rows.filter((e) => e.timestamp_desc === 'Auth: failed login' && e.ip === ip);
+    // RFC 3164 stamps: no year in the line, so every row says its year was guessed.
+    const failed = (ip: string) => rows.filter((e) => e.timestamp_desc === 'Auth: failed login (year guessed)' && e.ip === ip);
     expect(failed('198.51.100.9')).toHaveLength(BRUTE);
     expect(failed('203.0.113.5')).toHaveLength(12);
     expect(failed('198.51.100.9')[0]).toEqual({
       datetime: '2024-12-31T02:00:00.000Z', message: 'sshd[1000]: Failed password for root from 198.51.100.9 port 40000 ssh2 [/var/log/auth.log.2.gz:2]',
-      timestamp_desc: 'Auth: failed login', source: 'auth-log', user: 'root', ip: '198.51.100.9', pid: 1000, path: '/var/log/auth.log.2.gz',
+      timestamp_desc: 'Auth: failed login (year guessed)', source: 'auth-log', user: 'root', ip: '198.51.100.9', pid: 1000, path: '/var/log/auth.log.2.gz',
     });
-    expect(rows.filter((e) => e.timestamp_desc === 'Auth: accepted login').map((e) => e.user)).toEqual(['alice', 'deploy']);
-    expect(rows.filter((e) => e.timestamp_desc === 'Auth: sudo').map((e) => e.message)).toEqual(['sudo: alice as root: /usr/bin/id [/var/log/auth.log.1:1003]']);
+    expect(events.every((e) => e.yearGuessed === true)).toBe(true);
+    expect(rows.filter((e) => e.timestamp_desc === 'Auth: accepted login (year guessed)').map((e) => e.user)).toEqual(['alice', 'deploy']);
+    expect(rows.filter((e) => e.timestamp_desc === 'Auth: sudo (year guessed)').map((e) => e.message)).toEqual(['sudo: alice as root: /usr/bin/id [/var/log/auth.log.1:1003]']);
   });
 
   it('gives an address with a single failure a single timeline row', async () => {
@@ -149,7 +151,36 @@ describe('auth-log collector on a fake root', () => {
     put(root, 'var/log/auth.log', 'Mar  1 10:00:00 h sshd[5]: Failed password for root from 192.0.2.99 port 1 ssh2\n', '2024-03-02T00:00:00Z');
     const { store } = await collect(root);
     expect(store.timelineEvents.map((e) => [e.timestamp_desc, e.datetime, e.message])).toEqual([
-      ['Auth: failed login', '2024-03-01T10:00:00.000Z', 'sshd[5]: Failed password for root from 192.0.2.99 port 1 ssh2 [/var/log/auth.log:1]'],
+      ['Auth: failed login (year guessed)', '2024-03-01T10:00:00.000Z', 'sshd[5]: Failed password for root from 192.0.2.99 port 1 ssh2 [/var/log/auth.log:1]'],
+    ]);
+  });
+
+  it('warns in the manifest when no line of a log is understood, and counts not understood apart from ignored', async () => {
+    const root = tmpDir('irt-auth-garbage-');
+    put(root, 'etc/timezone', 'UTC\n');
+    // auth.log.1: a format nobody reads; auth.log: an ordinary quiet box (cron only, all known and ignored).
+    put(root, 'var/log/auth.log.1', ['10:00:01 | login attempt root 192.0.2.5', '10:00:02 | login attempt root 192.0.2.5', 'garbage \u0007 line'].join('\n') + '\n', '2024-03-01T00:00:00Z');
+    put(root, 'var/log/auth.log', 'Mar  1 10:17:01 h CRON[77]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)\n', '2024-03-02T00:00:00Z');
+    const { source, file } = await collect(root);
+    expect(source('auth-log.auth.log.1')).toMatchObject({ status: 'ok', path: '/var/log/auth.log.1', warning: expect.stringMatching(/^none of its 3 lines was understood \(3 not understood: \(unparsed\) 3; 0 ignored\)/) });
+    expect(source('auth-log.auth.log')).not.toHaveProperty('warning');
+    const stats = JSON.parse(file('artifacts/auth-log-stats.json').toString());
+    expect(stats.lines).toEqual({ total: 4, notUnderstood: 3, ignored: 1, sourcesNothingUnderstood: ['/var/log/auth.log.1'] });
+    expect(stats.sources.map((s: { notUnderstood: number; ignored: number }) => [s.notUnderstood, s.ignored])).toEqual([[3, 0], [0, 1]]);
+  });
+
+  it('marks the events and rows whose year was guessed, and only those', async () => {
+    const root = tmpDir('irt-auth-year-');
+    put(root, 'etc/timezone', 'UTC\n');
+    put(root, 'var/log/auth.log', [
+      'Mar  1 10:00:00 h sshd[5]: Failed password for root from 192.0.2.99 port 1 ssh2',
+      '2024-03-01T10:00:01.000000+00:00 h sshd[6]: Failed password for root from 192.0.2.99 port 2 ssh2',
+      '<38>1 2024-03-01T10:00:02Z h sshd 7 - - Failed password for root from 192.0.2.99 port 3 ssh2',
+    ].join('\n') + '\n', '2024-03-02T00:00:00Z');
+    const { store, jsonl } = await collect(root);
+    expect(jsonl<AuthLogEvent>('artifacts/auth-events.jsonl').map((e) => [e.pid, e.yearGuessed ?? false])).toEqual([[5, true], [6, false], [7, false]]);
+    expect(store.timelineEvents.map((e) => [e.pid, e.timestamp_desc])).toEqual([
+      [5, 'Auth: failed login (year guessed)'], [6, 'Auth: failed login'], [7, 'Auth: failed login'],
     ]);
   });
 

@@ -38,6 +38,23 @@ function agentLogin(i: number): string[] {
 }
 
 describe('attempts counted right', () => {
+  it("one root refusal logged twice (the monitor's line, then the pre-auth child's [preauth] twin) counts once", async () => {
+    // As a real OpenSSH 9.2 with PermitRootLogin no logs a login with root's key (the live sshd test).
+    const facts = await factsFrom([
+      'Mar  5 10:00:00 web1 sshd[10815]: ROOT LOGIN REFUSED FROM 127.0.0.4 port 49627',
+      'Mar  5 10:00:00 web1 sshd[10815]: ROOT LOGIN REFUSED FROM 127.0.0.4 port 49627 [preauth]',
+      'Mar  5 10:00:00 web1 sshd[10815]: Connection closed by authenticating user root 127.0.0.4 port 49627 [preauth]',
+      // Two attempts on one connection (two keys root trusts): two refusals.
+      'Mar  5 10:01:00 web1 sshd[10816]: ROOT LOGIN REFUSED FROM 127.0.0.4 port 49700',
+      'Mar  5 10:01:00 web1 sshd[10816]: ROOT LOGIN REFUSED FROM 127.0.0.4 port 49700 [preauth]',
+      'Mar  5 10:01:01 web1 sshd[10816]: ROOT LOGIN REFUSED FROM 127.0.0.4 port 49700',
+      'Mar  5 10:01:01 web1 sshd[10816]: ROOT LOGIN REFUSED FROM 127.0.0.4 port 49700 [preauth]',
+      // An older sshd without privilege separation logs it once, with no twin.
+      'Mar  5 10:02:00 web1 sshd[10817]: ROOT LOGIN REFUSED FROM 127.0.0.4',
+    ]);
+    expect(row(facts, '127.0.0.4')).toMatchObject({ rootRefused: 4, failures: 0, firstRootRefused: '2024-03-05T10:00:00.000Z', lastRootRefused: '2024-03-05T10:02:00.000Z' });
+  });
+
   it('stacked PAM: twelve SSSD logins are no failure and raise nothing', async () => {
     const facts = await factsFrom(Array.from({ length: 12 }, (_, i) => sssdLogin(i)).flat());
     expect(row(facts, '192.0.2.30')).toMatchObject({ failures: 0, acceptedCount: 12 });
