@@ -9,6 +9,7 @@ import { integrityCollector } from './integrity/integrity.js';
 import { loginsCollector } from './logins/logins.js';
 import { connectionsCollector } from './network/connections.js';
 import { processesCollector } from './processes/processes.js';
+import { shellHistoryCollector } from './shell-history/shell-history.js';
 import { sshKeysCollector } from './ssh-keys/ssh-keys.js';
 import { sshdConfigCollector } from './sshd-config/sshd-config.js';
 import { startupFilesCollector } from './startup-files/startup-files.js';
@@ -28,6 +29,7 @@ export const COLLECTORS: readonly Collector[] = [
   integrityCollector,
   loginsCollector,
   processesCollector,
+  shellHistoryCollector,
   sshKeysCollector,
   sshdConfigCollector,
   startupFilesCollector,
