@@ -61,6 +61,23 @@ export interface HistoryCommand {
   analysis: CommandAnalysis | null;
   /** Known-tool list hits on the entry. */
   toolHits: CommandToolHit[];
+  /** What the command does that a responder looks for (wipes a log, stops a defence, adds a user, …), as read from its text. */
+  signals: ActivitySignal[];
+}
+
+/** One thing a history command does, read from its text (never run). */
+export interface ActivitySignal {
+  /**
+   * download-run: runs a file an earlier line downloaded; log-wipe: deletes, truncates or edits a
+   * log or login record; history-wipe: clears or turns off the shell history; defence-off: flushes
+   * the firewall, stops auditd/syslog/SELinux/AppArmor/a security agent; account-change: adds or
+   * changes an account, a password, sudo rights or an authorized key.
+   */
+  kind: 'download-run' | 'log-wipe' | 'history-wipe' | 'defence-off' | 'account-change';
+  /** One line: what it does. */
+  what: string;
+  /** The file, service, account or URL it acts on, when it names one. */
+  target: string | null;
 }
 
 /** A history file of an account, read or not (artifacts/history-files.jsonl). */
@@ -120,4 +137,13 @@ export interface HistorySetting {
   value: string | null;
   /** The line as written (cut at 4 KiB). */
   text: string;
+}
+
+/** Why a history setting stops history from being kept; null when it does not (shared by the collector and the rule). */
+export function settingDisablesHistory(s: Pick<HistorySetting, 'what' | 'value'>): string | null {
+  if (s.what === 'unset-histfile') return 'unset HISTFILE: the shell keeps no history file';
+  if (s.what === 'history-off') return 'set +o history: the shell stops recording commands';
+  if (s.what === 'histfile' && (s.value === '' || s.value === '/dev/null')) return `HISTFILE=${s.value === '' ? '(empty)' : s.value}: history goes nowhere`;
+  if (s.what === 'histsize' && s.value !== null && /^0+$/.test(s.value)) return 'a history size of 0: nothing is kept';
+  return null;
 }

@@ -1,3 +1,8 @@
+import { accountChange } from './activity/account-change.js';
+import { defenceOff } from './activity/defence-off.js';
+import { downloadExecute } from './activity/download-execute.js';
+import { historyTampering } from './activity/history-tampering.js';
+import { logWipe } from './activity/log-wipe.js';
 import { emptyPassword } from './account/empty-password.js';
 import { newAccount } from './account/new.js';
 import { uid0 } from './account/uid0.js';
@@ -34,6 +39,11 @@ export const RULES: readonly Rule[] = [
   emptyPassword,
   newAccount,
   uid0,
+  accountChange,
+  defenceOff,
+  downloadExecute,
+  historyTampering,
+  logWipe,
   bruteforce,
   enumeration,
   loginAfterFailures,

@@ -5,6 +5,8 @@
  */
 import type { HistorySetting } from '../../model/activity.js';
 
+export { settingDisablesHistory } from '../../model/activity.js';
+
 const ASSIGN = /(?:^|[\s;&|({])(?:(?:export|declare|typeset|readonly|local)\s+(?:-[A-Za-z]+\s+)*)?(HISTFILE|HISTSIZE|HISTFILESIZE|SAVEHIST)=("[^"]*"|'[^']*'|[^\s;&|)]*)/g;
 const UNSET = /(?:^|[\s;&|({])unset\s+(?:-v\s+)?(?:[A-Za-z_][A-Za-z0-9_]*\s+)*HISTFILE\b/;
 const OFF = /(?:^|[\s;&|({])set\s+\+o\s+history\b/;
@@ -28,13 +30,4 @@ export function parseHistorySettings(text: string, file: string, user: string | 
     if (OFF.test(code)) out.push({ ...base, what: 'history-off', name: null, value: null });
   });
   return out;
-}
-
-/** Why a setting stops history from being kept; null when it does not. */
-export function settingDisablesHistory(s: Pick<HistorySetting, 'what' | 'value'>): string | null {
-  if (s.what === 'unset-histfile') return 'unset HISTFILE: the shell keeps no history file';
-  if (s.what === 'history-off') return 'set +o history: the shell stops recording commands';
-  if (s.what === 'histfile' && (s.value === '' || s.value === '/dev/null')) return `HISTFILE=${s.value === '' ? '(empty)' : s.value}: history goes nowhere`;
-  if (s.what === 'histsize' && s.value !== null && /^0+$/.test(s.value)) return 'a history size of 0: nothing is kept';
-  return null;
 }

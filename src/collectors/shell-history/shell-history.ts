@@ -13,6 +13,7 @@ import { analyzeCommand } from '../persistence/parse-command.js';
 import { loadNameIocs, matchCommand } from '../persistence/tools.js';
 import { HOME_SHELL_FILES, SYSTEM_SHELL_FILES } from '../startup-files/startup-files.js';
 import { defineCollector, type CollectContext } from '../types.js';
+import { classifyCommand, learn, newFileState, withCwd } from './classify.js';
 import { HISTORY_FILES, MAX_ENTRIES, parseHistory } from './parse-history.js';
 import { parseHistorySettings } from './parse-settings.js';
 
@@ -147,6 +148,7 @@ async function readHistory(run: Run, home: Home, name: string, format: HistoryFo
   file.entriesLeftOut = parsed.leftOut;
   if (parsed.leftOut > 0) run.sources.push(sourceOk(SOURCE, inside, `${parsed.leftOut} entries past the cap of ${MAX_ENTRIES} left out`));
   let prev: number | null = null;
+  const state = newFileState();
   for (const e of parsed.entries) {
     const time = e.time === null ? null : new Date(e.time * 1000).toISOString();
     if (e.time !== null) {
@@ -155,10 +157,13 @@ async function readHistory(run: Run, home: Home, name: string, format: HistoryFo
       if (!file.firstTime || time! < file.firstTime) file.firstTime = time;
       if (!file.lastTime || time! > file.lastTime) file.lastTime = time;
     }
-    const analysis = e.kind === 'command' ? analyzeCommand(e.text, { home: home.home }) : null;
+    // Each line is read after the `cd` of the lines before it, so `./kit` after `cd /dev/shm/.x` names the kit's path.
+    const analysis = e.kind === 'command' ? analyzeCommand(withCwd(e.text, state), { home: home.home }) : null;
+    const signals = e.kind === 'command' ? classifyCommand(e.text, state, home.home) : [];
+    if (e.kind === 'command') learn(e.text, state, home.home, e.line);
     const toolHits = e.kind === 'file-opened' || e.kind === 'search' ? [] : matchCommand(run.iocs, e.text, analysis);
     const session = e.time === null ? null : sessionAt(run.spans.get(home.user), e.time * 1000);
-    const cmd: HistoryCommand = { file: inside, line: e.line, user: home.user, format, kind: e.kind, text: e.text, time, timeSource: e.time === null ? 'none' : 'stamp', ...(e.durationSeconds !== undefined ? { durationSeconds: e.durationSeconds } : {}), session, analysis, toolHits };
+    const cmd: HistoryCommand = { file: inside, line: e.line, user: home.user, format, kind: e.kind, text: e.text, time, timeSource: e.time === null ? 'none' : 'stamp', ...(e.durationSeconds !== undefined ? { durationSeconds: e.durationSeconds } : {}), session, analysis, toolHits, signals };
     run.commands.push(cmd);
     const what = e.kind === 'file-opened' ? 'opened file' : e.kind === 'search' ? 'searched' : 'ran';
     const inSession = session ? ` (session ${session.login}${session.address ? ` from ${session.address}` : ''})` : '';
