@@ -4,6 +4,7 @@ import { boxLoginsCollector } from './box-tools/box-logins.js';
 import { boxNetworkCollector } from './box-tools/box-network.js';
 import { boxProcessesCollector } from './box-tools/box-processes.js';
 import { cronCollector } from './cron/cron.js';
+import { fileSweepCollector } from './file-sweep/file-sweep.js';
 import { hostCollector } from './host/host.js';
 import { integrityCollector } from './integrity/integrity.js';
 import { loginsCollector } from './logins/logins.js';
@@ -25,6 +26,7 @@ export const COLLECTORS: readonly Collector[] = [
   boxProcessesCollector,
   connectionsCollector,
   cronCollector,
+  fileSweepCollector,
   hostCollector,
   integrityCollector,
   loginsCollector,

@@ -147,3 +147,57 @@ export function settingDisablesHistory(s: Pick<HistorySetting, 'what' | 'value'>
   if (s.what === 'histsize' && s.value !== null && /^0+$/.test(s.value)) return 'a history size of 0: nothing is kept';
   return null;
 }
+
+/** A file or folder changed in the incident window in a place intruders use (artifacts/changed-files.jsonl, bodyfile.txt). */
+export interface ChangedFile {
+  /** As seen inside the root. */
+  path: string;
+  type: 'file' | 'dir' | 'link' | 'other';
+  /** A link's target as written; null otherwise. */
+  linkTarget: string | null;
+  /** Permission and set-id bits (mode & 07777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** Inode as a decimal string. */
+  ino: string;
+  atime: string;
+  mtime: string;
+  ctime: string;
+  /** Birth time where the kernel gives it (statx); null otherwise. */
+  btime: string | null;
+  /** Which of its times fall in the window (the system binary folders count ctime only). */
+  inWindow: Array<'mtime' | 'ctime' | 'btime'>;
+  /** elf or script (`#!`) for a regular file that is one; null otherwise. */
+  executable: 'elf' | 'script' | null;
+  /** Hashes of an executable (null otherwise, or past the size cap). */
+  sha256: string | null;
+  md5: string | null;
+  /** The world-writable folder it lies in (/tmp, /dev/shm, …); null otherwise. */
+  writableDir: string | null;
+  /** The first hidden-looking folder on its path (a dot-name, `..  `); null otherwise. */
+  hiddenDir: string | null;
+  /** The place of the sweep it was found under (/tmp, /home/alice, /usr/bin, …). */
+  area: string;
+}
+
+/** A setuid or setgid regular file found by the sweep (artifacts/setuid-files.jsonl). */
+export interface SetuidFile {
+  path: string;
+  /** Permission and set-id bits (mode & 07777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: string;
+  ctime: string;
+  btime: string | null;
+  sha256: string | null;
+  /** The package that owns it (dpkg lists); null when none does or no database was found. */
+  package: string | null;
+  /** false: a package database was read and no package owns it; null: no database to ask. */
+  packaged: boolean | null;
+  /** The world-writable folder it lies in; null otherwise. */
+  writableDir: string | null;
+}

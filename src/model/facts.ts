@@ -1,5 +1,5 @@
 import type { CommandResult } from '../host/exec.js';
-import type { HistoryCommand, HistoryFile, HistorySetting } from './activity.js';
+import type { ChangedFile, HistoryCommand, HistoryFile, HistorySetting, SetuidFile } from './activity.js';
 import type { AccountFiles, AccountRecord, AuthorizedKeyRecord, SshdConfigRecord } from './access.js';
 import type { IncidentWindow } from './window.js';
 import type { IntegrityRecord } from './integrity.js';
@@ -316,6 +316,10 @@ export interface Facts {
   historyCommands: HistoryCommand[];
   /** Lines of shell start-up files that set HISTFILE, HISTSIZE, HISTFILESIZE or SAVEHIST, unset HISTFILE or turn history off (the shell-history collector). */
   historySettings: HistorySetting[];
+  /** Files and folders changed in the incident window where intruders put things, bounded (the file-sweep collector). */
+  changedFiles: ChangedFile[];
+  /** Setuid and setgid files in the swept places and the system binary folders, with their package (the file-sweep collector). */
+  setuidFiles: SetuidFile[];
 }
 
 /** A key of the facts contract. */

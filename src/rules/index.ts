@@ -12,6 +12,8 @@ import { loginAfterFailures } from './auth/login-after-failures.js';
 import { probe } from './auth/probe.js';
 import { rootLoginRefused } from './auth/root-login-refused.js';
 import { rootLogin } from './auth/root-login.js';
+import { newExecutable } from './file/new-executable.js';
+import { setuidUnpackaged } from './file/setuid-unpackaged.js';
 import { modifiedBinary } from './integrity/modified-binary.js';
 import { btmpBruteforce } from './login/btmp-bruteforce.js';
 import { logTampering } from './login/log-tampering.js';
@@ -50,6 +52,8 @@ export const RULES: readonly Rule[] = [
   probe,
   rootLogin,
   rootLoginRefused,
+  newExecutable,
+  setuidUnpackaged,
   modifiedBinary,
   btmpBruteforce,
   logTampering,
