@@ -1,4 +1,5 @@
 import type { CommandResult } from '../host/exec.js';
+import type { ChangedFile, HistoryCommand, HistoryFile, HistorySetting, SetuidFile } from './activity.js';
 import type { AccountFiles, AccountRecord, AuthorizedKeyRecord, SshdConfigRecord } from './access.js';
 import type { IncidentWindow } from './window.js';
 import type { IntegrityRecord } from './integrity.js';
@@ -322,6 +323,16 @@ export interface Facts {
   startupEntries: StartupEntry[];
   /** Every file those three collectors read, with its hash and identity: what the disable action re-checks. */
   persistenceFiles: PersistenceFile[];
+  /** Every account's history files (shell, python, mysql, psql, less, vim), read or not, links recorded (the shell-history collector). */
+  historyFiles: HistoryFile[];
+  /** Every entry of those files, with its time when stamped and the session open then (the shell-history collector). */
+  historyCommands: HistoryCommand[];
+  /** Lines of shell start-up files that set HISTFILE, HISTSIZE, HISTFILESIZE or SAVEHIST, unset HISTFILE or turn history off (the shell-history collector). */
+  historySettings: HistorySetting[];
+  /** Files and folders changed in the incident window where intruders put things, bounded (the file-sweep collector). */
+  changedFiles: ChangedFile[];
+  /** Setuid and setgid files in the swept places and the system binary folders, with their package (the file-sweep collector). */
+  setuidFiles: SetuidFile[];
 }
 
 /** A key of the facts contract. */
