@@ -4,7 +4,7 @@ import { parseBtime, parsePasswd } from '../collectors/processes/parse-proc.js';
 import { preserveExe } from '../collectors/processes/preserve-exe.js';
 import { readProcess } from '../collectors/processes/read-process.js';
 import type { ProcFs } from '../host/proc.js';
-import type { ParentLink, ProcessRecord } from '../model/records.js';
+import type { ParentLink, ProcessRecord } from '../model/processes.js';
 import { nextRecordPath, RECORD_VERSION, refusedPlan, refuseApply, sleep, writeRecord, type UndoRecordBase } from './common.js';
 import { checkIdentity, describeProcess, liveProc, planTree, readAll, readExe, sendSignal, untouchablePids, type TreeProcess } from './proc-tree.js';
 import type { ActionContext, ActionPlan, ActionResult } from './types.js';

@@ -11,10 +11,12 @@ import { parseUtmp, UT, UTMP_RECORD_SIZE } from '../collectors/logins/parse-utmp
 import { pairSessions } from '../collectors/logins/sessions.js';
 import { openRegular } from '../evidence/safe-open.js';
 import { describeFsError } from '../host/rooted-fs.js';
-import type { AuthAddressRow, KnownFacts, LoginTamperingSignal } from '../model/facts.js';
+import type { AuthAddressRow } from '../model/auth.js';
+import type { KnownFacts } from '../model/facts.js';
+import type { LoginTamperingSignal } from '../model/logins.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { numberFindings, type DraftFinding, type Finding } from '../model/finding.js';
-import type { SessionRecord, UtmpRecord } from '../model/records.js';
+import type { SessionRecord, UtmpRecord } from '../model/logins.js';
 import { loadPlaybook } from '../playbooks/loader.js';
 import { safeJson, sanitizeForTerminal } from '../report/text.js';
 import { RULES } from '../rules/index.js';

@@ -1,7 +1,8 @@
 import path from 'node:path';
-import type { SshOutboundGroup } from '../model/facts.js';
+import type { SshOutboundGroup } from '../model/network.js';
 import { isSeverity, type Finding } from '../model/finding.js';
-import type { OpenFilesRecord, ParentLink, ProcessRecord, SessionRecord } from '../model/records.js';
+import type { SessionRecord } from '../model/logins.js';
+import type { OpenFilesRecord, ParentLink, ProcessRecord } from '../model/processes.js';
 import type { SourceStatus } from '../model/source.js';
 import { AuthHistogram } from './chart.js';
 import { z } from 'zod';

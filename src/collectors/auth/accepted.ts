@@ -16,7 +16,7 @@
  * before them and maxLogins that had none (the rest counted in loginsDropped), root logins grouped
  * by address, at most maxOpen sessions waiting for their logout.
  */
-import type { AuthLoginRecord, AuthPriorFailures, AuthRootLogins } from '../../model/facts.js';
+import type { AuthLoginRecord, AuthPriorFailures, AuthRootLogins } from '../../model/auth.js';
 import type { AuthLogEvent } from './events.js';
 import { SSH_SERVER_PROGRAMS } from './parse-sshd.js';
 import { failureOf } from './tally.js';

@@ -16,7 +16,7 @@
  * that repeats what another line already counted).
  */
 import { isIP } from 'node:net';
-import type { AuthEvent } from '../../model/records.js';
+import type { AuthEvent } from '../../model/auth.js';
 
 export type AuthKind = AuthEvent['kind'];
 export type CatalogueKind = AuthKind | 'ignored';

@@ -10,8 +10,8 @@
  * or not at all.
  * The address is the event's ip, else its rhost (a host name), else the event is not tallied.
  */
-import type { AuthAcceptedLogin, AuthAddressRow, AuthUserCount } from '../../model/facts.js';
-import type { AuthEvent } from '../../model/records.js';
+import type { AuthAcceptedLogin, AuthAddressRow, AuthUserCount } from '../../model/auth.js';
+import type { AuthEvent } from '../../model/auth.js';
 import { SSH_SERVER_PROGRAMS } from './parse-sshd.js';
 
 /** The fields of an event the tally reads (AuthLogEvent fits). */

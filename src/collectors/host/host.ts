@@ -1,5 +1,5 @@
 import si from 'systeminformation';
-import type { HostRecord } from '../../model/facts.js';
+import type { HostRecord } from '../../model/host.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { describeFsError } from '../../host/rooted-fs.js';
 import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';

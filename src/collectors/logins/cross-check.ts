@@ -4,8 +4,9 @@
  * gone, sshd sessions on a pty that utmp does not list). No filesystem.
  */
 import path from 'node:path';
-import type { LoginTamperingSignal } from '../../model/facts.js';
-import type { ProcessRecord, SessionRecord, UtmpRecord } from '../../model/records.js';
+import type { LoginTamperingSignal } from '../../model/logins.js';
+import type { SessionRecord, UtmpRecord } from '../../model/logins.js';
+import type { ProcessRecord } from '../../model/processes.js';
 import { UT, type ParsedUtmp } from './parse-utmp.js';
 import { tamperingSignals } from './sessions.js';
 

@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { describeFsError, errorCode } from '../../host/rooted-fs.js';
-import type { LoginTamperingSignal } from '../../model/facts.js';
-import type { ProcessRecord, SessionRecord, UtmpRecord } from '../../model/records.js';
+import type { LoginTamperingSignal } from '../../model/logins.js';
+import type { SessionRecord, UtmpRecord } from '../../model/logins.js';
+import type { ProcessRecord } from '../../model/processes.js';
 import { packagedSshdPath } from '../../model/sshd-exes.js';
 import type { TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';

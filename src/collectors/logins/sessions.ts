@@ -28,7 +28,7 @@
  * Output is in file order of the login/boot records (oldest first); `last` prints newest first.
  * Do not pair btmp: its records are failures, not sessions (`lastb` lists them one by one).
  */
-import type { SessionRecord, UtmpRecord } from '../../model/records.js';
+import type { SessionRecord, UtmpRecord } from '../../model/logins.js';
 import { UT } from './parse-utmp.js';
 
 /** last.c's private type for a shutdown record. */

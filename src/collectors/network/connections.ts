@@ -1,8 +1,9 @@
 import { commandOk } from '../../host/exec.js';
 import type { ProcFs } from '../../host/proc.js';
 import { describeFsError } from '../../host/rooted-fs.js';
-import type { HiddenSocket, SocketOwner } from '../../model/facts.js';
-import type { ConnectionRecord, ProcessRecord } from '../../model/records.js';
+import type { HiddenSocket, SocketOwner } from '../../model/network.js';
+import type { ConnectionRecord } from '../../model/network.js';
+import type { ProcessRecord } from '../../model/processes.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { parseExeLink, parsePasswd, parseStatus, splitCmdline } from '../processes/parse-proc.js';
 import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';

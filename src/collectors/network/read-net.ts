@@ -1,6 +1,6 @@
 import type { ProcFs } from '../../host/proc.js';
 import { errorCode } from '../../host/rooted-fs.js';
-import type { ConnectionRecord } from '../../model/records.js';
+import type { ConnectionRecord } from '../../model/network.js';
 import { parseProcNetDetailed } from './parse-proc-net.js';
 
 /** The kernel's socket tables, per network namespace: file name, protocol, family. */

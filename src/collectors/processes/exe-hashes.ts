@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { openNoAtime } from '../../host/rooted-fs.js';
-import type { ProcessRecord } from '../../model/records.js';
+import type { ProcessRecord } from '../../model/processes.js';
 import { sourceOk, type SourceStatus } from '../../model/source.js';
 import type { CollectContext } from '../types.js';
 import { mapLimit } from './read-process.js';

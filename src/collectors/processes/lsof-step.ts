@@ -1,7 +1,7 @@
 import { promises as fsp, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { DraftFinding } from '../../model/finding.js';
-import type { OpenFilesRecord, ParentLink, ProcessRecord } from '../../model/records.js';
+import type { OpenFilesRecord, ParentLink, ProcessRecord } from '../../model/processes.js';
 import type { EvidenceSink, JsonlWriter, TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, type SourceStatus } from '../../model/source.js';
 import type { CollectContext, FollowUpResult } from '../types.js';

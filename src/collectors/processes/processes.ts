@@ -4,7 +4,7 @@ import { readTextFile, shippedPath } from '../../assets.js';
 import { describeFsError, errorCode } from '../../host/rooted-fs.js';
 import { refuseSecret } from '../../host/secrets.js';
 import type { DraftFinding } from '../../model/finding.js';
-import type { ProcessCrossView, ProcessRecord, ToolHit } from '../../model/records.js';
+import type { ProcessCrossView, ProcessRecord, ToolHit } from '../../model/processes.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { defineCollector, type CollectContext, type CollectorResult, type FollowUpResult } from '../types.js';
 import { hashExecutables } from './exe-hashes.js';

@@ -1,6 +1,6 @@
 import type { ProcFs } from '../../host/proc.js';
 import { errorCode } from '../../host/rooted-fs.js';
-import type { ProcessRecord } from '../../model/records.js';
+import type { ProcessRecord } from '../../model/processes.js';
 import { parseExeLink, parseMaps, parseStat, parseStatus, pickEnviron, splitCmdline, startTimeIso } from './parse-proc.js';
 
 /** The process ended while we read it: normal on a live box. */
