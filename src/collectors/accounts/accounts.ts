@@ -3,7 +3,7 @@ import type { AccountFiles, AccountRecord, FileMeta } from '../../model/access.j
 import type { TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { fileMeta } from '../ssh-keys/file-meta.js';
-import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext } from '../types.js';
 import { isLoginShell, parseGroup, parsePasswd, parseShadow, type GroupEntry, type PasswdEntry } from './parse-accounts.js';
 
 const MAX_ACCOUNT_FILE_BYTES = 16 * 1024 * 1024;

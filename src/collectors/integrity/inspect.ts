@@ -1,5 +1,4 @@
-import type { Stats } from 'node:fs';
-import { describeFsError, errorCode, type RootedFs } from '../../host/rooted-fs.js';
+import { describeFsError, errorCode, type RootedFs, type Stats } from '../../host/rooted-fs.js';
 import type { IntegrityRecord } from '../../model/integrity.js';
 import { fileMeta, hashInside, MAX_HASH_BYTES } from './files.js';
 

@@ -3,7 +3,7 @@ import { describeFsError } from '../../host/rooted-fs.js';
 import type { IntegrityRecord } from '../../model/integrity.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { parsePasswd } from '../processes/parse-proc.js';
-import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext } from '../types.js';
 import { checkDpkg, type CheckOutcome } from './check-dpkg.js';
 import { checkRpm, RPM_DIRS } from './check-rpm.js';
 import { discoverTargets, type Candidate } from './discover.js';

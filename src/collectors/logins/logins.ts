@@ -8,7 +8,7 @@ import { packagedSshdPath } from '../../model/sshd-exes.js';
 import type { TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { parsePasswd } from '../processes/parse-proc.js';
-import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext } from '../types.js';
 import { fileSignals, offsetIndexes, orderRotations, ptyLineOf, sshdPtySession, sshdWithoutUtmp, unsupportedCompression, utmpGoneSignals, utmpSessions, type SessionWitness } from './cross-check.js';
 import { LASTLOG_RECORD_SIZE, parseLastlog } from './parse-lastlog.js';
 import { parseUtmp, UTMP_RECORD_SIZE, type ParsedUtmp } from './parse-utmp.js';

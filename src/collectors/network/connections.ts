@@ -6,7 +6,7 @@ import type { ConnectionRecord } from '../../model/network.js';
 import type { ProcessRecord } from '../../model/processes.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { parseExeLink, parsePasswd, parseStatus, splitCmdline } from '../processes/parse-proc.js';
-import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext } from '../types.js';
 import { inodeMapFromFdLinks, joinOwners } from './owners.js';
 import { parseSsDetailed } from './parse-ss.js';
 import { NET_TABLES, parseNetnsLink, readNetTable, type TableRead } from './read-net.js';

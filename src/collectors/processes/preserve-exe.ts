@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { ProcFs } from '../../host/proc.js';
-import { openNoAtime } from '../../host/rooted-fs.js';
 import type { EvidenceSink } from '../../model/sink.js';
 import { parseStat } from './parse-proc.js';
 
@@ -50,7 +49,7 @@ export async function preserveExe(proc: ProcFs, sink: EvidenceSink, p: ExeOwner,
   // O_NOATIME through the magic link too: preserving the binary must not change its access time.
   let handle;
   try {
-    handle = await openNoAtime(proc.path(p.pid, 'exe'));
+    handle = await proc.open(`${p.pid}/exe`);
   } catch (err) {
     return { ok: false, gone: false, reason: `could not open /proc/${p.pid}/exe: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
   }

@@ -1,4 +1,3 @@
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { readTextFile, shippedPath } from '../../assets.js';
 import { describeFsError, errorCode } from '../../host/rooted-fs.js';
@@ -6,7 +5,7 @@ import { refuseSecret } from '../../host/secrets.js';
 import type { DraftFinding } from '../../model/finding.js';
 import type { ProcessCrossView, ProcessRecord, ToolHit } from '../../model/processes.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
-import { defineCollector, type CollectContext, type CollectorResult, type FollowUpResult } from '../types.js';
+import { defineCollector, type CollectContext, type FollowUpResult } from '../types.js';
 import { hashExecutables } from './exe-hashes.js';
 import { finishLsofStep, lsofStep } from './lsof-step.js';
 import { parseBtime, parseLdSoPreload, parsePasswd } from './parse-proc.js';
@@ -81,14 +80,7 @@ async function crossView(ctx: CollectContext, procPids: Set<number>, psFirst: Se
   if (onlyProc.length === 0 && onlyPs.length === 0) return view;
   await new Promise((r) => setTimeout(r, RECHECK_DELAY_MS));
   const [procAgain, psAgain] = await Promise.all([proc.pids().then((l) => new Set(l)), boxPsPids(ctx)]);
-  const exists = async (pid: number) => {
-    try {
-      await fsp.access(proc.path(pid, 'stat'));
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const exists = (pid: number) => proc.exists(`${pid}/stat`);
   for (const pid of onlyProc) {
     if (procAgain.has(pid) && !psAgain.has(pid) && (await exists(pid))) view.onlyInProc.push(pid);
     else view.transient.push(pid);

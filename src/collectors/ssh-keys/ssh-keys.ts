@@ -7,7 +7,7 @@ import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../m
 import { parsePasswd } from '../accounts/parse-accounts.js';
 import { secretContent } from '../../host/secrets.js';
 import { SSHD_DEFAULTS } from '../sshd-config/settings.js';
-import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext } from '../types.js';
 import { fileMeta, readAttributes, unknownAttributes } from './file-meta.js';
 import { matchKnownKeys, parseKnownKeys, type KnownKeyEntry } from './known-keys.js';
 import { parseAuthorizedKeys, type ParsedKeyLine } from './parse-authorized-keys.js';
