@@ -18,6 +18,7 @@ import type { KnownFacts } from '../model/facts.js';
 import type { PersistenceFile } from '../model/persistence.js';
 import { nextRecordPath, octal, RECORD_VERSION, refusedPlan, refuseApply, shellQuote, writeRecord, type UndoRecordBase } from './common.js';
 import type { ActionContext, ActionPlan, ActionResult, PlannedChange } from './types.js';
+import { errnoCode } from '../host/errors.js';
 
 export type DisableMethod = 'comment-line' | 'chmod-x' | 'unit';
 
@@ -262,7 +263,7 @@ export async function planDisable(ctx: ActionContext, target: string): Promise<A
     hostPath = await realPath(ctx, t.path);
     ({ data, state } = await readState(hostPath));
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoCode(err);
     const why = code === 'ENOENT' ? 'no such file' : code === 'ELOOP' ? 'a symbolic link where a file was expected' : code === 'ENOTREG' ? 'not a regular file' : code ?? String(err);
     return refusedPlan('disable', t.path, `${t.path}: ${why}`, { ...empty, method: t.method, path: t.path });
   }
@@ -354,7 +355,7 @@ async function replaceFile(hostPath: string, content: Buffer, st: FileState): Pr
 }
 
 function explain(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
+  const code = errnoCode(err);
   if (code === 'EPERM') return 'EPERM: the file or its folder is immutable or append-only (lsattr shows i or a): preserve it, chattr -ia it, and try again';
   return code ?? String(err);
 }
@@ -469,7 +470,7 @@ export async function applyDisable(ctx: ActionContext, plan: ActionPlan<DisableD
       record.outcome = `${record.units.reduce((k, u) => k + u.removed.length, 0)} link(s) removed${d.systemctl ? ', systemctl disable --now run' : ''}`;
     }
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ECHANGED' ? (err as Error).message : explain(err);
+    const why = errnoCode(err) === 'ECHANGED' ? (err as Error).message : explain(err);
     record.outcome = `failed: ${why}`;
     ok = false;
     applied.push({ target: d.path, ok: false, detail: why });
@@ -627,7 +628,7 @@ function readRecorded(hostPath: string): { data: Buffer; state: FileState } {
 }
 
 function explainOpen(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
+  const code = errnoCode(err);
   if (code === 'ENOTDIR' || code === 'ELOOP') return 'a part of its path is a symbolic link (or not a folder) now: not followed';
   if (code === 'ENOENT') return 'no such file';
   if (code === 'ENOTREG') return 'not a regular file';
@@ -700,7 +701,7 @@ function replaceAt(dirfd: number, name: Buffer, content: Buffer, now: FileState,
     try {
       fchownSync(fd, now.uid, now.gid);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+      if (errnoCode(err) !== 'EPERM') throw err;
     }
     fchmodSync(fd, now.mode & original.mode);
     writeAllSync(fd, content);
@@ -743,7 +744,7 @@ function relinkAt(l: UnitLink): { ok: boolean; detail: string } {
     try {
       dirfd = openPathAt(unitfd, wantsName, true);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if (errnoCode(err) !== 'ENOENT') throw err;
       mkdirAt(unitfd, wantsName, 0o755);
       dirfd = openPathAt(unitfd, wantsName, true);
     }
@@ -771,7 +772,7 @@ function lstatOrNull(p: Buffer): ReturnType<typeof lstatSync> | null {
   try {
     return lstatSync(p);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (errnoCode(err) === 'ENOENT') return null;
     throw err;
   }
 }
@@ -823,7 +824,7 @@ export async function undoDisable(ctx: ActionContext, plan: ActionPlan<UndoDisab
       }
     }
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoCode(err);
     applied.push({ target: r.path, ok: false, detail: code === 'ECHANGED' ? (err as Error).message : code === 'ENOTDIR' || code === 'ELOOP' ? explainOpen(err) : explain(err) });
   } finally {
     closeQuietly(dirfd);

@@ -21,6 +21,7 @@ import { loadPlaybook } from '../playbooks/loader.js';
 import { safeJson, sanitizeForTerminal } from '../report/text.js';
 import { RULES } from '../rules/index.js';
 import { missingNeeds, runRule } from '../rules/types.js';
+import { errnoCode } from '../host/errors.js';
 
 export interface AnalyzeCliOptions {
   json: boolean;
@@ -175,7 +176,7 @@ export function yearResolverFor(year: number): YearResolver {
 }
 
 function lineError(file: string, err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
+  const code = errnoCode(err);
   if (code === 'ENOTREG') return (err as Error).message;
   return code && /^E[A-Z]+$/.test(code) ? describeFsError(err, file) : `${file}: ${(err as Error).message}`;
 }

@@ -11,6 +11,7 @@ import { CliError, EXIT } from '../model/errors.js';
 import { sanitizeForTerminal as safe } from '../report/text.js';
 import { checkCaseId, defaultCaseId } from './case-id.js';
 import { TOOL } from './version.js';
+import { errnoCode } from '../host/errors.js';
 
 /** Options shared by the commands that change the system outside the guided run. */
 export interface ActionCliOptions {
@@ -196,7 +197,7 @@ export async function runQuarantine(target: string, opts: ActionCliOptions, argv
       const bytes = await fsp.readFile(c.store.folder.at(result.undoRecord));
       await c.store.out.writeFile(name, bytes, 0o600);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
+      const code = errnoCode(err);
       restoreProblem = `could not write ${restoreCopy} (${code === 'ENOSPC' ? 'the disk is full' : code === 'EEXIST' ? 'it already exists: moved there during the run' : code ?? String(err)}): the undo record is ${result.undoRecord} in the case`;
       restoreCopy = null;
     }

@@ -11,8 +11,9 @@ import { sha256File } from './hash.js';
 import { createNewWriteStream, makeFolderTree, makeUserFolders, OutputFolder, writeNewFile } from './new-files.js';
 import { CliError } from '../model/errors.js';
 import { SecretScanner, secretContent } from '../host/secrets.js';
-import { TimelineSpool } from '../report/timeline-sort.js';
-import { timelineCsvHeader, timelineCsvLine, toTimelineRow } from '../report/timeline.js';
+import { TimelineSpool } from './timeline-sort.js';
+import { timelineCsvHeader, timelineCsvLine, toTimelineRow } from './timeline.js';
+import { errnoCode } from '../host/errors.js';
 
 export const CUSTODY_FILE = 'custody.jsonl';
 export const MANIFEST_FILE = 'manifest.json';
@@ -123,7 +124,7 @@ export class CaseStore implements EvidenceSink {
         await makeUserFolders(out);
         st = await fsp.stat(out);
       } catch (err) {
-        throw new CliError(`cannot create the output folder ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+        throw new CliError(`cannot create the output folder ${out}: ${errnoCode(err) ?? String(err)}`);
       }
     }
     if (!st.isDirectory()) throw new CliError(`--out ${out} is not a folder`);
@@ -136,7 +137,7 @@ export class CaseStore implements EvidenceSink {
     try {
       held = OutputFolder.open(out);
     } catch (err) {
-      throw new CliError(`cannot open the output folder ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      throw new CliError(`cannot open the output folder ${out}: ${errnoCode(err) ?? String(err)}`);
     }
     // Every name the case may create in --out, checked before anything is collected; each is
     // still created new (O_EXCL) when its time comes, so a name planted later fails then.
@@ -150,7 +151,7 @@ export class CaseStore implements EvidenceSink {
       return new CaseStore(held, caseId, held.makeFolder(caseId, 0o700), now);
     } catch (err) {
       held.close();
-      const code = (err as NodeJS.ErrnoException).code;
+      const code = errnoCode(err);
       if (code === 'EREPLACED') throw new CliError(`${(err as Error).message}: someone else can write ${out}; choose another --out`);
       throw new CliError(`cannot create the case folder ${held.show(caseId)}: ${code ?? String(err)}`);
     }

@@ -1,4 +1,3 @@
-import os from 'node:os';
 import path from 'node:path';
 import psList from 'ps-list';
 import { runCommand, type CommandResult, type CommandSpec } from './exec.js';
@@ -62,6 +61,3 @@ export function createHostContext(options: HostOptions = {}): HostContext {
   };
 }
 
-export function localHostname(): string {
-  return os.hostname();
-}

@@ -1,6 +1,7 @@
 import { constants, promises as fsp, realpathSync, type BigIntStats, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { errorCode } from './errors.js';
 
 export type { BigIntStats, Stats } from 'node:fs';
 export type { FileHandle } from 'node:fs/promises';
@@ -17,11 +18,6 @@ export class RootedFsError extends Error {
   ) {
     super(message);
   }
-}
-
-export function errorCode(err: unknown): string {
-  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
-  return 'EUNKNOWN';
 }
 
 /** One clear line for the manifest: "ENOENT: /var/log/auth.log: no such file". */

@@ -35,11 +35,6 @@ export interface AcceptedLoginsOptions {
 /** Methods whose failure means a wrong password (or a PAM conversation). */
 const PASSWORD_METHODS = new Set(['password', 'keyboard-interactive', 'keyboard-interactive/pam', 'pam']);
 
-/** A login method that proves a password was right: what a guessing attack ends with. */
-export function isPasswordMethod(method: string | null): boolean {
-  return method !== null && PASSWORD_METHODS.has(method);
-}
-
 interface Prior {
   count: number;
   first: string | null;

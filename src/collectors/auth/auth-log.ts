@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { CommandResult } from '../../host/exec.js';
-import { describeFsError, errorCode } from '../../host/rooted-fs.js';
+import { describeFsError } from '../../host/rooted-fs.js';
 import type { CopyResult, EvidenceSink, TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { defineCollector, type CollectContext } from '../types.js';
@@ -11,6 +11,7 @@ import type { AuthLogEvent } from './events.js';
 import { makeYearResolver } from './parse-syslog.js';
 import { readLineBatches, sortLogFiles } from './read-lines.js';
 import { boxTimeZone, type ZoneChoice } from './timezone.js';
+import { errorCode } from '../../host/errors.js';
 
 /** Default paths, as seen inside the root. */
 export const AUTH_LOG_PATHS = {

@@ -5,8 +5,9 @@
  * Rotations ending in .gz are decompressed here; other compressions are not.
  */
 import { createGunzip } from 'node:zlib';
-import { errorCode, type FileHandle, type RootedFs } from '../../host/rooted-fs.js';
+import { type FileHandle, type RootedFs } from '../../host/rooted-fs.js';
 import { refuseSecret } from '../../host/secrets.js';
+import { errorCode } from '../../host/errors.js';
 
 export type FileShape =
   | { kind: 'file'; sizeBytes: number }

@@ -7,11 +7,12 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { HostContext } from '../../host/context.js';
-import { describeFsError, errorCode, type BigIntStats } from '../../host/rooted-fs.js';
+import { describeFsError, type BigIntStats } from '../../host/rooted-fs.js';
 import { refuseSecret } from '../../host/secrets.js';
 import type { PersistenceFile } from '../../model/persistence.js';
 import { sourceError, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import type { CollectContext } from '../types.js';
+import { errorCode } from '../../host/errors.js';
 
 export interface ReadPersistenceFile {
   file: PersistenceFile;

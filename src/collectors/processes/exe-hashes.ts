@@ -3,7 +3,7 @@ import type { ProcFs } from '../../host/proc.js';
 import type { ProcessRecord } from '../../model/processes.js';
 import { sourceOk, type SourceStatus } from '../../model/source.js';
 import type { CollectContext } from '../types.js';
-import { mapLimit } from './read-process.js';
+import { mapLimit } from '../../model/concurrency.js';
 
 /** Larger executables are not hashed (the cap is recorded): no legitimate binary comes close. */
 const MAX_HASH_BYTES = 1024 * 1024 * 1024;

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { ProcFs } from '../../host/proc.js';
 import type { EvidenceSink } from '../../model/sink.js';
 import { parseStat } from './parse-proc.js';
+import { errnoCode } from '../../host/errors.js';
 
 /** A file name safe inside the bundle, from an attacker-chosen process name. */
 export function safeName(name: string): string {
@@ -51,13 +52,13 @@ export async function preserveExe(proc: ProcFs, sink: EvidenceSink, p: ExeOwner,
   try {
     handle = await proc.open(`${p.pid}/exe`);
   } catch (err) {
-    return { ok: false, gone: false, reason: `could not open /proc/${p.pid}/exe: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    return { ok: false, gone: false, reason: `could not open /proc/${p.pid}/exe: ${errnoCode(err) ?? (err as Error).message}` };
   }
   try {
     const copy = await sink.copyIn(rel, handle.createReadStream({ autoClose: false }), maxBytes);
     return { ok: true, copy: { path: copy.path, sha256: copy.sha256, size: copy.size, truncated: copy.truncated } };
   } catch (err) {
-    return { ok: false, gone: false, reason: `could not copy /proc/${p.pid}/exe: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    return { ok: false, gone: false, reason: `could not copy /proc/${p.pid}/exe: ${errnoCode(err) ?? (err as Error).message}` };
   } finally {
     await handle.close();
   }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { readTextFile, shippedPath } from '../../assets.js';
-import { describeFsError, errorCode } from '../../host/rooted-fs.js';
+import { describeFsError } from '../../host/rooted-fs.js';
 import { refuseSecret } from '../../host/secrets.js';
 import type { DraftFinding } from '../../model/finding.js';
 import type { ProcessCrossView, ProcessRecord, ToolHit } from '../../model/processes.js';
@@ -8,9 +8,11 @@ import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../m
 import { defineCollector, type CollectContext, type FollowUpResult } from '../types.js';
 import { hashExecutables } from './exe-hashes.js';
 import { finishLsofStep, lsofStep } from './lsof-step.js';
-import { parseBtime, parseLdSoPreload, parsePasswd } from './parse-proc.js';
+import { parseBtime, parseLdSoPreload } from './parse-proc.js';
 import { readProcess } from './read-process.js';
 import { matchProcess, parseHashIocs, parseNameIocs, type HashIoc, type NameIoc } from './toollist.js';
+import { userNames } from '../../model/passwd.js';
+import { errorCode } from '../../host/errors.js';
 
 /** The shipped tool lists, next to the playbooks (embedded in a single-file build: src/assets.ts). */
 export const SHIPPED_TOOL_DIR = shippedPath('playbooks/tools/');
@@ -108,7 +110,7 @@ export const processesCollector = defineCollector({
 
     let users = new Map<number, string>();
     try {
-      users = parsePasswd((await ctx.host.fs.readTextIfExists('/etc/passwd')) ?? '');
+      users = userNames((await ctx.host.fs.readTextIfExists('/etc/passwd')) ?? '');
     } catch (err) {
       sources.push(sourceError('processes.passwd', describeFsError(err, '/etc/passwd'), '/etc/passwd'));
     }

@@ -2,8 +2,8 @@ import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TimelineEvent } from '../../src/model/sink.js';
-import { arraySource, mergeSorted, TimelineSpool, type BatchSource, type KeyedEvent } from '../../src/report/timeline-sort.js';
-import { timeKey, timelineDatetime } from '../../src/report/timeline.js';
+import { arraySource, mergeSorted, TimelineSpool, type BatchSource, type KeyedEvent } from '../../src/evidence/timeline-sort.js';
+import { timeKey, timelineDatetime } from '../../src/evidence/timeline.js';
 import { tmpDir } from '../helpers/bundle.js';
 
 /** Temporary folders of this file, removed after its tests whatever their outcome. */

@@ -1,7 +1,7 @@
-import { commandOk, type CommandResult } from '../../host/exec.js';
-import type { RootedFs, Stats } from '../../host/rooted-fs.js';
-import type { FileAttributes, FileMeta } from '../../model/access.js';
-import type { CollectContext } from '../types.js';
+import { commandOk, type CommandResult } from '../host/exec.js';
+import type { RootedFs, Stats } from '../host/rooted-fs.js';
+import type { FileAttributes, FileMeta } from '../model/access.js';
+import type { CollectContext } from './types.js';
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
