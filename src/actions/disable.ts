@@ -334,8 +334,8 @@ async function replaceFile(hostPath: string, content: Buffer, st: FileState): Pr
   const tmp = path.join(path.dirname(hostPath), `.${path.basename(hostPath)}.ir-triage-${process.pid}`);
   const fh = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
-    await fh.chown(st.uid, st.gid).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPERM') throw err;
+    await fh.chown(st.uid, st.gid).catch((err: unknown) => {
+      if (errnoCode(err) !== 'EPERM') throw err;
     });
     await fh.chmod(st.mode);
     await fh.writeFile(content);

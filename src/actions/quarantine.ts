@@ -643,8 +643,8 @@ async function applyFrom(ctx: ActionContext, plan: ActionPlan<QuarantineData>, t
     try {
       const at = atPath(dirFd, splitRel(e.relHex).name);
       const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-      fh = await fsp.open(at, flags | NOATIME).catch(async (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EPERM' || !NOATIME) throw err;
+      fh = await fsp.open(at, flags | NOATIME).catch(async (err: unknown) => {
+        if (errnoCode(err) !== 'EPERM' || !NOATIME) throw err;
         return fsp.open(at, flags);
       });
       const problem = mismatch(await fh.stat({ bigint: true }), e, e.mode);

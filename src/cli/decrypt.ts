@@ -99,8 +99,8 @@ export async function runDecrypt(input: string, opts: DecryptCliOptions, argv: s
       if (folder.has(taken)) throw new CliError(`${folder.show(taken)} already exists: move it away or choose another --out`);
     }
     written = await decryptFile(input, { folder, name }, { identities, recipients, file: keyName });
-    await folder.writeFile(`${name}.sha256`, `${written.sha256}  ${name}\n`, 0o644).catch((err: NodeJS.ErrnoException) => {
-      throw new CliError(`could not write ${output}.sha256: ${err.code === 'EEXIST' ? 'it already exists (moved there during the run)' : err.code ?? String(err)}`);
+    await folder.writeFile(`${name}.sha256`, `${written.sha256}  ${name}\n`, 0o644).catch((err: unknown) => {
+      throw new CliError(`could not write ${output}.sha256: ${errnoCode(err) === 'EEXIST' ? 'it already exists (moved there during the run)' : errnoCode(err) ?? String(err)}`);
     });
   } finally {
     folder.close();

@@ -3,6 +3,7 @@ import { CliError, EXIT } from '../model/errors.js';
 import { safeJson, sanitizeForTerminal } from '../report/text.js';
 import { isSeverity, SEVERITIES, type Severity } from '../model/finding.js';
 import { TOOL } from './version.js';
+import { errorLine } from '../host/errors.js';
 
 // Each command loads its modules when it runs (await import): --help stays fast on a slow or loaded box.
 
@@ -272,11 +273,10 @@ export async function main(argv: string[]): Promise<number> {
       if (json) process.stdout.write(safeJson({ ok: false, error: err.message, exitCode: err.exitCode }) + '\n');
       return err.exitCode;
     }
-    const e = err as NodeJS.ErrnoException;
-    const line = `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`;
+    const line = errorLine(err);
     process.stderr.write(`ir-triage: ${sanitizeForTerminal(line)}\n`);
     if (json) process.stdout.write(safeJson({ ok: false, error: line, exitCode: EXIT.error }) + '\n');
-    if (process.env.IR_TRIAGE_DEBUG) process.stderr.write(`${e.stack ?? ''}\n`);
+    if (process.env.IR_TRIAGE_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
     return EXIT.error;
   }
 }

@@ -4,6 +4,7 @@ import { mapLimit } from '../model/concurrency.js';
 import { SEVERITIES, severityRank, type Finding, type Severity } from '../model/finding.js';
 import { computeVerdict, verdictRank, type VerdictLevel } from '../report/verdict.js';
 import type { FoundBundle } from './find.js';
+import { errorLine } from '../host/errors.js';
 
 /** Titles of the most severe findings shown per bundle. */
 export const TOP_FINDINGS = 3;
@@ -60,8 +61,7 @@ export async function summarizeBundle(found: FoundBundle): Promise<FleetRow> {
   try {
     report = await verifyBundle(found.path);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    row.problems.push(`could not be read: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`);
+    row.problems.push(`could not be read: ${errorLine(err)}`);
     return row;
   }
   // manifest.json passed its schema, or is null: no field is of an unexpected type.

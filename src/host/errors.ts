@@ -13,3 +13,10 @@ export function errorCode(err: unknown): string {
 export function errorReason(err: unknown): string {
   return errnoCode(err) ?? (err instanceof Error ? err.message : String(err));
 }
+
+/** One line for an error of any kind: `CODE: message` when it has an errno code. */
+export function errorLine(err: unknown): string {
+  const code = errnoCode(err);
+  const message = err && typeof err === 'object' && 'message' in err && typeof err.message === 'string' ? err.message : String(err);
+  return `${code ? `${code}: ` : ''}${message}`;
+}

@@ -27,6 +27,16 @@ export function sanitizeForTerminal(value: unknown, { keepNewlines = false, bidi
     .replace(BIDI, (c) => (bidi === 'u' ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : `\\x${c.charCodeAt(0).toString(16)}`));
 }
 
+/**
+ * Attacker text (a key comment, a GECOS field) for a title or a detail: controls made visible
+ * as \xNN, cut to maxChars. The report and the terminal escape again; this keeps findings.json
+ * readable as well.
+ */
+export function printable(value: string, maxChars = 80): string {
+  const shown = sanitizeForTerminal(value, { bidi: 'x' });
+  return shown.length > maxChars ? `${shown.slice(0, maxChars - 1)}…` : shown;
+}
+
 /** One CSV field (RFC 4180): quoted when needed; a leading =+-@ is prefixed so spreadsheets do not run it. */
 export function csvField(value: unknown): string {
   let s = value === null || value === undefined ? '' : String(value);

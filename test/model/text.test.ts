@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sanitizeForTerminal } from '../../src/model/text.js';
-import { printable } from '../../src/rules/account/shared.js';
+import { printable, sanitizeForTerminal } from '../../src/model/text.js';
 import { sanitizeForTerminal as fromReport } from '../../src/report/text.js';
 
 describe('sanitizeForTerminal: the one escaping of attacker text', () => {

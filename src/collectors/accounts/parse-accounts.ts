@@ -1,4 +1,4 @@
-import type { ShadowMeta } from '../../model/access.js';
+import type { AccountRecord, ShadowMeta } from '../../model/access.js';
 import { passwdLines } from '../../model/passwd.js';
 
 /**
@@ -9,17 +9,9 @@ import { passwdLines } from '../../model/passwd.js';
  * the result, not in an error message.
  */
 
-export interface PasswdEntry {
-  user: string;
+export interface PasswdEntry extends Pick<AccountRecord, 'user' | 'uid' | 'gid' | 'gecos' | 'home' | 'shell' | 'line'> {
   /** x, empty, a hash (old systems), `*`/`!`: classified, never kept. */
   passwdField: 'shadow' | 'empty' | 'hash' | 'locked' | 'other';
-  uid: number;
-  gid: number;
-  gecos: string;
-  home: string;
-  shell: string;
-  /** 1-based. */
-  line: number;
 }
 
 export interface GroupEntry {

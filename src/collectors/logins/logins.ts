@@ -1,8 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { describeFsError } from '../../host/rooted-fs.js';
-import type { LoginTamperingSignal } from '../../model/logins.js';
-import type { SessionRecord, UtmpRecord } from '../../model/logins.js';
+import type { LoginTamperingSignal, SessionRecord, UtmpRecord } from '../../model/logins.js';
 import type { ProcessRecord } from '../../model/processes.js';
 import { packagedSshdPath } from '../../model/sshd-exes.js';
 import type { TimelineEvent } from '../../model/sink.js';

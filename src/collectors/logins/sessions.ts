@@ -46,6 +46,11 @@ export interface PairSessionsOptions {
   livePids?: Set<number> | null;
 }
 
+/** The session a login record opens, ended as given. */
+export function sessionOf(r: UtmpRecord, logout: string | null, end: SessionRecord['end'], source: string): SessionRecord {
+  return { user: r.user, line: r.line, host: r.host, addr: r.addr, pid: r.pid, login: r.time, logout, end, source, file: r.file };
+}
+
 /** The type last.c acts on, after its compatibility fix-ups (see file comment). */
 export function lastEffectiveType(r: UtmpRecord): number {
   if (r.line.startsWith('~')) {
@@ -79,18 +84,7 @@ export function pairSessions(records: UtmpRecord[], opts: PairSessionsOptions): 
   /** Nearest later shutdown record (last.c: lastdown); null = none, i.e. "now". */
   let lastDown: UtmpRecord | null = null;
 
-  const session = (r: UtmpRecord, logout: string | null, end: SessionRecord['end']): SessionRecord => ({
-    user: r.user,
-    line: r.line,
-    host: r.host,
-    addr: r.addr,
-    pid: r.pid,
-    login: r.time,
-    logout,
-    end,
-    source,
-    file: r.file,
-  });
+  const session = (r: UtmpRecord, logout: string | null, end: SessionRecord['end']): SessionRecord => sessionOf(r, logout, end, source);
 
   for (let i = records.length - 1; i >= 0; i--) {
     const r = records[i];

@@ -1,8 +1,7 @@
 import { commandOk } from '../../host/exec.js';
 import type { ProcFs } from '../../host/proc.js';
 import { describeFsError } from '../../host/rooted-fs.js';
-import type { HiddenSocket, SocketOwner } from '../../model/network.js';
-import type { ConnectionRecord } from '../../model/network.js';
+import type { ConnectionRecord, HiddenSocket, SocketOwner } from '../../model/network.js';
 import type { ProcessRecord } from '../../model/processes.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { parseExeLink, parseStatus, splitCmdline } from '../processes/parse-proc.js';

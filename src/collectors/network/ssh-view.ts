@@ -1,5 +1,4 @@
-import type { SocketOwner, SshInboundGroup, SshListener, SshOutboundGroup, SshView } from '../../model/network.js';
-import type { ConnectionRecord } from '../../model/network.js';
+import type { ConnectionRecord, SocketOwner, SshInboundGroup, SshListener, SshOutboundGroup, SshView } from '../../model/network.js';
 import type { ProcessRecord } from '../../model/processes.js';
 
 /**

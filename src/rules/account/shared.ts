@@ -1,17 +1,6 @@
 import type { AccountRecord, FileMeta } from '../../model/access.js';
 import type { KnownFacts } from '../../model/facts.js';
-import { sanitizeForTerminal } from '../../model/text.js';
 import { inWindow, type IncidentWindow } from '../../model/window.js';
-
-/**
- * Attacker text (a key comment, a GECOS field) for a title or a detail: controls made visible
- * as \xNN, cut to maxChars. The report and the terminal escape again; this keeps findings.json
- * readable as well.
- */
-export function printable(value: string, maxChars = 80): string {
-  const shown = sanitizeForTerminal(value, { bidi: 'x' });
-  return shown.length > maxChars ? `${shown.slice(0, maxChars - 1)}…` : shown;
-}
 
 /** Which of a file's times fall in the window, as "mtime 2026-01-02T…, ctime …". */
 export function timesInWindow(window: IncidentWindow, meta: FileMeta | null): string[] {
