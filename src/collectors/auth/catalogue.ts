@@ -43,15 +43,7 @@ export interface AuthDetail {
 }
 
 /** What a message says, without time/host/source. Fields that do not apply are null. */
-export interface ClassifiedMessage extends AuthDetail {
-  kind: AuthKind;
-  method: string | null;
-  user: string | null;
-  invalidUser: boolean;
-  ip: string | null;
-  port: number | null;
-  key: string | null;
-}
+export interface ClassifiedMessage extends AuthDetail, Pick<AuthEvent, 'kind' | 'method' | 'user' | 'invalidUser' | 'ip' | 'port' | 'key'> {}
 
 /** Which text an entry's pattern is matched against. */
 export type CatalogueScope =
