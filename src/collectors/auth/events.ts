@@ -38,7 +38,7 @@
  *   marked `ipFromPid: true`. A different ip for the same pid means the pid was reused: its state
  *   is reset.
  */
-import type { AuthEvent } from '../../model/records.js';
+import type { AuthEvent } from '../../model/auth.js';
 import { classifyEntry, SSH_SERVER_PROGRAMS, type AuthDetail, type ClassifiedMessage } from './parse-sshd.js';
 import {
   makeYearResolver, parseSyslogLine, type SyslogRecord, type UtcOffset, type YearResolver,

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { constants, lstatSync, promises as fsp, readdirSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
-import { describeFsError, errorCode, openNoAtime } from '../../host/rooted-fs.js';
+import { describeFsError, openNoAtime } from '../../host/rooted-fs.js';
+import { errorCode } from '../../host/errors.js';
 import type { ChangedFile, SetuidFile } from '../../model/activity.js';
 import type { TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, type SourceStatus } from '../../model/source.js';

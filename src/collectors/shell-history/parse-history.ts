@@ -315,4 +315,4 @@ export const HISTORY_FILES: ReadonlyArray<{ name: string; format: HistoryFormat 
 ];
 
 /** Formats whose entries are the account's shell commands (what history tampering is judged on). */
-export const SHELL_FORMATS: ReadonlySet<HistoryFormat> = new Set(['bash', 'zsh', 'fish', 'sh']);
+const SHELL_FORMATS: ReadonlySet<HistoryFormat> = new Set(['bash', 'zsh', 'fish', 'sh']);

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp, type BigIntStats } from 'node:fs';
 import path from 'node:path';
-import { describeFsError, errorCode, readHandle } from '../../host/rooted-fs.js';
+import { describeFsError, readHandle } from '../../host/rooted-fs.js';
+import { errorCode } from '../../host/errors.js';
 import { refuseSecret } from '../../host/secrets.js';
 import type { HistoryCommand, HistoryFile, HistoryFormat, HistorySessionRef, HistorySetting } from '../../model/activity.js';
-import type { AuthLoginRecord } from '../../model/facts.js';
-import type { SessionRecord } from '../../model/records.js';
+import type { AuthLoginRecord } from '../../model/auth.js';
+import type { SessionRecord } from '../../model/logins.js';
 import type { TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { copyPath, listFiles, readHomes, type Home } from '../persistence/files.js';

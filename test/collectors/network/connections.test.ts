@@ -10,7 +10,7 @@ import { CaseStore } from '../../../src/evidence/store.js';
 import type { Exec } from '../../../src/host/context.js';
 import { createHostContext } from '../../../src/host/context.js';
 import type { CommandResult } from '../../../src/host/exec.js';
-import type { ProcessRecord } from '../../../src/model/records.js';
+import type { ProcessRecord } from '../../../src/model/processes.js';
 import { RULES } from '../../../src/rules/index.js';
 import { tmpDir } from '../../helpers/bundle.js';
 import { replayExec, writeFakeProc } from '../../helpers/fake-proc.js';

@@ -12,7 +12,7 @@ import type { CollectOptions } from '../../../src/collectors/types.js';
 import { CaseStore } from '../../../src/evidence/store.js';
 import { createHostContext } from '../../../src/host/context.js';
 import type { KnownFacts } from '../../../src/model/facts.js';
-import type { SessionRecord } from '../../../src/model/records.js';
+import type { SessionRecord } from '../../../src/model/logins.js';
 import { tmpDir } from '../../helpers/bundle.js';
 import { collectFacts } from '../../helpers/facts.js';
 

@@ -11,7 +11,7 @@ import { CaseStore } from '../../../src/evidence/store.js';
 import { createHostContext } from '../../../src/host/context.js';
 import type { KnownFacts } from '../../../src/model/facts.js';
 import type { DraftFinding } from '../../../src/model/finding.js';
-import type { SessionRecord } from '../../../src/model/records.js';
+import type { SessionRecord } from '../../../src/model/logins.js';
 import { incidentWindow } from '../../../src/model/window.js';
 import { accountChange } from '../../../src/rules/activity/account-change.js';
 import { defenceOff } from '../../../src/rules/activity/defence-off.js';

@@ -1,6 +1,6 @@
 import { runRule } from '../../../src/rules/types.js';
 import { describe, expect, it } from 'vitest';
-import type { HiddenSocket } from '../../../src/model/facts.js';
+import type { HiddenSocket } from '../../../src/model/network.js';
 import { RULES } from '../../../src/rules/index.js';
 import { hiddenSocket } from '../../../src/rules/network/hidden-socket.js';
 import { rogueSshListener } from '../../../src/rules/network/rogue-ssh-listener.js';
