@@ -71,5 +71,5 @@ export function networkFacts(opts: { sockets?: ConnectionRecord[]; processes?: P
     users,
     canSeeOwners: opts.canSeeOwners,
   });
-  return { processes, connections: sockets, sshPorts: ports, sshView, hiddenSockets: [], selfPids: [], ...opts.more };
+  return { processes, connections: sockets, sshPorts: ports, sshView, hiddenSockets: [], packetSockets: [], selfPids: [], ...opts.more };
 }

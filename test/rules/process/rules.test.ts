@@ -17,6 +17,7 @@ function facts(extra: ProcessRecord[] = [], more: Partial<KnownFacts> = {}): Kno
     toolHits: [],
     processCrossView: { onlyInProc: [], onlyInPs: [], transient: [], views: ['ps-list'] },
     ldSoPreload: null,
+    procMountHides: [],
     selfPids: [],
     ...more,
   };
