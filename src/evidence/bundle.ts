@@ -112,7 +112,8 @@ async function writeSidecar(out: OutputFolder, bundleName: string, sha256: strin
     await out.writeFile(name, `${sha256}  ${bundleName}\n`, 0o644);
   } catch (err) {
     const code = errnoCode(err);
-    throw new CliError(`could not write ${out.show(name)}: ${code === 'EEXIST' ? 'it already exists (moved there during the run)' : code ?? String(err)}; the staged evidence is kept in ${caseDir}`);
+    const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EEXIST' ? 'it already exists (moved there during the run)' : code ?? String(err);
+    throw new CliError(`could not write the bundle's sidecar ${out.show(name)}: ${why}; the staged evidence is kept in ${caseDir}`);
   }
   return out.show(name);
 }
@@ -146,7 +147,14 @@ export async function writeBundle(store: CaseStore, files: StoredFile[], into: O
       await Promise.all([archive.finalize(), done]);
     });
   } catch (err) {
-    archive.abort();
+    // Stops reading the staged files. archiver's abort() also unpipes its engine, which a tar
+    // stream without archiver's own gzip cannot do (it throws): the pipeline has already torn the
+    // streams down, so a failing abort changes nothing.
+    try {
+      archive.abort();
+    } catch {
+      archive.destroy();
+    }
     const code = errnoCode(err);
     const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EEXIST' ? 'it already exists (moved there during the run)' : (err as Error).message;
     throw new CliError(`could not write the bundle ${bundle}: ${why}; the staged evidence is kept in ${store.dir}`);

@@ -153,7 +153,7 @@ function reportManifest(m: Manifest | null): ReportManifest {
       const base = { id: o.id, ...(o.path !== undefined ? { path: o.path } : {}) };
       if (o.status === 'error') return { ...base, status: 'error', message: o.message ?? '' };
       if (o.status === 'skipped') return { ...base, status: 'skipped', reason: o.reason ?? '' };
-      return { ...base, status: 'ok', ...(o.detail !== undefined ? { detail: o.detail } : {}) };
+      return { ...base, status: 'ok', ...(o.detail !== undefined ? { detail: o.detail } : {}), ...(o.warning !== undefined ? { warning: o.warning } : {}) };
     }),
   };
 }

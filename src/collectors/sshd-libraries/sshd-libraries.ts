@@ -18,10 +18,13 @@ export function isSshd(p: ProcessRecord): boolean {
 /** Shared objects (and any deleted file) mapped into the process: what an injected library looks like. */
 export function librariesOf(p: ProcessRecord): Array<{ library: string; deleted: boolean }> {
   const out: Array<{ library: string; deleted: boolean }> = [];
+  // The process's own executable is not a library: a deleted or fake sshd binary is what
+  // process.deleted-exe and process.masquerade report.
+  const exe = p.exe === null ? null : p.exe.endsWith(DELETED) ? p.exe.slice(0, -DELETED.length) : p.exe;
   for (const m of p.mappedFiles) {
     const deleted = m.endsWith(DELETED);
     const library = deleted ? m.slice(0, -DELETED.length) : m;
-    if (!library.startsWith('/')) continue;
+    if (!library.startsWith('/') || library === exe) continue;
     if (deleted || /\.so(\.[\d.]+)?$/.test(path.posix.basename(library)) || library.includes('.so.')) out.push({ library, deleted });
   }
   return out;
