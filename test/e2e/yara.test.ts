@@ -46,12 +46,15 @@ describe('--yara', () => {
     mkdirSync(rules);
     writeFileSync(path.join(rules, 'kit.yar'), `rule IrtPlanted : kit linux {\n  meta:\n    description = "the planted marker"\n    reference = "https://example.invalid/irt-kit"\n  strings:\n    $m = "${marker}"\n  condition:\n    $m\n}\n`);
     writeFileSync(path.join(rules, 'README.txt'), 'not a rule file: ignored\n');
+    // A responder's rule file kept inside the kit folder holds its own string: it is not scanned.
+    const own = path.join(kit, 'own.yar');
+    writeFileSync(own, `rule IrtOwnText {\n  strings:\n    $m = "IRT-OWN-${marker}"\n  condition:\n    $m\n}\n`);
     const bad = path.join(base, 'bad.yara');
     writeFileSync(bad, 'rule Broken {\n  strings:\n    $a = "x"\n  condition:\n    $b\n}\n');
 
     const out = tmpDir('irt-yara-out-');
     made.push(out);
-    const r = await runCli(['collect', '--out', out, '--case', 'YARA', '--json', '--yara', rules, '--yara', bad]);
+    const r = await runCli(['collect', '--out', out, '--case', 'YARA', '--json', '--yara', rules, '--yara', bad, '--yara', own]);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
     const hits = (summary.findings as Finding[]).filter((f) => f.rule === 'yara.match' && f.subject.pid === child.pid);

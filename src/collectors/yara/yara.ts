@@ -121,7 +121,7 @@ interface Target {
 }
 
 /** What the lsof step found: each flagged process's executable (through /proc, deleted or not) and its non-system folders' files. */
-async function targets(ctx: CollectContext<'openFiles'>, skipped: YaraScan['skipped']): Promise<Target[]> {
+async function targets(ctx: CollectContext<'openFiles'>, skipped: YaraScan['skipped'], ruleFiles: ReadonlySet<string>): Promise<Target[]> {
   const out: Target[] = [];
   const seenFolders = new Set<string>();
   for (const r of ctx.facts.openFiles ?? []) {
@@ -142,6 +142,8 @@ async function targets(ctx: CollectContext<'openFiles'>, skipped: YaraScan['skip
         const st = await ctx.host.fs.lstat(inside).catch(() => null);
         // The executable itself was read through /proc already.
         if (inside === r.exe) continue;
+        // A rule file holds its own strings: the responder's rules kept beside a kit would match themselves.
+        if (ctx.host.fs.root === '/' && ruleFiles.has(inside)) continue;
         if (st?.isFile()) out.push({ read: { inside }, file: inside, pid: r.pid, reason: `file in the malware folder of pid ${r.pid}` });
       }
     }
@@ -172,7 +174,7 @@ export const yaraCollector = defineCollector({
     const ruleFiles = await compileRules(yara, files, sources);
     const scan: YaraScan = { ruleFiles: ruleFiles.map((r) => r.file), rules: ruleFiles.reduce((n, r) => n + r.rules, 0), scanned: 0, matches: [], skipped: [] };
     const started = Date.now();
-    const list = await targets(ctx, scan.skipped);
+    const list = await targets(ctx, scan.skipped, new Set(files));
     for (const [i, t] of list.entries()) {
       if (i >= MAX_FILES || Date.now() - started > SCAN_BUDGET_MS || ctx.host.signal.aborted) {
         scan.skipped.push({ file: t.file, reason: i >= MAX_FILES ? `past the first ${MAX_FILES} files` : 'time budget reached' });
