@@ -22,6 +22,8 @@ export function librariesOf(p: ProcessRecord): Array<{ library: string; deleted:
     const deleted = m.endsWith(DELETED);
     const library = deleted ? m.slice(0, -DELETED.length) : m;
     if (!library.startsWith('/')) continue;
+    // The process's own executable (a deleted fake sshd maps its own file): process.deleted-exe and process.masquerade judge it.
+    if (library === p.exe) continue;
     if (deleted || /\.so(\.[\d.]+)?$/.test(path.posix.basename(library)) || library.includes('.so.')) out.push({ library, deleted });
   }
   return out;
