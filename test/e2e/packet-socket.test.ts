@@ -31,10 +31,18 @@ function startReady(argv: string[]): Promise<ChildProcess> {
 
 const PYTHON = '/usr/bin/python3';
 
+/** /dev/shm's mount options when it is its own mount (a container may mount it noexec). */
+function shmNoexec(): boolean {
+  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === '/dev/shm');
+  return line !== undefined && line.split(' ')[5].split(',').includes('noexec');
+}
+
 describe('raw packet sockets', () => {
-  it('finds a renamed python in a hidden /tmp folder holding an AF_PACKET socket in its own network namespace; a real tcpdump is not flagged', async (ctx) => {
+  it('finds a renamed python in a hidden /dev/shm folder holding an AF_PACKET socket in its own network namespace; a real tcpdump is not flagged', async (ctx) => {
     ctx.skip(!isRoot || !existsSync(PYTHON), 'needs root and python3: AF_PACKET sockets take CAP_NET_RAW, in a namespace made by unshare -n');
-    const kit = path.join(mkdtempSync('/tmp/irt-bpf-'), '.font-unix');
+    ctx.skip(shmNoexec(), '/dev/shm is mounted noexec here: nothing can run from it');
+    // /dev/shm: a tmpfs every user can write, where BPFDoor drops itself.
+    const kit = path.join(mkdtempSync('/dev/shm/irt-bpf-'), '.font-unix');
     made.push(path.dirname(kit));
     mkdirSync(kit);
     const fake = path.join(kit, 'kdmtmpflush');

@@ -6,7 +6,7 @@
  * (scripts/debian-node18.sh). Whatever they need beyond node must be inside the file.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRoot, REPO, runCli, type CliRun } from '../helpers/cli.js';
@@ -218,6 +218,41 @@ for (const v of variants) {
         expect(installed.code, installed.stdout + installed.stderr).toBe(0);
       } finally {
         scanner.kill('SIGKILL');
+      }
+    }, RUN_TIMEOUT_MS);
+
+    it('collect --yara RULE runs the YARA engine from inside the file: a planted binary with a marker string, running from a hidden folder, is named by pid and path, and the shipped rules are embedded', async () => {
+      const kit = path.join(mkdtempSync(path.join(work, 'yara-')), '.cache-x');
+      mkdirSync(kit);
+      const marker = `IRT-SINGLE-YARA-${process.pid}-${variants.indexOf(v)}-${Date.now()}`;
+      const exe = path.join(kit, 'kworkerd');
+      copyFileSync('/bin/sleep', exe);
+      // Bytes after the ELF image change nothing in how it runs.
+      appendFileSync(exe, `\n${marker}\n`);
+      const rule = path.join(path.dirname(kit), 'planted.yar');
+      writeFileSync(rule, `rule IrtSingleFile : test {\n  meta:\n    reference = "https://example.invalid/single-file"\n  strings:\n    $m = "${marker}"\n  condition:\n    $m\n}\n`);
+      const planted = spawn(exe, ['600'], { stdio: 'ignore', cwd: kit });
+      try {
+        for (let i = 0; i < 100 && (() => { try { return readlinkSync(`/proc/${planted.pid}/exe`) !== exe; } catch { return true; } })(); i++) await sleep(50);
+        const out = mkdtempSync(path.join(work, 'out-yara-'));
+        const r = await run(['collect', '--out', out, '--case', 'SINGLE-YARA', '--json', '--yara', rule]);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        const summary = JSON.parse(r.stdout) as { bundle: string; findings: Array<{ rule: string; subject: { pid: number | null; path: string | null; yaraRule?: string } }> };
+        const hits = summary.findings.filter((f) => f.rule === 'yara.match' && f.subject.pid === planted.pid);
+        expect(hits.map((f) => [f.subject.yaraRule, f.subject.path])).toEqual([['IrtSingleFile', exe]]);
+        const caseDir = extract(summary.bundle);
+        const scan = JSON.parse(readFileSync(path.join(caseDir, 'artifacts/yara-scan.json'), 'utf8')) as { ruleFiles: string[]; rules: number };
+        // The shipped rule files are read from inside the file itself, which no real path can be.
+        const self = v.argv().at(-1)!;
+        expect(scan.ruleFiles).toEqual([rule, ...['botnets.yar', 'miners.yar', 'ssh-scanners.yar'].map((f) => path.join(self, 'playbooks/yara', f))]);
+        expect(scan.rules).toBeGreaterThanOrEqual(10);
+        const manifest = JSON.parse(readFileSync(path.join(caseDir, 'manifest.json'), 'utf8')) as { sources: Array<{ id: string; status: string }> };
+        expect(manifest.sources.filter((s) => s.id.startsWith('yara')).map((s) => [s.id, s.status])).toEqual([['yara', 'ok']]);
+        const own = await run(['verify', summary.bundle]);
+        expect(own.code, own.stdout + own.stderr).toBe(0);
+      } finally {
+        planted.kill('SIGKILL');
       }
     }, RUN_TIMEOUT_MS);
 

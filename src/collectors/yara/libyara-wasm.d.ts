@@ -19,6 +19,8 @@ declare module 'libyara-wasm' {
   }
   export interface YaraModule {
     run(data: Uint8Array, rules: string): YaraResult;
+    /** The module's WebAssembly memory, as bytes. */
+    HEAP8: Int8Array;
   }
   const factory: () => Promise<YaraModule>;
   export default factory;

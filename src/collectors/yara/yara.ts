@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { YaraModule } from 'libyara-wasm';
+import type { YaraModule, YaraResult } from 'libyara-wasm';
+import { readdir, readTextFile } from '../../assets.js';
 import { describeFsError } from '../../host/rooted-fs.js';
 import type { YaraMatchRecord, YaraScan } from '../../model/kernel.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
@@ -25,40 +25,77 @@ interface RuleFile {
   rules: number;
 }
 
-let yaraModule: Promise<YaraModule> | null = null;
-/** The WebAssembly build of libyara, loaded once and only when rules are given. */
-function loadYara(): Promise<YaraModule> {
-  yaraModule ??= import('libyara-wasm').then((m) => (m.default as unknown as () => Promise<YaraModule>)());
-  return yaraModule;
+/** The WebAssembly heap size past which a fresh instance replaces the one in use. */
+const YARA_HEAP_RECYCLE_BYTES = 256 * 1024 * 1024;
+/** The process-wide listeners the WebAssembly build adds on load (its own rethrowing handlers). */
+const EMSCRIPTEN_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+
+/**
+ * The WebAssembly build of libyara. Its only call, run(data, rules), compiles the rules and scans
+ * in one go, and keeps about 10 MiB of its heap each time: after a few hundred runs the heap
+ * reaches WebAssembly's limit and the module aborts. So an instance is used until its heap passes
+ * YARA_HEAP_RECYCLE_BYTES, then dropped for a fresh one; one that aborted is dropped too. On load
+ * the module adds process listeners that rethrow every uncaught error (and would keep each old
+ * instance alive): they are removed, ir-triage's own handling stays.
+ */
+export class YaraEngine {
+  private instance: YaraModule | null = null;
+  /** Instances loaded so far (the first included). */
+  loads = 0;
+
+  private async load(): Promise<YaraModule> {
+    const listeners = (e: (typeof EMSCRIPTEN_EVENTS)[number]): Array<(...args: unknown[]) => void> => process.listeners(e as 'uncaughtException') as Array<(...args: unknown[]) => void>;
+    const before = new Map(EMSCRIPTEN_EVENTS.map((e) => [e, new Set(listeners(e))]));
+    const factory = (await import('libyara-wasm')).default as unknown as () => Promise<YaraModule>;
+    const instance = await factory();
+    for (const e of EMSCRIPTEN_EVENTS) {
+      for (const l of listeners(e)) if (!before.get(e)!.has(l)) process.removeListener(e, l);
+    }
+    this.loads++;
+    return instance;
+  }
+
+  /** Compiles `rules` and scans `data` with them. */
+  async run(data: Uint8Array, rules: string): Promise<YaraResult> {
+    if (!this.instance || this.instance.HEAP8.length > YARA_HEAP_RECYCLE_BYTES) this.instance = await this.load();
+    try {
+      return this.instance.run(data, rules);
+    } catch (err) {
+      this.instance = null;
+      throw err;
+    }
+  }
 }
 
-/** A rule file, or the .yar and .yara files of a folder (sorted). */
+/**
+ * A rule file, or the .yar and .yara files of a folder (sorted). Read through src/assets.ts: the
+ * shipped playbook's rules (playbooks/yara/) are embedded in the single-file builds.
+ */
 async function expandRulePaths(paths: string[], sources: SourceStatus[]): Promise<string[]> {
   const out: string[] = [];
   for (const p of paths) {
     try {
-      const st = await fsp.stat(p);
-      if (st.isDirectory()) out.push(...(await fsp.readdir(p)).filter((n) => /\.(yar|yara)$/.test(n)).sort().map((n) => path.join(p, n)));
-      else out.push(p);
+      out.push(...(await readdir(p)).filter((n) => /\.(yar|yara)$/.test(n)).sort().map((n) => path.join(p, n)));
     } catch (err) {
-      sources.push(sourceError('yara.rules', describeFsError(err, p), p));
+      if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') out.push(p);
+      else sources.push(sourceError('yara.rules', describeFsError(err, p), p));
     }
   }
   return [...new Set(out)];
 }
 
 /** Compiles each file once (an empty scan): a file that does not compile is named with its line and left out. */
-async function compileRules(yara: YaraModule, files: string[], sources: SourceStatus[]): Promise<RuleFile[]> {
+async function compileRules(yara: YaraEngine, files: string[], sources: SourceStatus[]): Promise<RuleFile[]> {
   const out: RuleFile[] = [];
   for (const file of files) {
     let source: string;
     try {
-      source = await fsp.readFile(file, 'utf8');
+      source = await readTextFile(file);
     } catch (err) {
       sources.push(sourceError('yara.rules', describeFsError(err, file), file));
       continue;
     }
-    const r = yara.run(new Uint8Array(0), source);
+    const r = await yara.run(new Uint8Array(0), source);
     const errors: string[] = [];
     for (let i = 0; i < r.compileErrors.size(); i++) {
       const e = r.compileErrors.get(i);
@@ -84,7 +121,7 @@ interface Target {
 }
 
 /** What the lsof step found: each flagged process's executable (through /proc, deleted or not) and its non-system folders' files. */
-async function targets(ctx: CollectContext<'openFiles'>, skipped: YaraScan['skipped']): Promise<Target[]> {
+async function targets(ctx: CollectContext<'openFiles'>, skipped: YaraScan['skipped'], ruleFiles: ReadonlySet<string>): Promise<Target[]> {
   const out: Target[] = [];
   const seenFolders = new Set<string>();
   for (const r of ctx.facts.openFiles ?? []) {
@@ -105,6 +142,8 @@ async function targets(ctx: CollectContext<'openFiles'>, skipped: YaraScan['skip
         const st = await ctx.host.fs.lstat(inside).catch(() => null);
         // The executable itself was read through /proc already.
         if (inside === r.exe) continue;
+        // A rule file holds its own strings: the responder's rules kept beside a kit would match themselves.
+        if (ctx.host.fs.root === '/' && ruleFiles.has(inside)) continue;
         if (st?.isFile()) out.push({ read: { inside }, file: inside, pid: r.pid, reason: `file in the malware folder of pid ${r.pid}` });
       }
     }
@@ -131,11 +170,11 @@ export const yaraCollector = defineCollector({
     const paths = ctx.options.yaraRules ?? [];
     if (paths.length === 0) return { sources: [sourceSkipped('yara', 'no YARA rules given (--yara PATH, or yara: in the playbook)')] };
     const files = await expandRulePaths(paths, sources);
-    const yara = await loadYara();
+    const yara = new YaraEngine();
     const ruleFiles = await compileRules(yara, files, sources);
     const scan: YaraScan = { ruleFiles: ruleFiles.map((r) => r.file), rules: ruleFiles.reduce((n, r) => n + r.rules, 0), scanned: 0, matches: [], skipped: [] };
     const started = Date.now();
-    const list = await targets(ctx, scan.skipped);
+    const list = await targets(ctx, scan.skipped, new Set(files));
     for (const [i, t] of list.entries()) {
       if (i >= MAX_FILES || Date.now() - started > SCAN_BUDGET_MS || ctx.host.signal.aborted) {
         scan.skipped.push({ file: t.file, reason: i >= MAX_FILES ? `past the first ${MAX_FILES} files` : 'time budget reached' });
@@ -154,7 +193,13 @@ export const yaraCollector = defineCollector({
       const sha256 = createHash('sha256').update(data).digest('hex');
       const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       for (const rf of ruleFiles) {
-        const matched = yara.run(bytes, rf.source).matchedRules;
+        let matched: YaraResult['matchedRules'];
+        try {
+          matched = (await yara.run(bytes, rf.source)).matchedRules;
+        } catch (err) {
+          scan.skipped.push({ file: t.file, reason: `the YARA engine failed on it with the rules of ${rf.file}: ${err instanceof Error ? err.message : String(err)}` });
+          continue;
+        }
         for (let m = 0; m < matched.size(); m++) {
           const rule = matched.get(m);
           const meta: Record<string, string> = {};

@@ -55,6 +55,12 @@ describe('sshd.injected-library', () => {
     expect(runRule(injectedLibrary, facts).map((f) => f.severity)).toEqual(['medium']);
   });
 
+  it("a fake sshd's own deleted executable is not a library (process.deleted-exe names it); a deleted library beside it still is", async () => {
+    const fake = proc({ pid: 703, comm: 'sshd', exe: '/tmp/.x/sshd', exeDeleted: true, mappedFiles: ['/tmp/.x/sshd (deleted)', `${LIBDIR}/libc.so.6`, '/tmp/.x/hook.so (deleted)'] });
+    const { facts } = await collect([fake]);
+    expect(facts.sshdLibraries!.map((l) => l.library)).toEqual(['/tmp/.x/hook.so']);
+  });
+
   it('is silent when every library is packaged', async () => {
     const sshd = proc({ pid: 702, comm: 'sshd-session', exe: '/usr/lib/openssh/sshd-session', mappedFiles: [`${LIBDIR}/libc.so.6`] });
     const { facts } = await collect([sshd]);
