@@ -10,7 +10,7 @@ import { AttemptAggregator, attemptMessage, isAttempt, type AttemptRecord, type 
 import { AuthAnalysis, type AuthSourceStats } from './analysis.js';
 import type { AuthLogEvent } from './events.js';
 import { makeYearResolver } from './parse-syslog.js';
-import { readLineBatches, sortLogFiles } from './read-lines.js';
+import { readLineBlocks, sortLogFiles } from './read-lines.js';
 import { boxTimeZone, type ZoneChoice } from './timezone.js';
 
 /** Default paths, as seen inside the root. */
@@ -326,7 +326,7 @@ class AuthLogRun {
       const handle = await this.ctx.host.fs.open(file);
       const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
       try {
-        stats = await this.analysis.readSyslog(readLineBatches(stream), {
+        stats = await this.analysis.readSyslogBlocks(readLineBlocks(stream), {
           source: file,
           yearResolver: makeYearResolver(st.mtime),
           utcOffset: this.zone.offset,

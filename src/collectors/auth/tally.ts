@@ -60,9 +60,9 @@ export interface AuthTallyOptions {
  * min), so any key counted more than total/capacity times is kept, and counts are never too low.
  */
 export class BoundedCounter {
-  /** Min-heap on count; `index` maps a key to its slot. */
-  private readonly heap: { key: string; count: number; error: number }[] = [];
-  private readonly index = new Map<string, number>();
+  /** Min-heap on count; each slot knows its place (`at`), so a move costs no map update. */
+  private readonly heap: { key: string; count: number; error: number; at: number }[] = [];
+  private readonly index = new Map<string, { key: string; count: number; error: number; at: number }>();
   private inserted = 0;
 
   constructor(private readonly capacity: number) {
@@ -70,23 +70,25 @@ export class BoundedCounter {
   }
 
   add(key: string, n = 1): void {
-    const i = this.index.get(key);
-    if (i !== undefined) {
-      this.heap[i].count += n;
-      this.siftDown(i);
+    const slot = this.index.get(key);
+    if (slot !== undefined) {
+      slot.count += n;
+      this.siftDown(slot.at);
       return;
     }
     this.inserted++;
     if (this.heap.length < this.capacity) {
-      this.heap.push({ key, count: n, error: 0 });
-      this.index.set(key, this.heap.length - 1);
-      this.siftUp(this.heap.length - 1);
+      const fresh = { key, count: n, error: 0, at: this.heap.length };
+      this.heap.push(fresh);
+      this.index.set(key, fresh);
+      this.siftUp(fresh.at);
       return;
     }
     const min = this.heap[0];
     this.index.delete(min.key);
-    this.heap[0] = { key, count: min.count + n, error: min.count };
-    this.index.set(key, 0);
+    const fresh = { key, count: min.count + n, error: min.count, at: 0 };
+    this.heap[0] = fresh;
+    this.index.set(key, fresh);
     this.siftDown(0);
   }
 
@@ -109,9 +111,12 @@ export class BoundedCounter {
 
   private swap(i: number, j: number): void {
     const h = this.heap;
-    [h[i], h[j]] = [h[j], h[i]];
-    this.index.set(h[i].key, i);
-    this.index.set(h[j].key, j);
+    const a = h[i];
+    const b = h[j];
+    h[i] = b;
+    h[j] = a;
+    b.at = i;
+    a.at = j;
   }
 
   private siftUp(i: number): void {
