@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CaseStore } from '../dist/evidence/store.js';
-import { TimelineSpool } from '../dist/report/timeline-sort.js';
+import { TimelineSpool } from '../dist/evidence/timeline-sort.js';
 
 const n = Number(process.argv[2] ?? 1_000_000);
 const inMemory = process.argv.includes('--in-memory');

@@ -87,7 +87,7 @@ describe('registries', () => {
     it('every fact of the contract is provided by some collector or derived', () => {
       // The compiler keeps this list equal to the keys of Facts (a missing or extra key fails to compile).
       const every: { [K in FactKey]: true } = { host: true, processes: true, selfPids: true, toolHits: true, openFiles: true, processCrossView: true, ldSoPreload: true, connections: true, sessions: true, utmp: true, failedLogins: true, loginTampering: true, loginCopies: true, authEvents: true, authTally: true, authLogins: true, authRootLogins: true, authEvidence: true, boxLoginTools: true, boxNetworkTools: true, boxProcessTools: true, sshPorts: true, sshView: true, hiddenSockets: true, window: true, accounts: true, accountFiles: true, sshdConfig: true, authorizedKeys: true, integrity: true, cronEntries: true, systemdUnits: true, startupEntries: true, persistenceFiles: true,
-        procMountHides: true, pidWalk: true, packetSockets: true, sshdLibraries: true, kernelModules: true, yaraScan: true };
+        procMountHides: true, pidWalk: true, packetSockets: true, sshdLibraries: true, kernelModules: true, yaraScan: true, historyFiles: true, historyCommands: true, historySettings: true, changedFiles: true, setuidFiles: true };
       const orphans = (Object.keys(every) as FactKey[]).filter((k) => !provided.has(k));
       expect(orphans).toEqual([]);
     });

@@ -7,6 +7,7 @@ import type { DraftFinding } from '../model/finding.js';
 import type { EvidenceSink } from '../model/sink.js';
 import { nextRecordPath, RECORD_VERSION, refuseApply, shellQuote, writeRecord, type UndoRecordBase } from './common.js';
 import { defineAction, type ActionContext, type ActionPlan, type ActionResult, type ActionTarget, type PlannedChange } from './types.js';
+import { errnoCode, errorReason } from '../host/errors.js';
 
 export const NFT_TABLE = ['inet', 'ir_triage'] as const;
 export const NFT_CHAIN = 'input';
@@ -312,7 +313,7 @@ export async function applyBlockIp(ctx: ActionContext, plan: ActionPlan<BlockIpD
         await fh.close();
       }
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return refuseApply(ctx, plan, `could not preserve ${d.hostsDeny.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      if (errnoCode(err) !== 'ENOENT') return refuseApply(ctx, plan, `could not preserve ${d.hostsDeny.file}: ${errorReason(err)}`);
     }
     hostsDeny = { ...d.hostsDeny, preserved, sha256Before };
   }
@@ -338,7 +339,7 @@ export async function applyBlockIp(ctx: ActionContext, plan: ActionPlan<BlockIpD
     try {
       await appendLine(await ctx.host.fs.resolve(hostsDeny.file), hostsDeny.line);
     } catch (err) {
-      hostsDenyError = `${hostsDeny.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
+      hostsDenyError = `${hostsDeny.file}: ${errorReason(err)}`;
       hostsDeny = null;
     }
   }
@@ -436,7 +437,7 @@ export async function unblockIp(ctx: ActionContext, record: BlockIpRecord): Prom
         await fh.close();
       }
     } catch (err) {
-      applied.push({ target: file, ok: false, detail: `${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+      applied.push({ target: file, ok: false, detail: `${file}: ${errorReason(err)}` });
     }
   }
   const ok = applied.every((a) => a.ok);

@@ -87,7 +87,3 @@ export const READ_ONLY_SINK: EvidenceSink = {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-
-export function errCode(err: unknown): string {
-  return (err as NodeJS.ErrnoException)?.code ?? (err instanceof Error ? err.message : String(err));
-}

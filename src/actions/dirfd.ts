@@ -1,4 +1,5 @@
 import { chmodSync, closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, statfsSync, type BigIntStats } from 'node:fs';
+import { errnoCode } from '../host/errors.js';
 
 /**
  * Walking a folder an attacker controls through directory descriptors, one component at a time.
@@ -33,7 +34,7 @@ export function checkProc(): void {
   try {
     type = Number(statfsSync('/proc/self/fd').type);
   } catch (err) {
-    throw Object.assign(new Error(`/proc is not available (${(err as NodeJS.ErrnoException).code ?? String(err)}): it is needed to walk the folder safely`), { code: 'ENOPROC' });
+    throw Object.assign(new Error(`/proc is not available (${errnoCode(err) ?? String(err)}): it is needed to walk the folder safely`), { code: 'ENOPROC' });
   }
   if (type !== PROC_SUPER_MAGIC) throw Object.assign(new Error('/proc is not the kernel procfs: it is needed to walk the folder safely'), { code: 'ENOPROC' });
   procChecked = true;

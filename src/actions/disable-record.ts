@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { commandOk } from '../host/exec.js';
 import type { UndoRecordBase } from './common.js';
 import type { ActionContext } from './types.js';
+import { errnoCode } from '../host/errors.js';
 
 export type DisableMethod = 'comment-line' | 'chmod-x' | 'unit';
 
@@ -108,7 +109,7 @@ export function withPrefix(data: Buffer, n: number, prefix: string, remove = fal
 }
 
 export function explain(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
+  const code = errnoCode(err);
   if (code === 'EPERM') return 'EPERM: the file or its folder is immutable or append-only (lsattr shows i or a): preserve it, chattr -ia it, and try again';
   return code ?? String(err);
 }

@@ -17,6 +17,7 @@ import { defineAction, type ActionContext, type ActionPlan, type ActionResult, t
 import { type DisableMethod, type FileState, type UnitLink, type UnitToDisable, type DisableRecord, isUnitName, lineRange, withPrefix, sha, explain, runSystemctl } from './disable-record.js';
 import { disableTargets, parseTarget } from './disable-targets.js';
 import { disableUndo } from './restore-disable.js';
+import { errnoCode } from '../host/errors.js';
 
 export interface DisableData {
   target: string;
@@ -141,7 +142,7 @@ export async function planDisable(ctx: ActionContext, target: string): Promise<A
     hostPath = await realPath(ctx, t.path);
     ({ data, state } = await readState(hostPath));
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoCode(err);
     const why = code === 'ENOENT' ? 'no such file' : code === 'ELOOP' ? 'a symbolic link where a file was expected' : code === 'ENOTREG' ? 'not a regular file' : code ?? String(err);
     return refusedPlan('disable', t.path, `${t.path}: ${why}`, { ...empty, method: t.method, path: t.path });
   }
@@ -335,7 +336,7 @@ export async function applyDisable(ctx: ActionContext, plan: ActionPlan<DisableD
       record.outcome = `${record.units.reduce((k, u) => k + u.removed.length, 0)} link(s) removed${d.systemctl ? ', systemctl disable --now run' : ''}`;
     }
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ECHANGED' ? (err as Error).message : explain(err);
+    const why = errnoCode(err) === 'ECHANGED' ? (err as Error).message : explain(err);
     record.outcome = `failed: ${why}`;
     ok = false;
     applied.push({ target: d.path, ok: false, detail: why });

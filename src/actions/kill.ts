@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { parentChain, startedBy, unitFromCgroup } from '../collectors/processes/lsof-step.js';
-import { parseBtime, parsePasswd } from '../collectors/processes/parse-proc.js';
+import { parseBtime } from '../collectors/processes/parse-proc.js';
+import { userNames } from '../model/passwd.js';
 import { preserveExe } from '../collectors/processes/preserve-exe.js';
 import { readProcess } from '../collectors/processes/read-process.js';
 import type { ProcFs } from '../host/proc.js';
-import type { ParentLink, ProcessRecord } from '../model/records.js';
+import type { ParentLink, ProcessRecord } from '../model/processes.js';
 import { nextRecordPath, RECORD_VERSION, refusedPlan, refuseApply, sleep, writeRecord, type UndoRecordBase } from './common.js';
 import { checkIdentity, describeProcess, liveProc, planTree, readAll, readExe, sendSignal, untouchablePids, type TreeProcess } from './proc-tree.js';
 import { flaggedProcessTargets } from './process-targets.js';
@@ -278,7 +279,7 @@ async function watchRespawn(ctx: ActionContext, proc: ProcFs, data: KillData, be
 
 /** Who started a process: its parent chain, its systemd unit, crontab lines naming its file or folder. */
 export async function explainRespawn(ctx: ActionContext, proc: ProcFs, pid: number, match: 'exe' | 'comm'): Promise<Respawn | null> {
-  const users = await ctx.host.fs.readTextIfExists('/etc/passwd', 4 * 1024 * 1024).then((t) => (t ? parsePasswd(t) : new Map<number, string>()), () => new Map<number, string>());
+  const users = await ctx.host.fs.readTextIfExists('/etc/passwd', 4 * 1024 * 1024).then((t) => (t ? userNames(t) : new Map<number, string>()), () => new Map<number, string>());
   const btime = await proc.readText('stat').then(parseBtime, () => null);
   const rc = { proc, btime, users };
   const p = readProcess(rc, pid);

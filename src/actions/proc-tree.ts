@@ -2,6 +2,7 @@ import { parseExeLink, parseStat } from '../collectors/processes/parse-proc.js';
 import { vanished } from '../collectors/processes/read-process.js';
 import type { ProcFs } from '../host/proc.js';
 import type { ActionContext } from './types.js';
+import { errnoCode } from '../host/errors.js';
 
 /** One process as the signal actions see it: enough to find it again and to know it is the same one. */
 export interface TreeProcess {
@@ -146,7 +147,7 @@ export function sendSignal(pid: number, signal: NodeJS.Signals): string | null {
     process.kill(pid, signal);
     return null;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code ?? String(err);
+    return errnoCode(err) ?? String(err);
   }
 }
 

@@ -3,7 +3,8 @@ import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, open
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { KnownFacts } from '../model/facts.js';
-import { errCode, nextRecordPath, octal, RECORD_VERSION, refusedPlan, refuseApply, writeRecord, type UndoRecordBase } from './common.js';
+import { errnoCode, errorReason } from '../host/errors.js';
+import { nextRecordPath, octal, RECORD_VERSION, refusedPlan, refuseApply, writeRecord, type UndoRecordBase } from './common.js';
 import { liveProc, readAll, readExe, untouchablePids } from './proc-tree.js';
 import { atPath, chmodFd, closeQuietly, fstatBig, mountId, openDirFromRoot, openPathAt, readdirFd } from './dirfd.js';
 import { protectedIdentity, protectedReason, protectedSet } from './protected-paths.js';
@@ -247,7 +248,7 @@ function walkFd(topFd: number, maxDepth: number): { entries: QuarantineEntry[]; 
     try {
       names = readdirFd(dirFd).sort(Buffer.compare);
     } catch (err) {
-      notCovered.push({ rel: displayName(Buffer.from(relHex, 'hex')), relHex, kind: 'unreadable', why: `its folder could not be listed (${errCode(err)}): what it holds is not copied nor chmod-ed` });
+      notCovered.push({ rel: displayName(Buffer.from(relHex, 'hex')), relHex, kind: 'unreadable', why: `its folder could not be listed (${errnoCode(err)}): what it holds is not copied nor chmod-ed` });
       return;
     }
     for (const name of names) {
@@ -256,7 +257,7 @@ function walkFd(topFd: number, maxDepth: number): { entries: QuarantineEntry[]; 
       try {
         fd = openPathAt(dirFd, name);
       } catch (err) {
-        const code = errCode(err);
+        const code = errnoCode(err);
         notCovered.push({ rel: displayName(Buffer.from(rel, 'hex')), relHex: rel, kind: code === 'ENOENT' ? 'vanished' : 'unreadable', why: code === 'ENOENT' ? 'gone while the folder was read' : `could not be opened (${code})` });
         continue;
       }
@@ -353,7 +354,7 @@ export async function planQuarantine(ctx: ActionContext, target: string): Promis
   try {
     resolved = await resolveTarget(ctx, target);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoCode(err);
     return refusedPlan('quarantine', target, code === 'ENOENT' ? `${target}: no such folder` : `${target}: ${code ?? String(err)}`, empty);
   }
   const { folder, hostFolder } = resolved;
@@ -374,7 +375,7 @@ export async function planQuarantine(ctx: ActionContext, target: string): Promis
   try {
     opened = openDirFromRoot(hostFolder);
   } catch (err) {
-    return refusedPlan('quarantine', folder, `${folder} could not be opened one folder at a time without following links (${errCode(err)}): refused`, data);
+    return refusedPlan('quarantine', folder, `${folder} could not be opened one folder at a time without following links (${errnoCode(err)}): refused`, data);
   }
   try {
     const set = protectedSet(protectionRoots(ctx));
@@ -485,7 +486,7 @@ function chmodChecked(bytes: Buffer, want: Identity, expectMode: number | null, 
   try {
     fd = openEntry(bytes, want);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoCode(err);
     if (code === 'ELOOP') return { ok: false, why: 'replaced by a symbolic link: not followed' };
     if (code === 'EREPLACED') return { ok: false, why: 'replaced by another file since it was seen (inode changed): left alone' };
     if (code === 'ENOENT') return { ok: false, why: 'gone' };
@@ -500,7 +501,7 @@ function chmodChecked(bytes: Buffer, want: Identity, expectMode: number | null, 
     fchmodSync(fd, newMode);
     return { ok: true, modeNow: Number(fstatSync(fd, { bigint: true }).mode) & 0o7777 };
   } catch (err) {
-    return { ok: false, why: `chmod failed: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
+    return { ok: false, why: `chmod failed: ${errorReason(err)}` };
   } finally {
     closeSync(fd);
   }
@@ -516,7 +517,7 @@ function chmodByPath(bytes: Buffer, want: Identity, expectMode: number | null, n
     chmodSync(bytes, newMode);
     return { ok: true, modeNow: Number(lstatSync(bytes, { bigint: true }).mode) & 0o7777 };
   } catch (err) {
-    return { ok: false, why: `cannot open or chmod: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
+    return { ok: false, why: `cannot open or chmod: ${errorReason(err)}` };
   }
 }
 
@@ -570,7 +571,7 @@ export async function applyQuarantine(ctx: ActionContext, plan: ActionPlan<Quara
   try {
     real = (await resolveTarget(ctx, plan.data.target)).hostFolder;
   } catch (err) {
-    return refuseApply(ctx, plan, `${folder}: ${(err as NodeJS.ErrnoException).code ?? String(err)} since the plan`);
+    return refuseApply(ctx, plan, `${folder}: ${errorReason(err)} since the plan`);
   }
   const top = entries.find((e) => e.relHex === '');
   if (real !== hostFolder || !top) return refuseApply(ctx, plan, `${plan.data.target} now resolves to ${real}, not ${hostFolder} as planned`);
@@ -578,7 +579,7 @@ export async function applyQuarantine(ctx: ActionContext, plan: ActionPlan<Quara
   try {
     opened = openDirFromRoot(hostFolder);
   } catch (err) {
-    return refuseApply(ctx, plan, `${folder} could not be opened one folder at a time without following links (${errCode(err)}) since the plan`);
+    return refuseApply(ctx, plan, `${folder} could not be opened one folder at a time without following links (${errnoCode(err)}) since the plan`);
   }
   const topFd = opened.fd;
   closeQuietly(opened.parentFd);
@@ -611,7 +612,7 @@ async function applyFrom(ctx: ActionContext, plan: ActionPlan<QuarantineData>, t
     try {
       fd = openPathAt(dirFd, splitRel(e.relHex).name);
     } catch (err) {
-      const code = errCode(err);
+      const code = errnoCode(err);
       const why = code === 'ELOOP' ? 'replaced by a symbolic link: not followed' : code === 'ENOENT' ? 'gone since the plan' : `cannot open: ${code}`;
       refuse(e, why);
       for (const d of below(entries, e.relHex)) if (!d.skip && !refused(d)) refuse(d, `the folder ${e.rel} was ${why}: not entered`);
@@ -658,7 +659,7 @@ async function applyFrom(ctx: ActionContext, plan: ActionPlan<QuarantineData>, t
       const cut = copy.truncated ? (cap < limits.maxFileBytes ? 'total' : 'file') : undefined;
       done.set(e.relHex, { ...skipped(e, 'copied'), copy: { path: copy.path, sha256: copy.sha256, size: copy.size, truncated: copy.truncated, ...(cut ? { cut } : {}) } });
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
+      const code = errnoCode(err);
       if (code === 'ELOOP') refuse(e, 'replaced by a symbolic link: not followed');
       else if (code === 'ENOENT') refuse(e, 'gone since the plan');
       else copyFailure ??= `could not copy ${display(folder, e.rel)} into the case (${code === 'ENOSPC' ? 'the disk is full' : code ?? (err as Error).message}): nothing was changed`;
@@ -712,7 +713,7 @@ async function applyFrom(ctx: ActionContext, plan: ActionPlan<QuarantineData>, t
         result = { ...base, modeAfter: modeNow, changed: true, outcome: `chmod ${octal(e.mode)} → ${octal(modeNow)}` };
         changedFds.push({ e: result, rel: e.relHex });
       } catch (err) {
-        result = { ...base, outcome: `refused: chmod failed: ${errCode(err)}` };
+        result = { ...base, outcome: `refused: chmod failed: ${errnoCode(err)}` };
       }
     }
     done.set(e.relHex, result);
@@ -736,7 +737,7 @@ async function applyFrom(ctx: ActionContext, plan: ActionPlan<QuarantineData>, t
       try {
         fd = openPathAt(dirFd, splitRel(e.relHex).name);
       } catch (err) {
-        const code = errCode(err);
+        const code = errnoCode(err);
         refuse(e, code === 'ELOOP' ? 'replaced by a symbolic link: not followed' : code === 'ENOENT' ? 'gone since the plan' : `cannot open: ${code}`);
         continue;
       }
@@ -776,7 +777,7 @@ async function applyFrom(ctx: ActionContext, plan: ActionPlan<QuarantineData>, t
     await writeRecord(ctx.sink, rel, record);
   } catch (err) {
     const back = revert(changedFds.map((c) => c.e), topFd);
-    return refuseApply(ctx, plan, `could not write the undo record into the case (${errCode(err) === 'ENOSPC' ? 'the disk is full' : errCode(err)}): ${back === 0 ? 'every change was put back' : `${back} change(s) could not be put back (see the custody log)`}`);
+    return refuseApply(ctx, plan, `could not write the undo record into the case (${errnoCode(err) === 'ENOSPC' ? 'the disk is full' : errnoCode(err)}): ${back === 0 ? 'every change was put back' : `${back} change(s) could not be put back (see the custody log)`}`);
   }
   const changed = recorded.filter((e) => e.changed).length;
   const refusedList = recorded.filter((e) => e.outcome.startsWith('refused'));

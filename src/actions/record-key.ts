@@ -10,6 +10,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { errnoCode } from '../host/errors.js';
 
 /** Overrides the state folder (tests, or a responder who keeps it elsewhere): it must pass the same checks. */
 export const STATE_DIR_ENV = 'IR_TRIAGE_STATE_DIR';
@@ -83,7 +84,7 @@ function openStateDir(create: boolean): string | null {
     try {
       mkdirSync(dir, { mode: 0o700 });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (errnoCode(err) !== 'EEXIST') throw err;
     }
     st = lstatSync(dir);
   }
@@ -128,7 +129,7 @@ function createKey(dir: string): RecordKey {
   try {
     linkSync(tmp, file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if (errnoCode(err) !== 'EEXIST') throw err;
   } finally {
     unlinkSync(tmp);
   }
@@ -142,7 +143,7 @@ export function recordKeyForSigning(): RecordKey {
   try {
     return readKey(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if (errnoCode(err) !== 'ENOENT') throw err;
     return createKey(dir);
   }
 }
@@ -155,7 +156,7 @@ export function recordKeyForChecking(): RecordKey | { missing: string } {
   try {
     return readKey(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { missing: `no record key on this machine for this user (${file} does not exist: no action was run here by this user)` };
+    if (errnoCode(err) === 'ENOENT') return { missing: `no record key on this machine for this user (${file} does not exist: no action was run here by this user)` };
     throw err;
   }
 }

@@ -11,6 +11,7 @@ import { atPath, chmodFd, checkName, closeQuietly, components, fstatBig, mkdirAt
 import { octal, RECORD_VERSION, refusedPlan, refuseApply, shellQuote } from './common.js';
 import { defineUndo, type ActionContext, type ActionPlan, type ActionResult, type PlannedChange } from './types.js';
 import { type FileState, type UnitLink, type DisableRecord, isUnitName, isUnitDir, lineRange, withPrefix, sha, explain, runSystemctl } from './disable-record.js';
+import { errnoCode } from '../host/errors.js';
 
 export interface UndoDisableOptions {
   /** Put the original back even when the file changed since the disable (the later changes are lost, and kept in the undo case). */
@@ -140,7 +141,7 @@ function readRecorded(hostPath: string): { data: Buffer; state: FileState } {
 }
 
 function explainOpen(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
+  const code = errnoCode(err);
   if (code === 'ENOTDIR' || code === 'ELOOP') return 'a part of its path is a symbolic link (or not a folder) now: not followed';
   if (code === 'ENOENT') return 'no such file';
   if (code === 'ENOTREG') return 'not a regular file';
@@ -213,7 +214,7 @@ function replaceAt(dirfd: number, name: Buffer, content: Buffer, now: FileState,
     try {
       fchownSync(fd, now.uid, now.gid);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+      if (errnoCode(err) !== 'EPERM') throw err;
     }
     fchmodSync(fd, now.mode & original.mode);
     writeAllSync(fd, content);
@@ -256,7 +257,7 @@ function relinkAt(l: UnitLink): { ok: boolean; detail: string } {
     try {
       dirfd = openPathAt(unitfd, wantsName, true);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if (errnoCode(err) !== 'ENOENT') throw err;
       mkdirAt(unitfd, wantsName, 0o755);
       dirfd = openPathAt(unitfd, wantsName, true);
     }
@@ -284,7 +285,7 @@ function lstatOrNull(p: Buffer): ReturnType<typeof lstatSync> | null {
   try {
     return lstatSync(p);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (errnoCode(err) === 'ENOENT') return null;
     throw err;
   }
 }
@@ -336,7 +337,7 @@ export async function undoDisable(ctx: ActionContext, plan: ActionPlan<UndoDisab
       }
     }
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoCode(err);
     applied.push({ target: r.path, ok: false, detail: code === 'ECHANGED' ? (err as Error).message : code === 'ENOTDIR' || code === 'ELOOP' ? explainOpen(err) : explain(err) });
   } finally {
     closeQuietly(dirfd);

@@ -13,6 +13,7 @@ import { octal, refusedPlan, refuseApply, RECORD_VERSION } from './common.js';
 import { protectedReason } from './protected-paths.js';
 import type { EntryType, QuarantinedEntry, QuarantineRecord } from './quarantine.js';
 import { defineUndo, type ActionContext, type ActionPlan, type ActionResult } from './types.js';
+import { errnoCode, errorReason } from '../host/errors.js';
 
 /** What quarantine takes away, so all a restore may give back: read and execute. */
 const RX_BITS = 0o555;
@@ -132,7 +133,7 @@ function openTop(record: QuarantineRecord): { fd: number } | { why: string } {
   try {
     fd = openDirNoFollow(record.hostFolder);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoCode(err);
     return { why: code === 'ENOTDIR' ? `${record.folder}: a part of its path is now a symbolic link or not a folder: not followed` : `${record.folder}: ${code ?? String(err)}` };
   }
   const problem = sameFile(fstatBig(fd), top);
@@ -150,7 +151,7 @@ function look(topfd: number, e: QuarantinedEntry): { st: BigIntStats } | { code:
     fd = openBelow(topfd, relParts(e.relHex));
     return { st: fstatBig(fd) };
   } catch (err) {
-    return { code: (err as NodeJS.ErrnoException).code ?? String(err) };
+    return { code: errorReason(err) };
   } finally {
     closeQuietly(fd);
   }
@@ -263,7 +264,7 @@ export async function restoreQuarantine(ctx: ActionContext, plan: ActionPlan<Res
         restored++;
         applied.push({ target, ok: true, detail: `chmod ${octal(mode)} → ${octal(Number(fstatBig(fd).mode) & 0o7777)}` });
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
+        const code = errnoCode(err);
         const detail = code === 'ENOENT' ? 'gone' : code === 'ENOTDIR' || code === 'ELOOP' ? 'a part of its path was replaced by a symbolic link or a file: not followed' : `cannot chmod: ${code ?? String(err)}`;
         applied.push({ target, ok: false, detail: `${detail}: left alone` });
       } finally {

@@ -11,14 +11,16 @@ import { parseUtmp, UT, UTMP_RECORD_SIZE } from '../collectors/logins/parse-utmp
 import { pairSessions } from '../collectors/logins/sessions.js';
 import { openRegular } from '../evidence/safe-open.js';
 import { describeFsError } from '../host/rooted-fs.js';
-import type { AuthAddressRow, KnownFacts, LoginTamperingSignal } from '../model/facts.js';
+import type { AuthAddressRow } from '../model/auth.js';
+import type { KnownFacts } from '../model/facts.js';
+import type { LoginTamperingSignal, SessionRecord, UtmpRecord } from '../model/logins.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { numberFindings, type DraftFinding, type Finding } from '../model/finding.js';
-import type { SessionRecord, UtmpRecord } from '../model/records.js';
 import { loadPlaybook } from '../playbooks/loader.js';
 import { safeJson, sanitizeForTerminal } from '../report/text.js';
 import { RULES } from '../rules/index.js';
 import { missingNeeds, runRule } from '../rules/types.js';
+import { errnoCode } from '../host/errors.js';
 
 export interface AnalyzeCliOptions {
   json: boolean;
@@ -173,7 +175,7 @@ export function yearResolverFor(year: number): YearResolver {
 }
 
 function lineError(file: string, err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
+  const code = errnoCode(err);
   if (code === 'ENOTREG') return (err as Error).message;
   return code && /^E[A-Z]+$/.test(code) ? describeFsError(err, file) : `${file}: ${(err as Error).message}`;
 }
@@ -340,8 +342,8 @@ export async function runAnalyze(files: string[], opts: AnalyzeCliOptions): Prom
   for (const e of errors) process.stderr.write(`ir-triage: ${sanitizeForTerminal(e)}\n`);
   for (const w of result.warnings) process.stderr.write(`ir-triage: warning: ${sanitizeForTerminal(w)}\n`);
   // `analyze … | head`: a reader that leaves early is not an error.
-  const quiet = (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') process.stderr.write(`ir-triage: stdout: ${err.message}\n`);
+  const quiet = (err: Error) => {
+    if (errnoCode(err) !== 'EPIPE') process.stderr.write(`ir-triage: stdout: ${err.message}\n`);
   };
   process.stdout.on('error', quiet);
   await new Promise<void>((resolve) => process.stdout.write(opts.json ? safeJson(result) + '\n' : renderTables(result), () => resolve()));

@@ -8,6 +8,7 @@ import { readRegular } from '../evidence/safe-open.js';
 import { verifyBundle } from '../evidence/verify.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { safeJson, sanitizeForTerminal } from '../report/text.js';
+import { errnoCode } from '../host/errors.js';
 
 export interface DecryptCliOptions {
   identity?: string[];
@@ -32,7 +33,7 @@ async function checkSidecar(input: string): Promise<string | null> {
     // Non-blocking, no final link, fstat on the descriptor: a FIFO or a link to /dev/zero is refused, not waited on.
     text = (await readRegular(sidecar, 4096)).toString('utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (errnoCode(err) === 'ENOENT') return null;
     throw new CliError(`${(err as Error).message}; nothing was decrypted`);
   }
   const m = /^([0-9a-f]{64}) [ *](.+)$/m.exec(text.trim());
@@ -87,7 +88,7 @@ export async function runDecrypt(input: string, opts: DecryptCliOptions, argv: s
     await makeUserFolders(outDir, 0o700);
     folder = OutputFolder.open(outDir);
   } catch (err) {
-    throw new CliError(`cannot create the output folder ${outDir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new CliError(`cannot create the output folder ${outDir}: ${errnoCode(err) ?? String(err)}`);
   }
   const name = decryptedName(input);
   const output = folder.show(name);
@@ -98,8 +99,8 @@ export async function runDecrypt(input: string, opts: DecryptCliOptions, argv: s
       if (folder.has(taken)) throw new CliError(`${folder.show(taken)} already exists: move it away or choose another --out`);
     }
     written = await decryptFile(input, { folder, name }, { identities, recipients, file: keyName });
-    await folder.writeFile(`${name}.sha256`, `${written.sha256}  ${name}\n`, 0o644).catch((err: NodeJS.ErrnoException) => {
-      throw new CliError(`could not write ${output}.sha256: ${err.code === 'EEXIST' ? 'it already exists (moved there during the run)' : err.code ?? String(err)}`);
+    await folder.writeFile(`${name}.sha256`, `${written.sha256}  ${name}\n`, 0o644).catch((err: unknown) => {
+      throw new CliError(`could not write ${output}.sha256: ${errnoCode(err) === 'EEXIST' ? 'it already exists (moved there during the run)' : errnoCode(err) ?? String(err)}`);
     });
   } finally {
     folder.close();

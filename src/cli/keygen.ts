@@ -3,6 +3,7 @@ import path from 'node:path';
 import { publishNewFile } from '../evidence/new-files.js';
 import { formatNewIdentity, refuseSecretArguments } from '../evidence/encrypt-keys.js';
 import { CliError } from '../model/errors.js';
+import { errnoCode } from '../host/errors.js';
 
 /**
  * `ir-triage keygen [--out FILE]`: a new age key pair for the security officer. The identity
@@ -20,7 +21,7 @@ export async function runKeygen(opts: { out: string }, argv: string[]): Promise<
       await fh.writeFile(text);
     });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoCode(err);
     if (code === 'EEXIST') throw new CliError(`${file} already exists: keygen never overwrites a key; choose another --out`);
     throw new CliError(`cannot create ${file}: ${code ?? String(err)}`);
   }

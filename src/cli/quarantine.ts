@@ -7,6 +7,7 @@ import { CliError, EXIT } from '../model/errors.js';
 import { sanitizeForTerminal as safe } from '../report/text.js';
 import { renderPlan } from '../runner/plan-view.js';
 import { actionHost, confirmedOrExit, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './action-cli.js';
+import { errnoCode } from '../host/errors.js';
 
 /** What the plan (and, after apply, the undo record) says is not covered. */
 function notCoveredOf(plan: ActionPlan<QuarantineData>, result?: ActionResult): Array<{ path: string; why: string }> {
@@ -54,7 +55,7 @@ export async function runQuarantine(target: string, opts: ActionCliOptions, argv
       const bytes = await fsp.readFile(c.store.folder.at(result.undoRecord));
       await c.store.out.writeFile(name, bytes, 0o600);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
+      const code = errnoCode(err);
       restoreProblem = `could not write ${restoreCopy} (${code === 'ENOSPC' ? 'the disk is full' : code === 'EEXIST' ? 'it already exists: moved there during the run' : code ?? String(err)}): the undo record is ${result.undoRecord} in the case`;
       restoreCopy = null;
     }

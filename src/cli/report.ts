@@ -11,6 +11,7 @@ import { checkTarHeader, isPlainPath, unpackedCap, verifyBundle } from '../evide
 import { CliError, EXIT } from '../model/errors.js';
 import { loadReportData, renderHtml, renderMarkdown, type Integrity } from '../report/report.js';
 import { safeJson, sanitizeForTerminal } from '../report/text.js';
+import { errnoCode } from '../host/errors.js';
 
 export interface ReportCliOptions {
   format?: 'html' | 'md';
@@ -122,8 +123,8 @@ export async function runReport(target: string, opts: ReportCliOptions): Promise
       if (abs === bundle || abs === `${bundle}.sha256`) throw new CliError(`--out ${sanitizeForTerminal(out)} would overwrite the bundle`);
       if (st.isDirectory() && abs.startsWith(`${bundle}${path.sep}`)) throw new CliError(`--out ${sanitizeForTerminal(out)} is inside the case folder: it would no longer verify`);
       // Created new: an existing file (a planted link too) is refused, never written through or replaced.
-      await publishNewFile(abs, 0o644, (fh) => fh.writeFile(text)).catch((err: NodeJS.ErrnoException) => {
-        throw new CliError(err.code === 'EEXIST' ? `${sanitizeForTerminal(abs)} already exists: remove it or choose another --out` : `cannot write ${sanitizeForTerminal(abs)}: ${err.code ?? String(err)}`);
+      await publishNewFile(abs, 0o644, (fh) => fh.writeFile(text)).catch((err: unknown) => {
+        throw new CliError(errnoCode(err) === 'EEXIST' ? `${sanitizeForTerminal(abs)} already exists: remove it or choose another --out` : `cannot write ${sanitizeForTerminal(abs)}: ${errnoCode(err) ?? String(err)}`);
       });
       if (opts.json) process.stdout.write(safeJson({ ...result, rendered: true, out: abs }) + '\n');
       else process.stdout.write(`${sanitizeForTerminal(abs)}\n`);

@@ -27,10 +27,6 @@ export function trustedHashes(opts: ActionCliOptions): Set<string> {
   return new Set((opts.trustRecord ?? []).map((h) => h.trim().toLowerCase()));
 }
 
-export function isSha256(text: string): boolean {
-  return /^[0-9a-fA-F]{64}$/.test(text.trim());
-}
-
 /**
  * Accepts each record only when this machine's record key authenticates it (its MAC), or when the
  * responder vouches for it: `--trust-record SHA256` naming the record's sha256 or the sha256 of

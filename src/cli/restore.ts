@@ -12,6 +12,7 @@ import { loadDisableUndo, runRestoreDisable } from './restore-disable.js';
 import { sha256OfFile, trustRecords } from './restore-trust.js';
 import { renderPlan } from '../runner/plan-view.js';
 import { actionHost, confirmedOrExit, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './action-cli.js';
+import { errnoCode } from '../host/errors.js';
 
 const RECORD_IN_BUNDLE = /^actions\/quarantine-\d+\.json$/;
 
@@ -53,7 +54,7 @@ export async function loadRecords(file: string): Promise<LoadedRecord[]> {
   try {
     st = await fsp.stat(file);
   } catch (err) {
-    throw new CliError(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err)}`);
+    throw new CliError(`${file}: ${errnoCode(err) === 'ENOENT' ? 'no such file' : String(err)}`);
   }
   if (!st.isFile()) throw new CliError(`${file} is not a file: give the <case>.restore.json or the bundle .tar.gz`, EXIT.usage);
   if (await isGzip(file)) return recordsFromBundle(file);

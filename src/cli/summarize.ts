@@ -4,6 +4,7 @@ import { summarizeBundles } from '../fleet/summary.js';
 import { renderFleetFooter, renderFleetTable } from '../fleet/table.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { safeJson, sanitizeForTerminal } from '../report/text.js';
+import { errnoCode } from '../host/errors.js';
 
 export interface SummarizeCliOptions {
   json: boolean;
@@ -41,8 +42,8 @@ export async function runSummarize(dir: string | undefined, opts: SummarizeCliOp
 
   const rows = await summarizeBundles(found);
   // `summarize … | head`: a reader that leaves early is not an error.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') process.stderr.write(`ir-triage: stdout: ${err.message}\n`);
+  process.stdout.on('error', (err: Error) => {
+    if (errnoCode(err) !== 'EPIPE') process.stderr.write(`ir-triage: stdout: ${err.message}\n`);
   });
   const text = opts.json ? safeJson(rows) + '\n' : [renderFleetTable(rows, outputWidth()), '', ...renderFleetFooter(rows)].join('\n') + '\n';
   await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));

@@ -4,6 +4,7 @@ import { boxLoginsCollector } from './box-tools/box-logins.js';
 import { boxNetworkCollector } from './box-tools/box-network.js';
 import { boxProcessesCollector } from './box-tools/box-processes.js';
 import { cronCollector } from './cron/cron.js';
+import { fileSweepCollector } from './file-sweep/file-sweep.js';
 import { hidingCollector } from './hiding/hiding.js';
 import { hostCollector } from './host/host.js';
 import { integrityCollector } from './integrity/integrity.js';
@@ -12,6 +13,7 @@ import { loginsCollector } from './logins/logins.js';
 import { connectionsCollector } from './network/connections.js';
 import { packetSocketsCollector } from './packet-sockets/packet-sockets.js';
 import { processesCollector } from './processes/processes.js';
+import { shellHistoryCollector } from './shell-history/shell-history.js';
 import { sshKeysCollector } from './ssh-keys/ssh-keys.js';
 import { sshdConfigCollector } from './sshd-config/sshd-config.js';
 import { sshdLibrariesCollector } from './sshd-libraries/sshd-libraries.js';
@@ -29,6 +31,7 @@ export const COLLECTORS: readonly Collector[] = [
   boxProcessesCollector,
   connectionsCollector,
   cronCollector,
+  fileSweepCollector,
   hidingCollector,
   hostCollector,
   integrityCollector,
@@ -36,6 +39,7 @@ export const COLLECTORS: readonly Collector[] = [
   loginsCollector,
   packetSocketsCollector,
   processesCollector,
+  shellHistoryCollector,
   sshKeysCollector,
   sshdConfigCollector,
   sshdLibrariesCollector,

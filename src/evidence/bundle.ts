@@ -15,6 +15,7 @@ import { ParallelGzip } from './parallel-gzip.js';
 import { MANIFEST_FILE, SUMS_FILE, type CaseStore } from './store.js';
 import { formatSums } from './sums.js';
 import { verifyBundle, type VerifyReport } from './verify.js';
+import { errnoCode } from '../host/errors.js';
 
 export interface SealedBundle {
   bundle: string;
@@ -110,7 +111,7 @@ async function writeSidecar(out: OutputFolder, bundleName: string, sha256: strin
   try {
     await out.writeFile(name, `${sha256}  ${bundleName}\n`, 0o644);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoCode(err);
     throw new CliError(`could not write ${out.show(name)}: ${code === 'EEXIST' ? 'it already exists (moved there during the run)' : code ?? String(err)}; the staged evidence is kept in ${caseDir}`);
   }
   return out.show(name);
@@ -146,7 +147,7 @@ export async function writeBundle(store: CaseStore, files: StoredFile[], into: O
     });
   } catch (err) {
     archive.abort();
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoCode(err);
     const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EEXIST' ? 'it already exists (moved there during the run)' : (err as Error).message;
     throw new CliError(`could not write the bundle ${bundle}: ${why}; the staged evidence is kept in ${store.dir}`);
   }

@@ -2,6 +2,7 @@ import { Encrypter, identityToRecipient } from 'age-encryption';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { CliError, EXIT } from '../model/errors.js';
+import { errnoCode } from '../host/errors.js';
 
 /**
  * age keys as the officer and the responder hand them to ir-triage: recipients (`age1…`, public,
@@ -10,8 +11,6 @@ import { CliError, EXIT } from '../model/errors.js';
  * and keys made by `ir-triage keygen` work with age.
  */
 
-/** The prefix of every age secret key; a string holding it is never echoed, logged or accepted as an argument. */
-export const SECRET_KEY_PREFIX = 'AGE-SECRET-KEY-';
 /** Recipients and identity files are a few lines; anything bigger is not one. */
 export const MAX_KEY_FILE_BYTES = 1024 * 1024;
 
@@ -82,7 +81,7 @@ async function readKeyFile(file: string, what: string): Promise<string> {
   try {
     st = await fsp.stat(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoCode(err);
     throw new CliError(`${what} ${file}: ${code === 'ENOENT' ? 'no such file' : code ?? String(err)}`, EXIT.usage);
   }
   if (!st.isFile()) throw new CliError(`${what} ${file} is not a regular file`, EXIT.usage);
@@ -90,7 +89,7 @@ async function readKeyFile(file: string, what: string): Promise<string> {
   try {
     return await fsp.readFile(file, 'utf8');
   } catch (err) {
-    throw new CliError(`${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, EXIT.usage);
+    throw new CliError(`${what} ${file}: ${errnoCode(err) ?? String(err)}`, EXIT.usage);
   }
 }
 

@@ -5,6 +5,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { CliError } from '../model/errors.js';
 import { OutputFolder, publishNewFile } from './new-files.js';
+import { errnoCode } from '../host/errors.js';
 
 /**
  * Bundle encryption with age (age-encryption.org/v1) through the age-encryption library, by the
@@ -85,7 +86,7 @@ export async function encryptFile(input: string, target: NewFileTarget, recipien
     });
     return { path: output, ...written };
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoCode(err);
     const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EEXIST' ? 'it already exists' : code ?? (err as Error).message;
     throw new CliError(`could not write the encrypted bundle ${output}: ${why}`);
   } finally {
@@ -158,7 +159,7 @@ export async function decryptFile(
       try {
         w = await drainTo(plain, dst);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code) throw err;
+        if (errnoCode(err)) throw err;
         throw new CliError(`${name} is damaged or truncated: its encrypted data does not authenticate; nothing was written`);
       }
       if (w.size !== expected) throw new CliError(`${name} decrypted to ${w.size} bytes where ${expected} were expected; nothing was written`);
@@ -167,7 +168,7 @@ export async function decryptFile(
     return { path: output, ...written };
   } catch (err) {
     if (err instanceof CliError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoCode(err);
     if (code === 'EEXIST') throw new CliError(`${output} already exists: move it away or choose another --out`);
     throw new CliError(`could not decrypt ${name} to ${output}: ${code === 'ENOSPC' ? 'the disk is full' : code ?? (err as Error).message}`);
   } finally {

@@ -20,6 +20,7 @@ import {
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { errnoCode } from '../host/errors.js';
 
 /**
  * The one place ir-triage creates files and folders. Its outputs often land in a folder someone
@@ -92,7 +93,7 @@ export function makeFolderTree(base: string, rel: string, mode = 0o700): void {
     try {
       mkdirSync(dir, { mode });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (errnoCode(err) !== 'EEXIST') throw err;
       if (!lstatSync(dir).isDirectory()) throw Object.assign(new Error(`${dir} exists and is not a folder`), { code: 'ENOTDIR' });
     }
   }
@@ -106,7 +107,7 @@ export async function makeUserFolders(dir: string, mode?: number, depth = 0): Pr
   try {
     await fsp.mkdir(dir, { mode });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoCode(err);
     if (code === 'EEXIST') return;
     if (code !== 'ENOENT' || depth > 64 || path.dirname(dir) === dir) throw err;
     await makeUserFolders(path.dirname(dir), mode, depth + 1);
@@ -188,7 +189,7 @@ export class OutputFolder {
     try {
       fd = openSync(this.at(name), DIR_FLAGS | constants.O_NOFOLLOW);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
+      const code = errnoCode(err);
       throw code === 'ELOOP' || code === 'ENOTDIR' || code === 'ENOENT' ? replaced() : err;
     }
     const st = fstatSync(fd);
@@ -221,7 +222,7 @@ export class OutputFolder {
       try {
         linkSync(scratch.at(name), this.at(name));
       } catch (err) {
-        if (!NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '') || this.has(name)) throw err;
+        if (!NO_HARD_LINKS.has(errnoCode(err) ?? '') || this.has(name)) throw err;
         renameSync(scratch.at(name), this.at(name));
       }
       return result;

@@ -1,5 +1,6 @@
 import { constants, promises as fsp, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { errnoCode } from '../host/errors.js';
 
 /**
  * Files handed over (a bundle, its sidecar, a case folder's files, logs given to analyze) may be
@@ -40,7 +41,7 @@ export async function openRegular(file: string, opts: OpenRegularOptions = {}): 
   try {
     handle = await fsp.open(file, base | (opts.noatime ? (constants.O_NOATIME ?? 0) : 0));
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoCode(err);
     if (code === 'ELOOP' && !opts.follow) throw new NotRegularFileError(file, 'a symbolic link (not followed)');
     if (code === 'EPERM' && opts.noatime) handle = await fsp.open(file, base);
     else throw err;

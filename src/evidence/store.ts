@@ -11,9 +11,10 @@ import { sha256File } from './hash.js';
 import { createNewWriteStream, makeFolderTree, makeUserFolders, OutputFolder, writeNewFile } from './new-files.js';
 import { CliError } from '../model/errors.js';
 import { SecretScanner, secretContent } from '../host/secrets.js';
-import { TimelineSpool } from '../report/timeline-sort.js';
-import { AGGREGATE_COLUMNS, TIMELINE_COLUMNS, timelineCsvHeader, timelineCsvLine, toTimelineRow } from '../report/timeline.js';
+import { TimelineSpool } from './timeline-sort.js';
+import { AGGREGATE_COLUMNS, TIMELINE_COLUMNS, timelineCsvHeader, timelineCsvLine, toTimelineRow } from './timeline.js';
 import type { TimelineMode } from '../collectors/auth/aggregate.js';
+import { errnoCode, errorReason } from '../host/errors.js';
 
 export const CUSTODY_FILE = 'custody.jsonl';
 export const MANIFEST_FILE = 'manifest.json';
@@ -138,7 +139,7 @@ export class CaseStore implements EvidenceSink {
         await makeUserFolders(out);
         st = await fsp.stat(out);
       } catch (err) {
-        throw new CliError(`cannot create the output folder ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+        throw new CliError(`cannot create the output folder ${out}: ${errorReason(err)}`);
       }
     }
     if (!st.isDirectory()) throw new CliError(`--out ${out} is not a folder`);
@@ -151,7 +152,7 @@ export class CaseStore implements EvidenceSink {
     try {
       held = OutputFolder.open(out);
     } catch (err) {
-      throw new CliError(`cannot open the output folder ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      throw new CliError(`cannot open the output folder ${out}: ${errorReason(err)}`);
     }
     // Every name the case may create in --out, checked before anything is collected; each is
     // still created new (O_EXCL) when its time comes, so a name planted later fails then.
@@ -165,7 +166,7 @@ export class CaseStore implements EvidenceSink {
       return new CaseStore(held, caseId, held.makeFolder(caseId, 0o700), now);
     } catch (err) {
       held.close();
-      const code = (err as NodeJS.ErrnoException).code;
+      const code = errnoCode(err);
       if (code === 'EREPLACED') throw new CliError(`${(err as Error).message}: someone else can write ${out}; choose another --out`);
       throw new CliError(`cannot create the case folder ${held.show(caseId)}: ${code ?? String(err)}`);
     }

@@ -12,6 +12,7 @@ import { bundleLimits, LIMIT_ENV, type BundleLimits } from './limits.js';
 import { bytesLimitText, fileKind, NotRegularFileError, openRegular, readRegular, TooLargeError } from './safe-open.js';
 import { CUSTODY_FILE, MANIFEST_FILE, SUMS_FILE } from './store.js';
 import { parseSums } from './sums.js';
+import { errnoCode } from '../host/errors.js';
 
 /** Small files kept in memory while hashing the rest as it streams by (each up to maxJsonBytes). */
 const KEEP_IN_MEMORY = new Set([MANIFEST_FILE, SUMS_FILE, CUSTODY_FILE, 'findings.json']);
@@ -209,7 +210,7 @@ async function readDirectory(dir: string, limits: BundleLimits): Promise<Collect
         if (err instanceof BundleLimitError) throw err;
         if (err instanceof NotRegularFileError) c.problems.push(`unexpected non-file in the case folder: ${childRel} (${err.what})`);
         else if (err instanceof TooLargeError) c.problems.push(`${childRel}: larger than ${bytesLimitText(err.maxBytes)}: not read`);
-        else c.problems.push(`${childRel}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+        else c.problems.push(`${childRel}: cannot be read (${errnoCode(err) ?? (err as Error).message})`);
       }
     }
   }
@@ -235,10 +236,10 @@ async function readSidecar(sidecar: string): Promise<{ text: string | null; prob
   try {
     return { text: (await readRegular(sidecar, MAX_SIDECAR_BYTES)).toString('utf8'), problem: null };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { text: null, problem: null };
+    if (errnoCode(err) === 'ENOENT') return { text: null, problem: null };
     if (err instanceof NotRegularFileError) return { text: null, problem: `${path.basename(sidecar)}: ${err.what}, not a regular file: not read` };
     if (err instanceof TooLargeError) return { text: null, problem: `${path.basename(sidecar)}: larger than ${bytesLimitText(MAX_SIDECAR_BYTES)}: not a sidecar` };
-    return { text: null, problem: `${path.basename(sidecar)}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+    return { text: null, problem: `${path.basename(sidecar)}: cannot be read (${errnoCode(err) ?? (err as Error).message})` };
   }
 }
 
@@ -264,7 +265,7 @@ export async function verifyBundle(target: string, limits: BundleLimits = bundle
   try {
     st = await fsp.stat(target);
   } catch (err) {
-    report.problems.push(`${target}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : ((err as NodeJS.ErrnoException).code ?? String(err))}`);
+    report.problems.push(`${target}: ${errnoCode(err) === 'ENOENT' ? 'no such file' : (errnoCode(err) ?? String(err))}`);
     return report;
   }
 

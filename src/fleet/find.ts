@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_FILE, SUMS_FILE } from '../evidence/store.js';
+import { errnoCode } from '../host/errors.js';
 
 /** A bundle found under the folder: a `.tar.gz` (its sidecar, if any, is beside it) or a case folder. */
 export interface FoundBundle {
@@ -27,7 +28,7 @@ export async function findBundles(dir: string, onError: (message: string) => voi
     try {
       entries = await fsp.readdir(folder, { withFileTypes: true });
     } catch (err) {
-      onError(`cannot read ${folder}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      onError(`cannot read ${folder}: ${errnoCode(err) ?? String(err)}`);
       return;
     }
     const names = new Set(entries.map((e) => e.name));

@@ -1,8 +1,10 @@
 import os from 'node:os';
 import { verifyBundle } from '../evidence/verify.js';
+import { mapLimit } from '../model/concurrency.js';
 import { SEVERITIES, severityRank, type Finding, type Severity } from '../model/finding.js';
 import { computeVerdict, verdictRank, type VerdictLevel } from '../report/verdict.js';
 import type { FoundBundle } from './find.js';
+import { errorLine } from '../host/errors.js';
 
 /** Titles of the most severe findings shown per bundle. */
 export const TOP_FINDINGS = 3;
@@ -59,8 +61,7 @@ export async function summarizeBundle(found: FoundBundle): Promise<FleetRow> {
   try {
     report = await verifyBundle(found.path);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    row.problems.push(`could not be read: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`);
+    row.problems.push(`could not be read: ${errorLine(err)}`);
     return row;
   }
   // manifest.json passed its schema, or is null: no field is of an unexpected type.
@@ -111,14 +112,6 @@ const CONCURRENCY = Math.max(2, Math.min(8, os.availableParallelism()));
 
 /** Every bundle verified and summarised, in the order compareRows gives. */
 export async function summarizeBundles(found: FoundBundle[], concurrency = CONCURRENCY): Promise<FleetRow[]> {
-  const rows: FleetRow[] = new Array(found.length);
-  let next = 0;
-  async function worker(): Promise<void> {
-    while (next < found.length) {
-      const i = next++;
-      rows[i] = await summarizeBundle(found[i]);
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(concurrency, found.length) }, worker));
+  const rows = await mapLimit(found, concurrency, summarizeBundle);
   return rows.sort(compareRows);
 }

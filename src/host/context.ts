@@ -4,6 +4,7 @@ import psList from 'ps-list';
 import { runCommand, type CommandResult, type CommandSpec } from './exec.js';
 import { ProcFs } from './proc.js';
 import { RootedFs } from './rooted-fs.js';
+import { errnoCode } from './errors.js';
 
 export type Mode = 'live' | 'offline';
 
@@ -78,10 +79,7 @@ export function killZero(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    return errnoCode(err) === 'EPERM';
   }
 }
 
-export function localHostname(): string {
-  return os.hostname();
-}

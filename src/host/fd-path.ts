@@ -57,27 +57,24 @@ export function openPathAt(dirfd: number, name: Buffer | string, directory = fal
  * previous one: a symlink anywhere on the way is refused (ENOTDIR), never followed.
  */
 export function openDirNoFollow(absolute: Buffer | string): number {
-  let fd = openSync('/', O_PATH | O_DIRECTORY);
-  try {
-    for (const part of components(absolute)) {
-      const next = openPathAt(fd, part, true);
-      closeSync(fd);
-      fd = next;
-    }
-    return fd;
-  } catch (err) {
-    closeSync(fd);
-    throw err;
-  }
+  const parts = components(absolute);
+  return descend(openSync('/', O_PATH | O_DIRECTORY), parts, true);
 }
 
 /** Opens `rel` (components) below the folder `topfd` holds, every folder on the way O_NOFOLLOW | O_DIRECTORY, the last one O_PATH | O_NOFOLLOW. */
 export function openBelow(topfd: number, rel: Buffer[]): number {
   if (rel.length === 0) return openSync(atPath(topfd), O_PATH | O_DIRECTORY);
-  let fd = openSync(atPath(topfd), O_PATH | O_DIRECTORY);
+  return descend(openSync(atPath(topfd), O_PATH | O_DIRECTORY), rel, false);
+}
+
+/**
+ * From the folder `fd` holds down through `parts`, one openPathAt at a time (each descriptor closed
+ * once the next is open, all of them on a failure); the last part a folder only when `lastIsDir`.
+ */
+function descend(fd: number, parts: Buffer[], lastIsDir: boolean): number {
   try {
-    for (const [i, part] of rel.entries()) {
-      const next = openPathAt(fd, part, i < rel.length - 1);
+    for (const [i, part] of parts.entries()) {
+      const next = openPathAt(fd, part, i < parts.length - 1 || lastIsDir);
       closeSync(fd);
       fd = next;
     }

@@ -1,4 +1,5 @@
-import { closeSync, openSync, promises as fsp, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { closeSync, openSync, promises as fsp, readdirSync, readlinkSync, readSync, statSync, type Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { openNoAtime, readHandle, type ReadResult } from './rooted-fs.js';
 
@@ -70,6 +71,26 @@ export class ProcFs {
   /** stat() through the entry: for pid/exe, the file the process runs, however it is named now. */
   async stat(rel: string): Promise<Stats> {
     return fsp.stat(this.path(rel));
+  }
+
+  /** statSync through the entry (the per-process walk's speed; see readFileSync). */
+  statSync(rel: string): Stats {
+    return statSync(this.path(rel));
+  }
+
+  /** The entry exists and is reachable now (a process still there: its pid/stat). */
+  async exists(rel: string): Promise<boolean> {
+    try {
+      await fsp.access(this.path(rel));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Opens read-only with O_NOATIME: through pid/exe, the file the process runs, even deleted. */
+  async open(rel: string): Promise<FileHandle> {
+    return openNoAtime(this.path(rel));
   }
 
   async readdir(rel = ''): Promise<string[]> {

@@ -1,6 +1,10 @@
-import { constants, promises as fsp, realpathSync, type Stats } from 'node:fs';
+import { constants, promises as fsp, realpathSync, type BigIntStats, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { errorCode } from './errors.js';
+
+export type { BigIntStats, Stats } from 'node:fs';
+export type { FileHandle } from 'node:fs/promises';
 
 const MAX_LINK_HOPS = 40;
 const READ_CHUNK = 1024 * 1024;
@@ -14,11 +18,6 @@ export class RootedFsError extends Error {
   ) {
     super(message);
   }
-}
-
-export function errorCode(err: unknown): string {
-  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
-  return 'EUNKNOWN';
 }
 
 /** One clear line for the manifest: "ENOENT: /var/log/auth.log: no such file". */
@@ -235,14 +234,40 @@ export class RootedFs {
     }
   }
 
-  async stat(inside: string): Promise<Stats> {
-    return fsp.stat(await this.resolve(inside));
+  /** stat of `inside`, every link followed inside the root; `{ bigint: true }` for exact inode and nanosecond times. */
+  stat(inside: string): Promise<Stats>;
+  stat(inside: string, options: { bigint: true }): Promise<BigIntStats>;
+  async stat(inside: string, options?: { bigint: true }): Promise<Stats | BigIntStats> {
+    const real = await this.resolve(inside);
+    return options?.bigint ? fsp.stat(real, { bigint: true }) : fsp.stat(real);
   }
 
-  async lstat(inside: string): Promise<Stats> {
+  /** lstat of `inside`: its folders resolved inside the root, the last component itself not followed. */
+  lstat(inside: string): Promise<Stats>;
+  lstat(inside: string, options: { bigint: true }): Promise<BigIntStats>;
+  async lstat(inside: string, options?: { bigint: true }): Promise<Stats | BigIntStats> {
+    const last = await this.lastComponent(inside);
+    return options?.bigint ? fsp.lstat(last, { bigint: true }) : fsp.lstat(last);
+  }
+
+  /** What the symbolic link at `inside` holds, as written (never followed): its folders resolved inside the root. */
+  async readlink(inside: string): Promise<string> {
+    return fsp.readlink(await this.lastComponent(inside));
+  }
+
+  /**
+   * The folder `inside` on the examiner's machine with every link resolved: the kernel's real path
+   * live, the chroot-style walk in an image. Two names for one folder give one answer.
+   */
+  async realFolder(inside: string): Promise<string> {
+    return this.isHostRoot ? fsp.realpath(path.resolve('/', inside)) : this.resolve(inside);
+  }
+
+  /** The path on the examiner's machine of `inside` with its folders resolved and its last component as it is. */
+  private async lastComponent(inside: string): Promise<string> {
     const abs = path.resolve('/', inside);
     const parent = await this.resolve(path.dirname(abs));
-    return fsp.lstat(path.join(parent, path.basename(abs)));
+    return path.join(parent, path.basename(abs));
   }
 
   async readdir(inside: string): Promise<string[]> {

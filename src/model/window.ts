@@ -1,4 +1,4 @@
-import type { AuthAddressRow, AuthLoginRecord } from './facts.js';
+import type { AuthAddressRow, AuthLoginRecord } from './auth.js';
 
 /**
  * The incident window: from when the intrusion may have started to the collection. Persistence

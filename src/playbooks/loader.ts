@@ -8,6 +8,7 @@ import { CliError } from '../model/errors.js';
 import { findRule } from '../rules/index.js';
 import type { Thresholds } from '../rules/types.js';
 import { playbookSchema, type PlaybookData } from './schema.js';
+import { errnoCode } from '../host/errors.js';
 
 /** The shipped playbooks, next to the package root (embedded in a single-file build: see src/assets.ts). */
 export const SHIPPED_DIR = shippedPath('playbooks/');
@@ -108,7 +109,7 @@ export async function loadPlaybook(nameOrPath: string): Promise<Playbook> {
   try {
     text = await readTextFile(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoCode(err);
     if (!looksLikePath && code === 'ENOENT') {
       const known = (await listShipped()).map((p) => p.id).join(', ');
       throw new CliError(`unknown playbook "${nameOrPath}" (shipped: ${known || 'none'}; or give a path to a .yaml file)`, 2);

@@ -36,9 +36,14 @@ export const actionStep = z.strictObject({
   confirm: z.boolean().default(true),
 });
 
+/** What a note step can show (runner/views.ts): open-files, where the flagged processes live (the lsof step's records). */
+export const NOTE_VIEWS = ['open-files'] as const;
+export type NoteView = (typeof NOTE_VIEWS)[number];
+
 export const noteStep = z.strictObject({
   ...base,
   kind: z.literal('note'),
+  show: z.array(z.enum(NOTE_VIEWS)).default([]),
 });
 
 export const step = z.discriminatedUnion('kind', [collectStep, detectStep, promptStep, actionStep, noteStep]);

@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { HostContext } from '../host/context.js';
 import type { Finding } from '../model/finding.js';
-import type { OpenFilesRecord } from '../model/records.js';
+import type { OpenFilesRecord } from '../model/processes.js';
 import type { TimelineEvent } from '../model/sink.js';
 import { fileTimeEvents, statTimes } from './file-times.js';
 

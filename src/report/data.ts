@@ -1,7 +1,8 @@
 import path from 'node:path';
-import type { SshOutboundGroup } from '../model/facts.js';
+import type { SshOutboundGroup } from '../model/network.js';
 import { isSeverity, type Finding } from '../model/finding.js';
-import type { OpenFilesRecord, ParentLink, ProcessRecord, SessionRecord } from '../model/records.js';
+import type { SessionRecord } from '../model/logins.js';
+import type { OpenFilesRecord, ParentLink, ProcessRecord } from '../model/processes.js';
 import type { SourceStatus } from '../model/source.js';
 import { AuthHistogram } from './chart.js';
 import { z } from 'zod';
@@ -24,6 +25,7 @@ import { bundleLimits, type BundleLimits } from '../evidence/limits.js';
 import { bytesLimitText, NotRegularFileError, openRegular, readRegular, TooLargeError } from '../evidence/safe-open.js';
 import { fileLines, MAX_LINE_CHARS } from './lines.js';
 import { computeVerdict, type Verdict } from './verdict.js';
+import { errnoCode } from '../host/errors.js';
 
 /**
  * Everything the report shows, read from a case folder's own files — findings.json, manifest.json,
@@ -194,7 +196,7 @@ class CaseFolder {
     try {
       text = (await readRegular(this.abs(rel), this.limits.maxJsonBytes)).toString('utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.unreadable.push(`${rel} (${readProblem(err)})`);
+      if (errnoCode(err) !== 'ENOENT') this.unreadable.push(`${rel} (${readProblem(err)})`);
       return null;
     }
     const parsed = parseBoundedJson(rel, text, schema, this.limits);
@@ -227,7 +229,7 @@ class CaseFolder {
     try {
       opened = await openRegular(this.abs(rel));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.unreadable.push(`${rel} (${readProblem(err)})`);
+      if (errnoCode(err) !== 'ENOENT') this.unreadable.push(`${rel} (${readProblem(err)})`);
       return false;
     }
     let bad = 0;
@@ -263,7 +265,7 @@ const ArraySchema = z.array(z.unknown());
 function readProblem(err: unknown): string {
   if (err instanceof NotRegularFileError) return `${err.what}, not a regular file`;
   if (err instanceof TooLargeError) return `larger than ${bytesLimitText(err.maxBytes)}`;
-  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  return errnoCode(err) ?? (err as Error).message;
 }
 
 // The kinds the chart counts, found without parsing every line: JSON escapes quotes inside strings,

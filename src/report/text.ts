@@ -2,20 +2,9 @@
  * Attacker-controlled text (process names, log fields, file names) is data. These functions make
  * it safe for each place it is shown.
  */
+import { sanitizeForTerminal } from '../model/text.js';
 
-// C0 controls except tab and newline, DEL, and C1 controls (0x9b is a one-byte CSI on some terminals).
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
-// Unicode bidirectional overrides and isolates, which can make text read differently than it is.
-const BIDI = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
-
-/** For the terminal: escape sequences and other controls become visible `\xNN` text. */
-export function sanitizeForTerminal(value: unknown, { keepNewlines = false } = {}): string {
-  const s = String(value ?? '');
-  return s
-    .replace(keepNewlines ? CONTROL : /[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
-    .replace(BIDI, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
+export { sanitizeForTerminal } from '../model/text.js';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -34,13 +23,6 @@ export function escapeMarkdown(value: unknown): string {
       .replace(/:\/\//g, '&#58;//')
       .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}&#46;`)
   );
-}
-
-/** One CSV field (RFC 4180): quoted when needed; a leading =+-@ is prefixed so spreadsheets do not run it. */
-export function csvField(value: unknown): string {
-  let s = value === null || value === undefined ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 // Characters JSON.stringify leaves raw that a terminal or an editor may act on: DEL and C1

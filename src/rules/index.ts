@@ -1,3 +1,8 @@
+import { accountChange } from './activity/account-change.js';
+import { defenceOff } from './activity/defence-off.js';
+import { downloadExecute } from './activity/download-execute.js';
+import { historyTampering } from './activity/history-tampering.js';
+import { logWipe } from './activity/log-wipe.js';
 import { emptyPassword } from './account/empty-password.js';
 import { newAccount } from './account/new.js';
 import { uid0 } from './account/uid0.js';
@@ -7,6 +12,8 @@ import { loginAfterFailures } from './auth/login-after-failures.js';
 import { probe } from './auth/probe.js';
 import { rootLoginRefused } from './auth/root-login-refused.js';
 import { rootLogin } from './auth/root-login.js';
+import { newExecutable } from './file/new-executable.js';
+import { setuidUnpackaged } from './file/setuid-unpackaged.js';
 import { modifiedBinary } from './integrity/modified-binary.js';
 import { hiddenModule } from './kernel/hidden-module.js';
 import { tainted } from './kernel/tainted.js';
@@ -40,12 +47,19 @@ export const RULES: readonly Rule[] = [
   emptyPassword,
   newAccount,
   uid0,
+  accountChange,
+  defenceOff,
+  downloadExecute,
+  historyTampering,
+  logWipe,
   bruteforce,
   enumeration,
   loginAfterFailures,
   probe,
   rootLogin,
   rootLoginRefused,
+  newExecutable,
+  setuidUnpackaged,
   modifiedBinary,
   hiddenModule,
   tainted,

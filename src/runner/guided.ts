@@ -98,13 +98,13 @@ export class GuidedRun {
       const line = `${ok} source(s) read${skipped ? `, ${skipped} skipped` : ''}${failed.length ? `, ${failed.length} failed` : ''}`;
       if (failed.length) spin.fail(line);
       else spin.succeed(line);
-      const view = stepView(step.id, run.engine.facts, outcome.findings);
+      const view = stepView(step, run.engine.facts, outcome.findings);
       if (view) write(`${view}\n`);
       write(`${findingLines(outcome.findings, this.d.color)}\n`);
       return this.afterStep(step, outcome.findings, outcome.sources.filter((s) => s.status !== 'ok').map((s) => [s.id, s.status, s.status === 'error' ? s.message : s.status === 'skipped' ? s.reason : '']));
     }
     if (step.kind === 'note') {
-      const view = stepView(step.id, run.engine.facts, run.drafts);
+      const view = stepView(step, run.engine.facts, run.drafts);
       if (view) write(`${view}\n`);
       return this.ask(step, 'Next?', [
         { value: 'continue', name: 'Continue' },

@@ -1,5 +1,6 @@
 import type { DraftFinding, Severity } from '../model/finding.js';
 import type { KnownFacts } from '../model/facts.js';
+import type { NoteView, PlaybookStep } from '../playbooks/schema.js';
 import { renderTable } from '../report/table.js';
 import { sanitizeForTerminal } from '../report/text.js';
 
@@ -31,86 +32,118 @@ export function findingLines(findings: DraftFinding[], color: boolean, details =
     .join('\n');
 }
 
-/** What a step found, as tables a responder reads at a glance. Empty when there is nothing to show. */
-export function stepView(stepId: string, facts: KnownFacts, findings: DraftFinding[]): string {
+type View = (facts: KnownFacts, findings: DraftFinding[]) => string[];
+
+function hostView(facts: KnownFacts): string[] {
+  const h = facts.host;
+  if (!h) return [];
+  return [renderTable(['host', 'os', 'kernel', 'booted', 'time zone'], [[h.hostname, h.os.distro, h.os.kernel, h.bootTime, h.timezone]])];
+}
+
+function loginsView(facts: KnownFacts): string[] {
   const parts: string[] = [];
-  if (stepId === 'host' && facts.host) {
-    const h = facts.host;
+  const open = (facts.sessions ?? []).filter((s) => s.end === 'still-logged-in' || s.end === 'gone');
+  if (open.length) parts.push('Logged in now (raw utmp/wtmp):\n' + renderTable(['user', 'line', 'from', 'since', 'state'], open.slice(0, 20).map((s) => [s.user, s.line, s.host, s.login, s.end])));
+  const recent = (facts.sessions ?? []).filter((s) => s.host && s.user !== 'reboot').slice(-10);
+  if (recent.length) parts.push('Last remote sessions:\n' + renderTable(['user', 'from', 'login', 'logout', 'end'], recent.map((s) => [s.user, s.host, s.login, s.logout, s.end])));
+  return parts;
+}
+
+function authLogView(facts: KnownFacts): string[] {
+  const parts: string[] = [];
+  const tally = facts.authTally ?? [];
+  if (tally.length) {
     parts.push(
-      renderTable(
-        ['host', 'os', 'kernel', 'booted', 'time zone'],
-        [[h.hostname, h.os.distro, h.os.kernel, h.bootTime, h.timezone]],
-      ),
+      'Failed ssh logins by address (auth log or journal):\n' +
+        renderTable(
+          ['address', 'failures', 'first', 'last', 'users tried', 'logins'],
+          tally.slice(0, 10).map((t) => [t.address, t.failures, t.firstFailure, t.lastFailure, t.users.slice(0, 3).map((u) => u.user).join(' '), t.acceptedCount]),
+        ),
     );
   }
-  if (stepId === 'sessions') {
-    const open = (facts.sessions ?? []).filter((s) => s.end === 'still-logged-in' || s.end === 'gone');
-    if (open.length) parts.push('Logged in now (raw utmp/wtmp):\n' + renderTable(['user', 'line', 'from', 'since', 'state'], open.slice(0, 20).map((s) => [s.user, s.line, s.host, s.login, s.end])));
-    const recent = (facts.sessions ?? []).filter((s) => s.host && s.user !== 'reboot').slice(-10);
-    if (recent.length) parts.push('Last remote sessions:\n' + renderTable(['user', 'from', 'login', 'logout', 'end'], recent.map((s) => [s.user, s.host, s.login, s.logout, s.end])));
-    const tally = facts.authTally ?? [];
-    if (tally.length) {
-      parts.push(
-        'Failed ssh logins by address (auth log or journal):\n' +
-          renderTable(
-            ['address', 'failures', 'first', 'last', 'users tried', 'logins'],
-            tally.slice(0, 10).map((t) => [t.address, t.failures, t.firstFailure, t.lastFailure, t.users.slice(0, 3).map((u) => u.user).join(' '), t.acceptedCount]),
-          ),
-      );
-    }
-    const logins = facts.authLogins ?? [];
-    if (logins.length) {
-      parts.push(
-        'Accepted ssh logins (last 10):\n' +
-          renderTable(
-            ['time', 'user', 'from', 'method', 'failures before'],
-            logins.slice(-10).map((l) => [l.time, l.user, l.address, l.method, l.failuresFromAddress.count]),
-          ),
-      );
-    }
+  const logins = facts.authLogins ?? [];
+  if (logins.length) {
+    parts.push(
+      'Accepted ssh logins (last 10):\n' +
+        renderTable(
+          ['time', 'user', 'from', 'method', 'failures before'],
+          logins.slice(-10).map((l) => [l.time, l.user, l.address, l.method, l.failuresFromAddress.count]),
+        ),
+    );
   }
-  if (stepId === 'ssh-connections' && facts.sshView) {
-    const view = facts.sshView;
-    parts.push(`SSH ports: ${view.ports.join(', ')}`);
-    if (view.inbound.length) {
-      parts.push(
-        'Inbound to ssh ports, by remote address:\n' +
-          renderTable(
-            ['address', 'open', 'states', 'users', 'pids'],
-            view.inbound.slice(0, 15).map((i) => [i.remoteAddress, i.connections, Object.entries(i.states).map(([k, v]) => `${k}:${v}`).join(' '), i.users.join(' '), i.sshdPids.slice(0, 6).join(' ')]),
-          ),
-      );
-    } else parts.push('No inbound connection to an ssh port.');
-    if (view.outbound.length) {
-      parts.push(
-        'Outbound to ssh ports, by process:\n' +
-          renderTable(
-            ['pid', 'process', 'user', 'hosts', 'SYN_SENT', 'established', 'executable'],
-            view.outbound.slice(0, 15).map((o) => [o.owner?.pid ?? '(none visible)', o.owner?.comm, o.user ?? o.uid, o.hosts.length, o.synSent, o.established, o.owner?.exe]),
-          ),
-      );
-    } else parts.push('No outbound connection to an ssh port.');
+  return parts;
+}
+
+function connectionsView(facts: KnownFacts): string[] {
+  const view = facts.sshView;
+  if (!view) return [];
+  const parts = [`SSH ports: ${view.ports.join(', ')}`];
+  if (view.inbound.length) {
+    parts.push(
+      'Inbound to ssh ports, by remote address:\n' +
+        renderTable(
+          ['address', 'open', 'states', 'users', 'pids'],
+          view.inbound.slice(0, 15).map((i) => [i.remoteAddress, i.connections, Object.entries(i.states).map(([k, v]) => `${k}:${v}`).join(' '), i.users.join(' '), i.sshdPids.slice(0, 6).join(' ')]),
+        ),
+    );
+  } else parts.push('No inbound connection to an ssh port.');
+  if (view.outbound.length) {
+    parts.push(
+      'Outbound to ssh ports, by process:\n' +
+        renderTable(
+          ['pid', 'process', 'user', 'hosts', 'SYN_SENT', 'established', 'executable'],
+          view.outbound.slice(0, 15).map((o) => [o.owner?.pid ?? '(none visible)', o.owner?.comm, o.user ?? o.uid, o.hosts.length, o.synSent, o.established, o.owner?.exe]),
+        ),
+    );
+  } else parts.push('No outbound connection to an ssh port.');
+  return parts;
+}
+
+function processesView(facts: KnownFacts, findings: DraftFinding[]): string[] {
+  const flagged = new Set(findings.map((f) => f.subject.pid).filter((p): p is number => typeof p === 'number'));
+  const rows = (facts.processes ?? []).filter((p) => flagged.has(p.pid));
+  if (!rows.length) return [];
+  return ['Flagged processes:\n' + renderTable(['pid', 'user', 'name', 'executable', 'rules'], rows.map((p) => [p.pid, p.user, p.comm, `${p.exe ?? '?'}${p.exeDeleted ? ' (deleted)' : ''}`, findings.filter((f) => f.subject.pid === p.pid).map((f) => f.rule.replace('process.', '')).join(' ')]))];
+}
+
+function openFilesView(facts: KnownFacts): string[] {
+  const open = facts.openFiles ?? [];
+  if (open.length === 0) return ['No flagged process to locate.'];
+  return open.map((o) =>
+    [
+      `pid ${o.pid} ${sanitizeForTerminal(o.comm)} (user ${sanitizeForTerminal(o.user ?? '?')})`,
+      `  executable: ${sanitizeForTerminal(o.exe ?? '?')}${o.exeDeleted ? ' (deleted)' : ''}${o.preserved ? `  → preserved as ${o.preserved.path}, sha256 ${o.preserved.sha256}` : ''}`,
+      `  folder(s):  ${o.folders.map((f) => sanitizeForTerminal(f)).join(', ') || '(none outside system folders)'}`,
+      `  started by: ${sanitizeForTerminal(o.startedBy)}`,
+      `  parents:    ${o.parents.slice(0, 5).map((p) => `${sanitizeForTerminal(p.comm)}(${p.pid})`).join(' ← ') || '(none)'}`,
+      ...(o.connections.length ? [`  sockets:    ${o.connections.slice(0, 5).map((c) => sanitizeForTerminal(c)).join('; ')}${o.connections.length > 5 ? ` (+${o.connections.length - 5})` : ''}`] : []),
+    ].join('\n'),
+  );
+}
+
+/**
+ * The view of each collector, in the order they are shown when one step runs several: keyed by
+ * what a step collects, so a playbook with its own step ids and groupings keeps them.
+ */
+export const COLLECTOR_VIEWS: ReadonlyArray<{ collector: string; view: View }> = [
+  { collector: 'host', view: hostView },
+  { collector: 'logins', view: loginsView },
+  { collector: 'auth-log', view: authLogView },
+  { collector: 'connections', view: connectionsView },
+  { collector: 'processes', view: processesView },
+];
+
+/** The views a note step names in `show`. */
+export const NOTE_VIEW_RENDERERS: Record<NoteView, View> = {
+  'open-files': openFilesView,
+};
+
+/** What a step found, as tables a responder reads at a glance. Empty when there is nothing to show. */
+export function stepView(step: PlaybookStep, facts: KnownFacts, findings: DraftFinding[]): string {
+  const parts: string[] = [];
+  if (step.kind === 'collect') {
+    for (const { collector, view } of COLLECTOR_VIEWS) if (step.collect.includes(collector)) parts.push(...view(facts, findings));
   }
-  if (stepId === 'processes') {
-    const flagged = new Set(findings.map((f) => f.subject.pid).filter((p): p is number => typeof p === 'number'));
-    const rows = (facts.processes ?? []).filter((p) => flagged.has(p.pid));
-    if (rows.length) parts.push('Flagged processes:\n' + renderTable(['pid', 'user', 'name', 'executable', 'rules'], rows.map((p) => [p.pid, p.user, p.comm, `${p.exe ?? '?'}${p.exeDeleted ? ' (deleted)' : ''}`, findings.filter((f) => f.subject.pid === p.pid).map((f) => f.rule.replace('process.', '')).join(' ')])));
-  }
-  if (stepId === 'file-locations') {
-    const open = facts.openFiles ?? [];
-    if (open.length === 0) parts.push('No flagged process to locate.');
-    for (const o of open) {
-      parts.push(
-        [
-          `pid ${o.pid} ${sanitizeForTerminal(o.comm)} (user ${sanitizeForTerminal(o.user ?? '?')})`,
-          `  executable: ${sanitizeForTerminal(o.exe ?? '?')}${o.exeDeleted ? ' (deleted)' : ''}${o.preserved ? `  → preserved as ${o.preserved.path}, sha256 ${o.preserved.sha256}` : ''}`,
-          `  folder(s):  ${o.folders.map((f) => sanitizeForTerminal(f)).join(', ') || '(none outside system folders)'}`,
-          `  started by: ${sanitizeForTerminal(o.startedBy)}`,
-          `  parents:    ${o.parents.slice(0, 5).map((p) => `${sanitizeForTerminal(p.comm)}(${p.pid})`).join(' ← ') || '(none)'}`,
-          ...(o.connections.length ? [`  sockets:    ${o.connections.slice(0, 5).map((c) => sanitizeForTerminal(c)).join('; ')}${o.connections.length > 5 ? ` (+${o.connections.length - 5})` : ''}`] : []),
-        ].join('\n'),
-      );
-    }
-  }
+  if (step.kind === 'note') for (const name of step.show) parts.push(...NOTE_VIEW_RENDERERS[name](facts, findings));
   return parts.join('\n\n');
 }

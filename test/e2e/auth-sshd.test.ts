@@ -21,7 +21,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyzeResult } from '../../src/cli/analyze.js';
-import type { AuthAddressRow } from '../../src/model/facts.js';
+import type { AuthAddressRow } from '../../src/model/auth.js';
 import type { Finding } from '../../src/model/finding.js';
 import { extract, tmpDir } from '../helpers/bundle.js';
 import { isRoot, runCli } from '../helpers/cli.js';

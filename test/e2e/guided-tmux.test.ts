@@ -70,8 +70,8 @@ describe.skipIf(!hasTmux || !isRoot)('the guided run in a real terminal (tmux; r
     tmux('new-session', '-d', '-s', SESSION, '-x', '200', '-y', '60', cmd);
 
     // Step by step, as a responder would.
-    // host, sessions, ssh-connections, processes, malware-scan, persistence.
-    for (let i = 0; i < 6; i++) {
+    // host, sessions, ssh-connections, activity, processes, malware-scan, persistence.
+    for (let i = 0; i < 7; i++) {
       await waitFor(new RegExp(`Step ${i + 1}/\\d+[\\s\\S]*^\\? What next\\?`, 'm'));
       tmux('send-keys', '-t', SESSION, 'Enter');
     }

@@ -5,9 +5,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSs, recordKey, ssRowKey, ssStateToProc } from '../../src/collectors/network/parse-ss.js';
-import type { SshView } from '../../src/model/facts.js';
+import type { ConnectionRecord, SshView } from '../../src/model/network.js';
 import type { Finding } from '../../src/model/finding.js';
-import type { ConnectionRecord } from '../../src/model/records.js';
 import { extract, tmpDir } from '../helpers/bundle.js';
 import { runCli } from '../helpers/cli.js';
 

@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync 
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/model/finding.js';
-import type { ProcessRecord } from '../../src/model/records.js';
+import type { ProcessRecord } from '../../src/model/processes.js';
 import { extract, tmpDir } from '../helpers/bundle.js';
 import { runCli } from '../helpers/cli.js';
 

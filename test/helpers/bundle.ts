@@ -1,10 +1,24 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll } from 'vitest';
 
 export function tmpDir(prefix = 'irt-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Call at the top of a test file: a tmpDir whose folders are removed after the file's tests, whatever their outcome. */
+export function tmpDirsOfThisFile(): (prefix: string) => string {
+  const made: string[] = [];
+  afterAll(() => {
+    for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  });
+  return (prefix) => {
+    const dir = tmpDir(prefix);
+    made.push(dir);
+    return dir;
+  };
 }
 
 /** Extracts a bundle with the system tar; returns the case folder. */

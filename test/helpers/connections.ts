@@ -1,6 +1,7 @@
 import { buildSshView, ownerFromProcess } from '../../src/collectors/network/ssh-view.js';
 import type { KnownFacts } from '../../src/model/facts.js';
-import type { ConnectionRecord, ProcessRecord } from '../../src/model/records.js';
+import type { ConnectionRecord } from '../../src/model/network.js';
+import type { ProcessRecord } from '../../src/model/processes.js';
 import { cleanBaseline } from './records.js';
 
 export const HOST_NETNS = 4026531840;
@@ -70,5 +71,5 @@ export function networkFacts(opts: { sockets?: ConnectionRecord[]; processes?: P
     users,
     canSeeOwners: opts.canSeeOwners,
   });
-  return { processes, connections: sockets, sshPorts: ports, sshView, hiddenSockets: [], selfPids: [], ...opts.more };
+  return { processes, connections: sockets, sshPorts: ports, sshView, hiddenSockets: [], packetSockets: [], selfPids: [], ...opts.more };
 }

@@ -1,4 +1,4 @@
-import type { ProcessRecord } from '../../src/model/records.js';
+import type { ProcessRecord } from '../../src/model/processes.js';
 
 /** A plausible process record; tests override what they are about. */
 export function proc(over: Partial<ProcessRecord> & { pid: number }): ProcessRecord {

@@ -107,3 +107,43 @@ describe('RootedFs.realPath: the name a path really has inside the root', () => 
     await expect(fs.realPath('/loop1/x')).rejects.toMatchObject({ code: 'ELOOP' });
   });
 });
+
+describe('RootedFs: links and identities through the door', () => {
+  it('readlink reads the last component as written, its folders resolved inside the root', async () => {
+    const root = fakeRoot();
+    // /logs -> /var/log inside the image; /logs/wtmp is a link to /dev/null (never followed).
+    symlinkSync('/var/log', path.join(root, 'logs'));
+    symlinkSync('/dev/null', path.join(root, 'var/log/wtmp'));
+    const fs = new RootedFs(root);
+    expect(await fs.readlink('/logs/wtmp')).toBe('/dev/null');
+    expect((await fs.lstat('/logs/wtmp')).isSymbolicLink()).toBe(true);
+    // A folder link pointing above the root stays inside it.
+    symlinkSync('../../../../../../var/log', path.join(root, 'up'));
+    expect(await fs.readlink('/up/wtmp')).toBe('/dev/null');
+    await expect(fs.readlink('/etc/hostname')).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(fs.readlink('/var/log/none')).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('stat and lstat give bigint inodes on request, the same file as the number form', async () => {
+    const root = fakeRoot();
+    symlinkSync('/etc/hostname', path.join(root, 'etc/name-link'));
+    const fs = new RootedFs(root);
+    const big = await fs.stat('/etc/name-link', { bigint: true });
+    expect(typeof big.ino).toBe('bigint');
+    expect(big.ino).toBe(BigInt(statSync(path.join(root, 'etc/hostname')).ino));
+    expect(big.isFile()).toBe(true);
+    const lbig = await fs.lstat('/etc/name-link', { bigint: true });
+    expect(typeof lbig.ino).toBe('bigint');
+    expect(lbig.isSymbolicLink()).toBe(true);
+    expect(lbig.ino).not.toBe(big.ino);
+    expect((await fs.stat('/etc/name-link')).ino).toBe(Number(big.ino));
+  });
+
+  it('realFolder names one folder once whatever link leads to it', async () => {
+    const root = fakeRoot();
+    symlinkSync('/var/log', path.join(root, 'logs'));
+    const fs = new RootedFs(root);
+    expect(await fs.realFolder('/logs')).toBe(await fs.realFolder('/var/log'));
+    expect(await fs.realFolder('/logs')).toBe(path.join(root, 'var/log'));
+  });
+});

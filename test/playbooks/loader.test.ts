@@ -44,7 +44,7 @@ describe('playbook loader', () => {
   it('ssh-compromise has the steps of the guided flow in order', async () => {
     const pb = await loadPlaybook('ssh-compromise');
     expect(pb.data.steps.map((s) => s.id)).toEqual([
-      'host', 'sessions', 'ssh-connections', 'processes', 'malware-scan', 'persistence', 'file-locations', 'freeze', 'disable', 'quarantine', 'kill', 'block', 'bundle',
+      'host', 'sessions', 'ssh-connections', 'activity', 'processes', 'malware-scan', 'persistence', 'file-locations', 'freeze', 'disable', 'quarantine', 'kill', 'block', 'bundle',
     ]);
   });
 

@@ -1,22 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHostContext } from '../../src/host/context.js';
 import type { Finding } from '../../src/model/finding.js';
 import { flaggedFileTimes, quarantinedFileTimes } from '../../src/report/case-file-times.js';
-import { tmpDir } from '../helpers/bundle.js';
+import { tmpDirsOfThisFile } from '../helpers/bundle.js';
 
 /** Temporary folders of this file, removed after its tests whatever their outcome. */
-const made: string[] = [];
-function tmp(prefix: string): string {
-  const dir = tmpDir(prefix);
-  made.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+const tmp = tmpDirsOfThisFile();
 
 /** birth, mtime, ctime, atime in whole seconds as GNU stat prints them (%W is 0 where no birth time is kept). */
 function statSeconds(file: string): { birth: number; mtime: number; ctime: number; atime: number } {

@@ -1,22 +1,14 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { splitDetail } from '../../src/report/advice.js';
 import { loadReportData } from '../../src/report/data.js';
 import { renderHtml } from '../../src/report/html.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { tmpDir } from '../helpers/bundle.js';
+import { tmpDirsOfThisFile } from '../helpers/bundle.js';
 
 /** Temporary folders of this file, removed after its tests whatever their outcome. */
-const made: string[] = [];
-function tmp(prefix: string): string {
-  const dir = tmpDir(prefix);
-  made.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+const tmp = tmpDirsOfThisFile();
 
 const IMG = '<img src=x onerror=alert(1)>';
 const ESC = '\x1b]0;pwned\x07\x1b[2J';

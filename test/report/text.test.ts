@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { csvField, escapeHtml, escapeMarkdown, sanitizeForTerminal } from '../../src/report/text.js';
+import { csvField } from '../../src/model/text.js';
+import { escapeHtml, escapeMarkdown, sanitizeForTerminal } from '../../src/report/text.js';
 
 describe('text from the box', () => {
   it('never lets an escape sequence reach the terminal', () => {

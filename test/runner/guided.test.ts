@@ -23,6 +23,7 @@ steps:
     kind: note
     title: Where they live on disk
     why: lsof -p leads to the folder.
+    show: [open-files]
   - id: freeze
     kind: action
     title: Freeze the suspicious processes

@@ -1,10 +1,11 @@
-import { describeFsError, errorCode } from '../../host/rooted-fs.js';
+import { describeFsError } from '../../host/rooted-fs.js';
 import type { AccountFiles, AccountRecord, FileMeta } from '../../model/access.js';
 import type { TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
-import { fileMeta } from '../ssh-keys/file-meta.js';
-import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
+import { fileMeta } from '../file-meta.js';
+import { defineCollector, type CollectContext } from '../types.js';
 import { isLoginShell, parseGroup, parsePasswd, parseShadow, type GroupEntry, type PasswdEntry } from './parse-accounts.js';
+import { errorCode } from '../../host/errors.js';
 
 const MAX_ACCOUNT_FILE_BYTES = 16 * 1024 * 1024;
 /** Groups whose members can become root (Debian sudo, RHEL wheel, old Ubuntu admin) and the root group. */

@@ -1,4 +1,5 @@
-import type { ShadowMeta } from '../../model/access.js';
+import type { AccountRecord, ShadowMeta } from '../../model/access.js';
+import { passwdLines } from '../../model/passwd.js';
 
 /**
  * /etc/passwd, /etc/group and /etc/shadow (passwd(5), group(5), shadow(5)). Pure.
@@ -8,17 +9,9 @@ import type { ShadowMeta } from '../../model/access.js';
  * the result, not in an error message.
  */
 
-export interface PasswdEntry {
-  user: string;
+export interface PasswdEntry extends Pick<AccountRecord, 'user' | 'uid' | 'gid' | 'gecos' | 'home' | 'shell' | 'line'> {
   /** x, empty, a hash (old systems), `*`/`!`: classified, never kept. */
   passwdField: 'shadow' | 'empty' | 'hash' | 'locked' | 'other';
-  uid: number;
-  gid: number;
-  gecos: string;
-  home: string;
-  shell: string;
-  /** 1-based. */
-  line: number;
 }
 
 export interface GroupEntry {
@@ -99,24 +92,19 @@ export function dayToDate(day: number | null): string | null {
 export function parsePasswd(text: string): { entries: PasswdEntry[]; errors: ParseError[] } {
   const entries: PasswdEntry[] = [];
   const errors: ParseError[] = [];
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.replace(/\r$/, '');
-    if (line.trim() === '' || line.startsWith('#')) return;
-    // NIS compat lines (+user, -user, +@netgroup) name no local account.
-    if (line.startsWith('+') || line.startsWith('-')) return;
-    const f = line.split(':');
+  for (const { line, fields: f } of passwdLines(text)) {
     const uid = intField(f[2] ?? '');
     const gid = intField(f[3] ?? '');
     if (f.length < 7 || uid === null || gid === null || f[0] === '') {
-      errors.push({ line: i + 1, message: `not a passwd entry (${f.length} fields)` });
-      return;
+      errors.push({ line, message: `not a passwd entry (${f.length} fields)` });
+      continue;
     }
     const pw = f[1];
     const c = classifyPassword(pw);
     const passwdField: PasswdEntry['passwdField'] =
       pw === 'x' ? 'shadow' : c.state === 'empty' ? 'empty' : c.state === 'hash' ? 'hash' : c.state === 'locked' || c.state === 'no-password' ? 'locked' : 'other';
-    entries.push({ user: f[0], passwdField, uid, gid, gecos: f[4], home: f[5], shell: f.slice(6).join(':'), line: i + 1 });
-  });
+    entries.push({ user: f[0], passwdField, uid, gid, gecos: f[4], home: f[5], shell: f.slice(6).join(':'), line });
+  }
   return { entries, errors };
 }
 

@@ -28,7 +28,7 @@
  * MAX_LOOSE_SPANS spans per address or user ended by a step back rather than a login (beyond,
  * they are merged: a log that keeps stepping back loses precision, not memory).
  */
-import type { AuthLoginRecord, AuthPriorFailures, AuthRootLogins } from '../../model/facts.js';
+import type { AuthLoginRecord, AuthPriorFailures, AuthRootLogins } from '../../model/auth.js';
 import type { AuthLogEvent } from './events.js';
 import { SSH_SERVER_PROGRAMS } from './parse-sshd.js';
 import { failureOf } from './tally.js';
@@ -49,10 +49,6 @@ export interface AcceptedLoginsOptions {
 /** Methods whose failure means a wrong password (or a PAM conversation). */
 const PASSWORD_METHODS = new Set(['password', 'keyboard-interactive', 'keyboard-interactive/pam', 'pam']);
 
-/** A login method that proves a password was right: what a guessing attack ends with. */
-export function isPasswordMethod(method: string | null): boolean {
-  return method !== null && PASSWORD_METHODS.has(method);
-}
 
 /**
  * A line this much earlier than the latest time seen starts a new segment (an older file pasted

@@ -19,7 +19,7 @@ import type { AuthLogEvent } from './events.js';
 import { failureOf } from './tally.js';
 
 export type TimelineMode = 'aggregate' | 'full';
-export const TIMELINE_MODES: readonly TimelineMode[] = ['aggregate', 'full'];
+const TIMELINE_MODES: readonly TimelineMode[] = ['aggregate', 'full'];
 
 /** The kinds collapsed into attempt records. */
 export const ATTEMPT_KINDS: ReadonlySet<AuthLogEvent['kind']> = new Set([

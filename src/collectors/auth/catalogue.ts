@@ -16,7 +16,7 @@
  * that repeats what another line already counted).
  */
 import { isIP } from 'node:net';
-import type { AuthEvent } from '../../model/records.js';
+import type { AuthEvent } from '../../model/auth.js';
 
 export type AuthKind = AuthEvent['kind'];
 export type CatalogueKind = AuthKind | 'ignored';
@@ -43,15 +43,7 @@ export interface AuthDetail {
 }
 
 /** What a message says, without time/host/source. Fields that do not apply are null. */
-export interface ClassifiedMessage extends AuthDetail {
-  kind: AuthKind;
-  method: string | null;
-  user: string | null;
-  invalidUser: boolean;
-  ip: string | null;
-  port: number | null;
-  key: string | null;
-}
+export interface ClassifiedMessage extends AuthDetail, Pick<AuthEvent, 'kind' | 'method' | 'user' | 'invalidUser' | 'ip' | 'port' | 'key'> {}
 
 /** Which text an entry's pattern is matched against. */
 export type CatalogueScope =

@@ -38,7 +38,7 @@
  *   marked `ipFromPid: true`. A different ip for the same pid means the pid was reused: its state
  *   is reset.
  */
-import type { AuthEvent } from '../../model/records.js';
+import type { AuthEvent } from '../../model/auth.js';
 import { classifyFast, monthAt, newScan, scanPrefix, type PrefixScan } from './fast-path.js';
 import { classifyEntry, SSH_SERVER_PROGRAMS, SSHD_PROGRAMS, type AuthDetail, type ClassifiedMessage } from './parse-sshd.js';
 import {

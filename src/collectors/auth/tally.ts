@@ -10,8 +10,7 @@
  * or not at all.
  * The address is the event's ip, else its rhost (a host name), else the event is not tallied.
  */
-import type { AuthAcceptedLogin, AuthAddressRow, AuthUserCount } from '../../model/facts.js';
-import type { AuthEvent } from '../../model/records.js';
+import type { AuthAcceptedLogin, AuthAddressRow, AuthEvent, AuthUserCount } from '../../model/auth.js';
 import { SSH_SERVER_PROGRAMS } from './parse-sshd.js';
 
 /** The fields of an event the tally reads (AuthLogEvent fits). */
@@ -143,32 +142,11 @@ export class BoundedCounter {
   }
 }
 
-interface AddressState {
-  address: string;
-  isIp: boolean;
-  failures: number;
-  firstFailure: string | null;
-  lastFailure: string | null;
-  failuresByMethod: Record<string, number>;
-  failuresInvalidUser: number;
-  invalidUsers: number;
+/** One address while counting: the row it becomes, with bounded counters in place of the user lists. */
+interface AddressState extends Omit<AuthAddressRow, 'users' | 'distinctUsers' | 'distinctUsersExact' | 'invalidNames' | 'invalidNamesDistinct'> {
   users: BoundedCounter;
   /** Names of the `Invalid user` lines (made on the first). */
   invalidNames: BoundedCounter | null;
-  maxAttempts: number;
-  preauthDisconnects: number;
-  noIdentification: number;
-  kexFailures: number;
-  authTimeouts: number;
-  rootRefused: number;
-  firstRootRefused: string | null;
-  lastRootRefused: string | null;
-  keysBeforeLogin: number;
-  acceptedCount: number;
-  accepted: AcceptedLogin[];
-  lastAccepted: AcceptedLogin | null;
-  firstSeen: string | null;
-  lastSeen: string | null;
 }
 
 /** Kinds that give an address a row even without a failure. */

@@ -10,8 +10,9 @@
  *   5. otherwise unknown: times are read as UTC and the choice says so (`known: false`).
  */
 import { zoneFromLocaltimeLink } from '../host/parse-os-release.js';
-import { errorCode, type RootedFs } from '../../host/rooted-fs.js';
+import { type RootedFs } from '../../host/rooted-fs.js';
 import { zoneOffset, type UtcOffset } from './parse-syslog.js';
+import { errorCode } from '../../host/errors.js';
 
 export interface ZoneChoice {
   /** IANA zone name; UTC when unknown. */

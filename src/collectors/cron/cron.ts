@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { CommandAnalysis, CronEntry, PersistenceFile } from '../../model/persistence.js';
 import { sourceOk, type SourceStatus } from '../../model/source.js';
-import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext } from '../types.js';
 import { listFiles, packageOwners, readHomes, readPersistenceFile, type PackageOwners } from '../persistence/files.js';
 import { analyzeCommand, isPlain } from '../persistence/parse-command.js';
 import { loadNameIocs, matchCommand } from '../persistence/tools.js';

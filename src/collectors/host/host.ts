@@ -1,8 +1,8 @@
 import si from 'systeminformation';
-import type { HostRecord } from '../../model/facts.js';
+import type { HostRecord } from '../../model/host.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { describeFsError } from '../../host/rooted-fs.js';
-import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext } from '../types.js';
 import { parseOsRelease, zoneFromLocaltimeLink } from './parse-os-release.js';
 
 const SI_TIMEOUT_MS = 10_000;

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { RootedFs } from '../../host/rooted-fs.js';
 import type { IntegrityRecord } from '../../model/integrity.js';
-import { mapLimit } from '../processes/read-process.js';
 import type { Candidate } from './discover.js';
 import { findOwners, readDpkgDb, readPackageFiles, type DpkgDb, type Owner } from './dpkg-db.js';
 import type { Canonicalizer } from './files.js';
@@ -9,6 +8,7 @@ import { blankRecord, hasSetuidBit, inspectInto } from './inspect.js';
 import { isPathExcluded, type Diversion, type DpkgPackage } from './parse-dpkg.js';
 import { findShadows } from './shadowing.js';
 import { isCodePath, USUAL_SETUID, type IntegrityTargets } from './targets.js';
+import { mapLimit } from '../../model/concurrency.js';
 
 export interface CheckOutcome {
   /** By the file's resolved path. */

@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { errorCode, type RootedFs } from '../../host/rooted-fs.js';
+import { type RootedFs } from '../../host/rooted-fs.js';
 import type { Canonicalizer } from './files.js';
 import { uniqueDirs } from './shadowing.js';
 import type { IntegrityTargets } from './targets.js';
+import { errorCode } from '../../host/errors.js';
 
 /** A file of a listed tool's name, found on disk. */
 export interface Candidate {

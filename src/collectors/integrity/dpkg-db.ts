@@ -1,7 +1,8 @@
 import path from 'node:path';
-import { describeFsError, errorCode, type RootedFs } from '../../host/rooted-fs.js';
-import { mapLimit } from '../processes/read-process.js';
+import { describeFsError, type RootedFs } from '../../host/rooted-fs.js';
 import type { Canonicalizer } from './files.js';
+import { mapLimit } from '../../model/concurrency.js';
+import { errorCode } from '../../host/errors.js';
 import {
   parseDiversions,
   parseDpkgList,

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Stats } from 'node:fs';
 import path from 'node:path';
-import type { RootedFs } from '../../host/rooted-fs.js';
+import type { RootedFs, Stats } from '../../host/rooted-fs.js';
 
 /** Larger files are not hashed (the cap is recorded): no packaged binary or library comes close. */
 export const MAX_HASH_BYTES = 1024 * 1024 * 1024;

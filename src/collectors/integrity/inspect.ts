@@ -1,7 +1,7 @@
-import type { Stats } from 'node:fs';
-import { describeFsError, errorCode, type RootedFs } from '../../host/rooted-fs.js';
+import { describeFsError, type RootedFs, type Stats } from '../../host/rooted-fs.js';
 import type { IntegrityRecord } from '../../model/integrity.js';
 import { fileMeta, hashInside, MAX_HASH_BYTES } from './files.js';
+import { errorCode } from '../../host/errors.js';
 
 /** A record with nothing known yet. */
 export function blankRecord(p: string): IntegrityRecord {

@@ -2,8 +2,7 @@ import { commandOk } from '../../host/exec.js';
 import { describeFsError } from '../../host/rooted-fs.js';
 import type { IntegrityRecord } from '../../model/integrity.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
-import { parsePasswd } from '../processes/parse-proc.js';
-import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext } from '../types.js';
 import { checkDpkg, type CheckOutcome } from './check-dpkg.js';
 import { checkRpm, RPM_DIRS } from './check-rpm.js';
 import { discoverTargets, type Candidate } from './discover.js';
@@ -12,6 +11,7 @@ import { Canonicalizer, sha256sumLine } from './files.js';
 import { blankRecord, inspectInto } from './inspect.js';
 import { contentChanged, parseDpkgVerify, type VerifyLine } from './parse-verify.js';
 import { DEFAULT_TARGETS, type IntegrityTargets } from './targets.js';
+import { userNames } from '../../model/passwd.js';
 
 export const INTEGRITY_JSONL = 'artifacts/integrity.jsonl';
 export const INTEGRITY_HASHES = 'artifacts/integrity-hashes.txt';
@@ -198,7 +198,7 @@ export function createIntegrityCollector(targets: IntegrityTargets = DEFAULT_TAR
       const fs = ctx.host.fs;
       let users = new Map<number, string>();
       try {
-        users = parsePasswd((await fs.readTextIfExists('/etc/passwd')) ?? '');
+        users = userNames((await fs.readTextIfExists('/etc/passwd')) ?? '');
       } catch (err) {
         sources.push(sourceError('integrity.passwd', describeFsError(err, '/etc/passwd'), '/etc/passwd'));
       }

@@ -1,4 +1,5 @@
 import { SAFE_PATH } from '../../host/exec.js';
+import { SSHD_EXES } from '../../model/sshd-exes.js';
 
 /**
  * What the integrity collector checks. Every path is inside the root, so an image mounted with
@@ -29,14 +30,8 @@ export const DEFAULT_TOOLS = [
 export const DEFAULT_TARGETS: IntegrityTargets = {
   tools: DEFAULT_TOOLS,
   pathDirs: SAFE_PATH.split(':'),
-  fixedPaths: [
-    '/usr/lib/openssh/sshd-session',
-    '/usr/lib/openssh/sshd-auth',
-    '/usr/libexec/openssh/sshd-session',
-    '/usr/libexec/openssh/sshd-auth',
-    '/usr/libexec/sshd-session',
-    '/usr/libexec/sshd-auth',
-  ],
+  // sshd's per-session helpers (sshd itself is found on the PATH with the tools).
+  fixedPaths: SSHD_EXES.filter((p) => p !== '/usr/sbin/sshd'),
   // Ebury's trojaned libkeyutils (and its libkeyutils.so.1.9 drop), libc, libpam and the PAM
   // module that checks passwords: the code under sshd that sees every password.
   libraries: ['libkeyutils.so', 'libc.so.6', 'libpam.so', 'pam_unix.so'],

@@ -4,10 +4,10 @@
  * gone, sshd sessions on a pty that utmp does not list). No filesystem.
  */
 import path from 'node:path';
-import type { LoginTamperingSignal } from '../../model/facts.js';
-import type { ProcessRecord, SessionRecord, UtmpRecord } from '../../model/records.js';
+import type { LoginTamperingSignal, SessionRecord, UtmpRecord } from '../../model/logins.js';
+import type { ProcessRecord } from '../../model/processes.js';
 import { UT, type ParsedUtmp } from './parse-utmp.js';
-import { tamperingSignals } from './sessions.js';
+import { sessionOf, tamperingSignals } from './sessions.js';
 
 /** Companions and databases that share a prefix with wtmp/btmp but are not utmp-format files. */
 const NOT_UTMP_FORMAT = /\.db(-wal|-shm|-journal)?$/;
@@ -90,18 +90,7 @@ export function fileSignals(parsed: ParsedUtmp, opts: { timeOrder: boolean; trai
 export function utmpSessions(records: UtmpRecord[], livePids: Set<number> | null): SessionRecord[] {
   return records
     .filter((r) => r.type === UT.USER_PROCESS && r.user !== '')
-    .map((r) => ({
-      user: r.user,
-      line: r.line,
-      host: r.host,
-      addr: r.addr,
-      pid: r.pid,
-      login: r.time,
-      logout: null,
-      end: livePids === null || livePids.has(r.pid) ? ('still-logged-in' as const) : ('gone' as const),
-      source: 'utmp',
-      file: r.file,
-    }));
+    .map((r) => sessionOf(r, null, livePids === null || livePids.has(r.pid) ? 'still-logged-in' : 'gone', 'utmp'));
 }
 
 /** utmp sessions whose process no longer exists: a session killed without logout, or a record left behind on purpose. */

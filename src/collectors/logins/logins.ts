@@ -1,19 +1,20 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { describeFsError, errorCode } from '../../host/rooted-fs.js';
-import type { LoginTamperingSignal } from '../../model/facts.js';
-import type { ProcessRecord, SessionRecord, UtmpRecord } from '../../model/records.js';
+import { describeFsError } from '../../host/rooted-fs.js';
+import type { LoginTamperingSignal, SessionRecord, UtmpRecord } from '../../model/logins.js';
+import type { ProcessRecord } from '../../model/processes.js';
 import { packagedSshdPath } from '../../model/sshd-exes.js';
 import type { TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
-import { parsePasswd } from '../processes/parse-proc.js';
-import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext } from '../types.js';
 import { fileSignals, offsetIndexes, orderRotations, ptyLineOf, sshdPtySession, sshdWithoutUtmp, unsupportedCompression, utmpGoneSignals, utmpSessions, type SessionWitness } from './cross-check.js';
 import { LASTLOG_RECORD_SIZE, parseLastlog } from './parse-lastlog.js';
 import { parseUtmp, UTMP_RECORD_SIZE, type ParsedUtmp } from './parse-utmp.js';
 import { readLastlog2, readWtmpdb } from './parse-wtmpdb.js';
 import { fileShape, readLoginFile, readRange } from './read-login-file.js';
 import { pairSessions } from './sessions.js';
+import { userNames } from '../../model/passwd.js';
+import { errorCode } from '../../host/errors.js';
 
 /** Default paths, as seen inside the root. */
 export const LOGIN_PATHS = {
@@ -192,7 +193,7 @@ class LoginRun {
 async function readPasswd(run: LoginRun): Promise<Map<number, string> | null> {
   try {
     const text = await run.ctx.host.fs.readTextIfExists(LOGIN_PATHS.passwd);
-    return text === null ? null : parsePasswd(text);
+    return text === null ? null : userNames(text);
   } catch (err) {
     run.sources.push(sourceError('logins.passwd', describeFsError(err, LOGIN_PATHS.passwd), LOGIN_PATHS.passwd));
     return null;

@@ -12,7 +12,7 @@
  * UTF-8; byte sequences that are not valid UTF-8 become U+FFFD (the same rule as ProcessRecord.argv),
  * so decoding never throws. Nothing in this file touches the filesystem.
  */
-import type { UtmpRecord } from '../../model/records.js';
+import type { UtmpRecord } from '../../model/logins.js';
 
 /** Size of one struct utmp on x86_64 glibc. */
 export const UTMP_RECORD_SIZE = 384;

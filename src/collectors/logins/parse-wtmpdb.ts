@@ -15,7 +15,7 @@ import { isIP } from 'node:net';
 import initSqlJs from 'sql.js';
 import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
 import { readSqlWasm } from '../../assets.js';
-import type { SessionRecord } from '../../model/records.js';
+import type { SessionRecord } from '../../model/logins.js';
 import { isoFromMicros, isoMicros } from './parse-utmp.js';
 
 /** wtmpdb's own Type numbers (include/wtmpdb.h); not the utmp ut_type values. */

@@ -4,11 +4,10 @@
  * records (the tail, cut on a record boundary): the latest logins matter most in a triage.
  * Rotations ending in .gz are decompressed here; other compressions are not.
  */
-import { readlink, type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { errorCode, type RootedFs } from '../../host/rooted-fs.js';
+import { type FileHandle, type RootedFs } from '../../host/rooted-fs.js';
 import { refuseSecret } from '../../host/secrets.js';
+import { errorCode } from '../../host/errors.js';
 
 export type FileShape =
   | { kind: 'file'; sizeBytes: number }
@@ -40,8 +39,7 @@ export async function fileShape(fs: RootedFs, file: string): Promise<FileShape> 
     throw err;
   }
   if (lst.isSymbolicLink()) {
-    const parent = await fs.resolve(path.posix.dirname(file));
-    const target = await readlink(path.join(parent, path.posix.basename(file)));
+    const target = await fs.readlink(file);
     if (target === '/dev/null') return { kind: 'not-a-file', description: 'a symbolic link to /dev/null' };
     let st;
     try {

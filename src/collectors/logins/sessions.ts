@@ -28,7 +28,7 @@
  * Output is in file order of the login/boot records (oldest first); `last` prints newest first.
  * Do not pair btmp: its records are failures, not sessions (`lastb` lists them one by one).
  */
-import type { SessionRecord, UtmpRecord } from '../../model/records.js';
+import type { SessionRecord, UtmpRecord } from '../../model/logins.js';
 import { UT } from './parse-utmp.js';
 
 /** last.c's private type for a shutdown record. */
@@ -44,6 +44,11 @@ export interface PairSessionsOptions {
   now?: Date;
   /** Pids alive on the box; null/undefined = unknown (open sessions are then still-logged-in). */
   livePids?: Set<number> | null;
+}
+
+/** The session a login record opens, ended as given. */
+export function sessionOf(r: UtmpRecord, logout: string | null, end: SessionRecord['end'], source: string): SessionRecord {
+  return { user: r.user, line: r.line, host: r.host, addr: r.addr, pid: r.pid, login: r.time, logout, end, source, file: r.file };
 }
 
 /** The type last.c acts on, after its compatibility fix-ups (see file comment). */
@@ -79,18 +84,7 @@ export function pairSessions(records: UtmpRecord[], opts: PairSessionsOptions): 
   /** Nearest later shutdown record (last.c: lastdown); null = none, i.e. "now". */
   let lastDown: UtmpRecord | null = null;
 
-  const session = (r: UtmpRecord, logout: string | null, end: SessionRecord['end']): SessionRecord => ({
-    user: r.user,
-    line: r.line,
-    host: r.host,
-    addr: r.addr,
-    pid: r.pid,
-    login: r.time,
-    logout,
-    end,
-    source,
-    file: r.file,
-  });
+  const session = (r: UtmpRecord, logout: string | null, end: SessionRecord['end']): SessionRecord => sessionOf(r, logout, end, source);
 
   for (let i = records.length - 1; i >= 0; i--) {
     const r = records[i];

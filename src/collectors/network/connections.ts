@@ -1,17 +1,18 @@
 import { commandOk } from '../../host/exec.js';
 import type { ProcFs } from '../../host/proc.js';
 import { describeFsError } from '../../host/rooted-fs.js';
-import type { HiddenSocket, SocketOwner } from '../../model/facts.js';
-import type { ConnectionRecord, ProcessRecord } from '../../model/records.js';
+import type { ConnectionRecord, HiddenSocket, SocketOwner } from '../../model/network.js';
+import type { ProcessRecord } from '../../model/processes.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
-import { parseExeLink, parsePasswd, parseStatus, splitCmdline } from '../processes/parse-proc.js';
-import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
+import { parseExeLink, parseStatus, splitCmdline } from '../processes/parse-proc.js';
+import { defineCollector, type CollectContext } from '../types.js';
 import { inodeMapFromFdLinks, joinOwners } from './owners.js';
 import { parseSsDetailed } from './parse-ss.js';
 import { NET_TABLES, parseNetnsLink, readNetTable, type TableRead } from './read-net.js';
 import { confirm, crossViewSocket, firstLook, SocketKeys, type SocketCrossView } from './socket-crossview.js';
-import { readSshdConfigPorts } from './sshd-config.js';
+import { readSshdConfigPorts } from '../sshd-config/ports.js';
 import { buildSshView, ownerFromProcess } from './ssh-view.js';
+import { userNames } from '../../model/passwd.js';
 
 const RECHECK_DELAY_MS = 300;
 const READ_CONCURRENCY = 32;
@@ -242,7 +243,7 @@ export const connectionsCollector = defineCollector({
 
     let users = new Map<number, string>();
     try {
-      users = parsePasswd((await ctx.host.fs.readTextIfExists('/etc/passwd')) ?? '');
+      users = userNames((await ctx.host.fs.readTextIfExists('/etc/passwd')) ?? '');
     } catch (err) {
       sources.push(sourceError('connections.passwd', describeFsError(err, '/etc/passwd'), '/etc/passwd'));
     }

@@ -1,4 +1,4 @@
-import type { ConnectionRecord } from '../../model/records.js';
+import type { ConnectionRecord } from '../../model/network.js';
 
 /**
  * Socket-owner join: /proc/PID/fd/N links → socket inode → pids (what `ss -p`, `lsof -i` do).

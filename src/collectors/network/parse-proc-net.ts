@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { ConnectionRecord, TcpState } from '../../model/records.js';
+import type { ConnectionRecord, TcpState } from '../../model/network.js';
 import { lookup } from '../../model/lookup.js';
 
 /**

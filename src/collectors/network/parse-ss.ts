@@ -1,4 +1,4 @@
-import type { ConnectionRecord, TcpState } from '../../model/records.js';
+import type { ConnectionRecord, TcpState } from '../../model/network.js';
 import { formatIPv4, formatIPv6Bytes, type BadLine } from './parse-proc-net.js';
 import { lookup } from '../../model/lookup.js';
 

@@ -1,7 +1,7 @@
 import type { ProcFs } from '../../host/proc.js';
-import { errorCode } from '../../host/rooted-fs.js';
-import type { ConnectionRecord } from '../../model/records.js';
+import type { ConnectionRecord } from '../../model/network.js';
 import { parseProcNetDetailed } from './parse-proc-net.js';
+import { errorCode } from '../../host/errors.js';
 
 /** The kernel's socket tables, per network namespace: file name, protocol, family. */
 export const NET_TABLES = [

@@ -1,4 +1,4 @@
-import type { ConnectionRecord } from '../../model/records.js';
+import type { ConnectionRecord } from '../../model/network.js';
 import { normalizeAddress, ssStateToProc, type SsRow } from './parse-ss.js';
 
 /**

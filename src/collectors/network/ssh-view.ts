@@ -1,5 +1,5 @@
-import type { SocketOwner, SshInboundGroup, SshListener, SshOutboundGroup, SshView } from '../../model/facts.js';
-import type { ConnectionRecord, ProcessRecord } from '../../model/records.js';
+import type { ConnectionRecord, SocketOwner, SshInboundGroup, SshListener, SshOutboundGroup, SshView } from '../../model/network.js';
+import type { ProcessRecord } from '../../model/processes.js';
 
 /**
  * The port-22 view: the seed's `netstat -tanp | grep :22 | awk '{print $5}' | sort | uniq -c`,

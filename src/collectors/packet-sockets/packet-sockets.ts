@@ -1,6 +1,6 @@
 import type { ProcFs } from '../../host/proc.js';
 import type { PacketSocketRecord } from '../../model/kernel.js';
-import type { ProcessRecord } from '../../model/records.js';
+import type { ProcessRecord } from '../../model/processes.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { defineCollector } from '../types.js';
 import { parseProcNetPacket, type PacketLine } from './parse-packet.js';

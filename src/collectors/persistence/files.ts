@@ -5,14 +5,14 @@
  * package database's list of owned files, shared by the three collectors.
  */
 import { createHash } from 'node:crypto';
-import { promises as fsp, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import type { HostContext } from '../../host/context.js';
-import { describeFsError, errorCode } from '../../host/rooted-fs.js';
+import { describeFsError, type BigIntStats } from '../../host/rooted-fs.js';
 import { refuseSecret } from '../../host/secrets.js';
 import type { PersistenceFile } from '../../model/persistence.js';
 import { sourceError, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import type { CollectContext } from '../types.js';
+import { errorCode } from '../../host/errors.js';
 
 export interface ReadPersistenceFile {
   file: PersistenceFile;
@@ -65,8 +65,7 @@ export async function readPersistenceFile(
   owners: PackageOwners,
 ): Promise<ReadPersistenceFile | null> {
   try {
-    const real = await ctx.host.fs.resolve(inside);
-    const st = await fsp.stat(real, { bigint: true });
+    const st = await ctx.host.fs.stat(inside, { bigint: true });
     if (!st.isFile()) return null;
     const { data, truncated } = await ctx.host.fs.readFile(inside, ctx.options.maxFileBytes);
     refuseSecret(inside, data);

@@ -506,3 +506,59 @@ export function analyzeCommand(command: string, opts: AnalyzeOptions = {}): Comm
 export function isPlain(a: CommandAnalysis): boolean {
   return a.runs.length === 0 && !a.fetchPipe && !a.reverseShell && !a.ldPreload;
 }
+
+/** One simple command of a line: its words past assignments and wrappers, and its redirections. */
+export interface SimpleCommand {
+  /** The program and its arguments (quotes removed), past `sudo`, `nohup`, `env X=1`, …; empty for a bare redirection. */
+  words: string[];
+  /** Redirections in order: the operator (`>`, `>>`, `>|`, `&>`, …) and its target word. */
+  redirects: Array<{ op: string; target: string }>;
+}
+
+/**
+ * Every simple command a line runs, in order, with its redirections: those of the line itself,
+ * of `sh -c '…'`, `eval …` and of `$(…)`/backticks (bounded as analyzeCommand is). For rules that
+ * judge what a command does (truncate a log, stop a service), not only what it runs.
+ */
+export function simpleCommands(command: string, depth = 0): SimpleCommand[] {
+  const subs: string[] = [];
+  const tokens = lex(command, subs);
+  const out: SimpleCommand[] = [];
+  let cur: SimpleCommand = { words: [], redirects: [] };
+  const flush = () => {
+    if (cur.words.length || cur.redirects.length) {
+      const w: Walk = { runs: [], programs: new Set(), fetchPipe: null, reverseShell: null, ldPreload: null };
+      const words = unwrap(cur.words, w);
+      if (words.length || cur.redirects.length) out.push({ words, redirects: cur.redirects });
+      if (depth < MAX_DEPTH && words.length > 0) {
+        const name = baseName(words[0]);
+        if (name === 'eval') out.push(...simpleCommands(words.slice(1).join(' '), depth + 1));
+        else if (isShell(words[0]) || name === 'busybox') {
+          const args = name === 'busybox' && words[1] && SHELLS.has(words[1]) ? words.slice(2) : words.slice(1);
+          const s = scriptOf(args);
+          if (s.inline !== null) out.push(...simpleCommands(s.inline, depth + 1));
+        }
+      }
+    }
+    cur = { words: [], redirects: [] };
+  };
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i];
+    if (tok.t === 'word') {
+      cur.words.push(tok.v);
+      continue;
+    }
+    if (REDIRECTIONS.has(tok.v)) {
+      const next = tokens[i + 1];
+      if (next?.t === 'word') {
+        cur.redirects.push({ op: tok.v, target: next.v });
+        i++;
+      }
+      continue;
+    }
+    flush();
+  }
+  flush();
+  if (depth < MAX_DEPTH) for (const sub of subs.slice(0, MAX_SUBS)) out.push(...simpleCommands(sub, depth + 1));
+  return out;
+}

@@ -1,17 +1,16 @@
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
-import { openNoAtime } from '../../host/rooted-fs.js';
-import type { ProcessRecord } from '../../model/records.js';
+import type { ProcFs } from '../../host/proc.js';
+import type { ProcessRecord } from '../../model/processes.js';
 import { sourceOk, type SourceStatus } from '../../model/source.js';
 import type { CollectContext } from '../types.js';
-import { mapLimit } from './read-process.js';
+import { mapLimit } from '../../model/concurrency.js';
 
 /** Larger executables are not hashed (the cap is recorded): no legitimate binary comes close. */
 const MAX_HASH_BYTES = 1024 * 1024 * 1024;
 
 /** Read with O_NOATIME: hashing a running scanner must not move its access time to now. */
-async function hashStream(file: string): Promise<string | null> {
-  const handle = await openNoAtime(file);
+async function hashStream(proc: ProcFs, rel: string): Promise<string | null> {
+  const handle = await proc.open(rel);
   try {
     const hash = createHash('sha256');
     let size = 0;
@@ -37,7 +36,7 @@ export async function hashExecutables(ctx: CollectContext, records: ProcessRecor
   for (const r of records) {
     if (r.exe === null) continue;
     try {
-      const st = statSync(proc.path(r.pid, 'exe'));
+      const st = proc.statSync(`${r.pid}/exe`);
       const key = `${st.dev}:${st.ino}`;
       byFile.set(key, [...(byFile.get(key) ?? []), r]);
     } catch {
@@ -48,7 +47,7 @@ export async function hashExecutables(ctx: CollectContext, records: ProcessRecor
   await mapLimit([...byFile.values()], 4, async (group) => {
     for (const r of group) {
       try {
-        const sha = await hashStream(proc.path(r.pid, 'exe'));
+        const sha = await hashStream(proc, `${r.pid}/exe`);
         if (sha === null) tooBig++;
         for (const g of group) g.exeSha256 = sha;
         return;

@@ -1,7 +1,7 @@
-import { promises as fsp, type Stats } from 'node:fs';
 import path from 'node:path';
+import type { Stats } from '../../host/rooted-fs.js';
 import type { DraftFinding } from '../../model/finding.js';
-import type { OpenFilesRecord, ParentLink, ProcessRecord } from '../../model/records.js';
+import type { OpenFilesRecord, ParentLink, ProcessRecord } from '../../model/processes.js';
 import type { EvidenceSink, JsonlWriter, TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, type SourceStatus } from '../../model/source.js';
 import type { CollectContext, FollowUpResult } from '../types.js';
@@ -116,7 +116,7 @@ export async function lsofStep(ctx: CollectContext, findings: DraftFinding[]): P
     let preserved: PreservedExe | null = null;
     // The executable's times for the timeline, read before the copy reads it (atime), through the
     // exe link so a deleted binary still answers; kept only when preserveExe confirms the process.
-    const exeStat: Stats | null = p.exe !== null ? await fsp.stat(proc.path(pid, 'exe')).catch(() => null) : null;
+    const exeStat: Stats | null = p.exe !== null ? await proc.stat(`${pid}/exe`).catch(() => null) : null;
     const outcome = await preserveExe(proc, ctx.sink, p, ctx.options.maxFileBytes);
     if (outcome.ok) {
       const copy = outcome.copy;

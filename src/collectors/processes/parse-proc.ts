@@ -289,26 +289,6 @@ export function startTimeIso(starttimeTicks: number, btime: number, clkTck = 100
 }
 
 /**
- * uid → user name from /etc/passwd. The first name seen for a uid wins (as getpwuid). Comments,
- * blank lines, NIS "+"/"-" lines and lines without a name or a numeric uid are skipped.
- */
-export function parsePasswd(text: string): Map<number, string> {
-  const users = new Map<number, string>();
-  for (const raw of text.split('\n')) {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.trim() === '' || line.startsWith('#') || line.startsWith('+') || line.startsWith('-')) continue;
-    const parts = line.split(':');
-    if (parts.length < 3) continue;
-    const [name, , uidText] = parts;
-    if (name === '' || !/^\d+$/.test(uidText)) continue;
-    const uid = Number(uidText);
-    if (uid > 0xffffffff) continue;
-    if (!users.has(uid)) users.set(uid, name);
-  }
-  return users;
-}
-
-/**
  * The libraries /etc/ld.so.preload makes every program load: names separated by white space or
  * ':', with '#' starting a comment to the end of the line, as glibc's loader reads the file.
  */

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { ProcFs } from '../../host/proc.js';
-import { openNoAtime } from '../../host/rooted-fs.js';
 import type { EvidenceSink } from '../../model/sink.js';
 import { parseStat } from './parse-proc.js';
+import { errnoCode } from '../../host/errors.js';
 
 /** A file name safe inside the bundle, from an attacker-chosen process name. */
 export function safeName(name: string): string {
@@ -50,15 +50,15 @@ export async function preserveExe(proc: ProcFs, sink: EvidenceSink, p: ExeOwner,
   // O_NOATIME through the magic link too: preserving the binary must not change its access time.
   let handle;
   try {
-    handle = await openNoAtime(proc.path(p.pid, 'exe'));
+    handle = await proc.open(`${p.pid}/exe`);
   } catch (err) {
-    return { ok: false, gone: false, reason: `could not open /proc/${p.pid}/exe: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    return { ok: false, gone: false, reason: `could not open /proc/${p.pid}/exe: ${errnoCode(err) ?? (err as Error).message}` };
   }
   try {
     const copy = await sink.copyIn(rel, handle.createReadStream({ autoClose: false }), maxBytes);
     return { ok: true, copy: { path: copy.path, sha256: copy.sha256, size: copy.size, truncated: copy.truncated } };
   } catch (err) {
-    return { ok: false, gone: false, reason: `could not copy /proc/${p.pid}/exe: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    return { ok: false, gone: false, reason: `could not copy /proc/${p.pid}/exe: ${errnoCode(err) ?? (err as Error).message}` };
   } finally {
     await handle.close();
   }

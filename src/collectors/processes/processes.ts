@@ -1,17 +1,18 @@
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { readTextFile, shippedPath } from '../../assets.js';
-import { describeFsError, errorCode } from '../../host/rooted-fs.js';
+import { describeFsError } from '../../host/rooted-fs.js';
 import { refuseSecret } from '../../host/secrets.js';
 import type { DraftFinding } from '../../model/finding.js';
-import type { ProcessCrossView, ProcessRecord, ToolHit } from '../../model/records.js';
+import type { ProcessCrossView, ProcessRecord, ToolHit } from '../../model/processes.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
-import { defineCollector, type CollectContext, type CollectorResult, type FollowUpResult } from '../types.js';
+import { defineCollector, type CollectContext, type FollowUpResult } from '../types.js';
 import { hashExecutables } from './exe-hashes.js';
 import { finishLsofStep, lsofStep } from './lsof-step.js';
-import { parseBtime, parseLdSoPreload, parsePasswd } from './parse-proc.js';
+import { parseBtime, parseLdSoPreload } from './parse-proc.js';
 import { readProcess } from './read-process.js';
 import { matchProcess, parseHashIocs, parseNameIocs, type HashIoc, type NameIoc } from './toollist.js';
+import { userNames } from '../../model/passwd.js';
+import { errorCode } from '../../host/errors.js';
 
 /** The shipped tool lists, next to the playbooks (embedded in a single-file build: src/assets.ts). */
 export const SHIPPED_TOOL_DIR = shippedPath('playbooks/tools/');
@@ -81,14 +82,7 @@ async function crossView(ctx: CollectContext, procPids: Set<number>, psFirst: Se
   if (onlyProc.length === 0 && onlyPs.length === 0) return view;
   await new Promise((r) => setTimeout(r, RECHECK_DELAY_MS));
   const [procAgain, psAgain] = await Promise.all([proc.pids().then((l) => new Set(l)), boxPsPids(ctx)]);
-  const exists = async (pid: number) => {
-    try {
-      await fsp.access(proc.path(pid, 'stat'));
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const exists = (pid: number) => proc.exists(`${pid}/stat`);
   for (const pid of onlyProc) {
     if (procAgain.has(pid) && !psAgain.has(pid) && (await exists(pid))) view.onlyInProc.push(pid);
     else view.transient.push(pid);
@@ -116,7 +110,7 @@ export const processesCollector = defineCollector({
 
     let users = new Map<number, string>();
     try {
-      users = parsePasswd((await ctx.host.fs.readTextIfExists('/etc/passwd')) ?? '');
+      users = userNames((await ctx.host.fs.readTextIfExists('/etc/passwd')) ?? '');
     } catch (err) {
       sources.push(sourceError('processes.passwd', describeFsError(err, '/etc/passwd'), '/etc/passwd'));
     }

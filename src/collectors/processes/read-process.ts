@@ -1,7 +1,7 @@
 import type { ProcFs } from '../../host/proc.js';
-import { errorCode } from '../../host/rooted-fs.js';
-import type { ProcessRecord } from '../../model/records.js';
+import type { ProcessRecord } from '../../model/processes.js';
 import { parseExeLink, parseMaps, parseStat, parseStatus, pickEnviron, splitCmdline, startTimeIso } from './parse-proc.js';
+import { errorCode } from '../../host/errors.js';
 
 /** The process ended while we read it: normal on a live box. */
 export function vanished(err: unknown): boolean {
@@ -99,18 +99,4 @@ export function readProcess(ctx: ReadContext, pid: number): ProcessRecord | null
     if (vanished(err)) return null;
     throw err;
   }
-}
-
-/** Runs fn over items with at most `limit` in flight, keeping order. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  });
-  await Promise.all(workers);
-  return out;
 }

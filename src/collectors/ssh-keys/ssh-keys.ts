@@ -1,16 +1,17 @@
 import path from 'node:path';
 import { readTextFile, shippedPath } from '../../assets.js';
-import { describeFsError, errorCode } from '../../host/rooted-fs.js';
+import { describeFsError } from '../../host/rooted-fs.js';
 import type { AccountRecord, AuthorizedKeyRecord, FileAttributes, FileMeta, SshdConfigRecord } from '../../model/access.js';
 import type { TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { parsePasswd } from '../accounts/parse-accounts.js';
 import { secretContent } from '../../host/secrets.js';
 import { SSHD_DEFAULTS } from '../sshd-config/settings.js';
-import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
-import { fileMeta, readAttributes, unknownAttributes } from './file-meta.js';
+import { defineCollector, type CollectContext } from '../types.js';
+import { fileMeta, readAttributes, unknownAttributes } from '../file-meta.js';
 import { matchKnownKeys, parseKnownKeys, type KnownKeyEntry } from './known-keys.js';
 import { parseAuthorizedKeys, type ParsedKeyLine } from './parse-authorized-keys.js';
+import { errorCode } from '../../host/errors.js';
 
 const COPY_DIR = 'files/ssh-keys';
 /** An authorized_keys file larger than this is cut for parsing (and the copy at --max-file-bytes); the cut is recorded. */

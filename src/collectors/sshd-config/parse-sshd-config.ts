@@ -1,7 +1,7 @@
 /**
  * sshd_config read the way OpenSSH's servconf.c reads it (sshd_config(5)). Pure: every read goes
  * through the callbacks. Shared by the sshd-config collector (settings in force) and the
- * connections collector (ports, via network/sshd-ports.ts).
+ * connections collector (ports, via sshd-config/sshd-ports.ts).
  *
  * - Keywords are case-insensitive; the keyword and its arguments are separated by whitespace
  *   and/or one `=`; arguments may be quoted; `#` at the start of a line or of an argument

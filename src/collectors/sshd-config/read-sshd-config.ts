@@ -1,7 +1,8 @@
 import path from 'node:path';
-import { describeFsError, errorCode, type RootedFs } from '../../host/rooted-fs.js';
+import { describeFsError, type RootedFs } from '../../host/rooted-fs.js';
 import { secretContent } from '../../host/secrets.js';
 import { globComponentRegExp } from './parse-sshd-config.js';
+import { errorCode } from '../../host/errors.js';
 
 export interface SshdConfigRead<T> {
   /** What the parse returned on the last round, when it asked for nothing new. */

@@ -1,5 +1,5 @@
 import type { SshdMatchBlock, SshdSetting } from '../../model/access.js';
-import { sshdPorts, type ListenAddress } from '../network/sshd-ports.js';
+import { sshdPorts, type ListenAddress } from './sshd-ports.js';
 import { walkSshdConfig } from './parse-sshd-config.js';
 import { lookup } from '../../model/lookup.js';
 

@@ -1,7 +1,7 @@
 import { commandOk } from '../../host/exec.js';
 import type { SshdConfigRecord } from '../../model/access.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
-import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext } from '../types.js';
 import { readSshdConfig } from './read-sshd-config.js';
 import { compareWithSshdT, parseSshdT, resolveSshdSettings } from './settings.js';
 

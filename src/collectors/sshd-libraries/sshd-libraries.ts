@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { SshdLibraryRecord } from '../../model/kernel.js';
-import type { ProcessRecord } from '../../model/records.js';
+import type { ProcessRecord } from '../../model/processes.js';
 import { packagedSshdPath } from '../../model/sshd-exes.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { findOwners } from '../integrity/dpkg-db.js';

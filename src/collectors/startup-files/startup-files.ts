@@ -4,7 +4,7 @@ import { sourceOk, type SourceStatus } from '../../model/source.js';
 import { listFiles, packageOwners, readHomes, readPersistenceFile, type PackageOwners } from '../persistence/files.js';
 import { loadNameIocs, matchCommand } from '../persistence/tools.js';
 import type { NameIoc } from '../processes/toollist.js';
-import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext } from '../types.js';
 import { parseStartup, type StartupSource } from './parse-startup.js';
 
 /** System-wide shell start-up files (Debian and Red Hat names). */

@@ -1,4 +1,3 @@
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { PersistenceFile, SystemdUnitRecord, UnitExec } from '../../model/persistence.js';
 import { sourceOk, type SourceStatus } from '../../model/source.js';
@@ -7,7 +6,7 @@ import { packageOwners, readHomes, readPersistenceFile, type PackageOwners } fro
 import { analyzeCommand } from '../persistence/parse-command.js';
 import { loadNameIocs, matchCommand } from '../persistence/tools.js';
 import type { NameIoc } from '../processes/toollist.js';
-import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
+import { defineCollector, type CollectContext } from '../types.js';
 import { lastValue, mergeUnit, parseEnvironment, parseExec, templateOf, unitName, type MergedUnit } from './parse-unit.js';
 
 /** System unit folders, the one that wins first (systemd.unit(5)). */
@@ -39,8 +38,7 @@ interface Scope {
 
 async function readLink(ctx: CollectContext, inside: string): Promise<string | null> {
   try {
-    const parent = await ctx.host.fs.resolve(path.posix.dirname(inside));
-    return await fsp.readlink(path.join(parent, path.posix.basename(inside)));
+    return await ctx.host.fs.readlink(inside);
   } catch {
     return null;
   }
@@ -48,7 +46,7 @@ async function readLink(ctx: CollectContext, inside: string): Promise<string | n
 
 async function realDir(ctx: CollectContext, dir: string): Promise<string | null> {
   try {
-    return ctx.host.fs.isHostRoot ? await fsp.realpath(dir) : await ctx.host.fs.resolve(dir);
+    return await ctx.host.fs.realFolder(dir);
   } catch {
     return null;
   }

@@ -1,7 +1,8 @@
 import type { DraftFinding, Severity } from '../../model/finding.js';
 import type { KnownFacts } from '../../model/facts.js';
 import { defineRule } from '../types.js';
-import { accountEvidence, printable } from './shared.js';
+import { printable } from '../../model/text.js';
+import { accountEvidence } from './shared.js';
 
 /** sshd itself accepts an empty password: PermitEmptyPasswords yes with password or keyboard-interactive logins on. */
 function sshdAcceptsEmpty(facts: KnownFacts): boolean {

@@ -3,7 +3,8 @@ import type { DraftFinding, Severity } from '../../model/finding.js';
 import type { FactsWith } from '../../model/facts.js';
 import { dayInWindow, inWindow } from '../../model/window.js';
 import { defineRule } from '../types.js';
-import { accountEvidence, hasUsablePassword, passwordText, printable } from './shared.js';
+import { printable } from '../../model/text.js';
+import { accountEvidence, hasUsablePassword, passwordText } from './shared.js';
 
 /** What says the account was made in the window; empty when nothing does. */
 function creationSigns(facts: FactsWith<'window'>, a: AccountRecord): string[] {

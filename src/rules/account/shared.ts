@@ -2,20 +2,6 @@ import type { AccountRecord, FileMeta } from '../../model/access.js';
 import type { KnownFacts } from '../../model/facts.js';
 import { inWindow, type IncidentWindow } from '../../model/window.js';
 
-// C0 and C1 controls, DEL, and bidirectional overrides: what could make a title read differently.
-// eslint-disable-next-line no-control-regex
-const UNPRINTABLE = /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
-
-/**
- * Attacker text (a key comment, a GECOS field) for a title or a detail: controls made visible
- * as \xNN, cut to maxChars. The report and the terminal escape again; this keeps findings.json
- * readable as well.
- */
-export function printable(value: string, maxChars = 80): string {
-  const shown = value.replace(UNPRINTABLE, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  return shown.length > maxChars ? `${shown.slice(0, maxChars - 1)}…` : shown;
-}
-
 /** Which of a file's times fall in the window, as "mtime 2026-01-02T…, ctime …". */
 export function timesInWindow(window: IncidentWindow, meta: FileMeta | null): string[] {
   if (!meta) return [];

@@ -1,6 +1,7 @@
 import type { DraftFinding } from '../../model/finding.js';
 import { defineRule } from '../types.js';
-import { accountEvidence, passwordText, printable } from './shared.js';
+import { printable } from '../../model/text.js';
+import { accountEvidence, passwordText } from './shared.js';
 
 /** account.uid0: an account other than root with uid 0 (root under another name). */
 export const uid0 = defineRule({

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { AuthLoginRecord } from '../../model/facts.js';
+import type { AuthLoginRecord } from '../../model/auth.js';
 import type { DraftFinding } from '../../model/finding.js';
 import { defineRule } from '../types.js';
 import { authEvidence, spanText, userText } from './shared.js';

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { DraftFinding } from '../../model/finding.js';
-import type { UtmpRecord } from '../../model/records.js';
+import type { UtmpRecord } from '../../model/logins.js';
 import { defineRule } from '../types.js';
 import { isRemoteHost } from './remote-host.js';
 

@@ -1,5 +1,5 @@
 import type { DraftFinding, Severity } from '../../model/finding.js';
-import type { LoginTamperingSignal } from '../../model/facts.js';
+import type { LoginTamperingSignal } from '../../model/logins.js';
 import { defineRule } from '../types.js';
 
 /** Places named one by one in a finding's detail; the rest are counted. */

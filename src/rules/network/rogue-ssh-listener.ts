@@ -1,5 +1,5 @@
 import type { DraftFinding, Severity } from '../../model/finding.js';
-import type { SocketOwner, SshListener } from '../../model/facts.js';
+import type { SocketOwner, SshListener } from '../../model/network.js';
 import { SSHD_EXES } from '../process/masquerade.js';
 import { folderOf, hiddenComponent, inWritableDir, samePath } from '../process/paths.js';
 import { defineRule } from '../types.js';

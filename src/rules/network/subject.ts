@@ -1,5 +1,5 @@
 import type { FindingSubject } from '../../model/finding.js';
-import type { SocketOwner } from '../../model/facts.js';
+import type { SocketOwner } from '../../model/network.js';
 
 /** What the network rules share about the process behind a socket. */
 

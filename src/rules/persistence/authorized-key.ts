@@ -1,7 +1,8 @@
 import type { AuthorizedKeyRecord } from '../../model/access.js';
 import type { DraftFinding, Severity } from '../../model/finding.js';
 import type { FactsWith, KnownFacts } from '../../model/facts.js';
-import { printable, timesInWindow } from '../account/shared.js';
+import { printable } from '../../model/text.js';
+import { timesInWindow } from '../account/shared.js';
 import { defineRule } from '../types.js';
 
 /** ssh-keygen's short names, as the auth log prints a key ("ED25519 SHA256:…"). */

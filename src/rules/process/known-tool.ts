@@ -1,5 +1,5 @@
 import type { DraftFinding } from '../../model/finding.js';
-import type { ToolHit } from '../../model/records.js';
+import type { ToolHit } from '../../model/processes.js';
 import { defineRule } from '../types.js';
 import { candidateProcesses, processEvidence, processLabel, processSubject } from './subject.js';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { DraftFinding } from '../../model/finding.js';
-import type { ProcessRecord } from '../../model/records.js';
+import type { ProcessRecord } from '../../model/processes.js';
 import { defineRule } from '../types.js';
 import { SSHD_EXES } from '../../model/sshd-exes.js';
 import { samePath } from './paths.js';

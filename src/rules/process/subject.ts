@@ -1,6 +1,6 @@
 import type { FindingSubject } from '../../model/finding.js';
 import type { FactsWith } from '../../model/facts.js';
-import type { ProcessRecord } from '../../model/records.js';
+import type { ProcessRecord } from '../../model/processes.js';
 
 export function processSubject(p: ProcessRecord): FindingSubject {
   return { pid: p.pid, path: p.exe, user: p.user, ip: null, comm: p.comm, cwd: p.cwd };

@@ -1,7 +1,7 @@
 import type { SshdConfigRecord } from '../../model/access.js';
 import type { DraftFinding, Severity } from '../../model/finding.js';
 import type { KnownFacts } from '../../model/facts.js';
-import { printable } from '../account/shared.js';
+import { printable } from '../../model/text.js';
 import { defineRule } from '../types.js';
 
 /** Failures from one address that make it a brute force (auth.bruteforce's shipped threshold). */

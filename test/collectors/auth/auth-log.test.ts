@@ -9,7 +9,7 @@ import type { CollectContext } from '../../../src/collectors/types.js';
 import { CaseStore } from '../../../src/evidence/store.js';
 import type { Exec } from '../../../src/host/context.js';
 import { createHostContext, type HostOptions } from '../../../src/host/context.js';
-import type { AuthAddressRow } from '../../../src/model/facts.js';
+import type { AuthAddressRow } from '../../../src/model/auth.js';
 import type { SourceStatus } from '../../../src/model/source.js';
 import { tmpDir } from '../../helpers/bundle.js';
 import { replayExec } from '../../helpers/fake-proc.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ptyLineOf, sshdPtySession, sshdWithoutUtmp, type SessionWitness } from '../../../src/collectors/logins/cross-check.js';
-import type { UtmpRecord } from '../../../src/model/records.js';
+import type { UtmpRecord } from '../../../src/model/logins.js';
 import { proc } from '../../helpers/records.js';
 
 function userRecord(user: string, line: string, pid: number): UtmpRecord {

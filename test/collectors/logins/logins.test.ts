@@ -10,7 +10,7 @@ import type { CollectContext } from '../../../src/collectors/types.js';
 import { CaseStore } from '../../../src/evidence/store.js';
 import { createHostContext, type HostOptions } from '../../../src/host/context.js';
 import type { KnownFacts } from '../../../src/model/facts.js';
-import type { SessionRecord, UtmpRecord } from '../../../src/model/records.js';
+import type { SessionRecord, UtmpRecord } from '../../../src/model/logins.js';
 import type { SourceStatus } from '../../../src/model/source.js';
 import { extract, tmpDir } from '../../helpers/bundle.js';
 import { isRoot, REPO, runCli } from '../../helpers/cli.js';

@@ -13,7 +13,7 @@ import {
   utTypeName,
 } from '../../../src/collectors/logins/parse-utmp.js';
 import { tamperingSignals } from '../../../src/collectors/logins/sessions.js';
-import type { UtmpRecord } from '../../../src/model/records.js';
+import type { UtmpRecord } from '../../../src/model/logins.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/logins/', import.meta.url));
 const UTMPDUMP = '/usr/bin/utmpdump';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSqlJs, readLastlog2, readWtmpdb } from '../../../src/collectors/logins/parse-wtmpdb.js';
-import type { SessionRecord } from '../../../src/model/records.js';
+import type { SessionRecord } from '../../../src/model/logins.js';
 
 const SQLITE3 = '/usr/bin/sqlite3';
 const hasSqlite3 = existsSync(SQLITE3);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseUtmp } from '../../../src/collectors/logins/parse-utmp.js';
 import { pairSessions } from '../../../src/collectors/logins/sessions.js';
-import type { SessionRecord, UtmpRecord } from '../../../src/model/records.js';
+import type { SessionRecord, UtmpRecord } from '../../../src/model/logins.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/logins/', import.meta.url));
 const UTMPDUMP = '/usr/bin/utmpdump';

@@ -14,7 +14,7 @@ import {
   ssStateToProc,
   type SsRow,
 } from '../../../src/collectors/network/parse-ss.js';
-import type { ConnectionRecord, TcpState } from '../../../src/model/records.js';
+import type { ConnectionRecord, TcpState } from '../../../src/model/network.js';
 
 /*
  * Real sockets on loopback, read back from /proc/net/{tcp,tcp6,udp,udp6} with our parser and from

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inodeMapFromFdLinks, joinOwners, parseFdLink } from '../../../src/collectors/network/owners.js';
 import { parseProcNet } from '../../../src/collectors/network/parse-proc-net.js';
-import type { ConnectionRecord } from '../../../src/model/records.js';
+import type { ConnectionRecord } from '../../../src/model/network.js';
 
 describe('parseFdLink', () => {
   it('classifies every kind of fd target', () => {

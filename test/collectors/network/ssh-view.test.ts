@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildSshView, compareAddresses, ownerFromProcess, sessionUser } from '../../../src/collectors/network/ssh-view.js';
-import type { ConnectionRecord, ProcessRecord } from '../../../src/model/records.js';
+import type { ConnectionRecord } from '../../../src/model/network.js';
+import type { ProcessRecord } from '../../../src/model/processes.js';
 import { cleanSockets, conn, fanout, listener } from '../../helpers/connections.js';
 import { cleanBaseline, proc } from '../../helpers/records.js';
 

@@ -3,18 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readli
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import {
-  parseLdSoPreload,
-  parseBtime,
-  parseExeLink,
-  parseMaps,
-  parsePasswd,
-  parseStat,
-  parseStatus,
-  pickEnviron,
-  splitCmdline,
-  startTimeIso,
-} from '../../../src/collectors/processes/parse-proc.js';
+import { parseLdSoPreload, parseBtime, parseExeLink, parseMaps, parseStat, parseStatus, pickEnviron, splitCmdline, startTimeIso } from '../../../src/collectors/processes/parse-proc.js';
 
 // ---------------------------------------------------------------------------------------------
 // helpers for the real-process tests
@@ -493,42 +482,6 @@ describe('parseBtime and startTimeIso', () => {
     expect(() => startTimeIso(-1, 1700000000)).toThrow();
     expect(() => startTimeIso(1, Number.NaN)).toThrow();
     expect(() => startTimeIso(1, 1700000000, 0)).toThrow();
-  });
-});
-
-describe('parsePasswd', () => {
-  it('maps uid to the first name, skipping comments, blanks, NIS and malformed lines', () => {
-    const text = [
-      '# /etc/passwd',
-      'root:x:0:0:root:/root:/bin/bash',
-      '',
-      '   ',
-      'toor:x:0:0:second root:/root:/bin/sh',
-      '+::::::',
-      '+@admins:::::',
-      '-baduser:::::',
-      'broken line',
-      'nouid:x::1:::',
-      'neg:x:-1:1:::',
-      ':x:5:5:::',
-      'daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\r',
-      'short:x:77',
-      'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin',
-      'huge:x:99999999999:1:::',
-    ].join('\n');
-    const users = parsePasswd(text);
-    expect([...users.entries()]).toEqual([
-      [0, 'root'],
-      [1, 'daemon'],
-      [77, 'short'],
-      [65534, 'nobody'],
-    ]);
-  });
-
-  it('the real /etc/passwd knows this process user', () => {
-    const users = parsePasswd(readFileSync('/etc/passwd', 'utf8'));
-    const me = os.userInfo();
-    expect(users.get(me.uid)).toBe(me.username);
   });
 });
 

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parsePs, stripForest } from '../../../src/collectors/processes/parse-ps.js';
-import { parsePasswd, parseStat, parseStatus, splitCmdline } from '../../../src/collectors/processes/parse-proc.js';
+import { parseStat, parseStatus, splitCmdline } from '../../../src/collectors/processes/parse-proc.js';
+import { userNames } from '../../../src/model/passwd.js';
 
 const AUX = String.raw`USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND
 root           2  0.0  0.0      0     0 ?        S    Jan01   0:00 [kthreadd]
@@ -99,7 +100,7 @@ describe('parsePs: ps -eo pid=,ppid=,user=,stat=,comm=', () => {
 
 describe('parsePs on this machine', () => {
   const env = { ...process.env, LC_ALL: 'C' };
-  const users = parsePasswd(readFileSync('/etc/passwd', 'utf8'));
+  const users = userNames(readFileSync('/etc/passwd', 'utf8'));
   /** ps prints a name longer than its column as the first characters plus "+". */
   const expectUser = (printed: string, uid: number): void => {
     const name = users.get(uid) ?? String(uid);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { attributesFromFlags, fileMeta, parseLsattr } from '../../../src/collectors/ssh-keys/file-meta.js';
+import { attributesFromFlags, fileMeta, parseLsattr } from '../../../src/collectors/file-meta.js';
 import { matchKnownKeys, parseKnownKeys } from '../../../src/collectors/ssh-keys/known-keys.js';
 import { expandKeysFile, keyCopyPath, keyFileCandidates, keysFilePatterns } from '../../../src/collectors/ssh-keys/ssh-keys.js';
 import { RootedFs } from '../../../src/host/rooted-fs.js';

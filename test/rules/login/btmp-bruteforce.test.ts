@@ -1,7 +1,8 @@
 import { runRule } from '../../../src/rules/types.js';
 import { describe, expect, it } from 'vitest';
-import type { AuthAddressRow, KnownFacts } from '../../../src/model/facts.js';
-import type { UtmpRecord } from '../../../src/model/records.js';
+import type { AuthAddressRow } from '../../../src/model/auth.js';
+import type { KnownFacts } from '../../../src/model/facts.js';
+import type { UtmpRecord } from '../../../src/model/logins.js';
 import { btmpBruteforce } from '../../../src/rules/login/btmp-bruteforce.js';
 
 let index = 0;

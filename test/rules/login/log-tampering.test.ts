@@ -1,6 +1,7 @@
 import { runRule } from '../../../src/rules/types.js';
 import { describe, expect, it } from 'vitest';
-import type { KnownFacts, LoginTamperingSignal } from '../../../src/model/facts.js';
+import type { KnownFacts } from '../../../src/model/facts.js';
+import type { LoginTamperingSignal } from '../../../src/model/logins.js';
 import { logTampering } from '../../../src/rules/login/log-tampering.js';
 
 const COPIES = {

@@ -1,7 +1,7 @@
 import { runRule } from '../../../src/rules/types.js';
 import { describe, expect, it } from 'vitest';
 import type { KnownFacts } from '../../../src/model/facts.js';
-import type { SessionRecord } from '../../../src/model/records.js';
+import type { SessionRecord } from '../../../src/model/logins.js';
 import { isRemoteHost } from '../../../src/rules/login/remote-host.js';
 import { rootRemote } from '../../../src/rules/login/root-remote.js';
 import { proc } from '../../helpers/records.js';

@@ -1,6 +1,6 @@
 import { runRule } from '../../../src/rules/types.js';
 import { describe, expect, it } from 'vitest';
-import type { HiddenSocket } from '../../../src/model/facts.js';
+import type { HiddenSocket } from '../../../src/model/network.js';
 import { RULES } from '../../../src/rules/index.js';
 import { hiddenSocket } from '../../../src/rules/network/hidden-socket.js';
 import { rogueSshListener } from '../../../src/rules/network/rogue-ssh-listener.js';
@@ -13,8 +13,8 @@ const networkRules = RULES.filter((r) => r.id.startsWith('network.'));
 const scanner = proc({ pid: 4242, comm: 'pscan2', argv: ['./pscan2', '22'], exe: '/tmp/.. /pscan2', uid: 33, user: 'www-data', cwd: '/tmp/.. ' });
 
 describe('network rules on a clean baseline', () => {
-  it('are the four rules of SPEC.md', () => {
-    expect(networkRules.map((r) => r.id)).toEqual(['network.hidden-socket', 'network.rogue-ssh-listener', 'network.ssh-inbound-flood', 'network.ssh-outbound-fanout']);
+  it('are the rules of SPEC.md', () => {
+    expect(networkRules.map((r) => r.id)).toEqual(['network.hidden-socket', 'network.raw-packet-socket', 'network.rogue-ssh-listener', 'network.ssh-inbound-flood', 'network.ssh-outbound-fanout']);
   });
 
   it.each(networkRules.map((r) => [r.id, r]))('%s stays silent', (_id, rule) => {

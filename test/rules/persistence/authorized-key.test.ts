@@ -1,6 +1,7 @@
 import { runRule } from '../../../src/rules/types.js';
 import { describe, expect, it } from 'vitest';
-import type { AuthLoginRecord, KnownFacts } from '../../../src/model/facts.js';
+import type { AuthLoginRecord } from '../../../src/model/auth.js';
+import type { KnownFacts } from '../../../src/model/facts.js';
 import { authorizedKey } from '../../../src/rules/persistence/authorized-key.js';
 import { key, meta, NEW, WINDOW } from '../account/facts.js';
 

@@ -1,7 +1,7 @@
 import { runRule } from '../../../src/rules/types.js';
 import { describe, expect, it } from 'vitest';
 import type { KnownFacts } from '../../../src/model/facts.js';
-import type { ProcessRecord } from '../../../src/model/records.js';
+import type { ProcessRecord } from '../../../src/model/processes.js';
 import { deletedExe } from '../../../src/rules/process/deleted-exe.js';
 import { exeInWritableDir } from '../../../src/rules/process/exe-in-writable-dir.js';
 import { hidden } from '../../../src/rules/process/hidden.js';
@@ -17,6 +17,7 @@ function facts(extra: ProcessRecord[] = [], more: Partial<KnownFacts> = {}): Kno
     toolHits: [],
     processCrossView: { onlyInProc: [], onlyInPs: [], transient: [], views: ['ps-list'] },
     ldSoPreload: null,
+    procMountHides: [],
     selfPids: [],
     ...more,
   };

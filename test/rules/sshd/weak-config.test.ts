@@ -1,6 +1,7 @@
 import { runRule } from '../../../src/rules/types.js';
 import { describe, expect, it } from 'vitest';
-import type { AuthAddressRow, KnownFacts } from '../../../src/model/facts.js';
+import type { AuthAddressRow } from '../../../src/model/auth.js';
+import type { KnownFacts } from '../../../src/model/facts.js';
 import { keysFilePlace, weakConfig } from '../../../src/rules/sshd/weak-config.js';
 import { sshd } from '../account/facts.js';
 

@@ -1,6 +1,6 @@
 /**
- * Parsed records: what collectors produce and rules read. Times are ISO 8601 UTC strings.
- * Each field carries a one-line description; docs/artifacts.md is written from these.
+ * Process records: /proc, the known-tool list, the box's ps, the lsof step.
+ * Times are ISO 8601 UTC strings. Each field carries a one-line description; docs/artifacts.md is written from these.
  */
 
 /** One process, read from /proc/PID. */
@@ -51,107 +51,6 @@ export interface ProcessRecord {
   exeSha256?: string | null;
   /** Where the executable was preserved inside the bundle. */
   exePreserved?: string | null;
-}
-
-export type TcpState =
-  | 'ESTABLISHED' | 'SYN_SENT' | 'SYN_RECV' | 'FIN_WAIT1' | 'FIN_WAIT2' | 'TIME_WAIT' | 'CLOSE'
-  | 'CLOSE_WAIT' | 'LAST_ACK' | 'LISTEN' | 'CLOSING' | 'NEW_SYN_RECV' | `UNKNOWN_${string}`;
-
-/** One socket from /proc/net/{tcp,tcp6,udp,udp6}. */
-export interface ConnectionRecord {
-  /** tcp or udp. */
-  protocol: 'tcp' | 'udp';
-  /** 4 or 6 (a v4-mapped IPv6 socket is reported with its IPv4 address and family 6). */
-  family: 4 | 6;
-  /** Local address, IPv4 dotted or IPv6 compressed. */
-  localAddress: string;
-  localPort: number;
-  remoteAddress: string;
-  remotePort: number;
-  /** TCP state name (UDP sockets use the same codes: CLOSE = unconnected, ESTABLISHED = connected). */
-  state: TcpState;
-  /** Effective uid of the socket owner (the uid column). */
-  uid: number;
-  /** Socket inode; 0 for TIME_WAIT and request sockets. */
-  inode: number;
-  /** Pids holding the socket open (several after fork); empty when no visible process owns it. */
-  pids: number[];
-  /** Network namespace inode of the table it was read from. */
-  netns: number | null;
-}
-
-/** One raw utmp/wtmp/btmp record. */
-export interface UtmpRecord {
-  /** File the record came from (relative to the root). */
-  file: string;
-  /** Index of the record in the file (0-based). */
-  index: number;
-  /** ut_type: 1 RUN_LVL, 2 BOOT_TIME, 5 INIT, 6 LOGIN, 7 USER, 8 DEAD, … */
-  type: number;
-  typeName: string;
-  pid: number;
-  line: string;
-  id: string;
-  user: string;
-  host: string;
-  /** Address from ut_addr_v6, null when all zero. */
-  addr: string | null;
-  exitTermination: number;
-  exitStatus: number;
-  session: number;
-  /** ut_tv as ISO 8601 UTC with microseconds. */
-  time: string;
-  /** ut_tv seconds since the epoch. */
-  sec: number;
-  usec: number;
-}
-
-/** A login session, paired from login to logout as `last` does. */
-export interface SessionRecord {
-  user: string;
-  /** Terminal (pts/0, ssh:notty, …). */
-  line: string;
-  host: string;
-  addr: string | null;
-  pid: number;
-  login: string;
-  /** Logout time; null while still logged in or when the end is unknown. */
-  logout: string | null;
-  /** How it ended: logout, still logged in, crash, reboot, shutdown, gone (no logout record). */
-  end: 'logout' | 'still-logged-in' | 'crash' | 'reboot' | 'shutdown' | 'gone' | 'unknown';
-  /** utmp, wtmp, wtmpdb. */
-  source: string;
-  file: string;
-}
-
-/** One sshd (or sudo/su) event from a log or the journal. */
-export interface AuthEvent {
-  /** ISO 8601 UTC. */
-  time: string;
-  host: string | null;
-  /** sshd, sshd-session, sshd-auth, sudo, su, … */
-  program: string;
-  pid: number | null;
-  kind:
-    | 'failed' | 'accepted' | 'invalid-user' | 'max-attempts' | 'preauth-disconnect'
-    | 'pam-failure' | 'session-opened' | 'session-closed' | 'sudo' | 'su' | 'no-identification'
-    | 'root-refused' | 'kex-failed' | 'auth-timeout'
-    | 'other';
-  /** Auth method for accepted/failed: password, publickey, keyboard-interactive/pam, none. */
-  method: string | null;
-  user: string | null;
-  /** The user name was not a valid account ("invalid user"). */
-  invalidUser: boolean;
-  ip: string | null;
-  port: number | null;
-  /** Key type and fingerprint for publickey logins ("ED25519 SHA256:…"). */
-  key: string | null;
-  /** File (relative to the root) or "journal". */
-  source: string;
-  /** Line number in the source (1-based), for the investigator. */
-  lineNo: number | null;
-  /** The raw message, as data. */
-  message: string;
 }
 
 /** A process that matched the known-tool list (Loki's name or hash formats). */

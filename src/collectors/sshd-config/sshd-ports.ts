@@ -11,9 +11,7 @@
  *   appears inside a Match block, so they are reported as errors and not collected. `Match all`
  *   returns to the global section. Files included from inside a Match block never match.
  */
-import { walkSshdConfig } from '../sshd-config/parse-sshd-config.js';
-
-export { splitArgs } from '../sshd-config/parse-sshd-config.js';
+import { walkSshdConfig } from './parse-sshd-config.js';
 
 export interface ListenAddress {
   /** Host or address without brackets. */

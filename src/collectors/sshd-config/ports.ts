@@ -1,8 +1,6 @@
 import type { RootedFs } from '../../host/rooted-fs.js';
-import { readSshdConfig } from '../sshd-config/read-sshd-config.js';
+import { readSshdConfig } from './read-sshd-config.js';
 import { sshdPorts, type SshdPortsResult } from './sshd-ports.js';
-
-export { globComponentRegExp } from '../sshd-config/parse-sshd-config.js';
 
 export interface SshdConfigPorts extends SshdPortsResult {
   /** The main file does not exist: no sshd configured on this box. */

@@ -1,21 +1,13 @@
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TimelineEvent } from '../../src/model/sink.js';
-import { arraySource, mergeSorted, TimelineSpool, type BatchSource, type KeyedEvent } from '../../src/report/timeline-sort.js';
-import { timeKey, timelineDatetime } from '../../src/report/timeline.js';
-import { tmpDir } from '../helpers/bundle.js';
+import { arraySource, mergeSorted, TimelineSpool, type BatchSource, type KeyedEvent } from '../../src/evidence/timeline-sort.js';
+import { timeKey, timelineDatetime } from '../../src/evidence/timeline.js';
+import { tmpDirsOfThisFile } from '../helpers/bundle.js';
 
 /** Temporary folders of this file, removed after its tests whatever their outcome. */
-const made: string[] = [];
-function tmp(prefix: string): string {
-  const dir = tmpDir(prefix);
-  made.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+const tmp = tmpDirsOfThisFile();
 
 const ev = (datetime: string, message: string): TimelineEvent => ({ datetime, message, timestamp_desc: 'Test', source: 'test' });
 

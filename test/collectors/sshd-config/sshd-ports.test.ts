@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseListenAddress, splitArgs, sshdPorts } from '../../../src/collectors/network/sshd-ports.js';
+import { splitArgs } from '../../../src/collectors/sshd-config/parse-sshd-config.js';
+import { parseListenAddress, sshdPorts } from '../../../src/collectors/sshd-config/sshd-ports.js';
 
 /** An in-memory /etc/ssh: readFile and a glob(3)-like lister over its paths (`*`, `?`, `[…]` within one path segment). */
 function fakeFs(files: Record<string, string>) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AuthAddressRow, AuthLoginRecord } from '../../src/model/facts.js';
+import type { AuthAddressRow, AuthLoginRecord } from '../../src/model/auth.js';
 import { dayInWindow, DEFAULT_WINDOW_DAYS, incidentWindow, inWindow, windowFromFacts } from '../../src/model/window.js';
 
 const NOW = new Date('2026-03-10T12:00:00.000Z');

@@ -1,5 +1,5 @@
 import type { TimelineEvent } from '../model/sink.js';
-import { csvField } from './text.js';
+import { csvField } from '../model/text.js';
 
 /** Timesketch's required columns first (message, datetime, timestamp_desc), then ours. */
 export const TIMELINE_COLUMNS = ['message', 'datetime', 'timestamp_desc', 'source', 'host', 'user', 'ip', 'pid', 'path'] as const;

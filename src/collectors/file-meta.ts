@@ -1,9 +1,7 @@
-import { promises as fsp, type Stats } from 'node:fs';
-import path from 'node:path';
-import { commandOk, type CommandResult } from '../../host/exec.js';
-import type { RootedFs } from '../../host/rooted-fs.js';
-import type { FileAttributes, FileMeta } from '../../model/access.js';
-import type { CollectContext } from '../types.js';
+import { commandOk, type CommandResult } from '../host/exec.js';
+import type { RootedFs, Stats } from '../host/rooted-fs.js';
+import type { FileAttributes, FileMeta } from '../model/access.js';
+import type { CollectContext } from './types.js';
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -26,8 +24,7 @@ export async function fileMeta(fs: RootedFs, inside: string, owners: ReadonlyMap
   let linkTarget: string | null = null;
   let st = l;
   if (l.isSymbolicLink()) {
-    const parent = await fs.resolve(path.posix.dirname(inside));
-    linkTarget = await fsp.readlink(path.join(parent, path.posix.basename(inside)));
+    linkTarget = await fs.readlink(inside);
     st = await fs.stat(inside).catch(() => l);
   }
   return {

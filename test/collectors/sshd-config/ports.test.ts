@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { globComponentRegExp, readSshdConfigPorts } from '../../../src/collectors/network/sshd-config.js';
+import { globComponentRegExp } from '../../../src/collectors/sshd-config/parse-sshd-config.js';
+import { readSshdConfigPorts } from '../../../src/collectors/sshd-config/ports.js';
 import { RootedFs } from '../../../src/host/rooted-fs.js';
 import { tmpDir } from '../../helpers/bundle.js';
 

@@ -1,8 +1,9 @@
 import { closeSync, createReadStream, rmSync, writeSync } from 'node:fs';
-import { createNewFileSync, makeFolderTree } from '../evidence/new-files.js';
+import { createNewFileSync, makeFolderTree } from './new-files.js';
 import path from 'node:path';
 import type { TimelineEvent } from '../model/sink.js';
 import { timeKey, timelineDatetime } from './timeline.js';
+import { errnoCode } from '../host/errors.js';
 
 /**
  * An external merge sort for the timeline: a big auth log yields millions of events, more than
@@ -234,7 +235,7 @@ export class TimelineSpool {
     } catch (err) {
       // Degrade, never die: keep the sorted buffer for the merge, take no more events.
       if (file) rmSync(file, { force: true });
-      this.failure = `could not write a timeline run: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+      this.failure = `could not write a timeline run: ${errnoCode(err) ?? (err as Error).message}`;
       return;
     }
     this.runFiles.push(file);
