@@ -40,6 +40,7 @@
  */
 import type { AuthEvent } from '../../model/auth.js';
 import { classifyFast, monthAt, newScan, scanPrefix, type PrefixScan } from './fast-path.js';
+import { ownString } from './own-string.js';
 import { classifyEntry, SSH_SERVER_PROGRAMS, SSHD_PROGRAMS, type AuthDetail, type ClassifiedMessage } from './parse-sshd.js';
 import {
   daysInMonth, makeYearResolver, offsetMinutes, parseIsoTimestamp, parseSyslogLine, type SyslogRecord, type UtcOffset, type YearResolver,
@@ -467,7 +468,7 @@ export class AuthLogParser {
     this.stats.fast++;
     const host = p.hostEnd - p.hostStart === this.fastHost.length && s.startsWith(this.fastHost, p.hostStart)
       ? this.fastHost
-      : (this.fastHost = s.slice(p.hostStart, p.hostEnd));
+      : (this.fastHost = ownString(s.slice(p.hostStart, p.hostEnd)));
     return this.handleParts(ms, host, program, p.pid, s.slice(p.msgStart, b), lineNo, yearGuessed, true);
   }
 
@@ -494,15 +495,20 @@ export class AuthLogParser {
     return out;
   }
 
+  /** Counts per program: a new name is kept to the end, so it is copied out of its block (own-string.ts). */
   private unknown(program: string): void {
     const m = this.stats.unknownByProgram;
-    m.set(program, (m.get(program) ?? 0) + 1);
+    const n = m.get(program);
+    if (n === undefined) m.set(ownString(program), 1);
+    else m.set(program, n + 1);
   }
 
   private notUnderstoodLine(program: string): void {
     this.stats.notUnderstood++;
     const m = this.stats.notUnderstoodByProgram;
-    m.set(program, (m.get(program) ?? 0) + 1);
+    const n = m.get(program);
+    if (n === undefined) m.set(ownString(program), 1);
+    else m.set(program, n + 1);
   }
 
   private handle(rec: SyslogRecord, lineNo: number, yearGuessed: boolean): AuthLogEvent[] {
@@ -615,7 +621,7 @@ export class AuthLogParser {
     const key = `${e.host ?? ''}\u0000${e.pid}`;
     let st = this.pids.get(key);
     if (!st) {
-      st = { key, older: null, newer: null, lastMs: ms ?? 0, ip: null, pending: null, sawFailed: false, counted: 0, keyFailures: null, refusedUnpaired: 0 };
+      st = { key: ownString(key), older: null, newer: null, lastMs: ms ?? 0, ip: null, pending: null, sawFailed: false, counted: 0, keyFailures: null, refusedUnpaired: 0 };
       const old = this.pids.size >= this.maxPids ? this.pids.oldest : null;
       if (old) {
         this.flushPending(old, out);
@@ -634,7 +640,8 @@ export class AuthLogParser {
         st.refusedUnpaired = 0;
         st.counted = 0;
       }
-      st.ip = e.ip;
+      // Held as long as the pid is: a copy, not a slice of this line's block.
+      if (st.ip !== e.ip) st.ip = ownString(e.ip);
     } else if (e.ip === null && st.ip !== null && FILL_IP.has(e.kind)) {
       e.ip = st.ip;
       e.ipFromPid = true;

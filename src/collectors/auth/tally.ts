@@ -11,6 +11,7 @@
  * The address is the event's ip, else its rhost (a host name), else the event is not tallied.
  */
 import type { AuthAcceptedLogin, AuthAddressRow, AuthEvent, AuthUserCount } from '../../model/auth.js';
+import { ownString } from './own-string.js';
 import { SSH_SERVER_PROGRAMS } from './parse-sshd.js';
 
 /** The fields of an event the tally reads (AuthLogEvent fits). */
@@ -76,6 +77,8 @@ export class BoundedCounter {
       return;
     }
     this.inserted++;
+    // Kept beyond the line: a copy of its own, not a slice of the block it was read from.
+    key = ownString(key);
     if (this.heap.length < this.capacity) {
       const fresh = { key, count: n, error: 0, at: this.heap.length };
       this.heap.push(fresh);
@@ -209,14 +212,15 @@ export class AuthTally {
 
     let a = this.byAddress.get(address);
     if (!a) {
+      const owned = ownString(address);
       a = {
-        address, isIp: e.ip !== null, failures: 0, firstFailure: null, lastFailure: null, failuresByMethod: {},
+        address: owned, isIp: e.ip !== null, failures: 0, firstFailure: null, lastFailure: null, failuresByMethod: {},
         failuresInvalidUser: 0, invalidUsers: 0, users: new BoundedCounter(this.maxUsersPerAddress), invalidNames: null,
         maxAttempts: 0, preauthDisconnects: 0, noIdentification: 0, kexFailures: 0, authTimeouts: 0,
         rootRefused: 0, firstRootRefused: null, lastRootRefused: null, keysBeforeLogin: 0, acceptedCount: 0, accepted: [],
         lastAccepted: null, firstSeen: null, lastSeen: null,
       };
-      this.byAddress.set(address, a);
+      this.byAddress.set(owned, a);
     }
     if (e.time !== '') {
       a.firstSeen = earlier(a.firstSeen, e.time);
@@ -239,7 +243,7 @@ export class AuthTally {
     }
     switch (e.kind) {
       case 'accepted': {
-        const login: AcceptedLogin = { time: e.time, user: e.user, method: e.method, port: e.port, key: e.key };
+        const login: AcceptedLogin = { time: e.time, user: ownString(e.user), method: ownString(e.method), port: e.port, key: ownString(e.key) };
         a.acceptedCount++;
         if (a.accepted.length < this.maxAccepted) a.accepted.push(login);
         if (a.lastAccepted === null || login.time >= a.lastAccepted.time) a.lastAccepted = login;
