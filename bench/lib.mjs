@@ -10,13 +10,13 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const BIN = path.join(REPO, 'bin/ir-triage.js');
 const PERF_DOC = path.join(REPO, 'docs/performance.md');
 
-/** Runs argv under /usr/bin/time; returns wall seconds and peak RSS (MiB) of the command. */
+/** Runs argv under /usr/bin/time; returns wall seconds, CPU seconds (user + system) and peak RSS (MiB) of the command. */
 export function measure(argv, { env = process.env, cwd = REPO } = {}) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', ...argv], { env, cwd, encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...argv], { env, cwd, encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'ignore', 'pipe'] });
   const last = r.stderr.trim().split('\n').at(-1) ?? '';
-  const [wall, rssKb] = last.split(' ').map(Number);
+  const [wall, rssKb, user, sys] = last.split(' ').map(Number);
   if (!Number.isFinite(wall)) throw new Error(`could not measure ${argv.join(' ')}: ${r.stderr}`);
-  return { wallS: wall, rssMiB: rssKb / 1024, status: r.status };
+  return { wallS: wall, cpuS: user + sys, rssMiB: rssKb / 1024, status: r.status };
 }
 
 /** The median of `runs` measurements (by wall time). */

@@ -78,6 +78,9 @@ export const READ_ONLY_SINK: EvidenceSink = {
   },
   copyIn: () => Promise.reject(new Error('a plan is read-only: it may not write evidence')),
   writeCommand: () => Promise.reject(new Error('a plan is read-only: it may not write evidence')),
+  noteCut: () => {
+    throw new Error('a plan is read-only: it may not write evidence');
+  },
   timeline: () => {
     throw new Error('a plan is read-only: it may not write evidence');
   },

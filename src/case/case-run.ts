@@ -36,6 +36,8 @@ export interface CaseOptions {
   keepDir: boolean;
   commandTimeout?: number;
   maxFileBytes?: number;
+  /** --max-log-bytes: cap for each auth log copied (absent: the collector's default, 1 GiB). */
+  maxLogBytes?: number;
   /** age recipients (age1…) the bundle is encrypted to (--encrypt-to); see src/evidence/encrypt.ts. */
   encryptTo?: string[];
   /** --since: start of the incident window, ISO 8601 UTC (src/model/window.ts). */
@@ -150,6 +152,7 @@ export class CaseRun {
     const options: CollectOptions = {
       sshPorts: opts.sshPort,
       maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024,
+      ...(opts.maxLogBytes ? { maxLogBytes: opts.maxLogBytes } : {}),
       maxCommandBytes: 64 * 1024 * 1024,
       commandTimeoutMs: opts.commandTimeout ?? DEFAULT_TIMEOUT_MS,
       toolLists: {
@@ -251,6 +254,8 @@ export class CaseRun {
         sources: engine.sources,
         // Copies refused for their content (a private key, password hashes), by their path in the case.
         withheld: store.withheld,
+        // Copies that hold only part of their file: which part was kept (a log's newest lines), what was dropped.
+        copiesCut: store.copiesCut,
         // Links on the box read as links, not followed: an account's link to a file it does not own.
         linksNotFollowed: host.fs.refused,
       });

@@ -4,7 +4,7 @@ import { Writable, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { AuthAnalysis, type AuthSourceStats } from '../collectors/auth/analysis.js';
 import { makeYearResolver, type YearResolver } from '../collectors/auth/parse-syslog.js';
-import { readLineBatches, sortLogFiles } from '../collectors/auth/read-lines.js';
+import { readLineBatches, readLineBlocks, sortLogFiles } from '../collectors/auth/read-lines.js';
 import { offsetForZone } from '../collectors/auth/timezone.js';
 import { fileSignals } from '../collectors/logins/cross-check.js';
 import { parseUtmp, UT, UTMP_RECORD_SIZE } from '../collectors/logins/parse-utmp.js';
@@ -223,10 +223,9 @@ export async function analyzeFiles(files: string[], opts: Omit<AnalyzeCliOptions
         const { handle } = await openInput(file);
         const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
         try {
-          const lines = readLineBatches(stream);
           const stats = kind === 'syslog'
-            ? await analysis.readSyslog(lines, { source: file, yearResolver: givenYear ?? makeYearResolver(mtime), utcOffset })
-            : await analysis.readJournal(lines, { source: file });
+            ? await analysis.readSyslogBlocks(readLineBlocks(stream), { source: file, yearResolver: givenYear ?? makeYearResolver(mtime), utcOffset })
+            : await analysis.readJournal(readLineBatches(stream), { source: file });
           const { source: _s, format: _f, ...rest } = stats;
           entry.stats = rest;
           textFiles.push(file);

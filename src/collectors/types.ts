@@ -9,6 +9,8 @@ export interface CollectOptions {
   sshPorts: number[];
   /** Cap for each preserved file. */
   maxFileBytes: number;
+  /** --max-log-bytes: cap for each auth log copied (absent: 1 GiB); a longer log keeps its end. */
+  maxLogBytes?: number;
   /** Cap for each command's stdout. */
   maxCommandBytes: number;
   /** Timeout for each external command. */

@@ -62,6 +62,15 @@ const ManifestFields = z.object({
   sources: z.array(SourceSchema).optional(),
   /** Copies refused for their content (a private key, password hashes), by their path in the case. */
   withheld: z.array(z.object({ path: z.string(), reason: z.string() })).optional(),
+  /** Copies that hold only part of their file: which part was kept (`tail`: a log's newest lines), from which byte and line, what was dropped. */
+  copiesCut: z
+    .array(
+      z.object({
+        path: z.string(), source: z.string(), size: z.number(), kept: z.enum(['head', 'tail']), fromByte: z.number(), fromLine: z.number().nullable(),
+        atLineStart: z.boolean(), keptBytes: z.number(), droppedBytes: z.number(), cap: z.number(), option: z.string(),
+      }),
+    )
+    .optional(),
   /** Links on the box read as links, not followed. */
   linksNotFollowed: z.array(z.object({ path: z.string(), link: z.string(), target: nullableString, reason: z.string() })).optional(),
   /** Action cases: what was acted on, whether it all went, and the undo record in the case. */

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { CommandResult } from '../host/exec.js';
-import type { CopyResult, EvidenceSink, JsonlWriter, StoredFile, TimelineEvent } from '../model/sink.js';
+import type { CopyCut, CopyResult, EvidenceSink, JsonlWriter, StoredFile, TimelineEvent } from '../model/sink.js';
 import { CustodyLog } from './custody.js';
 import { sha256File } from './hash.js';
 import { createNewWriteStream, makeFolderTree, makeUserFolders, OutputFolder, writeNewFile } from './new-files.js';
@@ -106,6 +106,8 @@ export class CaseStore implements EvidenceSink {
   readonly files = new Map<string, StoredFile>();
   /** Copies refused for their content (see isBoxCopy); listed in the manifest. */
   readonly withheld: WithheldFile[] = [];
+  /** Copies that hold only part of their file (which part, what was dropped); listed in the manifest. */
+  readonly copiesCut: CopyCut[] = [];
   readonly custody: CustodyLog;
   /** Timeline events, spilled to sorted runs under TIMELINE_SCRATCH as they grow; merged by writeTimeline. */
   readonly timelineSpool: TimelineSpool;
@@ -326,6 +328,12 @@ export class CaseStore implements EvidenceSink {
     };
     const json = await this.writeFile(`commands/${result.name}.json`, JSON.stringify(meta, null, 2) + '\n');
     return [txt, json];
+  }
+
+  noteCut(cut: CopyCut): void {
+    const rel = checkRel(cut.path);
+    if (!this.files.has(rel)) throw new Error(`a cut noted for a copy not in the case: ${rel}`);
+    this.copiesCut.push({ ...cut, path: rel });
   }
 
   timeline(events: TimelineEvent[]): void {

@@ -13,6 +13,32 @@ export interface CopyResult extends StoredFile {
   truncated: boolean;
 }
 
+/**
+ * A copy that holds only part of its file: which part and what was left out. Listed in
+ * manifest.json `copiesCut`, so a reader of the bundle knows the copy is not the whole file.
+ */
+export interface CopyCut {
+  /** The copy, in the case. */
+  path: string;
+  /** The file on the box. */
+  source: string;
+  /** Its size when it was copied. */
+  size: number;
+  /** `tail`: the end of the file was kept (the newest lines of a log); `head`: its start. */
+  kept: 'head' | 'tail';
+  /** Offset in the file of the copy's first byte. */
+  fromByte: number;
+  /** Line number in the file of the copy's first line (1-based), null when not known. */
+  fromLine: number | null;
+  /** The copy starts at the start of a line (false only when no whole line fit in the cap). */
+  atLineStart: boolean;
+  keptBytes: number;
+  droppedBytes: number;
+  /** The cap, and the option that sets it. */
+  cap: number;
+  option: string;
+}
+
 /** Streams records into artifacts/NAME.jsonl. */
 export interface JsonlWriter {
   write(record: unknown): Promise<void>;
@@ -46,6 +72,8 @@ export interface EvidenceSink {
   copyIn(rel: string, source: Readable, maxBytes: number): Promise<CopyResult>;
   /** commands/NAME.txt (raw stdout) and commands/NAME.json (argv, exit code, duration, stderr, truncation). */
   writeCommand(result: CommandResult): Promise<StoredFile[]>;
+  /** Records that a copy already written holds only part of its file (manifest.json `copiesCut`). */
+  noteCut(cut: CopyCut): void;
   timeline(events: TimelineEvent[]): void;
   has(rel: string): boolean;
 }

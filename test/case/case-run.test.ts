@@ -48,7 +48,7 @@ describe('CaseRun', () => {
     expect(Date.parse(manifest.endedAt as string)).toBeGreaterThan(Date.parse('2032-03-04T05:06:08.000Z'));
     expect(Object.keys(manifest)).toEqual([
       'tool', 'case', 'examiner', 'host', 'commandLine', 'mode', 'root', 'startedAt', 'endedAt', 'partial', 'partialReasons',
-      'interrupted', 'verdict', 'playbook', 'steps', 'timeline', 'sources', 'withheld', 'linksNotFollowed', 'files',
+      'interrupted', 'verdict', 'playbook', 'steps', 'timeline', 'sources', 'withheld', 'copiesCut', 'linksNotFollowed', 'files',
     ]);
     expect(manifest).toMatchObject({ examiner: 'carol', mode: 'offline', host: { hostname: 'victim' }, steps: [{ id: 'host', ran: true }, { id: 'later', ran: false }] });
     const custody = readFileSync(path.join(dir, 'custody.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { time: string; actor: string; event: string });

@@ -30,6 +30,7 @@
  */
 import type { AuthLoginRecord, AuthPriorFailures, AuthRootLogins } from '../../model/auth.js';
 import type { AuthLogEvent } from './events.js';
+import { ownString } from './own-string.js';
 import { SSH_SERVER_PROGRAMS } from './parse-sshd.js';
 import { failureOf } from './tally.js';
 
@@ -285,7 +286,7 @@ export class AcceptedLogins {
       let st = this.byAddress.get(address);
       if (!st) {
         st = newState();
-        this.byAddress.set(address, st);
+        this.byAddress.set(ownString(address), st);
       }
       note(this.openSpan(st, false), count, time);
     }
@@ -298,7 +299,7 @@ export class AcceptedLogins {
       }
       if (!u) {
         u = newState();
-        this.byUser.set(e.user, u);
+        this.byUser.set(ownString(e.user), u);
       }
       u.failing = true;
       this.failingUsers++;
@@ -306,7 +307,7 @@ export class AcceptedLogins {
     const span = this.openSpan(u, true);
     note(span, count, time);
     if (address !== null && !span.addresses!.has(address)) {
-      if (span.addresses!.size < this.maxAddressesPerUser) span.addresses!.add(address);
+      if (span.addresses!.size < this.maxAddressesPerUser) span.addresses!.add(ownString(address));
       else span.capped = true;
     }
   }
@@ -327,18 +328,19 @@ export class AcceptedLogins {
   private noteAccepted(e: AuthLogEvent): void {
     this.paired = false;
     this.accepted++;
-    const address = e.ip ?? e.rhost ?? null;
+    // Kept to the end: copies of their own, not slices of the block the line was read from.
+    const address = ownString(e.ip ?? e.rhost ?? null);
     const fromAddress = address !== null ? this.byAddress.get(address) : undefined;
     const forUser = e.user !== null ? this.byUser.get(e.user) : undefined;
     const login: AuthLoginRecord = {
       time: e.time,
-      user: e.user,
+      user: ownString(e.user),
       address,
       port: e.port,
-      method: e.method,
-      key: e.key,
-      host: e.host,
-      program: e.program,
+      method: ownString(e.method),
+      key: ownString(e.key),
+      host: ownString(e.host),
+      program: ownString(e.program),
       pid: e.pid,
       source: e.source,
       lineNo: e.lineNo,
@@ -367,14 +369,14 @@ export class AcceptedLogins {
       this.closeAt(st, slot);
     }
     if (forUser) this.closeAt(forUser, slot);
-    else if (e.user !== null && this.boundaries < this.maxBoundaries) {
+    else if (login.user !== null && this.boundaries < this.maxBoundaries) {
       const st = newState();
-      this.byUser.set(e.user, st);
+      this.byUser.set(login.user, st);
       this.closeAt(st, slot);
     }
 
     if (e.pid !== null) {
-      const key = `${e.host ?? ''}\u0000${e.pid}`;
+      const key = ownString(`${e.host ?? ''}\u0000${e.pid}`);
       this.open.delete(key);
       if (this.open.size >= this.maxOpen) this.open.delete(this.open.keys().next().value as string);
       this.open.set(key, login);
@@ -384,11 +386,11 @@ export class AcceptedLogins {
       const r = this.root.get(address);
       const method = e.method ?? 'unknown';
       if (!r) {
-        this.root.set(address, { address, count: 1, methods: { [method]: 1 }, keys: e.key ? [e.key] : [], first: login, last: login });
+        this.root.set(address, { address, count: 1, methods: { [method]: 1 }, keys: login.key ? [login.key] : [], first: login, last: login });
       } else {
         r.count++;
         r.methods[method] = (r.methods[method] ?? 0) + 1;
-        if (e.key && !r.keys.includes(e.key) && r.keys.length < MAX_KEYS) r.keys.push(e.key);
+        if (login.key && !r.keys.includes(login.key) && r.keys.length < MAX_KEYS) r.keys.push(login.key);
         if (login.time >= r.last.time) r.last = login;
         if (login.time !== '' && (r.first.time === '' || login.time < r.first.time)) r.first = login;
       }

@@ -16,6 +16,7 @@
  * address, user and minute may then have two records, whose counts add up to the events.
  */
 import type { AuthLogEvent } from './events.js';
+import { ownString } from './own-string.js';
 import { failureOf } from './tally.js';
 
 export type TimelineMode = 'aggregate' | 'full';
@@ -103,6 +104,7 @@ export class AttemptAggregator {
   add(e: AuthLogEvent): AttemptRecord[] {
     this.events++;
     const minute = minuteOf(e.time);
+    // Copies of their own (connectionOf), so an open record keeps no block of the log alive.
     const { user, ip } = this.connectionOf(e);
     const key = `${minute}\u0000${ip ?? ''}\u0000${user ?? ''}`;
     let r = this.open.get(key);
@@ -163,14 +165,17 @@ export class AttemptAggregator {
   /** The event's user and address, else those an earlier line of the same connection (host and pid) named. */
   private connectionOf(e: AuthLogEvent): { user: string | null; ip: string | null } {
     const own = { user: e.user, ip: e.ip ?? e.rhost ?? null };
-    if (e.pid === null) return own;
+    if (e.pid === null) return { user: ownString(own.user), ip: ownString(own.ip) };
     const key = `${e.host ?? ''}\u0000${e.pid}`;
     const known = this.pids.get(key);
     this.pids.delete(key);
     // Another address on the same pid: the pid was reused by a new connection.
     const same = known && (own.ip === null || known.ip === null || known.ip === own.ip);
-    const conn = same ? { user: own.user ?? known.user, ip: own.ip ?? known.ip } : own;
-    this.pids.set(key, conn);
+    const user = same ? own.user ?? known.user : own.user;
+    const ip = same ? own.ip ?? known.ip : own.ip;
+    // Held while the connection lasts: copies of their own, made when they change (own-string.ts).
+    const conn = known && known.user === user && known.ip === ip ? known : { user: ownString(user), ip: ownString(ip) };
+    this.pids.set(ownString(key), conn);
     if (this.pids.size > MAX_PIDS_TRACKED) this.pids.delete(this.pids.keys().next().value as string);
     return conn;
   }

@@ -4,6 +4,7 @@
  * writes them to artifacts/auth-events.jsonl) and folded into bounded aggregates (the per-address
  * tally, accepted logins with the failures before them). No event is kept in memory.
  */
+import { isAscii } from 'node:buffer';
 import type { KnownFacts } from '../../model/facts.js';
 import { AcceptedLogins, type AcceptedLoginsOptions } from './accepted.js';
 import { AuthLogParser, type AuthLogEvent } from './events.js';
@@ -47,7 +48,20 @@ export interface ReadSourceOptions {
   /** Zone of zone-less stamps. */
   utcOffset?: UtcOffset;
   signal?: AbortSignal;
+  /**
+   * Blocks (readSyslogBlocks): read the common line shapes on the fast path (fast-path.ts); default
+   * on, off when the environment sets IR_TRIAGE_AUTH_FAST_PATH=off (the same results, slower: for
+   * checking one against the other).
+   */
+  fastPath?: boolean;
 }
+
+/** The fast path is on unless IR_TRIAGE_AUTH_FAST_PATH=off. */
+export function fastPathDefault(): boolean {
+  return process.env.IR_TRIAGE_AUTH_FAST_PATH !== 'off';
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
 
 export type EventSink = (e: AuthLogEvent) => void | Promise<void>;
 
@@ -55,6 +69,8 @@ export class AuthAnalysis {
   readonly tally: AuthTally;
   readonly logins: AcceptedLogins;
   readonly sources: AuthSourceStats[] = [];
+  /** The parser of the last syslog source read (its counts: how many lines took the fast path). */
+  lastParser: AuthLogParser | null = null;
 
   constructor(
     private readonly onEvent: EventSink | null = null,
@@ -68,6 +84,53 @@ export class AuthAnalysis {
   async readSyslog(lines: AsyncIterable<string[]>, opts: ReadSourceOptions): Promise<AuthSourceStats> {
     const parser = new AuthLogParser({ source: opts.source, yearResolver: opts.yearResolver, utcOffset: opts.utcOffset });
     return this.read(lines, parser, 'syslog', opts, (line, n) => parser.push(line, n));
+  }
+
+  /**
+   * A syslog file as blocks of whole lines (readLineBlocks): the same lines and results as
+   * readSyslog, the plain ASCII lines read on the fast path without a string per line decoded.
+   */
+  async readSyslogBlocks(blocks: AsyncIterable<Buffer>, opts: ReadSourceOptions): Promise<AuthSourceStats> {
+    const parser = new AuthLogParser({ source: opts.source, yearResolver: opts.yearResolver, utcOffset: opts.utcOffset });
+    const fast = opts.fastPath ?? fastPathDefault();
+    this.lastParser = parser;
+    const stats = this.newStats(opts.source, 'syslog');
+    let n = 0;
+    try {
+      for await (const block of blocks) {
+        const ascii = isAscii(block);
+        const s = ascii ? block.toString('latin1') : '';
+        const size = block.length;
+        let a = 0;
+        while (a < size) {
+          const nl = ascii ? s.indexOf('\n', a) : block.indexOf(0x0a, a);
+          const end = nl < 0 ? size : nl;
+          const b = end > a && block[end - 1] === 0x0d ? end - 1 : end;
+          n++;
+          let events: AuthLogEvent[] | null = null;
+          if (fast) {
+            if (ascii) events = parser.pushFast(s, a, b, n);
+            else {
+              const sub = block.subarray(a, b);
+              if (isAscii(sub)) events = parser.pushFast(sub.toString('latin1'), 0, b - a, n);
+            }
+          }
+          if (events === null) events = parser.push(ascii ? s.slice(a, b) : utf8.decode(block.subarray(a, b)), n);
+          for (const e of events) {
+            const pending = this.take(e, stats);
+            if (pending) await pending;
+          }
+          a = end + 1;
+        }
+        if (opts.signal?.aborted) {
+          stats.interrupted = true;
+          break;
+        }
+      }
+    } finally {
+      await this.close(parser, stats, () => []);
+    }
+    return stats;
   }
 
   /**
@@ -131,12 +194,7 @@ export class AuthAnalysis {
     push: (line: string, lineNo: number) => AuthLogEvent[],
     atEnd: () => AuthLogEvent[] = () => [],
   ): Promise<AuthSourceStats> {
-    const stats: AuthSourceStats = {
-      source: opts.source, format, lines: 0, events: 0, unparsed: 0, prefiltered: 0, repeatLines: 0, repeatTruncated: 0,
-      unknownByProgram: {}, notUnderstood: 0, notUnderstoodByProgram: {}, ignored: 0, kinds: {},
-      firstTime: null, lastTime: null, interrupted: false,
-    };
-    this.sources.push(stats);
+    const stats = this.newStats(opts.source, format);
     let n = 0;
     try {
       for await (const batch of batches) {
@@ -154,9 +212,26 @@ export class AuthAnalysis {
         }
       }
     } finally {
-      // Even when reading failed half-way, what was read counts: the held-back PAM lines too.
-      for (const e of atEnd()) await this.take(e, stats);
-      for (const e of parser.end()) await this.take(e, stats);
+      await this.close(parser, stats, atEnd);
+    }
+    return stats;
+  }
+
+  private newStats(source: string, format: AuthSourceStats['format']): AuthSourceStats {
+    const stats: AuthSourceStats = {
+      source, format, lines: 0, events: 0, unparsed: 0, prefiltered: 0, repeatLines: 0, repeatTruncated: 0,
+      unknownByProgram: {}, notUnderstood: 0, notUnderstoodByProgram: {}, ignored: 0, kinds: {},
+      firstTime: null, lastTime: null, interrupted: false,
+    };
+    this.sources.push(stats);
+    return stats;
+  }
+
+  /** Even when reading failed half-way, what was read counts: the held-back PAM lines too. */
+  private async close(parser: AuthLogParser, stats: AuthSourceStats, atEnd: () => AuthLogEvent[]): Promise<void> {
+    for (const e of atEnd()) await this.take(e, stats);
+    for (const e of parser.end()) await this.take(e, stats);
+    {
       const p = parser.stats;
       stats.lines = p.lines;
       stats.unparsed = p.unparsed;
@@ -168,7 +243,6 @@ export class AuthAnalysis {
       stats.notUnderstoodByProgram = Object.fromEntries([...p.notUnderstoodByProgram].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
       stats.ignored = p.ignored;
     }
-    return stats;
   }
 
   /** Folds one event in; a promise only when the callback returned one (no await on the hot path otherwise). */

@@ -1,17 +1,18 @@
 import { once } from 'node:events';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { CommandResult } from '../../host/exec.js';
 import { describeFsError } from '../../host/rooted-fs.js';
 import { errorCode } from '../../host/errors.js';
-import type { CopyResult, EvidenceSink, TimelineEvent } from '../../model/sink.js';
+import type { CopyCut, CopyResult, EvidenceSink, TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, sourceWarning, type SourceStatus } from '../../model/source.js';
 import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
 import { AttemptAggregator, attemptMessage, isAttempt, type AttemptRecord, type MinuteRecord } from './aggregate.js';
 import { AuthAnalysis, type AuthSourceStats } from './analysis.js';
 import type { AuthLogEvent } from './events.js';
 import { makeYearResolver } from './parse-syslog.js';
-import { readLineBatches, sortLogFiles } from './read-lines.js';
+import { readLineBlocks, sortLogFiles } from './read-lines.js';
 import { boxTimeZone, type ZoneChoice } from './timezone.js';
 
 /** Default paths, as seen inside the root. */
@@ -25,6 +26,15 @@ export const AUTH_LOG_PATHS = {
 
 /** Where the raw log files are preserved in the bundle. */
 export const LOG_COPY_DIR = 'files/logs';
+/**
+ * Cap on each auth log's copy (--max-log-bytes): 1 GiB. A month of brute force on an exposed box
+ * is hundreds of megabytes of log and compresses about tenfold in the bundle, so the whole log
+ * usually fits; past the cap the copy keeps the log's end (its newest lines, where a compromise
+ * after the brute force is), from the start of a line, and the cut is recorded. --max-file-bytes
+ * (64 MiB, for every other copy) would keep only the oldest part of such a log.
+ */
+export const DEFAULT_MAX_LOG_BYTES = 2 ** 30;
+
 /** Cap on journalctl's output (the exec buffers it): beyond it the truncation is recorded. */
 export const JOURNAL_MAX_BYTES = 256 * 1024 * 1024;
 
@@ -56,6 +66,45 @@ export function unreadableCompression(file: string): string | null {
 
 export function authSourceId(file: string): string {
   return file === 'journal' ? 'auth-log.journal' : `auth-log.${path.posix.basename(file)}`;
+}
+
+/**
+ * Where the copy of a log longer than `cap` starts so that it keeps the log's end: the first line
+ * that starts at or after byte size - cap, with its line number (the newlines before it are
+ * counted on the way). When no line starts there (one line longer than the cap), the copy starts
+ * mid-line at size - cap.
+ */
+export async function tailStart(handle: FileHandle, size: number, cap: number): Promise<{ fromByte: number; fromLine: number; atLineStart: boolean }> {
+  const want = size - cap;
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let pos = 0;
+  let newlines = 0;
+  while (pos < size) {
+    const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, size - pos), pos);
+    if (bytesRead === 0) break;
+    const chunk = buf.subarray(0, bytesRead);
+    for (let i = 0; ;) {
+      const nl = chunk.indexOf(0x0a, i);
+      if (nl < 0) break;
+      // A newline at want - 1 or later ends the part dropped: the next line is the copy's first.
+      if (pos + nl >= want - 1) {
+        if (pos + nl + 1 >= size) return { fromByte: want, fromLine: newlines + 1, atLineStart: false };
+        return { fromByte: pos + nl + 1, fromLine: newlines + 2, atLineStart: true };
+      }
+      newlines++;
+      i = nl + 1;
+    }
+    pos += bytesRead;
+  }
+  return { fromByte: want, fromLine: newlines + 1, atLineStart: false };
+}
+
+/** The source detail's words for a cut copy. */
+export function cutText(c: Omit<CopyCut, 'path' | 'source'>): string {
+  const where = c.kept === 'tail'
+    ? `its last ${c.keptBytes} of ${c.size} bytes, from line ${c.fromLine}${c.atLineStart ? '' : ' (mid-line: no whole line fit)'}`
+    : `its first ${c.keptBytes} of ${c.size} bytes (compressed: a gzip stream is read from its start)`;
+  return `${where}; ${c.droppedBytes} bytes left out by the ${c.cap}-byte cap, ${c.option}; the whole file was read`;
 }
 
 /** Lines of a buffer (journalctl's output), without copying it, a few thousand at a time. */
@@ -251,6 +300,8 @@ interface FileNote {
   mtime: string | null;
   copy: string | null;
   copyTruncated: boolean;
+  /** The copy holds part of the file: which part (also in manifest.json `copiesCut`). */
+  copyCut?: Omit<CopyCut, 'path' | 'source'>;
   compressed: string | null;
   /** The copy was withheld: the file holds a private key or password hashes. */
   secret?: boolean;
@@ -267,15 +318,34 @@ class AuthLogRun {
     readonly zone: ZoneChoice,
   ) {}
 
-  /** Preserves the file as it is on disk (compressed or not), within --max-file-bytes. */
+  /**
+   * Preserves the file as it is on disk (compressed or not), within --max-log-bytes. A longer
+   * plain log keeps its end, from the start of a line; a longer compressed rotation keeps its
+   * start (a gzip stream is read from its beginning only). The parser reads the whole file either way.
+   */
   async copy(file: string, note: FileNote): Promise<void> {
     const rel = logCopyPath(file);
+    const cap = this.ctx.options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
     try {
       const handle = await this.ctx.host.fs.open(file);
-      const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
-      const r = await this.ctx.sink.copyIn(rel, stream, this.ctx.options.maxFileBytes);
+      const size = (await handle.stat()).size;
+      if (size > cap && note.compressed === null) {
+        const tail = await tailStart(handle, size, cap).catch(async (err: unknown) => {
+          await handle.close();
+          throw err;
+        });
+        // Up to the size measured: lines written while the copy runs are read, not copied.
+        const stream = handle.createReadStream({ start: tail.fromByte, end: size - 1, highWaterMark: 1 << 20 });
+        const r = await this.ctx.sink.copyIn(rel, stream, cap);
+        note.copyCut = { size, kept: 'tail', ...tail, keptBytes: r.size, droppedBytes: tail.fromByte, cap, option: '--max-log-bytes' };
+      } else {
+        const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
+        const r = await this.ctx.sink.copyIn(rel, stream, cap);
+        if (r.truncated) note.copyCut = { size, kept: 'head', fromByte: 0, fromLine: 1, atLineStart: true, keptBytes: r.size, droppedBytes: Math.max(0, size - r.size), cap, option: '--max-log-bytes' };
+      }
       note.copy = rel;
-      note.copyTruncated = r.truncated;
+      note.copyTruncated = note.copyCut !== undefined;
+      if (note.copyCut) this.ctx.sink.noteCut({ path: rel, source: file, ...note.copyCut });
       this.evidence.push(rel);
     } catch (err) {
       if (errorCode(err) === 'EWITHHELD') note.secret = true;
@@ -316,7 +386,7 @@ class AuthLogRun {
       this.sources.push(sourceError(id, `${file}: holds a secret: not read, not copied`, file));
       return;
     }
-    const copied = note.copy ? `; copied to ${note.copy}${note.copyTruncated ? ` (cut at ${this.ctx.options.maxFileBytes} bytes: --max-file-bytes)` : ''}` : '';
+    const copied = note.copy ? `; copied to ${note.copy}${note.copyCut ? ` (${cutText(note.copyCut)})` : ''}` : '';
     const other = unreadableCompression(file);
     if (other) {
       this.sources.push(sourceSkipped(id, `compressed with ${other}, which is not read${copied}`, file));
@@ -327,7 +397,7 @@ class AuthLogRun {
       const handle = await this.ctx.host.fs.open(file);
       const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
       try {
-        stats = await this.analysis.readSyslog(readLineBatches(stream), {
+        stats = await this.analysis.readSyslogBlocks(readLineBlocks(stream), {
           source: file,
           yearResolver: makeYearResolver(st.mtime),
           utcOffset: this.zone.offset,

@@ -39,10 +39,14 @@
  *   is reset.
  */
 import type { AuthEvent } from '../../model/auth.js';
-import { classifyEntry, SSH_SERVER_PROGRAMS, type AuthDetail, type ClassifiedMessage } from './parse-sshd.js';
+import { classifyFast, monthAt, newScan, scanPrefix, type PrefixScan } from './fast-path.js';
+import { ownString } from './own-string.js';
+import { classifyEntry, SSH_SERVER_PROGRAMS, SSHD_PROGRAMS, type AuthDetail, type ClassifiedMessage } from './parse-sshd.js';
 import {
-  makeYearResolver, parseSyslogLine, type SyslogRecord, type UtcOffset, type YearResolver,
+  daysInMonth, makeYearResolver, offsetMinutes, parseIsoTimestamp, parseSyslogLine, type SyslogRecord, type UtcOffset, type YearResolver,
 } from './parse-syslog.js';
+
+const NO_EVENTS: AuthLogEvent[] = [];
 
 /** Programs whose events are emitted. `su(pam_unix)` is old PAM's tag for su's session lines. */
 export const AUTH_PROGRAMS: ReadonlySet<string> = new Set([
@@ -138,6 +142,8 @@ export interface AuthLogStats {
    * byte counts).
    */
   ignored: number;
+  /** Lines read on the fast path (pushFast), of `lines`. */
+  fast: number;
 }
 
 interface PidState {
@@ -302,7 +308,7 @@ class RecentPids {
 export class AuthLogParser {
   readonly stats: AuthLogStats = {
     lines: 0, prefiltered: 0, unparsed: 0, hostFiltered: 0, events: 0, repeatLines: 0, repeatTruncated: 0,
-    unknownByProgram: new Map(), notUnderstood: 0, notUnderstoodByProgram: new Map(), ignored: 0,
+    unknownByProgram: new Map(), notUnderstood: 0, notUnderstoodByProgram: new Map(), ignored: 0, fast: 0,
   };
 
   private readonly source: string;
@@ -314,6 +320,14 @@ export class AuthLogParser {
   private readonly maxRepeat: number;
   private readonly pids = new RecentPids();
   private prev: Previous | null = null;
+  /** pushFast's scratch, and its last stamp (text, where, what it gave) and host. */
+  private readonly scan: PrefixScan = newScan();
+  private fastStamp = '';
+  private fastStampStart = 0;
+  private fastStampEnd = -1;
+  private fastMs: number | null = null;
+  private fastYearGuessed = false;
+  private fastHost = '';
   private lastTimeMs: number | null = null;
   private lastTimeIso = '';
   private isoDay = Number.NaN;
@@ -359,6 +373,8 @@ export class AuthLogParser {
   /** One log line (without its newline); lineNo is 1-based. Returns the events it completes. */
   push(line: string, lineNo: number): AuthLogEvent[] {
     this.stats.lines++;
+    // The year resolver may move on here: the fast path's last stamp no longer stands for its time.
+    this.fastStampEnd = -1;
     if (!KEY_SUBSTRINGS.some((s) => line.includes(s))) {
       const prog = cheapProgram(line);
       if (prog === null || !AUTH_PROGRAMS.has(prog)) {
@@ -380,6 +396,80 @@ export class AuthLogParser {
       return [];
     }
     return this.handle(rec, lineNo, rec.format === 'rfc3164' && rec.time !== null);
+  }
+
+  /**
+   * The fast path (fast-path.ts): the line s[a, b) of a block decoded as latin1 (ASCII only), read
+   * without a regex when it has a plain shape. Null when it has not: the caller then gives the line
+   * to push(), which reads it in full. Otherwise the same events push() would give.
+   */
+  pushFast(s: string, a: number, b: number, lineNo: number): AuthLogEvent[] | null {
+    const p = this.scan;
+    if (!scanPrefix(s, a, b, p)) return null;
+    const len = p.progEnd - p.progStart;
+    const program = len === 4 && s.startsWith('sshd', p.progStart) ? 'sshd'
+      : len === 12 && s.startsWith('sshd-session', p.progStart) ? 'sshd-session'
+        : s.slice(p.progStart, p.progEnd);
+    const auth = AUTH_PROGRAMS.has(program);
+    if (!auth) {
+      const line = s.slice(a, b);
+      if (KEY_SUBSTRINGS.some((k) => line.includes(k))) return null;
+      // The prefilter, as push() applies it.
+      this.stats.lines++;
+      this.stats.fast++;
+      this.stats.prefiltered++;
+      this.unknown(program);
+      this.stats.ignored++;
+      this.prev = null;
+      return NO_EVENTS;
+    }
+    if (!SSHD_PROGRAMS.has(program)) return null;
+    // The stamp: read again only when it differs from the line before's.
+    let ms: number | null;
+    let yearGuessed: boolean;
+    const stampLen = p.stampEnd - p.stampStart;
+    if (this.fastStampEnd >= 0 && stampLen === this.fastStampEnd - this.fastStampStart
+      && s.startsWith(this.fastStamp, p.stampStart)) {
+      ms = this.fastMs;
+      yearGuessed = this.fastYearGuessed;
+    } else {
+      const stamp = s.slice(p.stampStart, p.stampEnd);
+      if (p.format === 'rfc3339') {
+        const t = parseIsoTimestamp(stamp, this.utcOffset);
+        if (!t) return null;
+        ms = t.getTime();
+        yearGuessed = false;
+      } else {
+        const month = monthAt(s, a);
+        let i = a + 4;
+        while (s.charCodeAt(i) === 32) i++;
+        let day = s.charCodeAt(i++) - 48;
+        if (s.charCodeAt(i) !== 32) day = day * 10 + (s.charCodeAt(i++) - 48);
+        i++;
+        const h = (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt(i + 1) - 48);
+        const mi = (s.charCodeAt(i + 3) - 48) * 10 + (s.charCodeAt(i + 4) - 48);
+        const sec = (s.charCodeAt(i + 6) - 48) * 10 + (s.charCodeAt(i + 7) - 48);
+        if (day < 1 || day > daysInMonth(2000, month) || h > 23 || mi > 59 || sec > 60) return null;
+        const year = this.yearResolver(month, day, h, mi, sec);
+        ms = null;
+        if (day <= daysInMonth(year, month)) {
+          const wall = Date.UTC(year, month, day, h, mi, Math.min(sec, 59), 0);
+          ms = wall - offsetMinutes(this.utcOffset, wall) * 60_000;
+        }
+        yearGuessed = ms !== null;
+      }
+      this.fastStamp = stamp;
+      this.fastStampStart = p.stampStart;
+      this.fastStampEnd = p.stampEnd;
+      this.fastMs = ms;
+      this.fastYearGuessed = yearGuessed;
+    }
+    this.stats.lines++;
+    this.stats.fast++;
+    const host = p.hostEnd - p.hostStart === this.fastHost.length && s.startsWith(this.fastHost, p.hostStart)
+      ? this.fastHost
+      : (this.fastHost = ownString(s.slice(p.hostStart, p.hostEnd)));
+    return this.handleParts(ms, host, program, p.pid, s.slice(p.msgStart, b), lineNo, yearGuessed, true);
   }
 
   /** A record already split (journal); null counts as an unparsed line. */
@@ -405,25 +495,38 @@ export class AuthLogParser {
     return out;
   }
 
+  /** Counts per program: a new name is kept to the end, so it is copied out of its block (own-string.ts). */
   private unknown(program: string): void {
     const m = this.stats.unknownByProgram;
-    m.set(program, (m.get(program) ?? 0) + 1);
+    const n = m.get(program);
+    if (n === undefined) m.set(ownString(program), 1);
+    else m.set(program, n + 1);
   }
 
   private notUnderstoodLine(program: string): void {
     this.stats.notUnderstood++;
     const m = this.stats.notUnderstoodByProgram;
-    m.set(program, (m.get(program) ?? 0) + 1);
+    const n = m.get(program);
+    if (n === undefined) m.set(ownString(program), 1);
+    else m.set(program, n + 1);
   }
 
   private handle(rec: SyslogRecord, lineNo: number, yearGuessed: boolean): AuthLogEvent[] {
+    return this.handleParts(rec.time ? rec.time.getTime() : null, rec.host, rec.program, rec.pid, rec.message, lineNo, yearGuessed, false);
+  }
+
+  /** A line split into its parts; `plain`: from pushFast (no control characters), so classifyFast may read it. */
+  private handleParts(
+    ms: number | null, recHost: string | null, recProgram: string | null, recPid: number | null, recMessage: string,
+    lineNo: number, yearGuessed: boolean, plain: boolean,
+  ): AuthLogEvent[] {
+    const rec = { host: recHost, program: recProgram, pid: recPid, message: recMessage };
     if (!this.hostOk(rec.host)) {
       this.stats.hostFiltered++;
       this.prev = null;
       return [];
     }
     const out: AuthLogEvent[] = [];
-    const ms = rec.time ? rec.time.getTime() : null;
     if (ms !== null) this.sweep(ms, out);
 
     let program = rec.program;
@@ -459,7 +562,7 @@ export class AuthLogParser {
       }
       const rep = rec.message.startsWith('message repeated ') ? REPEATED.exec(rec.message.trimEnd()) : null;
       message = rep ? rep[2] : rec.message;
-      const hit = classifyEntry(program, message);
+      const hit = (plain && SSHD_PROGRAMS.has(program) ? classifyFast(message) : null) ?? classifyEntry(program, message);
       cls = hit.cls;
       if (cls.kind === 'other') {
         if (hit.entry) this.stats.ignored++;
@@ -518,7 +621,7 @@ export class AuthLogParser {
     const key = `${e.host ?? ''}\u0000${e.pid}`;
     let st = this.pids.get(key);
     if (!st) {
-      st = { key, older: null, newer: null, lastMs: ms ?? 0, ip: null, pending: null, sawFailed: false, counted: 0, keyFailures: null, refusedUnpaired: 0 };
+      st = { key: ownString(key), older: null, newer: null, lastMs: ms ?? 0, ip: null, pending: null, sawFailed: false, counted: 0, keyFailures: null, refusedUnpaired: 0 };
       const old = this.pids.size >= this.maxPids ? this.pids.oldest : null;
       if (old) {
         this.flushPending(old, out);
@@ -537,7 +640,8 @@ export class AuthLogParser {
         st.refusedUnpaired = 0;
         st.counted = 0;
       }
-      st.ip = e.ip;
+      // Held as long as the pid is: a copy, not a slice of this line's block.
+      if (st.ip !== e.ip) st.ip = ownString(e.ip);
     } else if (e.ip === null && st.ip !== null && FILL_IP.has(e.kind)) {
       e.ip = st.ip;
       e.ipFromPid = true;

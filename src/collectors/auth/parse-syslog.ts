@@ -120,14 +120,14 @@ export function zoneOffset(timeZone: string): (wallClockAsUtcMs: number) => numb
   };
 }
 
-function offsetMinutes(offset: UtcOffset | undefined, wallMs: number): number {
+export function offsetMinutes(offset: UtcOffset | undefined, wallMs: number): number {
   if (offset === undefined) return 0;
   return typeof offset === 'number' ? offset : offset(wallMs);
 }
 
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-function daysInMonth(year: number, month: number): number {
+export function daysInMonth(year: number, month: number): number {
   if (month !== 1) return MONTH_DAYS[month];
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
 }

@@ -167,3 +167,73 @@ export function sortLogFiles(names: string[]): string[] {
   });
   return keyed.map((x) => x.name);
 }
+
+/**
+ * The same lines as readLineBatches, as blocks of bytes that hold whole lines only (each ending
+ * in \n, but the stream's last line, which may not): a reader that works on bytes (the auth fast
+ * path) splits them itself. A line longer than maxLineBytes is cut there, as readLineBatches
+ * cuts it, so every line of a block is the line readLineBatches would give (before its \r is
+ * removed and it is decoded). Holds at most one chunk plus one cut line.
+ */
+export async function* readLineBlocks(
+  stream: NodeJS.ReadableStream | Readable,
+  opts: ReadLinesOptions = {},
+): AsyncIterable<Buffer> {
+  const max = opts.maxLineBytes ?? 1 << 20;
+  // The start of a line not ended yet (at most max bytes), and whether its rest is being skipped.
+  let carry: Buffer | null = null;
+  let skipping = false;
+  for await (const chunk of decoded(stream)) {
+    let start = 0;
+    if (carry !== null || skipping) {
+      const nl = chunk.indexOf(0x0a);
+      const end = nl < 0 ? chunk.length : nl;
+      if (!skipping) {
+        const room = max - carry!.length;
+        const take = Math.min(end, room);
+        carry = take > 0 ? Buffer.concat([carry!, chunk.subarray(0, take)]) : carry;
+        if (end > take) skipping = true;
+      }
+      if (nl < 0) continue;
+      const line = Buffer.allocUnsafe(carry!.length + 1);
+      carry!.copy(line);
+      line[carry!.length] = 0x0a;
+      yield line;
+      carry = null;
+      skipping = false;
+      start = nl + 1;
+    }
+    const last = chunk.lastIndexOf(0x0a);
+    if (last >= start) {
+      // Lines longer than max inside the chunk are rare: cut them one by one, else yield in place.
+      let long = false;
+      for (let p = start; p <= last;) {
+        const nl = chunk.indexOf(0x0a, p);
+        if (nl - p > max) {
+          long = true;
+          break;
+        }
+        p = nl + 1;
+      }
+      if (!long) yield Buffer.from(chunk.subarray(start, last + 1));
+      else {
+        const parts: Buffer[] = [];
+        for (let p = start; p <= last;) {
+          const nl = chunk.indexOf(0x0a, p);
+          if (nl - p > max) parts.push(chunk.subarray(p, p + max), Buffer.from([0x0a]));
+          else parts.push(chunk.subarray(p, nl + 1));
+          p = nl + 1;
+        }
+        yield Buffer.concat(parts);
+      }
+      start = last + 1;
+    }
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start);
+      carry = Buffer.from(rest.subarray(0, Math.min(rest.length, max)));
+      skipping = rest.length > max;
+    }
+  }
+  if (carry !== null && carry.length > 0) yield carry;
+  else if (carry !== null && skipping) yield carry;
+}

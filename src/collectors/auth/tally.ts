@@ -11,6 +11,7 @@
  * The address is the event's ip, else its rhost (a host name), else the event is not tallied.
  */
 import type { AuthAcceptedLogin, AuthAddressRow, AuthEvent, AuthUserCount } from '../../model/auth.js';
+import { ownString } from './own-string.js';
 import { SSH_SERVER_PROGRAMS } from './parse-sshd.js';
 
 /** The fields of an event the tally reads (AuthLogEvent fits). */
@@ -59,9 +60,9 @@ export interface AuthTallyOptions {
  * min), so any key counted more than total/capacity times is kept, and counts are never too low.
  */
 export class BoundedCounter {
-  /** Min-heap on count; `index` maps a key to its slot. */
-  private readonly heap: { key: string; count: number; error: number }[] = [];
-  private readonly index = new Map<string, number>();
+  /** Min-heap on count; each slot knows its place (`at`), so a move costs no map update. */
+  private readonly heap: { key: string; count: number; error: number; at: number }[] = [];
+  private readonly index = new Map<string, { key: string; count: number; error: number; at: number }>();
   private inserted = 0;
 
   constructor(private readonly capacity: number) {
@@ -69,23 +70,27 @@ export class BoundedCounter {
   }
 
   add(key: string, n = 1): void {
-    const i = this.index.get(key);
-    if (i !== undefined) {
-      this.heap[i].count += n;
-      this.siftDown(i);
+    const slot = this.index.get(key);
+    if (slot !== undefined) {
+      slot.count += n;
+      this.siftDown(slot.at);
       return;
     }
     this.inserted++;
+    // Kept beyond the line: a copy of its own, not a slice of the block it was read from.
+    key = ownString(key);
     if (this.heap.length < this.capacity) {
-      this.heap.push({ key, count: n, error: 0 });
-      this.index.set(key, this.heap.length - 1);
-      this.siftUp(this.heap.length - 1);
+      const fresh = { key, count: n, error: 0, at: this.heap.length };
+      this.heap.push(fresh);
+      this.index.set(key, fresh);
+      this.siftUp(fresh.at);
       return;
     }
     const min = this.heap[0];
     this.index.delete(min.key);
-    this.heap[0] = { key, count: min.count + n, error: min.count };
-    this.index.set(key, 0);
+    const fresh = { key, count: min.count + n, error: min.count, at: 0 };
+    this.heap[0] = fresh;
+    this.index.set(key, fresh);
     this.siftDown(0);
   }
 
@@ -108,9 +113,12 @@ export class BoundedCounter {
 
   private swap(i: number, j: number): void {
     const h = this.heap;
-    [h[i], h[j]] = [h[j], h[i]];
-    this.index.set(h[i].key, i);
-    this.index.set(h[j].key, j);
+    const a = h[i];
+    const b = h[j];
+    h[i] = b;
+    h[j] = a;
+    b.at = i;
+    a.at = j;
   }
 
   private siftUp(i: number): void {
@@ -204,14 +212,15 @@ export class AuthTally {
 
     let a = this.byAddress.get(address);
     if (!a) {
+      const owned = ownString(address);
       a = {
-        address, isIp: e.ip !== null, failures: 0, firstFailure: null, lastFailure: null, failuresByMethod: {},
+        address: owned, isIp: e.ip !== null, failures: 0, firstFailure: null, lastFailure: null, failuresByMethod: {},
         failuresInvalidUser: 0, invalidUsers: 0, users: new BoundedCounter(this.maxUsersPerAddress), invalidNames: null,
         maxAttempts: 0, preauthDisconnects: 0, noIdentification: 0, kexFailures: 0, authTimeouts: 0,
         rootRefused: 0, firstRootRefused: null, lastRootRefused: null, keysBeforeLogin: 0, acceptedCount: 0, accepted: [],
         lastAccepted: null, firstSeen: null, lastSeen: null,
       };
-      this.byAddress.set(address, a);
+      this.byAddress.set(owned, a);
     }
     if (e.time !== '') {
       a.firstSeen = earlier(a.firstSeen, e.time);
@@ -234,7 +243,7 @@ export class AuthTally {
     }
     switch (e.kind) {
       case 'accepted': {
-        const login: AcceptedLogin = { time: e.time, user: e.user, method: e.method, port: e.port, key: e.key };
+        const login: AcceptedLogin = { time: e.time, user: ownString(e.user), method: ownString(e.method), port: e.port, key: ownString(e.key) };
         a.acceptedCount++;
         if (a.accepted.length < this.maxAccepted) a.accepted.push(login);
         if (a.lastAccepted === null || login.time >= a.lastAccepted.time) a.lastAccepted = login;

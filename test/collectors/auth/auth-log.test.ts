@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { authLogCollector, JOURNAL_MATCHES, makeAuthLogCollector } from '../../../src/collectors/auth/auth-log.js';
+import { authLogCollector, JOURNAL_MATCHES, makeAuthLogCollector, tailStart, YEAR_GUESSED_SUFFIX } from '../../../src/collectors/auth/auth-log.js';
 import type { AuthLogEvent } from '../../../src/collectors/auth/events.js';
 import type { CollectContext } from '../../../src/collectors/types.js';
 import { CaseStore } from '../../../src/evidence/store.js';
@@ -65,14 +66,14 @@ function buildRoot(): { root: string; oldestGz: Buffer } {
   return { root, oldestGz };
 }
 
-async function collect(root: string, opts: { host?: HostOptions; maxFileBytes?: number; eventsMaxBytes?: number; timeline?: 'aggregate' | 'full' } = {}) {
+async function collect(root: string, opts: { host?: HostOptions; maxFileBytes?: number; maxLogBytes?: number; eventsMaxBytes?: number; timeline?: 'aggregate' | 'full' } = {}) {
   const store = await CaseStore.create(tmpDir('irt-auth-out-'), 'T');
   const host = createHostContext({ root, mode: 'offline', procDir: null, ...opts.host });
   const ctx: CollectContext = {
     host,
     sink: store,
     facts: {},
-    options: { sshPorts: [], maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024, maxCommandBytes: 1 << 20, commandTimeoutMs: 5000, toolLists: { names: [], hashes: [] }, timeline: opts.timeline ?? 'full' },
+    options: { sshPorts: [], maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024, maxCommandBytes: 1 << 20, commandTimeoutMs: 5000, toolLists: { names: [], hashes: [] }, timeline: opts.timeline ?? 'full', ...(opts.maxLogBytes ? { maxLogBytes: opts.maxLogBytes } : {}) },
   };
   const collector = opts.eventsMaxBytes ? makeAuthLogCollector({ eventsMaxBytes: opts.eventsMaxBytes }) : authLogCollector;
   const result = await collector.collect(ctx);
@@ -184,11 +185,12 @@ describe('auth-log collector on a fake root', () => {
     ]);
   });
 
-  it('records a copy cut by --max-file-bytes, and still reads the whole file', async () => {
+  it('copies the auth logs whole under --max-log-bytes, whatever --max-file-bytes (the cap of other copies) says', async () => {
     const { root } = buildRoot();
-    const { source, file, facts } = await collect(root, { maxFileBytes: 1000 });
-    expect((source('auth-log.auth.log') as { detail: string }).detail).toMatch(/copied to files\/logs\/var\/log\/auth.log \(cut at 1000 bytes: --max-file-bytes\)$/);
-    expect(file('files/logs/var/log/auth.log')).toHaveLength(1000);
+    const { source, file, facts, store } = await collect(root, { maxFileBytes: 1000 });
+    expect((source('auth-log.auth.log') as { detail: string }).detail).toMatch(/copied to files\/logs\/var\/log\/auth.log$/);
+    expect(file('files/logs/var/log/auth.log').equals(readFileSync(path.join(root, 'var/log/auth.log')))).toBe(true);
+    expect(store.copiesCut).toEqual([]);
     expect(facts.authTally![0].failures).toBe(BRUTE);
   });
 
@@ -340,8 +342,9 @@ describe('--timeline aggregate (the default)', () => {
     // Each row: one address, one user, one minute.
     for (const r of aggregate) expect(r.datetime.slice(0, 16)).toBe(r.lastDatetime!.slice(0, 16));
     // Logins, sessions and sudo are never aggregated.
-    expect(rows.filter((e) => e.timestamp_desc.replace(' (year guessed)', '') === 'Auth: accepted login').map((e) => e.user)).toEqual(['alice', 'deploy']);
-    expect(rows.filter((e) => e.timestamp_desc.replace(' (year guessed)', '') === 'Auth: sudo')).toHaveLength(1);
+    // (The stamps have no year: each description says it was guessed.)
+    expect(rows.filter((e) => e.timestamp_desc === `Auth: accepted login${YEAR_GUESSED_SUFFIX}`).map((e) => e.user)).toEqual(['alice', 'deploy']);
+    expect(rows.filter((e) => e.timestamp_desc === `Auth: sudo${YEAR_GUESSED_SUFFIX}`)).toHaveLength(1);
     // The tally, the logins and the rules' facts are the same in both modes.
     expect(agg.facts.authTally).toEqual(full.facts.authTally);
     expect(agg.facts.authLogins).toEqual(full.facts.authLogins);
@@ -376,5 +379,69 @@ describe('--timeline aggregate (the default)', () => {
     const { store } = await collect(root, { timeline: 'aggregate' });
     const rows = store.timelineEvents.filter((e) => e.source === 'auth-log');
     expect(rows.map((r) => [r.ip, r.user, r.count])).toEqual([['192.0.2.7', 'admin', 6]]);
+  });
+});
+
+describe('log copies over --max-log-bytes', () => {
+  it('keep the end of a plain log from a line start and the start of a gzip rotation, each cut recorded; every line is still read', async () => {
+    const { root, oldestGz } = buildRoot();
+    const whole = await collect(root);
+    const cap = 2000;
+    expect(oldestGz.length).toBeGreaterThan(cap);
+    const { store, facts, file, source } = await collect(root, { maxLogBytes: cap });
+    // The compressed rotation keeps its start (a gzip stream is read from its beginning).
+    expect(file('files/logs/var/log/auth.log.2.gz').equals(oldestGz.subarray(0, cap))).toBe(true);
+    // The plain ones keep their end, from a line start.
+    for (const name of ['auth.log.1', 'auth.log']) {
+      const log = readFileSync(path.join(root, 'var/log', name));
+      const copy = file(`files/logs/var/log/${name}`);
+      expect(copy.length).toBeLessThanOrEqual(cap);
+      expect(copy.length).toBeGreaterThan(cap - 200);
+      expect(copy.equals(log.subarray(log.length - copy.length))).toBe(true);
+      expect(log[log.length - copy.length - 1]).toBe(0x0a);
+    }
+    const log = readFileSync(path.join(root, 'var/log/auth.log'));
+    const copy = file('files/logs/var/log/auth.log');
+    const fromByte = log.length - copy.length;
+    const fromLine = log.subarray(0, fromByte).toString('latin1').split('\n').length;
+    expect(store.copiesCut.map((c) => [c.path, c.kept])).toEqual([
+      ['files/logs/var/log/auth.log.2.gz', 'head'], ['files/logs/var/log/auth.log.1', 'tail'], ['files/logs/var/log/auth.log', 'tail'],
+    ]);
+    expect(store.copiesCut[2]).toEqual({
+      path: 'files/logs/var/log/auth.log', source: '/var/log/auth.log', size: log.length, kept: 'tail', fromByte, fromLine, atLineStart: true,
+      keptBytes: copy.length, droppedBytes: fromByte, cap, option: '--max-log-bytes',
+    });
+    expect(store.copiesCut[0]).toMatchObject({ size: oldestGz.length, fromByte: 0, fromLine: 1, keptBytes: cap, droppedBytes: oldestGz.length - cap });
+    expect((source('auth-log.auth.log') as { detail: string }).detail).toContain(`copied to files/logs/var/log/auth.log (its last ${copy.length} of ${log.length} bytes, from line ${fromLine};`);
+    expect((source('auth-log.auth.log.2.gz') as { detail: string }).detail).toContain(`(its first ${cap} of ${oldestGz.length} bytes (compressed: a gzip stream is read from its start)`);
+    // Only the copies are cut: what was read is the same.
+    expect(facts.authTally).toEqual(whole.facts.authTally);
+    expect(facts.authLogins).toEqual(whole.facts.authLogins);
+    expect(whole.store.copiesCut).toEqual([]);
+  });
+
+  it('tailStart: the first line that starts in the last cap bytes, its number, or mid-line when no line starts there', async () => {
+    const dir = tmpDir('irt-tail-');
+    const at = async (text: string, cap: number) => {
+      const p = path.join(dir, 'f');
+      writeFileSync(p, text);
+      const h = await open(p);
+      try {
+        return await tailStart(h, Buffer.byteLength(text), cap);
+      } finally {
+        await h.close();
+      }
+    };
+    // 'aaaa\nbbbb\ncccc\n': lines start at 0, 5, 10.
+    expect(await at('aaaa\nbbbb\ncccc\n', 10)).toEqual({ fromByte: 5, fromLine: 2, atLineStart: true });
+    expect(await at('aaaa\nbbbb\ncccc\n', 9)).toEqual({ fromByte: 10, fromLine: 3, atLineStart: true });
+    expect(await at('aaaa\nbbbb\ncccc\n', 6)).toEqual({ fromByte: 10, fromLine: 3, atLineStart: true });
+    expect(await at('aaaa\nbbbb\ncccc', 5)).toEqual({ fromByte: 10, fromLine: 3, atLineStart: true });
+    // The last line alone is longer than the cap: the copy starts inside it.
+    expect(await at('aaaa\nbbbb\ncccc\n', 4)).toEqual({ fromByte: 11, fromLine: 3, atLineStart: false });
+    expect(await at('x'.repeat(3_000_000), 1000)).toEqual({ fromByte: 2_999_000, fromLine: 1, atLineStart: false });
+    // Newlines counted across reads of 1 MiB.
+    const big = 'l'.repeat(99) + '\n';
+    expect(await at(big.repeat(30_000), 100 * 10)).toEqual({ fromByte: 100 * 29_990, fromLine: 29_991, atLineStart: true });
   });
 });
