@@ -14,6 +14,7 @@ import { numberFindings, type DraftFinding, type Finding } from '../model/findin
 import { PlaybookEngine, type EngineHooks, type StepOutcome } from '../playbooks/engine.js';
 import { loadPlaybook, type Playbook } from '../playbooks/loader.js';
 import type { PlaybookStep } from '../playbooks/schema.js';
+import { readYaraRules, yaraRulePaths } from '../playbooks/yara-rules.js';
 import { flaggedFileTimes, quarantinedFileTimes } from '../report/case-file-times.js';
 import { loadReportData, renderHtml, renderMarkdown } from '../report/report.js';
 import { computeVerdict, type Verdict } from '../report/verdict.js';
@@ -159,8 +160,9 @@ export class CaseRun {
       },
       ...(opts.since ? { since: opts.since } : {}),
       timeline: opts.timeline ?? 'aggregate',
-      yaraRules: [...(opts.yara ?? []).map((f) => path.resolve(f)), ...(playbook.data.yara ?? []).map((f) => path.resolve(path.dirname(playbook.file), f))],
     };
+    const yaraRules = await readYaraRules(yaraRulePaths(opts.yara ?? [], playbook));
+    if (yaraRules) options.yaraRules = yaraRules;
     const engine = new PlaybookEngine(playbook, { host, sink: c.store, options }, {
       ...hooks,
       onCollector: (collector, sources) => {

@@ -78,6 +78,11 @@ export class ProcFs {
     return statSync(this.path(rel));
   }
 
+  /** stat through the entry answers (no ENOENT), synchronously: the pid walk's direct lookup of PID/stat. */
+  statsSync(rel: string): boolean {
+    return statSync(this.path(rel), { throwIfNoEntry: false }) !== undefined;
+  }
+
   /** The entry exists and is reachable now (a process still there: its pid/stat). */
   async exists(rel: string): Promise<boolean> {
     try {

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { YaraModule } from 'libyara-wasm';
 import { describeFsError } from '../../host/rooted-fs.js';
 import type { YaraMatchRecord, YaraScan } from '../../model/kernel.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
-import { defineCollector, type CollectContext } from '../types.js';
+import { defineCollector, type CollectContext, type YaraRuleSource } from '../types.js';
 import { ruleTags } from './rules-source.js';
 
 /** Bytes scanned of one file: the rest is recorded as not scanned. */
@@ -32,32 +31,16 @@ function loadYara(): Promise<YaraModule> {
   return yaraModule;
 }
 
-/** A rule file, or the .yar and .yara files of a folder (sorted). */
-async function expandRulePaths(paths: string[], sources: SourceStatus[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const p of paths) {
-    try {
-      const st = await fsp.stat(p);
-      if (st.isDirectory()) out.push(...(await fsp.readdir(p)).filter((n) => /\.(yar|yara)$/.test(n)).sort().map((n) => path.join(p, n)));
-      else out.push(p);
-    } catch (err) {
-      sources.push(sourceError('yara.rules', describeFsError(err, p), p));
-    }
-  }
-  return [...new Set(out)];
-}
-
 /** Compiles each file once (an empty scan): a file that does not compile is named with its line and left out. */
-async function compileRules(yara: YaraModule, files: string[], sources: SourceStatus[]): Promise<RuleFile[]> {
+async function compileRules(yara: YaraModule, files: readonly YaraRuleSource[], sources: SourceStatus[]): Promise<RuleFile[]> {
   const out: RuleFile[] = [];
-  for (const file of files) {
-    let source: string;
-    try {
-      source = await fsp.readFile(file, 'utf8');
-    } catch (err) {
-      sources.push(sourceError('yara.rules', describeFsError(err, file), file));
+  for (const given of files) {
+    const { file } = given;
+    if ('error' in given) {
+      sources.push(sourceError('yara.rules', given.error, file));
       continue;
     }
+    const { source } = given;
     const r = yara.run(new Uint8Array(0), source);
     const errors: string[] = [];
     for (let i = 0; i < r.compileErrors.size(); i++) {
@@ -128,11 +111,10 @@ export const yaraCollector = defineCollector({
   reads: ['openFiles'],
   async collect(ctx) {
     const sources: SourceStatus[] = [];
-    const paths = ctx.options.yaraRules ?? [];
-    if (paths.length === 0) return { sources: [sourceSkipped('yara', 'no YARA rules given (--yara PATH, or yara: in the playbook)')] };
-    const files = await expandRulePaths(paths, sources);
+    const given = ctx.options.yaraRules;
+    if (!given) return { sources: [sourceSkipped('yara', 'no YARA rules given (--yara PATH, or yara: in the playbook)')] };
     const yara = await loadYara();
-    const ruleFiles = await compileRules(yara, files, sources);
+    const ruleFiles = await compileRules(yara, given, sources);
     const scan: YaraScan = { ruleFiles: ruleFiles.map((r) => r.file), rules: ruleFiles.reduce((n, r) => n + r.rules, 0), scanned: 0, matches: [], skipped: [] };
     const started = Date.now();
     const list = await targets(ctx, scan.skipped);
