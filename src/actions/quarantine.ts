@@ -6,7 +6,7 @@ import type { KnownFacts } from '../model/facts.js';
 import { errnoCode, errorReason } from '../host/errors.js';
 import { nextRecordPath, octal, RECORD_VERSION, refusedPlan, refuseApply, writeRecord, type UndoRecordBase } from './common.js';
 import { liveProc, readAll, readExe, untouchablePids } from './proc-tree.js';
-import { atPath, chmodFd, closeQuietly, fstatBig, mountId, openDirFromRoot, openPathAt, readdirFd } from './dirfd.js';
+import { atPath, chmodFd, closeQuietly, fstatBig, mountId, openDirFromRoot, openPathAt, readdirFd } from '../host/fd-path.js';
 import { protectedIdentity, protectedReason, protectedSet } from './protected-paths.js';
 import { quarantineUndo } from './restore-quarantine.js';
 import { defineAction, type ActionContext, type ActionPlan, type ActionResult, type ActionTarget, type PlannedChange } from './types.js';
@@ -232,7 +232,7 @@ const MOUNT_SKIP = 'on another filesystem (a mount point): left alone and not en
 const BIND_SKIP = 'a mount point (a bind mount of another folder): left alone and not entered';
 
 /**
- * Walks the folder through directory descriptors (see dirfd.ts): every entry is opened O_PATH |
+ * Walks the folder through directory descriptors (see src/host/fd-path.ts): every entry is opened O_PATH |
  * O_NOFOLLOW inside the folder descriptor that holds it, and examined with fstat on that
  * descriptor, so no rename or swap for a link, at any moment, leads outside. Mounts are not
  * entered (another device, or the same device under another mount id: a bind mount); folders at
