@@ -19,9 +19,7 @@ import { flaggedFileTimes, quarantinedFileTimes } from '../report/case-file-time
 import { loadReportData, renderHtml, renderMarkdown } from '../report/report.js';
 import { computeVerdict, type Verdict } from '../report/verdict.js';
 import { sanitizeForTerminal } from '../report/text.js';
-import { checkCaseId, defaultCaseId } from './case-id.js';
-import { Case } from './case.js';
-import { TOOL } from './tool.js';
+import { Case, commandCaseOpening } from './case.js';
 
 /** The actions taken during the run, with their undo records, for the report. */
 const ACTIONS_FILE = 'artifacts/actions.json';
@@ -136,18 +134,7 @@ export class CaseRun {
 
     const playbook = await loadPlaybook(opts.playbook);
     const hostname = rootDir === '/' ? os.hostname() : await imageHostname(rootDir);
-    const caseId = checkCaseId(opts.case ?? defaultCaseId(hostname, startedAt));
-    const c = await Case.open({
-      out: opts.out,
-      caseId,
-      examiner: opts.examiner ?? null,
-      hostname,
-      command: ['ir-triage', ...argv],
-      host,
-      tool: TOOL,
-      startedAt,
-      opened: { playbook: { id: playbook.id, sha256: playbook.sha256 } },
-    });
+    const c = await Case.open({ ...commandCaseOpening(opts, host, hostname, argv, startedAt), opened: { playbook: { id: playbook.id, sha256: playbook.sha256 } } });
     const options: CollectOptions = {
       sshPorts: opts.sshPort,
       maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024,
