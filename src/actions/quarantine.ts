@@ -16,8 +16,8 @@ export const RX_BITS = 0o555;
 
 export type EntryType = 'dir' | 'file' | 'symlink' | 'other';
 
-/** One thing inside the folder (or the folder itself), as lstat saw it at plan time. */
-export interface QuarantineEntry {
+/** Which entry of the folder, and which file it was: what the plan saw and the undo record keeps. */
+interface EntryIdentity {
   /** Path relative to the folder, '' for the folder itself; names that are not UTF-8 show U+FFFD here. */
   rel: string;
   /** The exact bytes of rel, hex: file names are bytes, and an attacker's need not be UTF-8. */
@@ -26,8 +26,12 @@ export interface QuarantineEntry {
   /** Device and inode (decimal strings: 64-bit inode numbers do not fit a JSON number). */
   dev: string;
   ino: string;
-  /** Birth time in ns (statx), '0' where the filesystem keeps none: with the inode, tells a file from a new one that reuses its inode number. */
+  /** Birth time in ns (statx), '0' where the filesystem keeps none (restore then checks the inode alone): with the inode, tells a file from a new one that reuses its inode number. */
   btime: string;
+}
+
+/** One thing inside the folder (or the folder itself), as lstat saw it at plan time. */
+export interface QuarantineEntry extends EntryIdentity {
   /** Change time in ns: the identity check where there is no birth time. */
   ctime: string;
   /** Permission bits before (mode & 07777). */
@@ -67,14 +71,7 @@ export interface NotCovered {
 }
 
 /** An entry as quarantine left it: the undo record keeps every original mode. */
-export interface QuarantinedEntry {
-  rel: string;
-  relHex: string;
-  type: EntryType;
-  dev: string;
-  ino: string;
-  /** Birth time in ns ('0': unknown), checked by restore with the inode. */
-  btime: string;
+export interface QuarantinedEntry extends EntryIdentity {
   /** Change and modification times in ns before the chmod, for the timeline (records from older versions lack them). */
   ctime?: string;
   mtime?: string;
