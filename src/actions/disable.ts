@@ -12,7 +12,7 @@ import { constants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { KnownFacts } from '../model/facts.js';
 import type { PersistenceFile } from '../model/persistence.js';
-import { nextRecordPath, octal, RECORD_VERSION, refusedPlan, refuseApply, shellQuote, writeRecord } from './common.js';
+import { nextRecordPath, recordHead, octal, refusedPlan, refuseApply, shellQuote, writeRecord } from './common.js';
 import { defineAction, type ActionContext, type ActionPlan, type ActionResult, type PlannedChange } from './types.js';
 import { type DisableMethod, type FileState, type UnitLink, type UnitToDisable, type DisableRecord, isUnitName, lineRange, withPrefix, sha, explain, runSystemctl } from './disable-record.js';
 import { disableTargets, parseTarget } from './disable-targets.js';
@@ -257,11 +257,7 @@ export async function applyDisable(ctx: ActionContext, plan: ActionPlan<DisableD
     return refuseApply(ctx, plan, `could not copy ${d.path} into the case (${(err as Error).message}): nothing was changed`);
   }
   const record: DisableRecord = {
-    action: 'disable',
-    version: RECORD_VERSION,
-    appliedAt: ctx.host.now().toISOString(),
-    record: rel,
-    summary: plan.summary,
+    ...recordHead(ctx, 'disable', rel, plan.summary),
     method: d.method,
     path: d.path,
     hostPath: d.hostPath,

@@ -4,7 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { KnownFacts } from '../model/facts.js';
 import { errnoCode, errorReason } from '../host/errors.js';
-import { nextRecordPath, octal, RECORD_VERSION, refusedPlan, refuseApply, writeRecord, type UndoRecordBase } from './common.js';
+import { nextRecordPath, recordHead, octal, refusedPlan, refuseApply, writeRecord, type UndoRecordBase } from './common.js';
 import { liveProc, readAll, readExe, untouchablePids } from './proc-tree.js';
 import { atPath, chmodFd, closeQuietly, fstatBig, mountId, openDirFromRoot, openPathAt, readdirFd } from '../host/fd-path.js';
 import { protectedIdentity, protectedReason, protectedSet } from './protected-paths.js';
@@ -755,11 +755,7 @@ async function applyFrom(ctx: ActionContext, plan: ActionPlan<QuarantineData>, t
     .map((e) => ({ rel: e.rel, relHex: e.relHex, kind: e.copy ? 'copy-cut' : 'copy-over-total', why: e.copy ? `copy cut at ${e.copy.size} bytes (${e.copy.cut === 'total' ? `the total cap, --max-total-bytes ${limits.maxTotalBytes}` : `--max-file-bytes ${limits.maxFileBytes}`})` : `not copied: the copies reached the total cap (--max-total-bytes ${limits.maxTotalBytes})` }));
   const notCovered = [...planned.filter((g) => g.kind !== 'copy-cut' && g.kind !== 'copy-over-total'), ...copyGaps];
   const record: QuarantineRecord = {
-    action: 'quarantine',
-    version: RECORD_VERSION,
-    appliedAt: ctx.host.now().toISOString(),
-    record: rel,
-    summary: plan.summary,
+    ...recordHead(ctx, 'quarantine', rel, plan.summary),
     target: plan.data.target,
     folder,
     hostFolder,
