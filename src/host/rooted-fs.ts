@@ -212,12 +212,7 @@ export class RootedFs {
 
   /** Reads a whole file up to maxBytes. Works for /proc-style files that stat as size 0. */
   async readFile(inside: string, maxBytes = 64 * 1024 * 1024): Promise<ReadResult> {
-    const handle = await this.open(inside);
-    try {
-      return await readHandle(handle, maxBytes);
-    } finally {
-      await handle.close();
-    }
+    return readAndClose(await this.open(inside), maxBytes);
   }
 
   async readText(inside: string, maxBytes?: number): Promise<string> {
@@ -385,4 +380,13 @@ export async function readHandle(handle: FileHandle, maxBytes: number): Promise<
   const data = Buffer.concat(chunks);
   if (data.length > maxBytes) return { data: data.subarray(0, maxBytes), truncated: true };
   return { data, truncated: false };
+}
+
+/** readHandle, then the handle closed whatever happened. */
+export async function readAndClose(handle: FileHandle, maxBytes: number): Promise<ReadResult> {
+  try {
+    return await readHandle(handle, maxBytes);
+  } finally {
+    await handle.close();
+  }
 }
