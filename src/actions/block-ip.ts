@@ -5,7 +5,7 @@ import type { CommandResult } from '../host/exec.js';
 import { commandOk } from '../host/exec.js';
 import type { DraftFinding } from '../model/finding.js';
 import type { EvidenceSink } from '../model/sink.js';
-import { nextRecordPath, RECORD_VERSION, refuseApply, shellQuote, writeRecord, type UndoRecordBase } from './common.js';
+import { nextRecordPath, recordHead, RECORD_VERSION, refuseApply, shellQuote, writeRecord, type UndoRecordBase } from './common.js';
 import { defineAction, type ActionContext, type ActionPlan, type ActionResult, type ActionTarget, type PlannedChange } from './types.js';
 import { errnoCode, errorReason } from '../host/errors.js';
 
@@ -345,11 +345,7 @@ export async function applyBlockIp(ctx: ActionContext, plan: ActionPlan<BlockIpD
   }
   const undo = d.undo.map((argv) => argv.map((a) => (a === '<handle>' ? String(handle) : a)));
   const record: BlockIpRecord = {
-    action: 'block-ip',
-    version: RECORD_VERSION,
-    appliedAt: ctx.host.now().toISOString(),
-    record: rel,
-    summary: plan.summary,
+    ...recordHead(ctx, 'block-ip', rel, plan.summary),
     address: d.address,
     family: d.family,
     backend: d.backend,

@@ -20,6 +20,11 @@ export interface UndoRecordBase {
   macError?: string;
 }
 
+/** The head every undo record starts with, in its order: the action, the record version, when apply ran (the host door's clock), where the record sits, the plan's summary. */
+export function recordHead<A extends string>(ctx: { host: { now: () => Date } }, action: A, rel: string, summary: string): { action: A; version: number; appliedAt: string; record: string; summary: string } {
+  return { action, version: RECORD_VERSION, appliedAt: ctx.host.now().toISOString(), record: rel, summary };
+}
+
 /** actions/<action>-<n>.json with the first n the case does not hold yet. */
 export function nextRecordPath(sink: EvidenceSink, action: string): string {
   for (let n = 1; ; n++) {

@@ -12,7 +12,7 @@ import { constants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { KnownFacts } from '../model/facts.js';
 import type { PersistenceFile } from '../model/persistence.js';
-import { nextRecordPath, octal, RECORD_VERSION, refusedPlan, refuseApply, shellQuote, writeRecord } from './common.js';
+import { nextRecordPath, recordHead, octal, refusedPlan, refuseApply, shellQuote, writeRecord } from './common.js';
 import { defineAction, type ActionContext, type ActionPlan, type ActionResult, type PlannedChange } from './types.js';
 import { type DisableMethod, type FileState, type UnitLink, type UnitToDisable, type DisableRecord, isUnitName, lineRange, withPrefix, sha, explain, runSystemctl } from './disable-record.js';
 import { disableTargets, parseTarget } from './disable-targets.js';
@@ -64,10 +64,6 @@ function collected(facts: KnownFacts, inside: string): PersistenceFile | null {
   return (facts.persistenceFiles ?? []).find((f) => f.path === inside) ?? null;
 }
 
-async function realPath(ctx: ActionContext, inside: string): Promise<string> {
-  return ctx.host.fs.isHostRoot ? fsp.realpath(path.resolve('/', inside)) : ctx.host.fs.resolve(inside);
-}
-
 /** Reads the file through a descriptor that never follows a final link: its bytes and state. */
 async function readState(hostPath: string): Promise<{ data: Buffer; state: FileState }> {
   const fh = await fsp.open(hostPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -96,7 +92,7 @@ function systemdRunning(ctx: ActionContext): Promise<boolean> {
 
 async function readLinkInside(ctx: ActionContext, inside: string): Promise<{ host: string; target: string } | null> {
   try {
-    const parent = await realPath(ctx, path.posix.dirname(inside));
+    const parent = await ctx.host.fs.realFolder(path.posix.dirname(inside));
     const host = path.join(parent, path.posix.basename(inside));
     const st = await fsp.lstat(host);
     if (!st.isSymbolicLink()) return null;
@@ -139,7 +135,7 @@ export async function planDisable(ctx: ActionContext, target: string): Promise<A
   let data: Buffer;
   let state: FileState;
   try {
-    hostPath = await realPath(ctx, t.path);
+    hostPath = await ctx.host.fs.realFolder(t.path);
     ({ data, state } = await readState(hostPath));
   } catch (err) {
     const code = errnoCode(err);
@@ -242,7 +238,7 @@ export async function applyDisable(ctx: ActionContext, plan: ActionPlan<DisableD
   const d = plan.data;
   let now: { data: Buffer; state: FileState };
   try {
-    if ((await realPath(ctx, d.path)) !== d.hostPath) return refuseApply(ctx, plan, `${d.path} now resolves elsewhere than at the plan`);
+    if ((await ctx.host.fs.realFolder(d.path)) !== d.hostPath) return refuseApply(ctx, plan, `${d.path} now resolves elsewhere than at the plan`);
     now = await readState(d.hostPath);
   } catch (err) {
     return refuseApply(ctx, plan, `${d.path}: ${explain(err)} since the plan`);
@@ -261,11 +257,7 @@ export async function applyDisable(ctx: ActionContext, plan: ActionPlan<DisableD
     return refuseApply(ctx, plan, `could not copy ${d.path} into the case (${(err as Error).message}): nothing was changed`);
   }
   const record: DisableRecord = {
-    action: 'disable',
-    version: RECORD_VERSION,
-    appliedAt: ctx.host.now().toISOString(),
-    record: rel,
-    summary: plan.summary,
+    ...recordHead(ctx, 'disable', rel, plan.summary),
     method: d.method,
     path: d.path,
     hostPath: d.hostPath,

@@ -1,4 +1,4 @@
-import { nextRecordPath, RECORD_VERSION, refusedPlan, refuseApply, writeRecord, type UndoRecordBase } from './common.js';
+import { nextRecordPath, recordHead, RECORD_VERSION, refusedPlan, refuseApply, writeRecord, type UndoRecordBase } from './common.js';
 import { checkIdentity, describeProcess, liveProc, planTree, readAll, sendSignal, type TreeProcess } from './proc-tree.js';
 import { flaggedProcessTargets } from './process-targets.js';
 import { defineAction, type ActionContext, type ActionPlan, type ActionResult } from './types.js';
@@ -74,11 +74,7 @@ export async function applyFreeze(ctx: ActionContext, plan: ActionPlan<FreezeDat
   const late = lateChildren(ctx, plan.data.processes, processes);
   const rel = nextRecordPath(ctx.sink, 'freeze');
   const record: FreezeRecord = {
-    action: 'freeze',
-    version: RECORD_VERSION,
-    appliedAt: ctx.host.now().toISOString(),
-    record: rel,
-    summary: plan.summary,
+    ...recordHead(ctx, 'freeze', rel, plan.summary),
     pid: plan.data.pid,
     processes,
   };

@@ -6,7 +6,7 @@ import { preserveExe } from '../collectors/processes/preserve-exe.js';
 import { readProcess } from '../collectors/processes/read-process.js';
 import type { ProcFs } from '../host/proc.js';
 import type { ParentLink, ProcessRecord } from '../model/processes.js';
-import { nextRecordPath, RECORD_VERSION, refusedPlan, refuseApply, sleep, writeRecord, type UndoRecordBase } from './common.js';
+import { nextRecordPath, recordHead, refusedPlan, refuseApply, sleep, writeRecord, type UndoRecordBase } from './common.js';
 import { checkIdentity, describeProcess, liveProc, planTree, readAll, readExe, sendSignal, untouchablePids, type TreeProcess } from './proc-tree.js';
 import { flaggedProcessTargets } from './process-targets.js';
 import { defineAction, type ActionContext, type ActionPlan, type ActionResult } from './types.js';
@@ -207,11 +207,7 @@ export async function applyKill(ctx: ActionContext, plan: ActionPlan<KillData>, 
   const respawns = watchMs > 0 ? await watchRespawn(ctx, proc, plan.data, before, watchMs, pollMs) : [];
   const rel = nextRecordPath(ctx.sink, 'kill');
   const record: KillRecord = {
-    action: 'kill',
-    version: RECORD_VERSION,
-    appliedAt: ctx.host.now().toISOString(),
-    record: rel,
-    summary: plan.summary,
+    ...recordHead(ctx, 'kill', rel, plan.summary),
     undoable: false,
     pid: plan.data.pid,
     processes,

@@ -4,9 +4,9 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { KnownFacts } from '../model/facts.js';
 import { errnoCode, errorReason } from '../host/errors.js';
-import { nextRecordPath, octal, RECORD_VERSION, refusedPlan, refuseApply, writeRecord, type UndoRecordBase } from './common.js';
+import { nextRecordPath, recordHead, octal, refusedPlan, refuseApply, writeRecord, type UndoRecordBase } from './common.js';
 import { liveProc, readAll, readExe, untouchablePids } from './proc-tree.js';
-import { atPath, chmodFd, closeQuietly, fstatBig, mountId, openDirFromRoot, openPathAt, readdirFd } from './dirfd.js';
+import { atPath, chmodFd, closeQuietly, fstatBig, mountId, openDirFromRoot, openPathAt, readdirFd } from '../host/fd-path.js';
 import { protectedIdentity, protectedReason, protectedSet } from './protected-paths.js';
 import { quarantineUndo } from './restore-quarantine.js';
 import { defineAction, type ActionContext, type ActionPlan, type ActionResult, type ActionTarget, type PlannedChange } from './types.js';
@@ -16,8 +16,8 @@ export const RX_BITS = 0o555;
 
 export type EntryType = 'dir' | 'file' | 'symlink' | 'other';
 
-/** One thing inside the folder (or the folder itself), as lstat saw it at plan time. */
-export interface QuarantineEntry {
+/** Which entry of the folder, and which file it was: what the plan saw and the undo record keeps. */
+interface EntryIdentity {
   /** Path relative to the folder, '' for the folder itself; names that are not UTF-8 show U+FFFD here. */
   rel: string;
   /** The exact bytes of rel, hex: file names are bytes, and an attacker's need not be UTF-8. */
@@ -26,8 +26,12 @@ export interface QuarantineEntry {
   /** Device and inode (decimal strings: 64-bit inode numbers do not fit a JSON number). */
   dev: string;
   ino: string;
-  /** Birth time in ns (statx), '0' where the filesystem keeps none: with the inode, tells a file from a new one that reuses its inode number. */
+  /** Birth time in ns (statx), '0' where the filesystem keeps none (restore then checks the inode alone): with the inode, tells a file from a new one that reuses its inode number. */
   btime: string;
+}
+
+/** One thing inside the folder (or the folder itself), as lstat saw it at plan time. */
+export interface QuarantineEntry extends EntryIdentity {
   /** Change time in ns: the identity check where there is no birth time. */
   ctime: string;
   /** Permission bits before (mode & 07777). */
@@ -67,14 +71,7 @@ export interface NotCovered {
 }
 
 /** An entry as quarantine left it: the undo record keeps every original mode. */
-export interface QuarantinedEntry {
-  rel: string;
-  relHex: string;
-  type: EntryType;
-  dev: string;
-  ino: string;
-  /** Birth time in ns ('0': unknown), checked by restore with the inode. */
-  btime: string;
+export interface QuarantinedEntry extends EntryIdentity {
   /** Change and modification times in ns before the chmod, for the timeline (records from older versions lack them). */
   ctime?: string;
   mtime?: string;
@@ -232,7 +229,7 @@ const MOUNT_SKIP = 'on another filesystem (a mount point): left alone and not en
 const BIND_SKIP = 'a mount point (a bind mount of another folder): left alone and not entered';
 
 /**
- * Walks the folder through directory descriptors (see dirfd.ts): every entry is opened O_PATH |
+ * Walks the folder through directory descriptors (see src/host/fd-path.ts): every entry is opened O_PATH |
  * O_NOFOLLOW inside the folder descriptor that holds it, and examined with fstat on that
  * descriptor, so no rename or swap for a link, at any moment, leads outside. Mounts are not
  * entered (another device, or the same device under another mount id: a bind mount); folders at
@@ -758,11 +755,7 @@ async function applyFrom(ctx: ActionContext, plan: ActionPlan<QuarantineData>, t
     .map((e) => ({ rel: e.rel, relHex: e.relHex, kind: e.copy ? 'copy-cut' : 'copy-over-total', why: e.copy ? `copy cut at ${e.copy.size} bytes (${e.copy.cut === 'total' ? `the total cap, --max-total-bytes ${limits.maxTotalBytes}` : `--max-file-bytes ${limits.maxFileBytes}`})` : `not copied: the copies reached the total cap (--max-total-bytes ${limits.maxTotalBytes})` }));
   const notCovered = [...planned.filter((g) => g.kind !== 'copy-cut' && g.kind !== 'copy-over-total'), ...copyGaps];
   const record: QuarantineRecord = {
-    action: 'quarantine',
-    version: RECORD_VERSION,
-    appliedAt: ctx.host.now().toISOString(),
-    record: rel,
-    summary: plan.summary,
+    ...recordHead(ctx, 'quarantine', rel, plan.summary),
     target: plan.data.target,
     folder,
     hostFolder,

@@ -1,9 +1,8 @@
 import type { ActionContext } from '../actions/types.js';
 import type { SealedBundle } from '../evidence/bundle.js';
 import type { CaseStore } from '../evidence/store.js';
-import type { HostContext } from '../host/context.js';
 import type { KnownFacts } from '../model/facts.js';
-import { Case } from './case.js';
+import { Case, type CaseOpening } from './case.js';
 import type { Manifest } from './manifest.js';
 
 /**
@@ -23,19 +22,11 @@ export interface ActionCase {
   startedAt: Date;
 }
 
-export interface ActionCaseOptions {
-  out: string;
-  caseId: string;
-  examiner: string | null;
-  hostname: string;
-  /** The command line, for the manifest and the custody log. */
-  command: string[];
-  host: HostContext;
+/** What opens any case (the out folder, id, examiner, host name, command line, host door, tool), and what the action's context needs. */
+export interface ActionCaseOptions extends Omit<CaseOpening, 'startedAt' | 'opened'> {
   maxFileBytes: number;
   force: boolean;
   facts?: KnownFacts;
-  /** The tool's name and version, as collect records them. */
-  tool: { name: string; version: string };
 }
 
 /** What an action case adds to its manifest after `action`; partialReasons replace the default (not run as root). */

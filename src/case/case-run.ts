@@ -14,13 +14,12 @@ import { numberFindings, type DraftFinding, type Finding } from '../model/findin
 import { PlaybookEngine, type EngineHooks, type StepOutcome } from '../playbooks/engine.js';
 import { loadPlaybook, type Playbook } from '../playbooks/loader.js';
 import type { PlaybookStep } from '../playbooks/schema.js';
+import { readYaraRules, yaraRulePaths } from '../playbooks/yara-rules.js';
 import { flaggedFileTimes, quarantinedFileTimes } from '../report/case-file-times.js';
 import { loadReportData, renderHtml, renderMarkdown } from '../report/report.js';
 import { computeVerdict, type Verdict } from '../report/verdict.js';
 import { sanitizeForTerminal } from '../report/text.js';
-import { checkCaseId, defaultCaseId } from './case-id.js';
-import { Case } from './case.js';
-import { TOOL } from './tool.js';
+import { Case, commandCaseOpening } from './case.js';
 
 /** The actions taken during the run, with their undo records, for the report. */
 const ACTIONS_FILE = 'artifacts/actions.json';
@@ -137,18 +136,7 @@ export class CaseRun {
 
     const playbook = await loadPlaybook(opts.playbook);
     const hostname = rootDir === '/' ? os.hostname() : await imageHostname(rootDir);
-    const caseId = checkCaseId(opts.case ?? defaultCaseId(hostname, startedAt));
-    const c = await Case.open({
-      out: opts.out,
-      caseId,
-      examiner: opts.examiner ?? null,
-      hostname,
-      command: ['ir-triage', ...argv],
-      host,
-      tool: TOOL,
-      startedAt,
-      opened: { playbook: { id: playbook.id, sha256: playbook.sha256 } },
-    });
+    const c = await Case.open({ ...commandCaseOpening(opts, host, hostname, argv, startedAt), opened: { playbook: { id: playbook.id, sha256: playbook.sha256 } } });
     const options: CollectOptions = {
       sshPorts: opts.sshPort,
       maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024,
@@ -162,8 +150,9 @@ export class CaseRun {
       },
       ...(opts.since ? { since: opts.since } : {}),
       timeline: opts.timeline ?? 'aggregate',
-      yaraRules: [...(opts.yara ?? []).map((f) => path.resolve(f)), ...(playbook.data.yara ?? []).map((f) => path.resolve(path.dirname(playbook.file), f))],
     };
+    const yaraRules = await readYaraRules(yaraRulePaths(opts.yara ?? [], playbook));
+    if (yaraRules) options.yaraRules = yaraRules;
     const engine = new PlaybookEngine(playbook, { host, sink: c.store, options }, {
       ...hooks,
       onCollector: (collector, sources) => {

@@ -4,6 +4,8 @@ import { CaseStore } from '../evidence/store.js';
 import { verifyBundle } from '../evidence/verify.js';
 import type { HostContext } from '../host/context.js';
 import { CliError } from '../model/errors.js';
+import { checkCaseId, defaultCaseId } from './case-id.js';
+import { TOOL } from './tool.js';
 import { buildManifest, type ManifestBody, type ManifestHead, type ManifestRest } from './manifest.js';
 
 export interface CaseOpening {
@@ -22,6 +24,15 @@ export interface CaseOpening {
   startedAt?: Date;
   /** case-opened details after the common ones (collect: the playbook). */
   opened?: Record<string, unknown>;
+}
+
+/**
+ * The opening of a case a command names: --case, or the default id from the host name and the
+ * clock (`startedAt` when the caller read it already); the command line and the tool.
+ */
+export function commandCaseOpening(o: { out: string; case?: string; examiner?: string }, host: HostContext, hostname: string, argv: readonly string[], startedAt?: Date): CaseOpening {
+  const caseId = checkCaseId(o.case ?? defaultCaseId(hostname, startedAt ?? host.now()));
+  return { out: o.out, caseId, examiner: o.examiner ?? null, hostname, command: ['ir-triage', ...argv], host, tool: TOOL, ...(startedAt ? { startedAt } : {}) };
 }
 
 export interface SealOptions {

@@ -1,12 +1,12 @@
 import os from 'node:os';
 import { openActionCase, type ActionCase } from '../case/action-case.js';
+import type { SealedBundle } from '../evidence/bundle.js';
 import { READ_ONLY_SINK } from '../actions/common.js';
 import type { ActionContext, ActionResult } from '../actions/types.js';
 import { createHostContext, type HostContext } from '../host/context.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { sanitizeForTerminal as safe } from '../report/text.js';
-import { checkCaseId, defaultCaseId } from '../case/case-id.js';
-import { TOOL } from '../case/tool.js';
+import { commandCaseOpening } from '../case/case.js';
 
 /**
  * What the commands that change the system outside the guided run share (quarantine, restore):
@@ -95,19 +95,7 @@ export function planningContext(host: HostContext, opts: ActionCliOptions): Acti
 }
 
 export async function openCliCase(host: HostContext, opts: ActionCliOptions, argv: string[]): Promise<ActionCase> {
-  const hostname = os.hostname();
-  const caseId = checkCaseId(opts.case ?? defaultCaseId(hostname, host.now()));
-  return openActionCase({
-    out: opts.out,
-    caseId,
-    examiner: opts.examiner ?? null,
-    hostname,
-    command: ['ir-triage', ...argv],
-    host,
-    maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024,
-    force: opts.force,
-    tool: TOOL,
-  });
+  return openActionCase({ ...commandCaseOpening(opts, host, os.hostname(), argv), maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024, force: opts.force });
 }
 
 /**
@@ -129,4 +117,20 @@ export async function guarded<T>(work: () => Promise<T>): Promise<{ value: T; in
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * The end of a restore: each result and the bundle that records it (or one JSON object with
+ * --json) on stdout; exit 130 when interrupted, else 0 only when every undo was done.
+ */
+export function printRestored(results: readonly ActionResult[], ok: boolean, sealed: SealedBundle, caseId: string, json: boolean | undefined, interrupted: boolean): number {
+  if (json) {
+    process.stdout.write(JSON.stringify({ ok, results: results.map((r) => ({ ok: r.ok, message: r.message, notDone: r.applied.filter((a) => !a.ok) })), bundle: sealed.bundle, sha256: sealed.sha256, case: caseId }) + '\n');
+  } else {
+    const lines = results.map((r) => formatResult(r, 20, 40).trimEnd());
+    lines.push(`bundle:   ${safe(sealed.bundle)}`, `sha256:   ${sealed.sha256}`, `case:     ${safe(caseId)}`);
+    process.stdout.write(lines.join('\n') + '\n');
+  }
+  if (interrupted) return EXIT.interrupted;
+  return ok ? EXIT.ok : EXIT.error;
 }

@@ -2,12 +2,9 @@ import { constants, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import tarStream from 'tar-stream';
 import { createNewFile, makeFolderTree, makeTempFolder, publishNewFile } from '../evidence/new-files.js';
 import { bundleLimits, type BundleLimits } from '../evidence/limits.js';
-import { openRegular } from '../evidence/safe-open.js';
-import { checkTarHeader, isPlainPath, unpackedCap, verifyBundle } from '../evidence/verify.js';
+import { isPlainPath, readTarEntries, verifyBundle } from '../evidence/verify.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { loadReportData, renderHtml, renderMarkdown, type Integrity } from '../report/report.js';
 import { safeJson, sanitizeForTerminal } from '../report/text.js';
@@ -33,22 +30,11 @@ const NEEDED = /^(manifest\.json|findings\.json|artifacts\/[^/]+\.jsonl?|actions
  * to terabytes stops at the limit instead of filling the disk.
  */
 async function unpackForReport(bundle: string, into: string, limits: BundleLimits): Promise<void> {
-  const state = { entries: 0, declared: 0 };
-  const extract = tarStream.extract();
-  extract.on('entry', (header, stream, next) => {
-    // When reading stops, the entry's own stream fails too: the error reaches the caller through the pipeline.
-    stream.on('error', () => {});
-    const name = header.name.replace(/^\.\//, '');
-    const over = checkTarHeader(name, header.size ?? 0, state, limits);
-    if (over) {
-      next(over);
-      return;
-    }
+  await readTarEntries(bundle, limits, ({ name, header, stream, next, skip }) => {
     const rel = name.split('/').slice(1).join('/');
     const safe = header.type === 'file' && isPlainPath(name) && NEEDED.test(rel);
     if (!safe) {
-      stream.on('end', next);
-      stream.resume();
+      skip();
       return;
     }
     const file = path.join(into, ...rel.split('/'));
@@ -58,8 +44,6 @@ async function unpackForReport(bundle: string, into: string, limits: BundleLimit
       .then((handle) => pipeline(stream, handle.createWriteStream()))
       .then(() => next(), next);
   });
-  const { handle } = await openRegular(bundle, { follow: true });
-  await pipeline(handle.createReadStream(), createGunzip(), unpackedCap(limits), extract);
 }
 
 /** Where the file goes by default: beside the bundle, never inside a case folder (that would break its verification). */

@@ -8,7 +8,7 @@ import { CliError, EXIT } from '../model/errors.js';
 import { sanitizeForTerminal as safe } from '../report/text.js';
 import { sha256OfFile, trustRecords } from './restore-trust.js';
 import { renderPlan } from '../runner/plan-view.js';
-import { actionHost, confirmedOrExit, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './action-cli.js';
+import { actionHost, confirmedOrExit, guarded, openCliCase, planningContext, printRestored, type ActionCliDeps, type ActionCliOptions } from './action-cli.js';
 
 /** The undo records of a bundle: actions/<id>-N.json of every action restore can undo. */
 const RECORD_IN_BUNDLE = new RegExp(`^actions\\/(${undos().map((u) => u.action).join('|')})-(\\d+)\\.json$`);
@@ -142,13 +142,5 @@ export async function runRestoreDisable(file: string, loaded: LoadedUndo[], opts
   });
   const ok = results.length > 0 && results.every((r) => r.ok);
   const sealed = await closeActionCase(c, 'restore', { records: items.map((l) => ({ source: l.source, sha256: l.sha256 })), ok, from: file });
-  if (opts.json) {
-    process.stdout.write(JSON.stringify({ ok, results: results.map((r) => ({ ok: r.ok, message: r.message, notDone: r.applied.filter((a) => !a.ok) })), bundle: sealed.bundle, sha256: sealed.sha256, case: c.caseId }) + '\n');
-  } else {
-    const lines = results.map((r) => formatResult(r, 20, 40).trimEnd());
-    lines.push(`bundle:   ${safe(sealed.bundle)}`, `sha256:   ${sealed.sha256}`, `case:     ${safe(c.caseId)}`);
-    process.stdout.write(lines.join('\n') + '\n');
-  }
-  if (interrupted) return EXIT.interrupted;
-  return ok ? EXIT.ok : EXIT.error;
+  return printRestored(results, ok, sealed, c.caseId, opts.json, interrupted);
 }

@@ -11,7 +11,7 @@ import { sanitizeForTerminal as safe } from '../report/text.js';
 import { loadDisableUndo, runRestoreDisable } from './restore-disable.js';
 import { sha256OfFile, trustRecords } from './restore-trust.js';
 import { renderPlan } from '../runner/plan-view.js';
-import { actionHost, confirmedOrExit, formatResult, guarded, openCliCase, planningContext, type ActionCliDeps, type ActionCliOptions } from './action-cli.js';
+import { actionHost, confirmedOrExit, guarded, openCliCase, planningContext, printRestored, type ActionCliDeps, type ActionCliOptions } from './action-cli.js';
 import { errnoCode } from '../host/errors.js';
 
 const RECORD_IN_BUNDLE = /^actions\/quarantine-\d+\.json$/;
@@ -129,14 +129,6 @@ export async function runRestore(file: string, opts: ActionCliOptions, argv: str
   });
   const ok = results.every((r) => r.ok);
   const sealed = await closeActionCase(c, 'restore', { records: loaded.map((l) => ({ source: l.source, sha256: l.sha256 })), ok });
-  if (opts.json) {
-    process.stdout.write(JSON.stringify({ ok, results: results.map((r) => ({ ok: r.ok, message: r.message, notDone: r.applied.filter((a) => !a.ok) })), bundle: sealed.bundle, sha256: sealed.sha256, case: c.caseId }) + '\n');
-  } else {
-    const lines = results.map((r) => formatResult(r, 20, 40).trimEnd());
-    lines.push(`bundle:   ${safe(sealed.bundle)}`, `sha256:   ${sealed.sha256}`, `case:     ${safe(c.caseId)}`);
-    process.stdout.write(lines.join('\n') + '\n');
-  }
-  if (interrupted) return EXIT.interrupted;
-  return ok ? EXIT.ok : EXIT.error;
+  return printRestored(results, ok, sealed, c.caseId, opts.json, interrupted);
 }
 

@@ -21,9 +21,12 @@ export interface CollectOptions {
   since?: string;
   /** --timeline: `aggregate` (absent: the same) collapses failed and pre-auth attempts per address, user and minute; `full` keeps one record per event. */
   timeline?: 'aggregate' | 'full';
-  /** YARA rule files or folders (--yara, then the playbook's `yara:`), absolute. */
-  yaraRules?: string[];
+  /** The YARA rule files of --yara and the playbook's `yara:`, read by the case (src/playbooks/yara-rules.ts); absent when none was given. */
+  yaraRules?: YaraRuleSource[];
 }
+
+/** One of the responder's YARA rule files: its text, or why it could not be read (a path that could not be listed, a file that could not be read). */
+export type YaraRuleSource = { file: string; source: string } | { file: string; error: string };
 
 /**
  * What a collector sees. `collect` gets the facts it declared in `reads` (each may still be absent:

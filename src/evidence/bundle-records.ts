@@ -1,11 +1,8 @@
 import { createHash } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import tarStream from 'tar-stream';
 import { CliError } from '../model/errors.js';
 import { bundleLimits, DEFAULT_LIMITS } from './limits.js';
 import { openRegular } from './safe-open.js';
-import { checkTarHeader, isPlainPath, unpackedCap, verifyBundle } from './verify.js';
+import { isPlainPath, readTarEntries, verifyBundle } from './verify.js';
 
 /** The largest undo record read into memory: a JSON file of the bundle, under the same limit. */
 export const MAX_RECORD_BYTES = DEFAULT_LIMITS.maxJsonBytes;
@@ -43,23 +40,12 @@ export async function verifiedBundleRecords(bundle: string, pattern: RegExp): Pr
   const report = await verifyBundle(bundle, limits);
   if (!report.ok) throw new CliError(`${bundle} does not verify, so its undo records are not trusted: ${report.problems.join('; ')}`);
   const listed = new Map((report.manifest?.files ?? []).map((f) => [f.path, f.sha256]));
-  const state = { entries: 0, declared: 0 };
   const found: BundleRecord[] = [];
-  const extract = tarStream.extract();
-  extract.on('entry', (header, stream, next) => {
-    // When reading stops, the entry's own stream fails too: the error reaches the caller through the pipeline.
-    stream.on('error', () => {});
-    const name = header.name.replace(/^\.\//, '');
-    // The same limits as verify: the bundle read now is the one verified only if nothing swapped it.
-    const over = checkTarHeader(name, header.size ?? 0, state, limits);
-    if (over) {
-      next(over);
-      return;
-    }
+  // The same limits as verify: the bundle read now is the one verified only if nothing swapped it.
+  await readTarEntries(bundle, limits, ({ name, header, stream, next, skip }) => {
     const rel = name.split('/').slice(1).join('/');
     if (header.type !== 'file' || !isPlainPath(name) || !pattern.test(rel) || (header.size ?? 0) > limits.maxJsonBytes) {
-      stream.resume();
-      stream.on('end', next);
+      skip();
       return;
     }
     const chunks: Buffer[] = [];
@@ -81,7 +67,5 @@ export async function verifiedBundleRecords(bundle: string, pattern: RegExp): Pr
     });
     stream.on('error', next);
   });
-  const { handle } = await openRegular(bundle, { follow: true });
-  await pipeline(handle.createReadStream(), createGunzip(), unpackedCap(limits), extract);
   return found;
 }

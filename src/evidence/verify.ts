@@ -73,7 +73,7 @@ const TAR_KIND: Record<string, string> = {
  * Counts the decompressed bytes: past the limit the gzip stream is cut, whatever the tar
  * headers say (zeros after the end of the archive unpack too).
  */
-export function unpackedCap(limits: BundleLimits): Transform {
+function unpackedCap(limits: BundleLimits): Transform {
   const cap = limits.maxTotalBytes + (limits.maxEntries + 4) * 1024;
   let seen = 0;
   return new Transform({
@@ -89,7 +89,7 @@ export function unpackedCap(limits: BundleLimits): Transform {
  * Checks each tar header against the limits before its data is read: returns the error that
  * stops reading, or null. `state` carries the running counts.
  */
-export function checkTarHeader(name: string, size: number, state: { entries: number; declared: number }, limits: BundleLimits): BundleLimitError | null {
+function checkTarHeader(name: string, size: number, state: { entries: number; declared: number }, limits: BundleLimits): BundleLimitError | null {
   if (++state.entries > limits.maxEntries) return new BundleLimitError(`more than ${limits.maxEntries.toLocaleString('en-US')} entries`, 'maxEntries');
   if (!Number.isSafeInteger(size) || size < 0) return new BundleLimitError(`${name}: a size field that is not a size (${size})`, 'maxEntryBytes');
   if (size > limits.maxEntryBytes) return new BundleLimitError(`${name}: larger than ${bytesLimitText(limits.maxEntryBytes)}`, 'maxEntryBytes');
@@ -98,8 +98,25 @@ export function checkTarHeader(name: string, size: number, state: { entries: num
   return null;
 }
 
-async function readTarGz(file: string, limits: BundleLimits, onRaw?: (chunk: Buffer) => void): Promise<Collected> {
-  const c: Collected = { entries: new Map(), kept: new Map(), tops: new Set(), problems: [] };
+/** One entry of a bundle being read: its name without a leading ./, checked against the limits already. */
+export interface TarEntry {
+  name: string;
+  header: tarStream.ExtractEvents['entry'][0];
+  stream: tarStream.ExtractEvents['entry'][1];
+  /** Goes on to the next entry (or stops reading with an error) once this one's stream is consumed. */
+  next: tarStream.ExtractEvents['entry'][2];
+  /** Drains this entry unread and goes on. */
+  skip: () => void;
+}
+
+/**
+ * Reads a .tar.gz bundle entry by entry, the one way verify, the report and the undo records
+ * read one: opened as a regular file, gunzipped under the unpacked cap, and every header checked
+ * against the limits (entry count, entry size, declared total) before `onEntry` sees it; the
+ * first limit passed stops reading with its error. `onRaw` sees the packed bytes (the bundle's
+ * own hash).
+ */
+export async function readTarEntries(file: string, limits: BundleLimits, onEntry: (entry: TarEntry) => void, onRaw?: (chunk: Buffer) => void): Promise<void> {
   const state = { entries: 0, declared: 0 };
   const extract = tarStream.extract();
   extract.on('entry', (header, stream, next) => {
@@ -115,6 +132,17 @@ async function readTarGz(file: string, limits: BundleLimits, onRaw?: (chunk: Buf
       stream.on('end', next);
       stream.resume();
     };
+    onEntry({ name, header, stream, next, skip });
+  });
+  const { handle } = await openRegular(file, { follow: true });
+  const input = handle.createReadStream();
+  if (onRaw) input.on('data', (chunk) => onRaw(chunk as Buffer));
+  await pipeline(input, createGunzip(), unpackedCap(limits), extract);
+}
+
+async function readTarGz(file: string, limits: BundleLimits, onRaw?: (chunk: Buffer) => void): Promise<Collected> {
+  const c: Collected = { entries: new Map(), kept: new Map(), tops: new Set(), problems: [] };
+  await readTarEntries(file, limits, ({ name, header, stream, next, skip }) => {
     if (!isPlainPath(name.replace(/\/$/, ''))) {
       c.problems.push(`${name}: a path outside the case folder (absolute, or with ..): not read`);
       skip();
@@ -154,11 +182,7 @@ async function readTarGz(file: string, limits: BundleLimits, onRaw?: (chunk: Buf
       next();
     });
     stream.on('error', next);
-  });
-  const { handle } = await openRegular(file, { follow: true });
-  const input = handle.createReadStream();
-  if (onRaw) input.on('data', (chunk) => onRaw(chunk as Buffer));
-  await pipeline(input, createGunzip(), unpackedCap(limits), extract);
+  }, onRaw);
   return c;
 }
 

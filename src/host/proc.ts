@@ -1,7 +1,7 @@
 import { closeSync, openSync, promises as fsp, readdirSync, readlinkSync, readSync, statSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { openNoAtime, readHandle, type ReadResult } from './rooted-fs.js';
+import { openNoAtime, readAndClose, type ReadResult } from './rooted-fs.js';
 
 /**
  * The kernel's process and socket tables. Live, `dir` is /proc and its magic links (exe, cwd, fd)
@@ -15,12 +15,7 @@ export class ProcFs {
   }
 
   async readFile(rel: string, maxBytes = 16 * 1024 * 1024): Promise<ReadResult> {
-    const handle = await openNoAtime(this.path(rel));
-    try {
-      return await readHandle(handle, maxBytes);
-    } finally {
-      await handle.close();
-    }
+    return readAndClose(await openNoAtime(this.path(rel)), maxBytes);
   }
 
   async readText(rel: string, maxBytes?: number): Promise<string> {
@@ -76,6 +71,11 @@ export class ProcFs {
   /** statSync through the entry (the per-process walk's speed; see readFileSync). */
   statSync(rel: string): Stats {
     return statSync(this.path(rel));
+  }
+
+  /** stat through the entry answers (no ENOENT), synchronously: the pid walk's direct lookup of PID/stat. */
+  statsSync(rel: string): boolean {
+    return statSync(this.path(rel), { throwIfNoEntry: false }) !== undefined;
   }
 
   /** The entry exists and is reachable now (a process still there: its pid/stat). */

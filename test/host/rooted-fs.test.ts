@@ -146,4 +146,29 @@ describe('RootedFs: links and identities through the door', () => {
     expect(await fs.realFolder('/logs')).toBe(await fs.realFolder('/var/log'));
     expect(await fs.realFolder('/logs')).toBe(path.join(root, 'var/log'));
   });
+
+  it('walks entries by their path below the root, never through a link, and refuses a path outside it', async () => {
+    const root = fakeRoot();
+    symlinkSync('/etc/hostname', path.join(root, 'var/log/link'));
+    const fs = new RootedFs(root);
+    const dir = await fs.resolve('/var/log');
+    const names = fs.listEntriesSync(dir).sort();
+    expect(names).toEqual(['auth.log', 'auth.log.1', 'auth.log.2.gz', 'link', 'syslog']);
+    const stats = fs.lstatEntriesSync(dir, ['link', 'auth.log', 'gone']);
+    expect(stats[0]?.isSymbolicLink()).toBe(true);
+    expect(stats[1]?.ino).toBe(BigInt(statSync(path.join(root, 'var/log/auth.log')).ino));
+    expect(stats[2]).toBeNull();
+    expect(await fs.readlinkEntry(path.join(dir, 'link'))).toBe('/etc/hostname');
+    expect((await fs.lstatEntry(path.join(dir, 'link'))).isSymbolicLink()).toBe(true);
+    // Opening a link met by the walk is refused (O_NOFOLLOW), a plain file is read.
+    await expect(fs.openEntry(path.join(dir, 'link'))).rejects.toMatchObject({ code: 'ELOOP' });
+    const h = await fs.openEntry(path.join(dir, 'auth.log'));
+    expect((await h.readFile()).toString()).toBe('a\n');
+    await h.close();
+    for (const outside of [path.dirname(root), path.join(root, '..', 'x'), '/etc', 'var/log']) {
+      expect(() => fs.listEntriesSync(outside)).toThrow(/EESCAPE/);
+      expect(() => fs.lstatEntriesSync(outside, ['x'])).toThrow(/EESCAPE/);
+      await expect(fs.openEntry(path.join(outside, 'passwd'))).rejects.toMatchObject({ code: 'EESCAPE' });
+    }
+  });
 });

@@ -7,32 +7,19 @@
 import { isAscii } from 'node:buffer';
 import type { KnownFacts } from '../../model/facts.js';
 import { AcceptedLogins, type AcceptedLoginsOptions } from './accepted.js';
-import { AuthLogParser, type AuthLogEvent } from './events.js';
+import { AuthLogParser, type AuthLogEvent, type AuthLogStats } from './events.js';
 import { parseJournalJsonLine } from './journal.js';
 import type { UtcOffset, YearResolver } from './parse-syslog.js';
 import { AuthTally, type AuthTallyOptions } from './tally.js';
 
-/** What one source held: lines, events, what was not understood. */
-export interface AuthSourceStats {
+/** The parser's counts as JSON holds them: its per-program maps as plain objects, most first. */
+type CountsAsJson<T> = { [K in keyof T]: T[K] extends Map<string, number> ? Record<string, number> : T[K] };
+
+/** What one source held: the parser's counts (AuthLogStats, all but hostFiltered), its events per kind and its time span. */
+export interface AuthSourceStats extends Omit<CountsAsJson<AuthLogStats>, 'hostFiltered' | 'fast'> {
   /** File (as seen inside the root, or as given) or "journal". */
   source: string;
   format: 'syslog' | 'journal-json';
-  lines: number;
-  events: number;
-  /** Lines no syslog prefix (or journal record) could be read from. */
-  unparsed: number;
-  /** Lines skipped by the prefilter: no auth program (cron, kernel, …). */
-  prefiltered: number;
-  /** `message repeated N times` lines expanded, and copies not made beyond the cap. */
-  repeatLines: number;
-  repeatTruncated: number;
-  /** Lines not turned into a known event, per program ('(unparsed)', '(no tag)' included). */
-  unknownByProgram: Record<string, number>;
-  /** Lines not understood (no prefix, no program, an auth message in no catalogue entry), per program. */
-  notUnderstood: number;
-  notUnderstoodByProgram: Record<string, number>;
-  /** Lines known and ignored: other programs, and auth messages that say nothing about an attempt. */
-  ignored: number;
   /** Events per kind. */
   kinds: Record<string, number>;
   firstTime: string | null;

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { constants, lstatSync, promises as fsp, readdirSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
-import { describeFsError, openNoAtime } from '../../host/rooted-fs.js';
+import { describeFsError, type BigIntStats, type RootedFs } from '../../host/rooted-fs.js';
 import { errorCode } from '../../host/errors.js';
 import type { ChangedFile, SetuidFile } from '../../model/activity.js';
 import type { TimelineEvent } from '../../model/sink.js';
@@ -64,8 +63,8 @@ function typeOf(st: BigIntStats): ChangedFile['type'] {
 }
 
 /** elf, script or null, from the first bytes, read with O_NOATIME and never through a link. */
-async function executableKind(host: string): Promise<'elf' | 'script' | null> {
-  const h = await openNoAtime(host, constants.O_NOATIME ?? 0, constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => null);
+async function executableKind(fs: RootedFs, host: string): Promise<'elf' | 'script' | null> {
+  const h = await fs.openEntry(host).catch(() => null);
   if (!h) return null;
   try {
     const buf = Buffer.alloc(4);
@@ -78,9 +77,9 @@ async function executableKind(host: string): Promise<'elf' | 'script' | null> {
   }
 }
 
-async function hashes(host: string, size: number): Promise<{ sha256: string; md5: string } | null> {
+async function hashes(fs: RootedFs, host: string, size: number): Promise<{ sha256: string; md5: string } | null> {
   if (size > MAX_HASH_BYTES) return null;
-  const h = await openNoAtime(host, constants.O_NOATIME ?? 0, constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => null);
+  const h = await fs.openEntry(host).catch(() => null);
   if (!h) return null;
   try {
     const sha = createHash('sha256');
@@ -120,7 +119,7 @@ async function walkArea(w: Walk, area: string, kind: AreaKind): Promise<void> {
   let startSt: BigIntStats;
   try {
     startHost = await fs.resolve(area);
-    startSt = await fsp.lstat(startHost, { bigint: true });
+    startSt = await fs.lstatEntry(startHost);
   } catch {
     return; // not on this box
   }
@@ -136,20 +135,14 @@ async function walkArea(w: Walk, area: string, kind: AreaKind): Promise<void> {
     let names: string[];
     try {
       // Synchronous listing and lstat: a walk of many small calls is several times faster without the thread pool's round trips; the loop yields every 1024 entries.
-      names = readdirSync(dir.host);
+      names = fs.listEntriesSync(dir.host);
     } catch (err) {
       if (errorCode(err) !== 'ENOENT') w.errors++;
       continue;
     }
     for (let b = 0; b < names.length; b += STAT_BATCH) {
       const batch = names.slice(b, b + STAT_BATCH);
-      const stats = batch.map((n) => {
-        try {
-          return lstatSync(path.join(dir.host, n), { bigint: true, throwIfNoEntry: false }) ?? null;
-        } catch {
-          return null;
-        }
-      });
+      const stats = fs.lstatEntriesSync(dir.host, batch);
       for (const [k, name] of batch.entries()) {
       if (++w.entries > w.limits.maxEntries) {
         w.stopped = `stopped at the cap of ${w.limits.maxEntries} entries`;
@@ -189,10 +182,10 @@ async function walkArea(w: Walk, area: string, kind: AreaKind): Promise<void> {
       }
       const type = typeOf(st);
       // Only files with an execute bit are opened for their first bytes: what a kit runs, it makes executable.
-      const executable = type === 'file' && st.size >= 2n && mode & 0o111 ? await executableKind(host) : null;
-      const h = executable ? await hashes(host, Number(st.size)) : null;
+      const executable = type === 'file' && st.size >= 2n && mode & 0o111 ? await executableKind(fs, host) : null;
+      const h = executable ? await hashes(fs, host, Number(st.size)) : null;
       w.changed.push({
-        path: inside, type, linkTarget: type === 'link' ? await fsp.readlink(host).catch(() => null) : null, mode, uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), ino: String(st.ino),
+        path: inside, type, linkTarget: type === 'link' ? await fs.readlinkEntry(host).catch(() => null) : null, mode, uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), ino: String(st.ino),
         atime: iso(st.atimeNs), mtime: iso(st.mtimeNs), ctime: iso(st.ctimeNs), btime: st.birthtimeNs > 0n ? iso(st.birthtimeNs) : null,
         inWindow, executable, sha256: h?.sha256 ?? null, md5: h?.md5 ?? null, writableDir: writableDir(inside), hiddenDir: hiddenDir(inside), area: startInside,
       });
@@ -213,7 +206,7 @@ async function ownSetuid(w: Walk, sources: SourceStatus[]): Promise<void> {
     const o = owners.get(await canon.entry(s.path)) ?? owners.get(s.path);
     s.package = o?.[0]?.package ?? null;
     s.packaged = known ? s.package !== null : null;
-    s.sha256 = (await hashes(s.host, s.size))?.sha256 ?? null;
+    s.sha256 = (await hashes(fs, s.host, s.size))?.sha256 ?? null;
   }
 }
 

@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import type { ProcFs } from '../../host/proc.js';
 import type { HiddenPid, PidWalk } from '../../model/kernel.js';
 
@@ -60,7 +59,7 @@ export function readTaskView(proc: ProcFs, listed: number[]): TaskView {
 
 /** The stat file of a pid opened directly, as the kernel answers a lookup (a getdents hook does not hide it). */
 function statOpens(proc: ProcFs, pid: number): boolean {
-  return statSync(proc.path(pid, 'stat'), { throwIfNoEntry: false }) !== undefined;
+  return proc.statsSync(`${pid}/stat`);
 }
 
 /** Comm and ppid from /proc/PID/stat: `4242 (a b) S 1 …`. */

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { promises as fsp, type BigIntStats } from 'node:fs';
 import path from 'node:path';
-import { describeFsError, readHandle } from '../../host/rooted-fs.js';
+import { describeFsError, readHandle, type BigIntStats } from '../../host/rooted-fs.js';
 import { errorCode } from '../../host/errors.js';
 import { refuseSecret } from '../../host/secrets.js';
 import type { HistoryCommand, HistoryFile, HistoryFormat, HistorySessionRef, HistorySetting } from '../../model/activity.js';
@@ -79,19 +78,12 @@ interface Run {
   iocs: Awaited<ReturnType<typeof loadNameIocs>>;
 }
 
-/** The host path of `inside` with its folder's links resolved inside the root, the last component as it is. */
-async function lastComponent(run: Run, inside: string): Promise<string> {
-  return path.join(await run.ctx.host.fs.resolve(path.posix.dirname(inside)), path.posix.basename(inside));
-}
-
 async function readHistory(run: Run, home: Home, name: string, format: HistoryFormat): Promise<void> {
   const inside = path.posix.join(home.home, name);
   const fs = run.ctx.host.fs;
   let lst: BigIntStats;
-  let host: string;
   try {
-    host = await lastComponent(run, inside);
-    lst = await fsp.lstat(host, { bigint: true });
+    lst = await fs.lstat(inside, { bigint: true });
   } catch (err) {
     const code = errorCode(err);
     if (code !== 'ENOENT' && code !== 'ENOTDIR') run.sources.push(sourceError(SOURCE, describeFsError(err, inside), inside));
@@ -103,7 +95,7 @@ async function readHistory(run: Run, home: Home, name: string, format: HistoryFo
   };
   if (lst.isSymbolicLink()) {
     // Never followed: a history linked to /dev/null keeps nothing, one linked to /etc/shadow must not be read.
-    const target = await fsp.readlink(host).catch(() => null);
+    const target = await fs.readlink(inside).catch(() => null);
     run.files.push({ ...base, type: 'link', linkTarget: target, notRead: `a symbolic link to ${target ?? '(unreadable)'}: recorded, not followed` });
     return;
   }

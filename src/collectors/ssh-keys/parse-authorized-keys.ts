@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AuthorizedKeyOption } from '../../model/access.js';
+import type { AuthorizedKeyOption, AuthorizedKeyRecord } from '../../model/access.js';
 import { lookup } from '../../model/lookup.js';
 
 /**
@@ -60,19 +60,8 @@ const FLAG_OPTIONS: ReadonlyMap<string, boolean> = new Map([
 ]);
 const VALUE_OPTIONS: ReadonlySet<string> = new Set(['command', 'principals', 'from', 'expiry-time', 'environment', 'permitopen', 'permitlisten', 'tunnel']);
 
-export interface ParsedKeyLine {
-  /** 1-based. */
-  line: number;
-  type: string | null;
-  bits: number | null;
-  /** "SHA256:…" as ssh-keygen -lf prints it. */
-  fingerprint: string | null;
-  /** The rest of the line after the key, as written. */
-  comment: string;
-  options: AuthorizedKeyOption[];
-  /** Why sshd would not accept the line; null when it would. */
-  error: string | null;
-}
+/** One line of an authorized_keys file as parsed: the record's own fields, before the file and account are added. */
+export type ParsedKeyLine = Pick<AuthorizedKeyRecord, 'line' | 'type' | 'bits' | 'fingerprint' | 'comment' | 'options' | 'error'>;
 
 /** The option string sshd skips before the key (sshkey_advance_past_options): up to unquoted blank; `\"` does not close a quote. */
 export function splitOptionsField(s: string): { options: string; rest: string } | null {

@@ -5,7 +5,7 @@ import { readdir, readTextFile } from '../../assets.js';
 import { describeFsError } from '../../host/rooted-fs.js';
 import type { YaraMatchRecord, YaraScan } from '../../model/kernel.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
-import { defineCollector, type CollectContext } from '../types.js';
+import { defineCollector, type CollectContext, type YaraRuleSource } from '../types.js';
 import { ruleTags } from './rules-source.js';
 
 /** Bytes scanned of one file: the rest is recorded as not scanned. */
@@ -67,34 +67,16 @@ export class YaraEngine {
   }
 }
 
-/**
- * A rule file, or the .yar and .yara files of a folder (sorted). Read through src/assets.ts: the
- * shipped playbook's rules (playbooks/yara/) are embedded in the single-file builds.
- */
-async function expandRulePaths(paths: string[], sources: SourceStatus[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const p of paths) {
-    try {
-      out.push(...(await readdir(p)).filter((n) => /\.(yar|yara)$/.test(n)).sort().map((n) => path.join(p, n)));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') out.push(p);
-      else sources.push(sourceError('yara.rules', describeFsError(err, p), p));
-    }
-  }
-  return [...new Set(out)];
-}
-
 /** Compiles each file once (an empty scan): a file that does not compile is named with its line and left out. */
-async function compileRules(yara: YaraEngine, files: string[], sources: SourceStatus[]): Promise<RuleFile[]> {
+async function compileRules(yara: YaraEngine, files: readonly YaraRuleSource[], sources: SourceStatus[]): Promise<RuleFile[]> {
   const out: RuleFile[] = [];
-  for (const file of files) {
-    let source: string;
-    try {
-      source = await readTextFile(file);
-    } catch (err) {
-      sources.push(sourceError('yara.rules', describeFsError(err, file), file));
+  for (const given of files) {
+    const { file } = given;
+    if ('error' in given) {
+      sources.push(sourceError('yara.rules', given.error, file));
       continue;
     }
+    const { source } = given;
     const r = await yara.run(new Uint8Array(0), source);
     const errors: string[] = [];
     for (let i = 0; i < r.compileErrors.size(); i++) {
@@ -167,14 +149,13 @@ export const yaraCollector = defineCollector({
   reads: ['openFiles'],
   async collect(ctx) {
     const sources: SourceStatus[] = [];
-    const paths = ctx.options.yaraRules ?? [];
-    if (paths.length === 0) return { sources: [sourceSkipped('yara', 'no YARA rules given (--yara PATH, or yara: in the playbook)')] };
-    const files = await expandRulePaths(paths, sources);
+    const given = ctx.options.yaraRules;
+    if (!given) return { sources: [sourceSkipped('yara', 'no YARA rules given (--yara PATH, or yara: in the playbook)')] };
     const yara = new YaraEngine();
-    const ruleFiles = await compileRules(yara, files, sources);
+    const ruleFiles = await compileRules(yara, given, sources);
     const scan: YaraScan = { ruleFiles: ruleFiles.map((r) => r.file), rules: ruleFiles.reduce((n, r) => n + r.rules, 0), scanned: 0, matches: [], skipped: [] };
     const started = Date.now();
-    const list = await targets(ctx, scan.skipped, new Set(files));
+    const list = await targets(ctx, scan.skipped, new Set(given.map((g) => g.file)));
     for (const [i, t] of list.entries()) {
       if (i >= MAX_FILES || Date.now() - started > SCAN_BUDGET_MS || ctx.host.signal.aborted) {
         scan.skipped.push({ file: t.file, reason: i >= MAX_FILES ? `past the first ${MAX_FILES} files` : 'time budget reached' });

@@ -1,6 +1,6 @@
 import type { DraftFinding } from '../../model/finding.js';
 import { defineRule } from '../types.js';
-import { authEvidence, countsText, spanText, userText } from './shared.js';
+import { addressFinding, countsText, spanText, userText } from './shared.js';
 
 /** Users named one by one in a finding; the rest are counted. */
 const LISTED_USERS = 5;
@@ -43,29 +43,24 @@ export const bruteforce = defineRule({
       const gotIn = r.acceptedCount > 0
         ? ` This address also logged in successfully ${r.acceptedCount} time(s)${r.lastAccepted ? `, last as ${userText(r.lastAccepted.user)} at ${r.lastAccepted.time} (${r.lastAccepted.method ?? '?'})` : ''}: treat that account as compromised (see auth.login-after-failures).`
         : ' No login from this address succeeded in the logs read.';
-      out.push({
-        rule: bruteforce.id,
-        severity,
-        title: `SSH brute force from ${r.address}: ${r.failures} failed logins`,
-        detail:
-          `${parts.join('; ')}.${gotIn} ` +
-          'If it is still connecting (the port-22 step), block it at the firewall (`iptables -A INPUT -s ADDRESS -j DROP`; make sure it is not your own address first). ' +
-          'For the long run: fail2ban (or sshguard) to ban addresses that keep failing, keys only (`PasswordAuthentication no`), and no direct root logins (`PermitRootLogin no`).',
-        mitre: bruteforce.mitre,
-        subject: {
-          ip: r.isIp ? r.address : null,
-          host: r.isIp ? null : r.address,
-          user: null,
-          pid: null,
-          path: null,
+      out.push(
+        addressFinding(facts, r, {
+          rule: bruteforce.id,
+          severity,
+          title: `SSH brute force from ${r.address}: ${r.failures} failed logins`,
+          detail:
+            `${parts.join('; ')}.${gotIn} ` +
+            'If it is still connecting (the port-22 step), block it at the firewall (`iptables -A INPUT -s ADDRESS -j DROP`; make sure it is not your own address first). ' +
+            'For the long run: fail2ban (or sshguard) to ban addresses that keep failing, keys only (`PasswordAuthentication no`), and no direct root logins (`PermitRootLogin no`).',
+          mitre: bruteforce.mitre,
+        }, {
           failures: r.failures,
           firstFailure: r.firstFailure,
           lastFailure: r.lastFailure,
           invalidUserShare: invalidShare / 100,
           acceptedLogins: r.acceptedCount,
-        },
-        evidence: authEvidence(facts),
-      });
+        }),
+      );
     }
     return out;
   },

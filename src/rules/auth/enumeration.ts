@@ -1,6 +1,6 @@
 import type { DraftFinding } from '../../model/finding.js';
 import { defineRule } from '../types.js';
-import { authEvidence, spanText, userText } from './shared.js';
+import { addressFinding, spanText, userText } from './shared.js';
 
 /** auth.enumeration: one address tried many user names that are not accounts. */
 export const enumeration = defineRule({
@@ -23,27 +23,22 @@ export const enumeration = defineRule({
       const severity = r.invalidUsers >= t.invalidUsers * 10 ? 'medium' : 'low';
       const names = r.invalidNames.slice(0, 8).map((u) => `${userText(u.user)} ${u.count}`).join(', ');
       const probes = r.preauthDisconnects + r.noIdentification + r.kexFailures + r.authTimeouts;
-      out.push({
-        rule: enumeration.id,
-        severity,
-        title: `User-name sweep from ${r.address}: ${r.invalidUsers} names that are not accounts`,
-        detail:
-          `${r.address} asked for ${r.invalidUsers} user name(s) that are not accounts on this box ${spanText(r.firstSeen, r.lastSeen)}${names ? ` (${names}${r.invalidNamesDistinct > 8 ? ', …' : ''})` : ''}; ` +
-          `${r.failures} failed password or key attempt(s)${probes ? `, ${probes} connection(s) ended before authenticating` : ''}, ${r.acceptedCount} accepted login(s). ` +
-          'It is looking for accounts, not yet guessing them: no account was at risk from these lines alone. Block the address if it keeps coming, keep password logins off (`PasswordAuthentication no`), and check that no name it tried exists with a weak password on your other boxes.',
-        mitre: enumeration.mitre,
-        subject: {
-          ip: r.isIp ? r.address : null,
-          host: r.isIp ? null : r.address,
-          user: null,
-          pid: null,
-          path: null,
+      out.push(
+        addressFinding(facts, r, {
+          rule: enumeration.id,
+          severity,
+          title: `User-name sweep from ${r.address}: ${r.invalidUsers} names that are not accounts`,
+          detail:
+            `${r.address} asked for ${r.invalidUsers} user name(s) that are not accounts on this box ${spanText(r.firstSeen, r.lastSeen)}${names ? ` (${names}${r.invalidNamesDistinct > 8 ? ', …' : ''})` : ''}; ` +
+            `${r.failures} failed password or key attempt(s)${probes ? `, ${probes} connection(s) ended before authenticating` : ''}, ${r.acceptedCount} accepted login(s). ` +
+            'It is looking for accounts, not yet guessing them: no account was at risk from these lines alone. Block the address if it keeps coming, keep password logins off (`PasswordAuthentication no`), and check that no name it tried exists with a weak password on your other boxes.',
+          mitre: enumeration.mitre,
+        }, {
           invalidUsers: r.invalidUsers,
           failures: r.failures,
           acceptedLogins: r.acceptedCount,
-        },
-        evidence: authEvidence(facts),
-      });
+        }),
+      );
     }
     return out;
   },

@@ -1,6 +1,6 @@
 import type { DraftFinding } from '../../model/finding.js';
 import { defineRule } from '../types.js';
-import { authEvidence, countsText, spanText } from './shared.js';
+import { addressFinding, countsText, spanText } from './shared.js';
 
 /** auth.probe: one address connecting many times without ever authenticating. */
 export const probe = defineRule({
@@ -37,32 +37,27 @@ export const probe = defineRule({
       const regresshion = r.authTimeouts >= t.probes;
       const severity = regresshion || total >= t.probes * 10 ? 'medium' : 'low';
       const shown = Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
-      out.push({
-        rule: probe.id,
-        severity,
-        title: `SSH probing from ${r.address}: ${total} connections ended before authenticating`,
-        detail:
-          `${r.address} opened ${total} ssh connection(s) that ended before authenticating ${spanText(r.firstSeen, r.lastSeen)} (${countsText(shown)}); ${r.failures} failed login(s), ${r.acceptedCount} accepted. ` +
-          (regresshion
-            ? `${r.authTimeouts} timeouts before authentication from one address is how CVE-2024-6387 (regreSSHion, OpenSSH 8.5p1 to 9.7p1 on glibc) is exploited: check the sshd version (\`sshd -V\`), update it, and look for a new root process or persistence from around ${r.lastSeen ?? 'that time'}. `
-            : 'A scanner or a bot with old algorithms: no account was tried. ') +
-          'Block the address if it keeps coming; OpenSSH 9.8 and later penalise such sources themselves (PerSourcePenalties).',
-        mitre: probe.mitre,
-        subject: {
-          ip: r.isIp ? r.address : null,
-          host: r.isIp ? null : r.address,
-          user: null,
-          pid: null,
-          path: null,
+      out.push(
+        addressFinding(facts, r, {
+          rule: probe.id,
+          severity,
+          title: `SSH probing from ${r.address}: ${total} connections ended before authenticating`,
+          detail:
+            `${r.address} opened ${total} ssh connection(s) that ended before authenticating ${spanText(r.firstSeen, r.lastSeen)} (${countsText(shown)}); ${r.failures} failed login(s), ${r.acceptedCount} accepted. ` +
+            (regresshion
+              ? `${r.authTimeouts} timeouts before authentication from one address is how CVE-2024-6387 (regreSSHion, OpenSSH 8.5p1 to 9.7p1 on glibc) is exploited: check the sshd version (\`sshd -V\`), update it, and look for a new root process or persistence from around ${r.lastSeen ?? 'that time'}. `
+              : 'A scanner or a bot with old algorithms: no account was tried. ') +
+            'Block the address if it keeps coming; OpenSSH 9.8 and later penalise such sources themselves (PerSourcePenalties).',
+          mitre: probe.mitre,
+        }, {
           probes: total,
           preauthDisconnects: closed,
           noIdentification: r.noIdentification,
           kexFailures: r.kexFailures,
           authTimeouts: r.authTimeouts,
           failures: r.failures,
-        },
-        evidence: authEvidence(facts),
-      });
+        }),
+      );
     }
     return out;
   },
