@@ -1,9 +1,8 @@
 import { once } from 'node:events';
-import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { CommandResult } from '../../host/exec.js';
-import { describeFsError } from '../../host/rooted-fs.js';
+import { describeFsError, type FileHandle } from '../../host/rooted-fs.js';
 import { errorCode } from '../../host/errors.js';
 import type { CopyCut, CopyResult, EvidenceSink, TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, sourceWarning, type SourceStatus } from '../../model/source.js';
