@@ -72,7 +72,8 @@ describe.skipIf(!hasTmux || !isRoot)('the guided run in a real terminal (tmux; r
     // Step by step, as a responder would.
     // host, sessions, ssh-connections, activity, processes, malware-scan, persistence.
     for (let i = 0; i < 7; i++) {
-      await waitFor(new RegExp(`Step ${i + 1}/\\d+[\\s\\S]*^\\? What next\\?`, 'm'));
+      // The activity step sweeps /tmp and the homes (capped at 30 s): wait longer than for the others.
+      await waitFor(new RegExp(`Step ${i + 1}/\\d+[\\s\\S]*^\\? What next\\?`, 'm'), 150_000);
       tmux('send-keys', '-t', SESSION, 'Enter');
     }
     await waitFor(/Where the suspicious processes live on disk[\s\S]*^\? Next\?/m);

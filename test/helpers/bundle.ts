@@ -4,8 +4,27 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 
+/** Every folder tmpDir made in this test file: removed after the file's tests (test/helpers/state-dir.ts). */
+const madeByThisFile: string[] = [];
+
 export function tmpDir(prefix = 'irt-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  madeByThisFile.push(dir);
+  return dir;
+}
+
+/**
+ * Removes the folders this file's tests made, whatever their modes (root removes quarantined
+ * ones too): live collects of other test files sweep /tmp, and a test leaves nothing behind.
+ */
+export function removeTmpDirs(): void {
+  for (const dir of madeByThisFile.splice(0)) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // An immutable file (chattr +i) or a busy mount: left for the machine's own /tmp cleaning.
+    }
+  }
 }
 
 /** Call at the top of a test file: a tmpDir whose folders are removed after the file's tests, whatever their outcome. */
