@@ -9,11 +9,11 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { AnalyzeResult } from '../../src/cli/analyze.js';
 import { tmpDir } from '../helpers/bundle.js';
-import { runCli } from '../helpers/cli.js';
+import { CORPUS, runCli } from '../helpers/cli.js';
 
 const FIX = path.resolve(import.meta.dirname, '../fixtures/auth');
 const fixture = (name: string) => path.join(FIX, name);
-const LOGHUB = '/work/shared/corpus/loghub/OpenSSH_2k.log';
+const LOGHUB = path.join(CORPUS ?? '/nonexistent', 'loghub/OpenSSH_2k.log');
 
 /**
  * The real grep and awk: Failed lines of the sshd programs, `message repeated N times` weighing N

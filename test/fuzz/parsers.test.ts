@@ -21,11 +21,11 @@ import { parseSshdT, resolveSshdSettings } from '../../src/collectors/sshd-confi
 import { mergeUnit, parseEnvironment, parseExec, parseUnitFile } from '../../src/collectors/systemd-units/parse-unit.js';
 import { verifyBundle } from '../../src/evidence/verify.js';
 import { tmpDir } from '../helpers/bundle.js';
-import { REPO } from '../helpers/cli.js';
+import { CORPUS as SHARED_CORPUS, REPO } from '../helpers/cli.js';
 
 /** Runs per property: enough to find the shallow bugs every run, small enough for the whole file to take seconds. */
 const RUNS = Number(process.env.IRT_FUZZ_RUNS) || 150;
-const CORPUS = '/work/shared/corpus';
+const CORPUS = SHARED_CORPUS ?? '/nonexistent';
 
 /** Real samples, by what reads them: every fixture file and the shared corpus when it is there. */
 function samples(dir: string, keep: (file: string) => boolean): Buffer[] {

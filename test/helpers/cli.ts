@@ -1,4 +1,5 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,3 +30,10 @@ export function runCli(args: string[], opts: SpawnOptions & { onSpawn?: (pid: nu
 }
 
 export const isRoot = typeof process.geteuid === 'function' && process.geteuid() === 0;
+
+/**
+ * The shared corpus of real sshd logs (read in place, never copied into the repository): beside
+ * the checkout, or where the workplace keeps it; null when neither is there (the tests that read
+ * it say they skipped).
+ */
+export const CORPUS: string | null = [path.resolve(REPO, '../shared/corpus'), '/work/shared/corpus'].find((d) => existsSync(path.join(d, 'loghub'))) ?? null;

@@ -15,7 +15,7 @@ import { makeYearResolver } from '../../../src/collectors/auth/parse-syslog.js';
 import { readLineBatches, readLineBlocks } from '../../../src/collectors/auth/read-lines.js';
 // @ts-expect-error a plain .mjs module of the benchmarks
 import { generateAuthLog } from '../../../bench/auth-log-generate.mjs';
-import { REPO, runCli } from '../../helpers/cli.js';
+import { CORPUS, REPO, runCli } from '../../helpers/cli.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'irt-fast-path-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,7 +67,7 @@ describe('the fast path gives what the full parser gives', () => {
 
   it('on the recorded fixtures and the loghub corpus', async () => {
     const fixtures = readdirSync(path.join(REPO, 'test/fixtures/auth')).filter((f) => f.endsWith('.log')).map((f) => path.join(REPO, 'test/fixtures/auth', f));
-    const corpus = ['/work/shared/corpus/loghub/OpenSSH_2k.log', '/work/shared/corpus/loghub/Linux_2k.log'];
+    const corpus = CORPUS ? [path.join(CORPUS, 'loghub/OpenSSH_2k.log'), path.join(CORPUS, 'loghub/Linux_2k.log')] : [];
     for (const f of [...fixtures, ...corpus]) {
       const { on, off } = await analyzeBoth([f]);
       expect(on, f).toBe(off);
