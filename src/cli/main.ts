@@ -269,6 +269,11 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
 
 /** Runs the CLI and returns the exit code; errors reach the user as one line. */
 export async function main(argv: string[]): Promise<number> {
+  // Output piped into `head` or a pager that quits: stop quietly, as the shell's own tools do.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.ok);
+    throw err;
+  });
   let code: number = EXIT.ok;
   const program = buildProgram((c) => {
     code = c;
