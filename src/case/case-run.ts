@@ -136,6 +136,9 @@ export class CaseRun {
 
     const playbook = await loadPlaybook(opts.playbook);
     const hostname = rootDir === '/' ? os.hostname() : await imageHostname(rootDir);
+    const yaraRules = await readYaraRules(yaraRulePaths(opts.yara ?? [], playbook));
+    // Nothing is awaited between the case's first custody event and the constructor, which
+    // installs the Ctrl-C handler: an interruption from then on is always recorded.
     const c = await Case.open({ ...commandCaseOpening(opts, host, hostname, argv, startedAt), opened: { playbook: { id: playbook.id, sha256: playbook.sha256 } } });
     const options: CollectOptions = {
       sshPorts: opts.sshPort,
@@ -151,7 +154,6 @@ export class CaseRun {
       ...(opts.since ? { since: opts.since } : {}),
       timeline: opts.timeline ?? 'aggregate',
     };
-    const yaraRules = await readYaraRules(yaraRulePaths(opts.yara ?? [], playbook));
     if (yaraRules) options.yaraRules = yaraRules;
     const engine = new PlaybookEngine(playbook, { host, sink: c.store, options }, {
       ...hooks,
