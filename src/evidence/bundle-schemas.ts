@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SEVERITIES } from '../model/finding.js';
+import { TACTICS } from '../model/attack.js';
 
 /**
  * The JSON files of a bundle, as ir-triage writes them. A bundle handed over may have been made
@@ -195,3 +196,42 @@ export const OpenFilesLineSchema = z.looseObject({
 });
 
 export const AuthEventLineSchema = z.looseObject({ kind: z.string(), time: optString, covered: z.boolean().optional(), pamCount: optNumber, failures: optNumber });
+
+const TacticSchema = z.enum(TACTICS);
+
+/** artifacts/incidents.json (src/model/incident.ts): read by the report and summarize. */
+export const IncidentsFileSchema = z.looseObject({
+  version: z.number(),
+  main: z.string().nullable(),
+  incidents: z.array(
+    z.looseObject({
+      id: z.string(),
+      title: z.string(),
+      severity: z.enum(SEVERITIES),
+      findings: z.array(z.string()),
+      subjects: z.looseObject({
+        pids: z.array(z.number()),
+        paths: z.array(z.string()),
+        folders: z.array(z.string()),
+        addresses: z.array(z.string()),
+        accounts: z.array(z.string()),
+        sha256: z.array(z.string()),
+      }),
+      joins: z.array(z.looseObject({ a: z.string(), b: z.string(), reason: z.string(), value: z.string() })),
+      tactics: z.array(TacticSchema),
+      first: z.string().nullable(),
+      last: z.string().nullable(),
+      story: z.array(
+        z.looseObject({
+          time: z.string().nullable(),
+          kind: z.enum(['event', 'gap']),
+          tactic: TacticSchema.nullable(),
+          techniques: z.array(z.string()),
+          text: z.string(),
+          evidence: z.array(z.string()),
+          findings: z.array(z.string()),
+        }),
+      ),
+    }),
+  ),
+});
