@@ -19,6 +19,7 @@ import { flaggedFileTimes, quarantinedFileTimes } from '../report/case-file-time
 import { loadReportData, renderHtml, renderMarkdown } from '../report/report.js';
 import { computeVerdict, type Verdict } from '../report/verdict.js';
 import { sanitizeForTerminal } from '../report/text.js';
+import { SESSION_ACTIVITY_FILE, sessionActivity } from '../story/sessions.js';
 import { Case, commandCaseOpening } from './case.js';
 
 /** The actions taken during the run, with their undo records, for the report. */
@@ -221,6 +222,10 @@ export class CaseRun {
       for (const f of findings) this.custody('finding', { id: f.id, rule: f.rule, severity: f.severity, title: f.title });
       // Always written, empty when nothing was done: the report tells "no action" from "not recorded".
       await store.writeFile(ACTIONS_FILE, JSON.stringify(this.actions, null, 2) + '\n');
+      // What was done in each session, once the findings have their ids: when a step read logins or histories.
+      if (engine.facts.sessions || engine.facts.authLogins || engine.facts.historyCommands) {
+        await store.writeFile(SESSION_ACTIVITY_FILE, JSON.stringify(sessionActivity(engine.facts, findings), null, 2) + '\n');
+      }
 
       const hostname = engine.facts.host?.hostname || this.hostname;
       store.timeline(await flaggedFileTimes(host, findings, engine.facts.openFiles ?? []));

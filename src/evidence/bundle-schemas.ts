@@ -235,3 +235,51 @@ export const IncidentsFileSchema = z.looseObject({
     }),
   ),
 });
+
+/** A list cut at its cap: the items kept and the count before the cut. */
+const bounded = <T extends z.ZodType>(item: T) => z.looseObject({ items: z.array(item), total: z.number().int().nonnegative() });
+
+const SessionCommandSchema = z.looseObject({
+  time: z.string().nullable(),
+  kind: z.string(),
+  text: z.string(),
+  file: z.string(),
+  line: z.number().int(),
+  signals: z.array(z.string()),
+});
+
+/** artifacts/session-activity.json (src/model/session-activity.ts). */
+export const SessionActivityFileSchema = z.looseObject({
+  version: z.number(),
+  window: z.looseObject({ start: z.string(), end: z.string() }).nullable(),
+  sessions: z.array(
+    z.looseObject({
+      user: z.string(),
+      uid: z.number().int().nullable(),
+      address: z.string().nullable(),
+      line: z.string().nullable(),
+      start: z.string(),
+      end: z.string().nullable(),
+      endKind: z.string(),
+      method: z.string().nullable(),
+      sources: z.array(z.string()),
+      evidence: z.array(z.string()),
+      commands: bounded(SessionCommandSchema),
+      files: bounded(
+        z.looseObject({
+          path: z.string(),
+          type: z.string(),
+          what: z.enum(['created', 'modified', 'changed']),
+          time: z.string(),
+          uid: z.number().int(),
+          size: z.number(),
+          executable: z.enum(['elf', 'script']).nullable(),
+          sha256: z.string().nullable(),
+        }),
+      ),
+      findings: bounded(z.looseObject({ id: z.string().nullable(), rule: z.string(), severity: z.enum(SEVERITIES), title: z.string(), tie: z.string() })),
+    }),
+  ),
+  sessionsLeftOut: z.number().int().nonnegative(),
+  untied: z.array(z.looseObject({ user: z.string(), reason: z.string(), commands: bounded(SessionCommandSchema) })),
+});

@@ -17,6 +17,7 @@ import {
   OpenFilesLineSchema,
   type Manifest,
   ProcessLineSchema,
+  SessionActivityFileSchema,
   SessionLineSchema,
   SshViewSchema,
   UndoRecordSchema,
@@ -25,6 +26,8 @@ import { bundleLimits, type BundleLimits } from '../evidence/limits.js';
 import { bytesLimitText, NotRegularFileError, openRegular, readRegular, TooLargeError } from '../evidence/safe-open.js';
 import { fileLines, MAX_LINE_CHARS } from './lines.js';
 import { computeVerdict, type Verdict } from './verdict.js';
+import type { SessionActivityData } from './sessions-view.js';
+import { SESSION_ACTIVITY_FILE } from '../story/sessions.js';
 import { errnoCode } from '../host/errors.js';
 
 /**
@@ -113,6 +116,8 @@ export interface ReportData {
   /** auth-events.jsonl was cut at its size cap: the chart undercounts. */
   authEventsCapped: boolean;
   sessions: Table<SessionRecord>;
+  /** artifacts/session-activity.json: what was done in each ssh session; null when absent or unreadable. */
+  sessionActivity: SessionActivityData | null;
   attackers: Table<AttackerRow>;
   processes: Table<SuspiciousProcess>;
   fanout: Table<SshOutboundGroup> & { ports: number[] };
@@ -481,6 +486,7 @@ export async function loadReportData(dir: string, opts: LoadOptions = {}): Promi
     auth,
     authEventsCapped: num(obj(stats.events).notWritten) > 0,
     sessions: await loadSessions(folder),
+    sessionActivity: await folder.json(SESSION_ACTIVITY_FILE, SessionActivityFileSchema),
     attackers: await loadAttackers(folder),
     processes: await loadProcesses(folder, findings),
     fanout: await loadFanout(folder),

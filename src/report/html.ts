@@ -4,6 +4,7 @@ import { renderAuthChartSvg, widthText } from './chart.js';
 import { LIMITS, type ReportData, type Table } from './data.js';
 import { byLevel, bytesText, countText, evidenceFiles, notableSources, sourceDetail, sourceStatusText, subjectText, timeText, VERDICT_LABEL } from './format.js';
 import { escapeHtml as h } from './text.js';
+import { sessionsHtml } from './sessions-view.js';
 
 /**
  * report.html: one self-contained file for the security officer — no script, no external asset
@@ -291,6 +292,7 @@ export function renderHtml(d: ReportData): string {
     ['findings', `Findings (${d.findings.length})`, findingsSection(d)],
     ['auth', 'SSH logins over time', authSection(d)],
     ['sessions', 'Sessions (utmp, wtmp)', sessionsSection(d)],
+    ['session-activity', 'What was done in each session', sessionsHtml(d.sessionActivity)],
     ['attackers', 'Top attacking addresses', attackersSection(d)],
     ['processes', 'Suspicious processes', processesSection(d)],
     ['fanout', 'Outbound ssh fan-out', fanoutSection(d)],

@@ -3,6 +3,7 @@ import { bucketLabel, widthText } from './chart.js';
 import type { ReportData, Table } from './data.js';
 import { byLevel, bytesText, countText, evidenceFiles, notableSources, sourceDetail, sourceStatusText, subjectText, timeText, VERDICT_LABEL } from './format.js';
 import { escapeMarkdown as md } from './text.js';
+import { sessionsMarkdown } from './sessions-view.js';
 
 /** A time from the bundle, formatted, then escaped like any other text (a crafted time is any string). */
 const mdTime = (iso: string | null | undefined): string => md(timeText(iso));
@@ -100,6 +101,8 @@ export function renderMarkdown(d: ReportData): string {
     out.push(...table(['user', 'terminal', 'from', 'login', 'logout', 'end', 'source'], d.sessions.rows.map((s) => [md(s.user), md(s.line), md(s.host || s.addr || ''), mdTime(s.login), mdTime(s.logout), md(s.end), md(s.source)])));
     out.push(...cutNote(d.sessions, 'session record'));
   }
+
+  out.push('## What was done in each session', '', ...sessionsMarkdown(d.sessionActivity));
 
   out.push('## Top attacking addresses', '');
   if (!d.attackers.artifact) out.push('Not in this bundle: the auth log step did not run.', '');

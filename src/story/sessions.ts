@@ -9,6 +9,9 @@ import type { KnownFacts } from '../model/facts.js';
 import { severityRank, type DraftFinding } from '../model/finding.js';
 import type { Bounded, SessionActivity, SessionActivityFile, SessionCommand, SessionFile, SessionFindingRef, SessionTie, UntiedCommands } from '../model/session-activity.js';
 
+/** Where the case keeps it. */
+export const SESSION_ACTIVITY_FILE = 'artifacts/session-activity.json';
+
 /** Caps of each list; what is past them is counted. */
 export const SESSION_LIMITS = { sessions: 50, commands: 100, files: 50, findings: 50, untied: 50 } as const;
 
