@@ -98,7 +98,7 @@ export class GuidedRun {
       const line = `${ok} source(s) read${skipped ? `, ${skipped} skipped` : ''}${failed.length ? `, ${failed.length} failed` : ''}`;
       if (failed.length) spin.fail(line);
       else spin.succeed(line);
-      const view = stepView(step, run.engine.facts, outcome.findings);
+      const view = stepView(step, run.engine.facts, outcome.findings, run.drafts);
       if (view) write(`${view}\n`);
       write(`${findingLines(outcome.findings, this.d.color)}\n`);
       return this.afterStep(step, outcome.findings, outcome.sources.filter((s) => s.status !== 'ok').map((s) => [s.id, s.status, s.status === 'error' ? s.message : s.status === 'skipped' ? s.reason : '']));

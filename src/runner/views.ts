@@ -1,8 +1,11 @@
 import type { DraftFinding, Severity } from '../model/finding.js';
 import type { KnownFacts } from '../model/facts.js';
 import type { NoteView, PlaybookStep } from '../playbooks/schema.js';
+import { sessionHeading, sessionIsEmpty, sessionMeta, untiedTitle, type ShownSession } from '../report/sessions-view.js';
+import { timeText } from '../report/format.js';
 import { renderTable } from '../report/table.js';
 import { sanitizeForTerminal } from '../report/text.js';
+import { sessionActivity } from '../story/sessions.js';
 
 const COLORS: Record<Severity, string> = {
   critical: '\x1b[1;37;41m',
@@ -32,7 +35,8 @@ export function findingLines(findings: DraftFinding[], color: boolean, details =
     .join('\n');
 }
 
-type View = (facts: KnownFacts, findings: DraftFinding[]) => string[];
+/** facts, the step's findings, and every finding of the run so far. */
+type View = (facts: KnownFacts, findings: DraftFinding[], all: DraftFinding[]) => string[];
 
 function hostView(facts: KnownFacts): string[] {
   const h = facts.host;
@@ -121,6 +125,59 @@ function openFilesView(facts: KnownFacts): string[] {
   );
 }
 
+/** Rows shown per list of a session on the terminal; the report and the artifact hold more. */
+const TERMINAL_ROWS = { commands: 20, files: 10, findings: 10 } as const;
+
+/** `22:26:30` on the session's own day, the full time otherwise. */
+function clock(iso: string | null, day: string): string {
+  if (!iso) return 'no time';
+  const t = timeText(iso);
+  return t.startsWith(`${day} `) ? t.slice(day.length + 1, day.length + 9) : t;
+}
+
+function indent(text: string, by = '    '): string {
+  return text.split('\n').map((l) => `${by}${l}`).join('\n');
+}
+
+function leftOut(shown: number, total: number, what: string): string[] {
+  return total > shown ? [`    … ${total - shown} more ${what} (report.html, artifacts/session-activity.json)`] : [];
+}
+
+function sessionLines(s: ShownSession): string {
+  const head = sanitizeForTerminal(sessionHeading(s));
+  if (sessionIsEmpty(s)) return `${head}: nothing recorded in it`;
+  const day = timeText(s.start).slice(0, 10);
+  const out = [`${head}  [${sanitizeForTerminal(sessionMeta(s))}]`];
+  if (s.commands.total) {
+    const rows = s.commands.items.slice(0, TERMINAL_ROWS.commands);
+    out.push('  commands:', indent(renderTable(['time', 'command', 'history'], rows.map((c) => [clock(c.time, day), c.text, `${c.file}:${c.line}`]), 100)), ...leftOut(rows.length, s.commands.total, 'commands'));
+  }
+  if (s.files.total) {
+    const rows = s.files.items.slice(0, TERMINAL_ROWS.files);
+    out.push('  files created or changed:', indent(renderTable(['time', 'what', 'path'], rows.map((f) => [clock(f.time, day), `${f.what}${f.type === 'dir' ? ' (folder)' : f.executable ? ` (${f.executable})` : ''}`, f.path]), 100)), ...leftOut(rows.length, s.files.total, 'files'));
+  }
+  if (s.findings.total) {
+    const rows = s.findings.items.slice(0, TERMINAL_ROWS.findings);
+    out.push('  findings:', ...rows.map((f) => `    ${f.severity.toUpperCase().padEnd(13)} ${sanitizeForTerminal(f.title)}`), ...leftOut(rows.length, s.findings.total, 'findings'));
+  }
+  return out.join('\n');
+}
+
+/** Per ssh session of the window: its commands, the files its account changed while it was open, the findings of the run so far tied to it. */
+function activityView(facts: KnownFacts, _findings: DraftFinding[], all: DraftFinding[]): string[] {
+  if (!facts.historyCommands && !facts.sessions && !facts.authLogins) return [];
+  const a = sessionActivity(facts, all);
+  const parts: string[] = [];
+  const since = a.window ? ` since ${timeText(a.window.start)}` : '';
+  if (a.sessions.length === 0) parts.push(`No ssh session${since} in the login records or the auth log.`);
+  else parts.push(`What was done in each ssh session${since}:\n${a.sessions.map(sessionLines).join('\n')}${a.sessionsLeftOut ? `\n… ${a.sessionsLeftOut} older session(s) not shown` : ''}`);
+  for (const u of a.untied) {
+    const rows = u.commands.items.slice(-TERMINAL_ROWS.commands);
+    parts.push(`${sanitizeForTerminal(untiedTitle(u))}:\n${indent(renderTable(['time', 'command', 'history'], rows.map((c) => [c.time ? timeText(c.time) : '', c.text, `${c.file}:${c.line}`]), 100))}${u.commands.total > rows.length ? `\n    … the last ${rows.length} of ${u.commands.total} entries` : ''}`);
+  }
+  return parts;
+}
+
 /**
  * The view of each collector, in the order they are shown when one step runs several: keyed by
  * what a step collects, so a playbook with its own step ids and groupings keeps them.
@@ -130,6 +187,7 @@ export const COLLECTOR_VIEWS: ReadonlyArray<{ collector: string; view: View }> =
   { collector: 'logins', view: loginsView },
   { collector: 'auth-log', view: authLogView },
   { collector: 'connections', view: connectionsView },
+  { collector: 'shell-history', view: activityView },
   { collector: 'processes', view: processesView },
 ];
 
@@ -139,11 +197,11 @@ export const NOTE_VIEW_RENDERERS: Record<NoteView, View> = {
 };
 
 /** What a step found, as tables a responder reads at a glance. Empty when there is nothing to show. */
-export function stepView(step: PlaybookStep, facts: KnownFacts, findings: DraftFinding[]): string {
+export function stepView(step: PlaybookStep, facts: KnownFacts, findings: DraftFinding[], all: DraftFinding[] = findings): string {
   const parts: string[] = [];
   if (step.kind === 'collect') {
-    for (const { collector, view } of COLLECTOR_VIEWS) if (step.collect.includes(collector)) parts.push(...view(facts, findings));
+    for (const { collector, view } of COLLECTOR_VIEWS) if (step.collect.includes(collector)) parts.push(...view(facts, findings, all));
   }
-  if (step.kind === 'note') for (const name of step.show) parts.push(...NOTE_VIEW_RENDERERS[name](facts, findings));
+  if (step.kind === 'note') for (const name of step.show) parts.push(...NOTE_VIEW_RENDERERS[name](facts, findings, all));
   return parts.join('\n\n');
 }
