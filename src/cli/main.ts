@@ -70,6 +70,44 @@ function useSystemToolEnvironment(): void {
 
 const ENCRYPT_TO_HELP = 'encrypt the bundle with age to this recipient (age1…), @FILE or recipients file (repeatable): writes <case>.tar.gz.age; see docs/encryption.md';
 
+/** --out, --case and --examiner of a command that writes a case bundle (collect, run, quarantine, restore). */
+function addCaseOptions(command: Command, help: { out: string; examiner: string }): Command {
+  return command
+    .option('--out <dir>', help.out, process.cwd())
+    .option('--case <id>', 'case id (default: <hostname>-<UTC yyyymmddThhmmssZ>)')
+    .option('--examiner <name>', help.examiner);
+}
+
+function addSshPortOption(command: Command): Command {
+  return command.option('--ssh-port <n>', 'an extra ssh port (repeatable; 22 and sshd_config ports are always included)', parsePort, []);
+}
+
+/** The bundle, bounds, window, timeline and YARA options of a collection (collect, run), in the order --help lists them. */
+function addCollectionOptions(command: Command): Command {
+  return command
+    .option('--keep-dir', 'keep the staging folder <out>/<case>/ after the bundle is written', false)
+    .option('--command-timeout <ms>', "timeout for each of the box's commands, in milliseconds", parsePositive)
+    .option('--max-file-bytes <n>', 'cap for each preserved file, in bytes (default 64 MiB)', parsePositive)
+    .option('--max-log-bytes <n>', 'cap for each auth log copied into the bundle, in bytes (default 1 GiB); a longer log keeps its newest lines, the cut recorded; the whole log is still read', parsePositive)
+    .option('--encrypt-to <recipient>', ENCRYPT_TO_HELP, appendValue)
+    .option('--since <date>', 'start of the incident window: what changed since then counts as new (keys, accounts, cron…); default: the first attack in the auth log, else 30 days', parseSince)
+    .addOption(new Option('--timeline <mode>', 'aggregate: failed and pre-auth attempts as one row per address, user and minute (with counts); full: one row per event').choices(['aggregate', 'full']).default('aggregate'))
+    .option('--timeline-jsonl', 'also write artifacts/timeline.jsonl, the rows of timeline.csv as JSON lines', false)
+    .option('--yara <path>', 'a YARA rule file or folder of .yar/.yara files, run over flagged executables and malware folders (repeatable)', appendValue);
+}
+
+/** --dry-run, --yes and --force of a command that changes the box (quarantine, restore). */
+function addChangeOptions(command: Command, help: { dryRun: string; force: string }): Command {
+  return command
+    .option('--dry-run', help.dryRun, false)
+    .option('--yes', 'apply without asking (needed when there is no terminal)', false)
+    .option('--force', help.force, false);
+}
+
+const BUNDLE_OUT = { out: 'where the bundle is written' };
+const RAN_IT = 'who ran it (recorded in the manifest and custody log)';
+const PLAN_JSON_HELP = 'print the plan (--dry-run) or the summary as JSON';
+
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('ir-triage')
     .description('Guided triage, containment and evidence bundles for a Linux server suspected of SSH compromise.')
@@ -87,26 +125,16 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
   sudo ir-triage collect --out /mnt/usb --case IR-42 --encrypt-to age1…   (then: ir-triage decrypt IR-42.tar.gz.age --identity key.txt)`,
     );
 
-  program
+  const collect = program
     .command('collect')
-    .description('run every read-only step of the playbook with no prompts, then write the evidence bundle')
-    .option('--out <dir>', 'where the bundle is written', process.cwd())
-    .option('--case <id>', 'case id (default: <hostname>-<UTC yyyymmddThhmmssZ>)')
-    .option('--examiner <name>', 'who ran the collection (recorded in the manifest and custody log)')
+    .description('run every read-only step of the playbook with no prompts, then write the evidence bundle');
+  addCaseOptions(collect, { ...BUNDLE_OUT, examiner: 'who ran the collection (recorded in the manifest and custody log)' })
     .option('--playbook <file|name>', 'playbook to run', 'ssh-compromise')
-    .option('--root <dir>', 'analyse a mounted disk image offline; live-only steps are skipped')
-    .option('--ssh-port <n>', 'an extra ssh port (repeatable; 22 and sshd_config ports are always included)', parsePort, [])
+    .option('--root <dir>', 'analyse a mounted disk image offline; live-only steps are skipped');
+  addSshPortOption(collect)
     .option('--json', 'print the summary as one JSON object on stdout', false)
-    .addOption(new Option('--fail-on <level>', `exit 3 when a finding is at this level or above (${SEVERITIES.join(', ')})`).argParser(parseLevel))
-    .option('--keep-dir', 'keep the staging folder <out>/<case>/ after the bundle is written', false)
-    .option('--command-timeout <ms>', "timeout for each of the box's commands, in milliseconds", parsePositive)
-    .option('--max-file-bytes <n>', 'cap for each preserved file, in bytes (default 64 MiB)', parsePositive)
-    .option('--max-log-bytes <n>', 'cap for each auth log copied into the bundle, in bytes (default 1 GiB); a longer log keeps its newest lines, the cut recorded; the whole log is still read', parsePositive)
-    .option('--encrypt-to <recipient>', ENCRYPT_TO_HELP, appendValue)
-    .option('--since <date>', 'start of the incident window: what changed since then counts as new (keys, accounts, cron…); default: the first attack in the auth log, else 30 days', parseSince)
-    .addOption(new Option('--timeline <mode>', 'aggregate: failed and pre-auth attempts as one row per address, user and minute (with counts); full: one row per event').choices(['aggregate', 'full']).default('aggregate'))
-    .option('--timeline-jsonl', 'also write artifacts/timeline.jsonl, the rows of timeline.csv as JSON lines', false)
-    .option('--yara <path>', 'a YARA rule file or folder of .yar/.yara files, run over flagged executables and malware folders (repeatable)', appendValue)
+    .addOption(new Option('--fail-on <level>', `exit 3 when a finding is at this level or above (${SEVERITIES.join(', ')})`).argParser(parseLevel));
+  addCollectionOptions(collect)
     .action(async (opts) => {
       const argv = process.argv.slice(2);
       useSystemToolEnvironment();
@@ -114,24 +142,12 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
       setExit(await runCollect(opts, argv));
     });
 
-  program
+  const run = program
     .command('run')
     .description('the guided playbook on a terminal: each step explains, shows what it found, and asks before changing anything')
-    .argument('[playbook]', 'playbook name or file', 'ssh-compromise')
-    .option('--out <dir>', 'where the bundle is written', process.cwd())
-    .option('--case <id>', 'case id (default: <hostname>-<UTC yyyymmddThhmmssZ>)')
-    .option('--examiner <name>', 'who answers the questions (recorded with every answer in the custody log)')
-    .option('--ssh-port <n>', 'an extra ssh port (repeatable; 22 and sshd_config ports are always included)', parsePort, [])
-    .option('--yes', 'apply the actions you choose without asking again for each', false)
-    .option('--keep-dir', 'keep the staging folder <out>/<case>/ after the bundle is written', false)
-    .option('--command-timeout <ms>', "timeout for each of the box's commands, in milliseconds", parsePositive)
-    .option('--max-file-bytes <n>', 'cap for each preserved file, in bytes (default 64 MiB)', parsePositive)
-    .option('--max-log-bytes <n>', 'cap for each auth log copied into the bundle, in bytes (default 1 GiB); a longer log keeps its newest lines, the cut recorded; the whole log is still read', parsePositive)
-    .option('--encrypt-to <recipient>', ENCRYPT_TO_HELP, appendValue)
-    .option('--since <date>', 'start of the incident window: what changed since then counts as new (keys, accounts, cron…); default: the first attack in the auth log, else 30 days', parseSince)
-    .addOption(new Option('--timeline <mode>', 'aggregate: failed and pre-auth attempts as one row per address, user and minute (with counts); full: one row per event').choices(['aggregate', 'full']).default('aggregate'))
-    .option('--timeline-jsonl', 'also write artifacts/timeline.jsonl, the rows of timeline.csv as JSON lines', false)
-    .option('--yara <path>', 'a YARA rule file or folder of .yar/.yara files, run over flagged executables and malware folders (repeatable)', appendValue)
+    .argument('[playbook]', 'playbook name or file', 'ssh-compromise');
+  addSshPortOption(addCaseOptions(run, { ...BUNDLE_OUT, examiner: 'who answers the questions (recorded with every answer in the custody log)' })).option('--yes', 'apply the actions you choose without asking again for each', false);
+  addCollectionOptions(run)
     .action(async (playbook: string, opts) => {
       useSystemToolEnvironment();
       const [{ runGuided }, { containmentFor }] = await Promise.all([import('./run.js'), import('../runner/actions-adapter.js')]);
@@ -216,38 +232,34 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
       setExit(await runPlaybooks(opts));
     });
 
-  program
+  const quarantine = program
     .command('quarantine')
     .description('containment: copy and hash every file of a folder into a case bundle, then chmod a-rx the folder and everything in it')
-    .argument('<path>', 'the malware folder (symlinks and .. are resolved first)')
-    .option('--dry-run', 'show the plan only; change nothing', false)
-    .option('--yes', 'apply without asking (needed when there is no terminal)', false)
-    .option('--force', 'allow a protected system folder (/usr/bin, /etc, /home/USER, …)', false)
-    .option('--out <dir>', 'where the bundle and <case>.restore.json are written', process.cwd())
-    .option('--case <id>', 'case id (default: <hostname>-<UTC yyyymmddThhmmssZ>)')
-    .option('--examiner <name>', 'who ran it (recorded in the manifest and custody log)')
+    .argument('<path>', 'the malware folder (symlinks and .. are resolved first)');
+  addChangeOptions(quarantine, { dryRun: 'show the plan only; change nothing', force: 'allow a protected system folder (/usr/bin, /etc, /home/USER, …)' });
+  addCaseOptions(quarantine, { out: 'where the bundle and <case>.restore.json are written', examiner: RAN_IT })
     .option('--max-file-bytes <n>', 'cap for each copied file, in bytes (default 64 MiB)', parsePositive)
     .option('--max-total-bytes <n>', 'cap for all copies together, in bytes (default 1 GiB); files beyond it are chmod-ed, not copied, and named', parsePositive)
     .option('--max-depth <n>', 'how many folder levels to walk (default 256); folders at the bound are chmod-ed, not entered, and named', parsePositive)
-    .option('--json', 'print the plan (--dry-run) or the summary as JSON', false)
+    .option('--json', PLAN_JSON_HELP, false)
     .action(async (target: string, opts) => {
       useSystemToolEnvironment();
       const { runQuarantine } = await import('./quarantine.js');
       setExit(await runQuarantine(target, opts, process.argv.slice(2)));
     });
 
-  program
+  const restore = program
     .command('restore')
     .description('undo a quarantine (every original mode) or a disable (the commented-out line, the execute bit, the unit links), from <case>.restore.json, an actions/disable-N.json record, or the bundle')
-    .argument('<record>', 'the <case>.restore.json written beside the bundle, a disable record, or the bundle .tar.gz (every undo record in it)')
-    .option('--dry-run', 'show what would be restored; change nothing', false)
-    .option('--yes', 'apply without asking (needed when there is no terminal)', false)
-    .option('--force', 'restore entries whose mode changed since the quarantine, and protected folders', false)
-    .option('--trust-record <sha256>', 'accept a record this machine\'s record key did not sign, because you checked this sha256 (of the record, or of the bundle holding it) against the one the action printed; repeatable', collectSha256, [])
-    .option('--out <dir>', 'where the restore case bundle is written', process.cwd())
-    .option('--case <id>', 'case id (default: <hostname>-<UTC yyyymmddThhmmssZ>)')
-    .option('--examiner <name>', 'who ran it (recorded in the manifest and custody log)')
-    .option('--json', 'print the plan (--dry-run) or the summary as JSON', false)
+    .argument('<record>', 'the <case>.restore.json written beside the bundle, a disable record, or the bundle .tar.gz (every undo record in it)');
+  addChangeOptions(restore, { dryRun: 'show what would be restored; change nothing', force: 'restore entries whose mode changed since the quarantine, and protected folders' }).option(
+    '--trust-record <sha256>',
+    'accept a record this machine\'s record key did not sign, because you checked this sha256 (of the record, or of the bundle holding it) against the one the action printed; repeatable',
+    collectSha256,
+    [],
+  );
+  addCaseOptions(restore, { out: 'where the restore case bundle is written', examiner: RAN_IT })
+    .option('--json', PLAN_JSON_HELP, false)
     .action(async (record: string, opts) => {
       useSystemToolEnvironment();
       const { runRestore } = await import('./restore.js');

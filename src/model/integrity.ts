@@ -28,8 +28,12 @@ export interface IntegrityRecord {
   status: IntegrityStatus;
   /** Why the status is what it is, in one line (null for ok). */
   reason: string | null;
-  /** md5 the package database holds for this file (Debian's md5sums). */
+  /** The package database the file was checked against, read as files (dpkg's lists and md5sums, rpm's rpmdb.sqlite); null when none. */
+  packageDb: 'dpkg' | 'rpm' | null;
+  /** md5 the package database holds for this file (Debian's md5sums; rpm databases from before sha256). */
   expectedMd5: string | null;
+  /** sha256 the package database holds for this file (rpm's file digests). */
+  expectedSha256: string | null;
   md5: string | null;
   sha256: string | null;
   size: number | null;

@@ -4,9 +4,9 @@ import { describeFsError, type BigIntStats, type RootedFs } from '../../host/roo
 import { errorCode } from '../../host/errors.js';
 import type { ChangedFile, SetuidFile } from '../../model/activity.js';
 import type { TimelineEvent } from '../../model/sink.js';
-import { sourceError, sourceOk, type SourceStatus } from '../../model/source.js';
-import { findOwners, listedPackages } from '../integrity/dpkg-db.js';
+import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { Canonicalizer } from '../integrity/files.js';
+import { packageOwners } from '../integrity/package-owners.js';
 import { readHomes } from '../persistence/files.js';
 import { defineCollector, type CollectContext } from '../types.js';
 import { bodyfileLine } from './bodyfile.js';
@@ -194,16 +194,17 @@ async function walkArea(w: Walk, area: string, kind: AreaKind): Promise<void> {
   }
 }
 
-/** Which package owns each set-id file (dpkg's lists, read through the root); packaged stays null without a database. */
+/** Which package owns each set-id file (dpkg's lists or rpm's database, read through the root); packaged stays null without a database. */
 async function ownSetuid(w: Walk, sources: SourceStatus[]): Promise<void> {
   const fs = w.ctx.host.fs;
-  const known = (await listedPackages(fs).catch(() => [])).length > 0;
-  const problems: string[] = [];
-  const owners = known ? await findOwners(fs, new Canonicalizer(fs), new Set(w.setuid.map((s) => path.posix.basename(s.path))), problems) : new Map();
-  if (problems.length) sources.push(sourceError('file-sweep.packages', problems.slice(0, 5).join('; ')));
   const canon = new Canonicalizer(fs);
+  const found = await packageOwners(fs, canon, new Set(w.setuid.map((s) => path.posix.basename(s.path))));
+  if (found.skipped) sources.push(sourceSkipped('file-sweep.packages', found.skipped, found.where ?? undefined));
+  if (found.problems.length) sources.push(sourceError('file-sweep.packages', found.problems.slice(0, 5).join('; '), found.where ?? undefined));
+  else if (found.db && w.setuid.length) sources.push(sourceOk('file-sweep.packages', found.where ?? undefined, `owners of ${w.setuid.length} set-id file(s) from ${found.db === 'rpm' ? "rpm's database" : "dpkg's file lists"}`));
+  const known = found.db !== null;
   for (const s of w.setuid) {
-    const o = owners.get(await canon.entry(s.path)) ?? owners.get(s.path);
+    const o = found.owners.get(await canon.entry(s.path)) ?? found.owners.get(s.path);
     s.package = o?.[0]?.package ?? null;
     s.packaged = known ? s.package !== null : null;
     s.sha256 = (await hashes(fs, s.host, s.size))?.sha256 ?? null;

@@ -32,6 +32,7 @@ function packageOf(db: DpkgDb, name: string): DpkgPackage | null {
 function setPackage(rec: IntegrityRecord, db: DpkgDb, name: string): void {
   const info = packageOf(db, name);
   rec.package = name;
+  rec.packageDb = 'dpkg';
   rec.packageVersion = info?.version ?? null;
   rec.packageState = info?.state ?? null;
 }

@@ -7,10 +7,12 @@ import type { Candidate } from './discover.js';
 import type { Canonicalizer } from './files.js';
 import { blankRecord, inspectInto } from './inspect.js';
 import { contentChanged, parseRpmVerify, type VerifyLine } from './parse-verify.js';
+import path from 'node:path';
+import type { RootedFs } from '../../host/rooted-fs.js';
+import type { RpmFile, RpmPackage } from './rpm-header.js';
+import { RPMFILE_CONFIG, RPMFILE_GHOST } from './rpm-header.js';
 import { isCodePath, type IntegrityTargets } from './targets.js';
 
-/** rpm keeps its database in Berkeley DB, NDB or SQLite: only the box's rpm reads it, so RPM boxes are checked live only. */
-export const RPM_DIRS = ['/var/lib/rpm', '/usr/lib/sysimage/rpm'];
 
 /**
  * `rpm -qf --queryformat '[%{=NAME}\t%{FILENAMES}\n]' FILE…`: every file of every package that
@@ -120,4 +122,129 @@ export async function checkRpm(
   if (qf) markShadows(candidates, records, (p) => owned.has(p));
   markSetuid(records, new Set());
   return { records, packages, problems: [], excluded: 0 };
+}
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+
+/** One packaged file against what is on disk, by the digest the database holds. */
+async function checkRpmFile(fs: RootedFs, key: string, rec: IntegrityRecord, pkg: RpmPackage, f: RpmFile, users: Map<number, string>): Promise<'keep' | 'skip'> {
+  const ins = await inspectInto(fs, key, rec, users);
+  const regular = f.mode === null || (f.mode & S_IFMT) === S_IFREG;
+  if (!regular) {
+    // A folder or link of the package: only a regular file standing in its place is news.
+    if (ins.kind !== 'file') return 'skip';
+    rec.status = 'modified';
+    rec.reason = `a regular file stands where ${pkg.name} ships a ${(f.mode! & S_IFMT) === 0o120000 ? 'link' : 'folder or special file'}`;
+    return 'keep';
+  }
+  if (ins.kind === 'missing') {
+    rec.status = 'missing';
+    rec.reason = `the file ${pkg.name} installed is gone`;
+  } else if (ins.error) {
+    rec.status = 'unreadable';
+    rec.reason = ins.error;
+  } else if (ins.kind === 'dir' || ins.kind === 'other') {
+    rec.status = 'modified';
+    rec.reason = `a ${ins.kind === 'dir' ? 'folder' : 'special file'} stands where ${pkg.name} installed a file`;
+  } else if (!ins.hashed) {
+    rec.status = 'modified';
+    rec.reason = `a link to ${ins.real}, which leads nowhere, stands where ${pkg.name} installed a file`;
+  } else {
+    const ours = pkg.digestAlgo === 'sha256' ? rec.sha256 : pkg.digestAlgo === 'md5' ? rec.md5 : null;
+    if (pkg.digestAlgo === 'md5') rec.expectedMd5 = f.digest;
+    if (pkg.digestAlgo === 'sha256') rec.expectedSha256 = f.digest;
+    if (!f.digest) {
+      rec.reason = `${pkg.name} records no digest for it`;
+    } else if (ours === null) {
+      rec.reason = `${pkg.name} records ${pkg.digestAlgo} digests, which are not computed here`;
+    } else if (ours === f.digest.toLowerCase()) {
+      rec.status = 'ok';
+      if (ins.kind === 'link') rec.reason = `a link to ${ins.real} stands where ${pkg.name} installed a file, with the same content`;
+    } else {
+      rec.status = 'modified';
+      rec.reason = `${ins.kind === 'link' ? `a link to ${ins.real} stands where ${pkg.name} installed a file, and its` : 'its'} content is not what ${pkg.name} ${pkg.evr} installed (${pkg.digestAlgo} differs)`;
+    }
+  }
+  return 'keep';
+}
+
+/**
+ * Checks the listed tools, and every binary and library of the packages that own them, against
+ * rpm's database read as a file (rpmdb.sqlite): owners, file digests and the modes packages ship,
+ * so a setuid bit a package ships is explained and one it does not ship is not.
+ */
+export async function checkRpmDb(fs: RootedFs, canon: Canonicalizer, targets: IntegrityTargets, candidates: Candidate[], users: Map<number, string>, db: RpmPackage[]): Promise<CheckOutcome> {
+  const names = new Set(candidates.flatMap((c) => [path.posix.basename(c.entry), path.posix.basename(c.real)]));
+  const inScope = new Set(candidates.flatMap((c) => [c.entry, c.real]));
+  const owned = new Map<string, RpmPackage>();
+  const owning = new Set<RpmPackage>();
+  for (const pkg of db) {
+    for (const f of pkg.files) {
+      if (!names.has(path.posix.basename(f.path)) || f.flags & RPMFILE_GHOST) continue;
+      const key = await canon.entry(f.path);
+      if (!inScope.has(key)) continue;
+      if (!owned.has(key)) owned.set(key, pkg);
+      owning.add(pkg);
+    }
+  }
+  const records = new Map<string, IntegrityRecord>();
+  const setuidShipped = new Set<string>();
+  const packages = [...owning].sort((a, b) => a.name.localeCompare(b.name));
+  for (const pkg of packages) {
+    for (const f of pkg.files) {
+      // A configuration file is the admin's to edit; a ghost was never shipped.
+      if (!isCodePath(f.path) || f.flags & (RPMFILE_CONFIG | RPMFILE_GHOST)) continue;
+      const key = await canon.entry(f.path);
+      if (f.mode !== null && f.mode & 0o6000) setuidShipped.add(f.path).add(key);
+      if (records.has(key) || (!targets.wholePackages && !inScope.has(key))) continue;
+      const rec = blankRecord(f.path);
+      rec.package = pkg.name;
+      rec.packageVersion = pkg.evr;
+      rec.packageState = 'installed';
+      rec.packageDb = 'rpm';
+      if ((await checkRpmFile(fs, key, rec, pkg, f, users)) === 'keep') records.set(key, rec);
+    }
+  }
+  for (const c of candidates) {
+    const rec = records.get(c.entry) ?? records.get(c.real);
+    if (rec) {
+      if (!rec.tools.includes(c.tool)) rec.tools.push(c.tool);
+      continue;
+    }
+    if (owned.has(c.entry) || owned.has(c.real)) continue;
+    const fresh = blankRecord(c.entry);
+    fresh.tools = [c.tool];
+    const ins = await inspectInto(fs, c.entry, fresh, users);
+    fresh.status = ins.error ? 'unreadable' : 'not-packaged';
+    fresh.reason = ins.error ?? 'no package owns this file';
+    records.set(c.real, fresh);
+  }
+  markShadows(candidates, records, (p) => owned.has(p));
+  markSetuid(records, setuidShipped);
+  return { records, packages: packages.map((p) => p.name), problems: [], excluded: 0 };
+}
+
+/**
+ * The box's own `rpm -V` on the same packages, live: a second view. Where it disagrees with the
+ * database read as a file, the box's rpm (or something under it) lies too.
+ */
+export async function rpmSecondView(ctx: CollectContext, outcome: CheckOutcome, canon: Canonicalizer, sources: SourceStatus[]): Promise<void> {
+  if (ctx.host.mode !== 'live') {
+    sources.push(sourceSkipped('integrity.rpm-V', "offline: the examiner's rpm would verify this machine's packages, not the image's"));
+    return;
+  }
+  if (outcome.packages.length === 0) return;
+  const v = await run(ctx, 'rpm-V', ['rpm', '-V', ...outcome.packages], sources);
+  if (!v) return;
+  const byPath = new Map<string, VerifyLine>();
+  for (const line of parseRpmVerify(v.stdout.toString('utf8')).lines) byPath.set(await canon.entry(line.path), line);
+  for (const [key, rec] of outcome.records) {
+    if (rec.package === null || rec.status === 'unreadable' || rec.status === 'unverified') continue;
+    const line = byPath.get(key);
+    const ours = rec.status === 'missing' ? 'missing' : rec.status === 'modified' ? 'digest' : 'none';
+    const theirs = !line ? 'none' : line.missing ? 'missing' : contentChanged(line) ? 'digest' : 'none';
+    // A regular file where the package ships a link: rpm -V names the type, not the digest.
+    rec.secondView = { tool: 'rpm -V', flags: line?.flags ?? null, agrees: ours === theirs || (ours === 'digest' && line !== undefined) };
+  }
 }

@@ -1,10 +1,12 @@
 import { commandOk } from '../../host/exec.js';
 import { describeFsError } from '../../host/rooted-fs.js';
+import { errorLine } from '../../host/errors.js';
 import type { IntegrityRecord } from '../../model/integrity.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { defineCollector, type CollectContext } from '../types.js';
 import { checkDpkg, type CheckOutcome } from './check-dpkg.js';
-import { checkRpm, RPM_DIRS } from './check-rpm.js';
+import { checkRpm, checkRpmDb, rpmSecondView } from './check-rpm.js';
+import { readRpmDb, RPM_DIRS, type RpmDb } from './rpm-db.js';
 import { discoverTargets, type Candidate } from './discover.js';
 import { DPKG_DIR } from './dpkg-db.js';
 import { Canonicalizer, sha256sumLine } from './files.js';
@@ -187,10 +189,10 @@ export function createIntegrityCollector(targets: IntegrityTargets = DEFAULT_TAR
     id: 'integrity',
     title: "Integrity of the box's own tools",
     description:
-      "sshd, ps, ss, netstat, lsof, who, last, su, sudo, libkeyutils and every binary of their packages, hashed and checked against the package database read as files (dpkg's md5sums), with dpkg --verify or rpm -V as a second view live.",
+      "sshd, ps, ss, netstat, lsof, who, last, su, sudo, libkeyutils and every binary of their packages, hashed and checked against the package database read as files (dpkg's md5sums, rpm's rpmdb.sqlite), with dpkg --verify or rpm -V as a second view live.",
     liveOnly: false,
     needsRoot: false,
-    artifacts: [INTEGRITY_JSONL, INTEGRITY_HASHES, 'commands/dpkg-verify.txt', 'commands/dpkg-verify.json', `${PRESERVE_DIR}/`],
+    artifacts: [INTEGRITY_JSONL, INTEGRITY_HASHES, 'commands/dpkg-verify.txt', 'commands/dpkg-verify.json', 'commands/rpm-V.txt', 'commands/rpm-V.json', `${PRESERVE_DIR}/`],
     provides: ['integrity'],
     reads: ['processes'],
     async collect(ctx) {
@@ -216,11 +218,24 @@ export function createIntegrityCollector(targets: IntegrityTargets = DEFAULT_TAR
         if (outcome) await dpkgSecondView(ctx, outcome, canon, sources);
       } else {
         const rpmDir = await firstExisting(ctx, RPM_DIRS);
-        if (rpmDir && ctx.host.mode === 'live') {
+        let db: RpmDb | null = null;
+        if (rpmDir) {
+          try {
+            db = await readRpmDb(fs);
+            if (db?.skipped) sources.push(sourceSkipped('integrity.rpm', db.skipped, db.file));
+            if (db?.problems.length) sources.push(sourceError('integrity.rpm', `${db.problems.length} problem(s) reading the database: ${db.problems[0]}`, db.file));
+          } catch (err) {
+            sources.push(sourceError('integrity.rpm', errorLine(err), rpmDir));
+          }
+        }
+        if (db?.packages) {
+          outcome = await checkRpmDb(fs, canon, targets, candidates, users, db.packages);
+          await rpmSecondView(ctx, outcome, canon, sources);
+        } else if (rpmDir && ctx.host.mode === 'live') {
           outcome = await checkRpm(ctx, canon, targets, candidates, users, sources);
         } else if (rpmDir) {
-          sources.push(sourceSkipped('integrity.rpm', "offline rpm verification unsupported: only the box's own rpm reads its database", rpmDir));
-          outcome = await hashOnly(ctx, candidates, users, 'RPM database: offline verification unsupported');
+          if (!db) sources.push(sourceSkipped('integrity.rpm', 'no rpmdb.sqlite, Packages or Packages.db in the folder', rpmDir));
+          outcome = await hashOnly(ctx, candidates, users, "RPM database not read: see the integrity.rpm source");
         } else {
           sources.push(sourceSkipped('integrity.package-db', `no package database (neither ${DPKG_DIR}/status nor ${RPM_DIRS.join(' nor ')}): files hashed, not verified`));
         }

@@ -5,7 +5,7 @@ import { readdir, readTextFile } from '../../assets.js';
 import { describeFsError } from '../../host/rooted-fs.js';
 import type { YaraMatchRecord, YaraScan } from '../../model/kernel.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
-import { defineCollector, type CollectContext, type YaraRuleSource } from '../types.js';
+import { defineCollector, type CollectContext } from '../types.js';
 import { ruleTags } from './rules-source.js';
 
 /** Bytes scanned of one file: the rest is recorded as not scanned. */
@@ -68,15 +68,9 @@ export class YaraEngine {
 }
 
 /** Compiles each file once (an empty scan): a file that does not compile is named with its line and left out. */
-async function compileRules(yara: YaraEngine, files: readonly YaraRuleSource[], sources: SourceStatus[]): Promise<RuleFile[]> {
+async function compileRules(yara: YaraEngine, files: ReadonlyArray<{ file: string; source: string }>, sources: SourceStatus[]): Promise<RuleFile[]> {
   const out: RuleFile[] = [];
-  for (const given of files) {
-    const { file } = given;
-    if ('error' in given) {
-      sources.push(sourceError('yara.rules', given.error, file));
-      continue;
-    }
-    const { source } = given;
+  for (const { file, source } of files) {
     const r = await yara.run(new Uint8Array(0), source);
     const errors: string[] = [];
     for (let i = 0; i < r.compileErrors.size(); i++) {
@@ -141,7 +135,7 @@ async function readTarget(ctx: CollectContext, t: Target): Promise<{ data: Buffe
 export const yaraCollector = defineCollector({
   id: 'yara',
   title: 'YARA scan of what was flagged',
-  description: 'The rule files of --yara and the playbook (compiled once, errors named with file and line) run over every flagged process executable and the files of the folders the lsof step found.',
+  description: 'The rule files of --yara and the playbook (compiled once, on the first file to scan; errors named with file and line) run over every flagged process executable and the files of the folders the lsof step found.',
   liveOnly: false,
   needsRoot: false,
   artifacts: ['artifacts/yara-matches.jsonl', 'artifacts/yara-scan.json'],
@@ -151,15 +145,24 @@ export const yaraCollector = defineCollector({
     const sources: SourceStatus[] = [];
     const given = ctx.options.yaraRules;
     if (!given) return { sources: [sourceSkipped('yara', 'no YARA rules given (--yara PATH, or yara: in the playbook)')] };
-    const yara = new YaraEngine();
-    const ruleFiles = await compileRules(yara, given, sources);
-    const scan: YaraScan = { ruleFiles: ruleFiles.map((r) => r.file), rules: ruleFiles.reduce((n, r) => n + r.rules, 0), scanned: 0, matches: [], skipped: [] };
+    for (const g of given) if ('error' in g) sources.push(sourceError('yara.rules', g.error, g.file));
+    const readable = given.filter((g): g is { file: string; source: string } => 'source' in g);
+    const scan: YaraScan = { ruleFiles: readable.map((r) => r.file), rules: readable.reduce((n, r) => n + ruleTags(r.source).size, 0), scanned: 0, matches: [], skipped: [] };
     const started = Date.now();
     const list = await targets(ctx, scan.skipped, new Set(given.map((g) => g.file)));
+    // The engine is loaded and the rules compiled on the first target only: a clean box, where
+    // nothing was flagged, pays for neither (the rule files were read when the case opened).
+    const yara = new YaraEngine();
+    let ruleFiles: RuleFile[] | null = null;
     for (const [i, t] of list.entries()) {
       if (i >= MAX_FILES || Date.now() - started > SCAN_BUDGET_MS || ctx.host.signal.aborted) {
         scan.skipped.push({ file: t.file, reason: i >= MAX_FILES ? `past the first ${MAX_FILES} files` : 'time budget reached' });
         continue;
+      }
+      if (!ruleFiles) {
+        ruleFiles = await compileRules(yara, readable, sources);
+        scan.ruleFiles = ruleFiles.map((r) => r.file);
+        scan.rules = ruleFiles.reduce((n, r) => n + r.rules, 0);
       }
       let data: Buffer;
       try {
@@ -193,7 +196,8 @@ export const yaraCollector = defineCollector({
     }
     await ctx.sink.writeJsonl('artifacts/yara-matches.jsonl', scan.matches);
     await ctx.sink.writeFile('artifacts/yara-scan.json', JSON.stringify({ ruleFiles: scan.ruleFiles, rules: scan.rules, scanned: scan.scanned, matches: scan.matches.length, skipped: scan.skipped }, null, 2) + '\n');
-    sources.push(sourceOk('yara', 'artifacts/yara-matches.jsonl', `${scan.rules} rule(s) in ${scan.ruleFiles.length} file(s), ${scan.scanned} file(s) scanned, ${scan.matches.length} match(es), ${scan.skipped.length} skipped`));
+    const compiled = ruleFiles ? '' : ' (not compiled: nothing flagged to scan)';
+    sources.push(sourceOk('yara', 'artifacts/yara-matches.jsonl', `${scan.rules} rule(s) in ${scan.ruleFiles.length} file(s)${compiled}, ${scan.scanned} file(s) scanned, ${scan.matches.length} match(es), ${scan.skipped.length} skipped`));
     return { facts: { yaraScan: scan }, sources };
   },
 });

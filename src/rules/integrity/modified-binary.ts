@@ -46,6 +46,7 @@ function hashesLine(r: IntegrityRecord): string {
   if (r.ctime) disk.push(`ctime ${r.ctime}`);
   const parts: string[] = [];
   if (r.expectedMd5) parts.push(`Package md5 ${r.expectedMd5}`);
+  if (r.expectedSha256) parts.push(`${parts.length ? 'package' : 'Package'} sha256 ${r.expectedSha256}`);
   if (disk.length) parts.push(`${parts.length ? 'on disk' : 'On disk'}: ${disk.join(', ')}`);
   return parts.length ? ` ${parts.join('; ')}.` : '';
 }
@@ -67,7 +68,7 @@ function label(r: IntegrityRecord): string {
 }
 
 function isRpm(r: IntegrityRecord): boolean {
-  return r.secondView?.tool === 'rpm -V';
+  return r.packageDb === 'rpm' || r.secondView?.tool === 'rpm -V';
 }
 
 function baseFinding(r: IntegrityRecord, severity: Severity, title: string, detail: string, mitre: string[], pid = r.runningPids[0] ?? null): DraftFinding {

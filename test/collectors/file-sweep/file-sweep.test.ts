@@ -15,6 +15,7 @@ import { runRule } from '../../../src/rules/types.js';
 import { newExecutable } from '../../../src/rules/file/new-executable.js';
 import { setuidUnpackaged } from '../../../src/rules/file/setuid-unpackaged.js';
 import { tmpDir } from '../../helpers/bundle.js';
+import { buildRpm, hasRpm, rpm, rpmInstall } from '../../helpers/rpm.js';
 import { readFileSync } from 'node:fs';
 
 const OPTIONS: CollectOptions = { sshPorts: [], maxFileBytes: 1 << 20, maxCommandBytes: 1 << 20, commandTimeoutMs: 10_000, toolLists: { names: [], hashes: [] } };
@@ -120,6 +121,38 @@ describe('file sweep', () => {
     const rec = await run(root, windowStart, { ...LIMITS, maxRecords: 2 });
     expect(rec.facts.changedFiles.length).toBe(2);
     expect(rec.sources.find((s) => s.id === 'file-sweep')).toMatchObject({ detail: expect.stringMatching(/past the cap of 2 counted/) });
+  });
+});
+
+describe.skipIf(!hasRpm)('set-id files on a root whose packages the real rpm installed', () => {
+  it("owners come from rpmdb.sqlite: the package's setuid program is packaged, a dropped one is not, as rpm's own file list says", async () => {
+    const root = tmpDir('irt-sweep-rpm-');
+    put(root, 'etc/passwd', 'root:x:0:0:root:/root:/bin/bash\n');
+    const pkg = buildRpm({ name: 'shadow-utils', files: [{ path: '/usr/bin/newgrp', content: ELF, mode: 0o4755 }, { path: '/usr/bin/chage', content: ELF, mode: 0o4755 }] });
+    rpmInstall(root, [pkg], '/usr/lib/sysimage/rpm');
+    const windowStart = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 20));
+    put(root, 'usr/bin/.sshd-helper', ELF, 0o4755);
+    put(root, 'var/tmp/.s', ELF, 0o4755);
+    const { facts, sources } = await run(root, windowStart);
+    const listed = new Set(rpm(root, '/usr/lib/sysimage/rpm', ['-qa', '--qf', '[%{FILENAMES}\\n]']).split('\n'));
+    expect(facts.setuidFiles.length).toBe(4);
+    for (const f of facts.setuidFiles) expect(f.packaged, f.path).toBe(listed.has(f.path));
+    expect(facts.setuidFiles.find((f) => f.path === '/usr/bin/newgrp')).toMatchObject({ package: 'shadow-utils', packaged: true });
+    expect(sources.find((s) => s.id === 'file-sweep.packages')).toMatchObject({ status: 'ok', path: '/usr/lib/sysimage/rpm/rpmdb.sqlite' });
+    expect(runRule(setuidUnpackaged, facts).map((f) => f.subject.path).sort()).toEqual(['/usr/bin/.sshd-helper', '/var/tmp/.s']);
+  });
+
+  it('a Berkeley DB database is named as not read: ownership unknown, only the writable-folder copy is reported', async () => {
+    const root = tmpDir('irt-sweep-bdb-');
+    put(root, 'usr/bin/chage', ELF, 0o4755);
+    put(root, 'var/lib/rpm/Packages', Buffer.alloc(8192, 0x62));
+    const windowStart = new Date().toISOString();
+    put(root, 'var/tmp/.s', ELF, 0o4755);
+    const { facts, sources } = await run(root, windowStart);
+    expect(facts.setuidFiles.map((f) => f.packaged)).toEqual([null, null]);
+    expect(sources.find((s) => s.id === 'file-sweep.packages')).toMatchObject({ status: 'skipped', path: '/var/lib/rpm/Packages', reason: expect.stringContaining('Berkeley DB') });
+    expect(runRule(setuidUnpackaged, facts).map((f) => f.subject.path)).toEqual(['/var/tmp/.s']);
   });
 });
 

@@ -13,6 +13,8 @@ import type { KnownFacts } from '../../../src/model/facts.js';
 import type { IntegrityRecord } from '../../../src/model/integrity.js';
 import { modifiedBinary } from '../../../src/rules/integrity/modified-binary.js';
 import { isRoot } from '../../helpers/cli.js';
+import { buildRpm, hasRpm, rpm, rpmInstall } from '../../helpers/rpm.js';
+import { contentChanged, parseRpmVerify } from '../../../src/collectors/integrity/parse-verify.js';
 import { proc } from '../../helpers/records.js';
 import { buildDebianRoot, compromise, put, removeMade, scratch } from './fake-root.js';
 
@@ -274,14 +276,22 @@ describe('integrity collector without a dpkg database', () => {
     return root;
   }
 
-  it('records offline rpm verification as unsupported, and still hashes the tools', async () => {
+  it('an RPM folder with no database in it: the tools are still hashed, and the reason recorded', async () => {
     const root = rpmRoot();
     const { records, rec, source, findings, store } = await collect(root);
-    expect(source('integrity.rpm')).toEqual({ id: 'integrity.rpm', path: '/var/lib/rpm', status: 'skipped', reason: "offline rpm verification unsupported: only the box's own rpm reads its database" });
+    expect(source('integrity.rpm')).toEqual({ id: 'integrity.rpm', path: '/var/lib/rpm', status: 'skipped', reason: 'no rpmdb.sqlite, Packages or Packages.db in the folder' });
     expect(new Set(records.map((r) => r.status))).toEqual(new Set(['unverified']));
     expect(rec('/usr/bin/ps')!.sha256).toBe(sha256sum(path.join(root, 'usr/bin/ps')));
     expect(findings).toEqual([]);
     expect(readFileSync(path.join(store.dir, INTEGRITY_HASHES), 'utf8')).toContain('  /usr/bin/ps\n');
+  });
+
+  it('a Berkeley DB Packages file is named as not read; the tools are hashed, not verified', async () => {
+    const root = rpmRoot();
+    put(root, 'var/lib/rpm/Packages', Buffer.alloc(8192, 0x62).toString());
+    const { records, source } = await collect(root);
+    expect(source('integrity.rpm')).toMatchObject({ status: 'skipped', path: '/var/lib/rpm/Packages', reason: expect.stringContaining('Berkeley DB') });
+    expect(new Set(records.map((r) => r.status))).toEqual(new Set(['unverified']));
   });
 
   it("live, asks the box's rpm which packages own the tools and what rpm -V finds (rpm is scripted: it is not installed here)", async () => {
@@ -356,4 +366,72 @@ describe('integrity collector on this machine (live)', () => {
     }
   });
 
+});
+
+describe.skipIf(!hasRpm)('integrity collector on a root whose packages the real rpm installed (offline, rpmdb.sqlite)', () => {
+  const elf = (tag: string) => Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]), Buffer.from(tag.padEnd(64, '.'))]);
+
+  function rpmBox(dbpath = '/var/lib/rpm'): string {
+    const root = scratch('irt-integrity-rpm-');
+    const procps = buildRpm({
+      name: 'procps-ng',
+      version: '4.0.4',
+      release: '5.fc40',
+      files: [
+        { path: '/usr/bin/ps', content: elf('ps'), mode: 0o755 },
+        { path: '/usr/bin/top', content: elf('top'), mode: 0o755 },
+        { path: '/usr/bin/pkill', link: 'pgrep' },
+        { path: '/usr/bin/pgrep', content: elf('pgrep'), mode: 0o755 },
+        { path: '/usr/libexec/procps/irt-helper', content: elf('helper'), mode: 0o4755 },
+        { path: '/usr/share/man/man1/ps.1', content: 'man\n' },
+      ],
+    });
+    const findutils = buildRpm({ name: 'findutils', files: [{ path: '/usr/bin/find', content: elf('find'), mode: 0o755 }] });
+    rpmInstall(root, [procps, findutils], dbpath);
+    return root;
+  }
+
+  it('a clean box: every packaged file is ok, owners and versions from the database', async () => {
+    const root = rpmBox();
+    const { records, rec, source, findings } = await collect(root);
+    expect(findings).toEqual([]);
+    expect(source('integrity')).toMatchObject({ status: 'ok' });
+    expect(source('integrity.rpm')).toBeUndefined();
+    expect(source('integrity.rpm-V')).toMatchObject({ status: 'skipped' });
+    expect(rec('/usr/bin/ps')).toMatchObject({ status: 'ok', package: 'procps-ng', packageVersion: '4.0.4-5.fc40', tools: ['ps'] });
+    expect(rec('/usr/bin/find')).toMatchObject({ status: 'ok', package: 'findutils' });
+    // The package ships the helper setuid: explained, though no list of usual setuid programs names it.
+    expect(rec('/usr/libexec/procps/irt-helper')).toMatchObject({ status: 'ok', mode: '4755', unexpectedSetuid: false });
+    expect(records.filter((r) => r.status !== 'ok')).toEqual([]);
+  });
+
+  it('a kit: what rpm -V finds, the database read here finds too; an unpackaged tool and a setuid bit the package never shipped are named', async () => {
+    const root = rpmBox('/usr/lib/sysimage/rpm');
+    put(root, 'usr/bin/ps', 'trojaned ps\n');
+    rmSync(path.join(root, 'usr/bin/top'));
+    chmodSync(path.join(root, 'usr/bin/find'), 0o4755);
+    put(root, 'usr/local/bin/ss', 'kit ss\n');
+    const { rec, records, findings } = await collect(root);
+    // The oracle: the real rpm on the same root and database.
+    const verify = parseRpmVerify(rpm(root, '/usr/lib/sysimage/rpm', ['-V', 'procps-ng', 'findutils'], [0, 1, 2]));
+    const rpmSays = new Map(verify.lines.map((l) => [l.path, l.missing ? 'missing' : contentChanged(l) ? 'modified' : 'other']));
+    expect(rpmSays.get('/usr/bin/ps')).toBe('modified');
+    expect(rpmSays.get('/usr/bin/top')).toBe('missing');
+    for (const r of records.filter((x) => x.package)) {
+      const said = rpmSays.get(r.path);
+      expect(r.status, r.path).toBe(said === 'modified' || said === 'missing' ? said : 'ok');
+    }
+    expect(rec('/usr/bin/ps')!.reason).toContain('sha256 differs');
+    expect(rec('/usr/bin/find')).toMatchObject({ status: 'ok', mode: '4755', unexpectedSetuid: true });
+    expect(rec('/usr/local/bin/ss')).toMatchObject({ status: 'not-packaged', package: null });
+    // rpm -qf stats the path outside --root: every file the database lists is the oracle instead.
+    const listed = rpm(root, '/usr/lib/sysimage/rpm', ['-qa', '--qf', '[%{FILENAMES}\\n]']).split('\n');
+    expect(listed).toContain('/usr/bin/ps');
+    expect(listed).not.toContain('/usr/local/bin/ss');
+    expect(findings.map((f) => f.subject.path).sort()).toEqual(['/usr/bin/find', '/usr/bin/ps', '/usr/bin/top']);
+    const ps = findings.find((f) => f.subject.path === '/usr/bin/ps')!;
+    expect(ps.detail).toContain(`Package sha256 ${rec('/usr/bin/ps')!.expectedSha256}`);
+    expect(rec('/usr/bin/ps')!.expectedSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(ps.detail).toContain('dnf download procps-ng');
+  });
 });

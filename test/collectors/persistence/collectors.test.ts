@@ -1,40 +1,20 @@
-import { collectFacts } from '../../helpers/facts.js';
+import { collectOn, link, put } from '../../helpers/fake-root.js';
 import { runRule } from '../../../src/rules/types.js';
 /**
  * The cron, systemd-units and startup-files collectors on small fake roots made here: links that
  * try to leave the root, an empty root, drop-ins over a packaged unit, user units with %h.
  */
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cronCollector } from '../../../src/collectors/cron/cron.js';
 import { startupFilesCollector } from '../../../src/collectors/startup-files/startup-files.js';
 import { systemdUnitsCollector } from '../../../src/collectors/systemd-units/systemd-units.js';
-import type { CollectOptions } from '../../../src/collectors/types.js';
-import { CaseStore } from '../../../src/evidence/store.js';
-import { createHostContext } from '../../../src/host/context.js';
-import type { KnownFacts } from '../../../src/model/facts.js';
-import type { SourceStatus } from '../../../src/model/source.js';
 import { systemd } from '../../../src/rules/persistence/systemd.js';
 import { tmpDir } from '../../helpers/bundle.js';
 
-const OPTIONS: CollectOptions = { sshPorts: [], maxFileBytes: 1 << 20, maxCommandBytes: 1 << 20, commandTimeoutMs: 10_000, toolLists: { names: [], hashes: [] } };
-
-function put(root: string, rel: string, text: string): void {
-  mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-  writeFileSync(path.join(root, rel), text);
-}
-
-function link(root: string, rel: string, target: string): void {
-  mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-  symlinkSync(target, path.join(root, rel));
-}
-
-async function collectAll(root: string): Promise<{ facts: KnownFacts; sources: SourceStatus[]; store: CaseStore }> {
-  const store = await CaseStore.create(tmpDir('irt-pcol-out-'), 'C');
-  const host = createHostContext({ root });
-  const { facts, sources } = await collectFacts([cronCollector, systemdUnitsCollector, startupFilesCollector], { host, sink: store, options: OPTIONS });
-  return { facts, sources, store };
+function collectAll(root: string) {
+  return collectOn(root, [cronCollector, systemdUnitsCollector, startupFilesCollector]);
 }
 
 describe('persistence collectors on fake roots', () => {

@@ -8,25 +8,16 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sessionAt, sessionSpans, shellHistoryCollector } from '../../../src/collectors/shell-history/shell-history.js';
-import type { CollectOptions } from '../../../src/collectors/types.js';
-import { CaseStore } from '../../../src/evidence/store.js';
-import { createHostContext } from '../../../src/host/context.js';
 import type { KnownFacts } from '../../../src/model/facts.js';
 import type { SessionRecord } from '../../../src/model/logins.js';
 import { tmpDir } from '../../helpers/bundle.js';
-import { collectFacts } from '../../helpers/facts.js';
+import { collectOn, fakeRoot, fakeRootOptions, put } from '../../helpers/fake-root.js';
 
-const OPTIONS: CollectOptions = { sshPorts: [], maxFileBytes: 64 << 20, maxCommandBytes: 1 << 20, commandTimeoutMs: 10_000, toolLists: { names: [], hashes: [] } };
+const OPTIONS = fakeRootOptions({ maxFileBytes: 64 << 20 });
 const isRoot = process.geteuid?.() === 0;
 
-function put(root: string, rel: string, text: string | Buffer): void {
-  mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-  writeFileSync(path.join(root, rel), text);
-}
-
 function baseRoot(): string {
-  const root = tmpDir('irt-hist-');
-  put(root, 'etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\nbob:x:1001:1001::/home/bob:/bin/zsh\n');
+  const root = fakeRoot('irt-hist-', { 'etc/passwd': 'root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\nbob:x:1001:1001::/home/bob:/bin/zsh\n' });
   mkdirSync(path.join(root, 'root'), { recursive: true });
   mkdirSync(path.join(root, 'home/alice'), { recursive: true });
   mkdirSync(path.join(root, 'home/bob'), { recursive: true });
@@ -37,11 +28,8 @@ function session(user: string, login: string, logout: string | null, addr: strin
   return { user, line: 'pts/0', host: addr, addr, pid: 1, login, logout, end: logout ? 'logout' : 'still-logged-in', source: 'wtmp', file: '/var/log/wtmp' };
 }
 
-async function collect(root: string, facts: KnownFacts = {}) {
-  const store = await CaseStore.create(tmpDir('irt-hist-out-'), 'C');
-  const host = createHostContext({ root });
-  const r = await collectFacts([shellHistoryCollector], { host, sink: store, options: OPTIONS }, facts);
-  return { ...r, store };
+function collect(root: string, facts: KnownFacts = {}) {
+  return collectOn(root, [shellHistoryCollector], facts, OPTIONS);
 }
 
 describe('shell-history collector', () => {
