@@ -2,7 +2,7 @@
  * The layers of src/ (docs/development.md): a folder imports only folders below it, so the graph
  * of folders has no cycle and nothing low knows what is built on it.
  *
- *   host, src/*.ts (assets) → model → collectors → rules, evidence → actions, report
+ *   host, src/*.ts (assets) → model → collectors → rules, evidence, story → actions, report
  *     → playbooks, fleet → case → runner → cli
  *
  * Folders on one line of the same layer do not import each other either.
@@ -20,6 +20,7 @@ const LAYER: Record<string, number> = {
   collectors: 2,
   rules: 3,
   evidence: 3,
+  story: 3,
   actions: 4,
   report: 4,
   playbooks: 5,
