@@ -5,7 +5,7 @@
  */
 import { tacticsOf, type Tactic } from '../model/attack.js';
 import type { KnownFacts } from '../model/facts.js';
-import type { Finding } from '../model/finding.js';
+import { severityRank, type Finding } from '../model/finding.js';
 import type { StoryLink } from '../model/incident.js';
 import { sanitizeForTerminal } from '../model/text.js';
 import { folderOf, type FindingSubjects } from './subjects.js';
@@ -76,7 +76,7 @@ function processPhrase(f: Finding): string {
   const s = f.subject;
   switch (f.rule) {
     case 'process.known-tool':
-      return `a known tool${s.tool ? ` (${field(s.tool, 60)})` : ''}`;
+      return `a known tool${s.tool ? `: ${field(s.tool, 60)}` : ''}`;
     case 'network.ssh-outbound-fanout':
       return `connects to ${n(s.hosts)} hosts on ssh ports${typeof s.synSent === 'number' && s.synSent > 0 ? ` (${s.synSent} attempts unanswered)` : ''}`;
     case 'process.masquerade':
@@ -132,7 +132,7 @@ function findingLinks(f: Finding, facts: KnownFacts, loggedIn: ReadonlySet<strin
     case 'auth.login-after-failures': {
       const rec = (facts.authLogins ?? []).find((l) => l.time === s.time && l.user === s.user && (l.address === s.ip || l.address === s.host));
       const what = s.method === 'password' ? 'failed passwords' : 'failed logins';
-      const links: Draft[] = [{ ...base, ms: timeMs(s.time), text: `${field(s.user)} logged in from ${address} after ${n(s.failuresBefore)} ${what}${s.method ? ` (${field(s.method, 30)})` : ''}`, evidence: evidence(rec ? [authLine(facts, rec.source, rec.lineNo)] : []) }];
+      const links: Draft[] = [{ ...base, ms: timeMs(s.time), text: `${field(s.user)} logged in from ${address} after ${n(s.failuresBefore)} ${what}${s.method && s.method !== 'password' ? ` (${field(s.method, 30)})` : ''}`, evidence: evidence(rec ? [authLine(facts, rec.source, rec.lineNo)] : []) }];
       if (timeMs(s.logout) !== null) links.push({ ms: timeMs(s.logout), tactic: null, techniques: [], text: `${field(s.user)}'s session from ${address} closed`, evidence: evidence(), findings: [f.id] });
       return links;
     }
@@ -212,19 +212,20 @@ export function buildStory(findings: readonly Finding[], subjects: readonly Find
     if (subjects[i]!.process === null) drafts.push(...findingLinks(f, facts, loggedIn));
   });
   for (const members of byProcess.values()) {
-    const fs = members.map((i) => findings[i]!);
+    // The worst finding speaks first and gives the link its tactic: a scanner is told as discovery, not as a file in /tmp.
+    const fs = members.map((i) => findings[i]!).sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.id.localeCompare(b.id));
     const p = subjects[members[0]!]!.process!;
     const exe = p.record.exe;
     const where = exe ? ` from ${field(folderOf(exe))}` : '';
     const verb = p.startTime ? 'started' : 'running';
-    const tactics = fs.map(storyTactic).filter((t): t is Tactic => t !== null).sort((a, b) => rankOf(a) - rankOf(b));
+    const tactics = fs.map(storyTactic).filter((t): t is Tactic => t !== null);
     drafts.push({
       ms: timeMs(p.startTime),
       tactic: tactics[0] ?? null,
       techniques: unique(fs.flatMap((f) => f.mitre)),
       text: `${field(p.record.comm, 40)} (pid ${p.pid}) ${verb}${where}: ${unique(fs.map(processPhrase)).join('; ')}`,
       evidence: unique(fs.flatMap((f) => f.evidence)),
-      findings: fs.map((f) => f.id),
+      findings: fs.map((f) => f.id).sort(),
     });
   }
   const historyAccounts = unique(subjects.map((s) => s.user).filter((u): u is string => u !== null && (facts.historyFiles ?? []).some((h) => h.user === u))).sort();

