@@ -12,10 +12,13 @@ import type { Incident, IncidentJoin, IncidentsFile, JoinReason } from '../model
 import { buildStory } from './story.js';
 import { LOGIN_RULES, sessionSpans, subjectsOf, type FindingSubjects, type SessionSpan } from './subjects.js';
 import { incidentTitle } from './titles.js';
-import { spanText } from './time.js';
+import { spanText, timeMs } from './time.js';
 
-/** Join reasons from the most telling to the least: a spanning set keeps the first that connects. */
-const REASONS: readonly JoinReason[] = ['same-process', 'process-tree', 'same-executable', 'same-file', 'same-folder', 'same-address', 'in-session', 'same-account'];
+/**
+ * Join reasons go from the most telling to the least — same-process, process-tree,
+ * same-executable, same-file, same-folder, same-address, in-session, same-account — and a spanning
+ * set keeps the first that connects two findings.
+ */
 
 
 /** Seconds a login record of one source may differ from another's for the same login. */
@@ -27,6 +30,9 @@ interface Candidate {
   reason: JoinReason;
   value: string;
 }
+
+/** Takes one candidate join; candidates come by reason (most telling first), then by value, then by finding. */
+type Emit = (c: Candidate) => void;
 
 class UnionFind {
   private readonly parent: number[];
@@ -53,10 +59,10 @@ class UnionFind {
 }
 
 /** Findings sharing one value of one kind are joined in a star from the first (lowest id). */
-function starEdges(out: Candidate[], groups: Map<string, number[]>, reason: JoinReason, show: (key: string) => string): void {
+function starEdges(out: Emit, groups: Map<string, number[]>, reason: JoinReason, show: (key: string) => string): void {
   for (const key of [...groups.keys()].sort()) {
     const members = [...new Set(groups.get(key)!)].sort((x, y) => x - y);
-    for (const m of members.slice(1)) out.push({ a: members[0]!, b: m, reason, value: show(key) });
+    for (const m of members.slice(1)) out({ a: members[0]!, b: m, reason, value: show(key) });
   }
 }
 
@@ -73,13 +79,8 @@ function sameLoginTime(ms: number, iso: unknown): boolean {
 }
 
 /** The findings that happened in one session: its login, its history entries, its account's processes and files while it was open. */
-function sessionMembers(s: SessionSpan, candidates: readonly number[], findings: readonly Finding[], subjects: readonly FindingSubjects[]): number[] {
+function sessionMembers(s: SessionSpan, candidates: readonly number[], findings: readonly Finding[], subjects: readonly FindingSubjects[], whenMs: ReadonlyArray<number | null>): number[] {
   const out: number[] = [];
-  const inSpan = (iso: unknown) => {
-    if (typeof iso !== 'string') return false;
-    const t = Date.parse(iso);
-    return !Number.isNaN(t) && t >= s.loginMs - LOGIN_SLACK_MS && t <= s.logoutMs;
-  };
   for (const i of candidates) {
     const f = findings[i]!;
     const sub = f.subject;
@@ -97,19 +98,17 @@ function sessionMembers(s: SessionSpan, candidates: readonly number[], findings:
       continue;
     }
     // A process or file of the account joins only for an ordinary account: root's and a daemon's are everywhere.
-    if (subj.account !== s.user) continue;
-    if (subj.process !== null) {
-      if (inSpan(subj.process.startTime)) out.push(i);
-      continue;
-    }
-    if (f.rule.startsWith('file.') && inSpan(sub.btime ?? sub.mtime)) out.push(i);
+    const t = whenMs[i];
+    if (subj.account === s.user && t !== null && t !== undefined && t >= s.loginMs - LOGIN_SLACK_MS && t <= s.logoutMs) out.push(i);
   }
   return out;
 }
 
-/** Every candidate join, in a fixed order: by reason, then by value, then by finding. */
-function candidateJoins(findings: readonly Finding[], subjects: readonly FindingSubjects[], facts: KnownFacts): Candidate[] {
-  const out: Candidate[] = [];
+/**
+ * Every candidate join, handed to `out` in a fixed order: by reason (most telling first), then by value, then
+ * by finding. Taking them as they come is Kruskal's spanning forest with the reasons as weights.
+ */
+function candidateJoins(findings: readonly Finding[], subjects: readonly FindingSubjects[], facts: KnownFacts, out: Emit): void {
   const byProcess = new Map<string, number[]>();
   const bySha = new Map<string, number[]>();
   const byFile = new Map<string, number[]>();
@@ -134,7 +133,7 @@ function candidateJoins(findings: readonly Finding[], subjects: readonly Finding
       if (parent === child) continue;
       if (parent.p.startTicks !== null && child.p.startTicks !== null && parent.p.startTicks > child.p.startTicks) continue;
       const [a, b] = [Math.min(...parent.members), Math.min(...child.members)].sort((x, y) => x - y) as [number, number];
-      out.push({ a, b, reason: 'process-tree', value: `pid ${parent.p.pid} → pid ${child.p.pid}` });
+      out({ a, b, reason: 'process-tree', value: `pid ${parent.p.pid} → pid ${child.p.pid}` });
     }
   }
   starEdges(out, bySha, 'same-executable', (k) => `sha256 ${k}`);
@@ -148,16 +147,20 @@ function candidateJoins(findings: readonly Finding[], subjects: readonly Finding
     const user = ref && typeof ref === 'object' && typeof ref.user === 'string' ? ref.user : subjects[i]!.user;
     if (user !== null) group(byUser, user, i);
   });
+  // When a process started, or a file was created or changed: what a session's span is checked against.
+  const whenMs = findings.map((f, i) => {
+    const p = subjects[i]!.process;
+    if (p) return timeMs(p.startTime);
+    return f.rule.startsWith('file.') ? timeMs(f.subject.btime ?? f.subject.mtime) : null;
+  });
   for (const s of sessionSpans(facts)) {
     const candidates = byUser.get(s.user);
     if (!candidates) continue;
-    const members = sessionMembers(s, candidates, findings, subjects);
+    const members = sessionMembers(s, candidates, findings, subjects, whenMs);
     const value = `${s.user}${s.address ? ` from ${s.address}` : ''} ${spanText(s.login, s.logout)}`;
-    for (const m of members.slice(1)) out.push({ a: members[0]!, b: m, reason: 'in-session', value });
+    for (const m of members.slice(1)) out({ a: members[0]!, b: m, reason: 'in-session', value });
   }
   starEdges(out, byAccount, 'same-account', (k) => k);
-  const rank = (r: JoinReason) => REASONS.indexOf(r);
-  return out.sort((x, y) => rank(x.reason) - rank(y.reason) || x.a - y.a || x.b - y.b || x.value.localeCompare(y.value));
 }
 
 function sortedUnique<T extends string | number>(values: Iterable<T>): T[] {
@@ -175,7 +178,9 @@ export function buildIncidents(findingsIn: readonly Finding[], facts: KnownFacts
   const subjects = subjectsOf(findings, facts);
   const uf = new UnionFind(findings.length);
   const joins: Candidate[] = [];
-  for (const c of candidateJoins(findings, subjects, facts)) if (uf.union(c.a, c.b)) joins.push(c);
+  candidateJoins(findings, subjects, facts, (c) => {
+    if (uf.union(c.a, c.b)) joins.push(c);
+  });
 
   const groups = new Map<number, number[]>();
   findings.forEach((_, i) => {
