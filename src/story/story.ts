@@ -72,7 +72,7 @@ function unique(values: string[]): string[] {
 }
 
 /** What a process finding says of its process, as a short phrase. */
-function processPhrase(f: Finding): string {
+export function processPhrase(f: Finding): string {
   const s = f.subject;
   switch (f.rule) {
     case 'process.known-tool':

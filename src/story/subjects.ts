@@ -62,6 +62,9 @@ const SHARED_FILES = new Set(['/etc/passwd', '/etc/shadow', '/etc/group', '/etc/
 /** Program folders of the packages: a process running /usr/bin/perl is not related to another one running it. */
 const PACKAGE_PREFIXES = ['/usr/', '/bin/', '/sbin/', '/lib/', '/lib32/', '/lib64/', '/libx32/', '/snap/'];
 
+/** sha256 of no bytes: every empty file has it. */
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
 /** Well-known system account names, used when /etc/passwd was not read. */
 const SYSTEM_NAMES = new Set(['root', 'daemon', 'bin', 'sys', 'sync', 'games', 'man', 'lp', 'mail', 'news', 'uucp', 'proxy', 'www-data', 'backup', 'list', 'irc', 'gnats', 'nobody', 'systemd-network', 'systemd-resolve', 'messagebus', 'sshd', 'syslog', '_apt', 'nginx', 'apache', 'mysql', 'postgres', 'ftp', 'operator', 'adm', 'halt', 'shutdown']);
 
@@ -194,6 +197,7 @@ export function subjectsOf(findings: readonly Finding[], facts: KnownFacts): Fin
     if (hash && /^[0-9a-f]{64}$/.test(hash) && (path === null || isSpecificFile(path, true))) sha.add(hash);
     const exeHash = process?.record.exeSha256;
     if (exeHash && process.record.exe && isSpecificFile(process.record.exe, true)) sha.add(exeHash);
+    sha.delete(EMPTY_SHA256);
     const owner = typeof f.subject.uid === 'number' ? (userOfUid.get(f.subject.uid) ?? null) : null;
     const user = str(f.subject.user) ?? process?.record.user ?? owner;
     return {

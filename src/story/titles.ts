@@ -5,6 +5,7 @@
  */
 import type { Finding } from '../model/finding.js';
 import { folderOf, LOGIN_RULES, type FindingSubjects } from './subjects.js';
+import { processPhrase } from './story.js';
 import { field, plural } from './words.js';
 
 const BRUTE_RULES = new Set(['auth.bruteforce', 'login.btmp-bruteforce', 'network.ssh-inbound-flood', 'auth.enumeration']);
@@ -58,14 +59,36 @@ function processPart(findings: readonly Finding[], subjects: readonly FindingSub
     return posing.length === 1 ? `process posing as ${field(names[0], 32)}${from}` : `${plural(posing.length, 'process', 'processes')} posing as ${names.map((x) => field(x, 32)).join(', ')}${from}`;
   }
   if (list.length === 1) return `suspicious process ${field(list[0]!.comm, 32)}${where(list[0]!)}`;
-  return `${plural(list.length, 'suspicious process', 'suspicious processes')}`;
+  // Several processes: what the worst finding says of them, and their name when they share one.
+  const worst = findings.find((_, i) => subjects[i]!.process !== null)!;
+  const names = [...new Set(list.map((e) => e.comm))];
+  const who = names.length === 1 ? `${plural(list.length, 'process', 'processes')} named ${field(names[0], 32)}` : plural(list.length, 'suspicious process', 'suspicious processes');
+  return `${who}: ${processPhrase(worst)}`;
+}
+
+const FILE_WHAT: Readonly<Record<string, [string, string]>> = {
+  'file.new-executable': ['new executable', 'new executables'],
+  'file.setuid-unpackaged': ['setuid file', 'setuid files'],
+};
+
+/** Files planted: how many of each kind, and where. */
+function filePart(findings: readonly Finding[]): string | null {
+  const files = findings.filter((f) => FILE_WHAT[f.rule] !== undefined && typeof f.subject.path === 'string');
+  if (files.length === 0) return null;
+  const kinds = Object.entries(FILE_WHAT)
+    .map(([rule, [one, many]]) => ({ count: files.filter((f) => f.rule === rule).length, one, many }))
+    .filter((k) => k.count > 0)
+    .map((k) => (files.length === 1 ? k.one : plural(k.count, k.one, k.many)));
+  const folders = [...new Set(files.map((f) => folderOf(f.subject.path as string)))];
+  if (files.length === 1) return `${kinds[0]} ${field(files[0]!.subject.path, 80)}`;
+  return `${kinds.join(' and ')} ${folders.length === 1 ? `in ${field(folders[0], 64)}` : `in ${plural(folders.length, 'folder')}`}`;
 }
 
 /** The title of an incident from its findings (id order) and their subjects. */
 export function incidentTitle(findings: readonly Finding[], subjects: readonly FindingSubjects[]): string {
   const parts: string[] = [];
   const entry = entryPart(findings);
-  const procs = processPart(findings, subjects);
+  const procs = processPart(findings, subjects) ?? filePart(findings);
   if (entry) parts.push(entry);
   if (procs) parts.push(entry ? `then ${procs}` : procs);
   if (has(findings, 'persistence.preload') || (has(findings, 'process.preload') && findings.some((f) => f.rule === 'process.preload' && f.subject.path === '/etc/ld.so.preload'))) {

@@ -211,6 +211,12 @@ describe('never joined on coincidence', () => {
     expect(isSpecificFolder('/var/www/', new Set(['/var/www']))).toBe(false);
   });
 
+  it('empty files share no executable', () => {
+    const empty = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+    const fs = [finding('file.new-executable', { path: '/srv/a/x', sha256: empty }), finding('file.new-executable', { path: '/srv/b/y', sha256: empty })];
+    expect(buildIncidents(fs, {}).incidents).toHaveLength(2);
+  });
+
   it('/etc/passwd is not a shared subject: two new accounts are two incidents', () => {
     const fs = [finding('account.new', { path: '/etc/passwd', line: 30, user: 'x1', uid: 0 }), finding('account.new', { path: '/etc/passwd', line: 31, user: 'x2', uid: 0 })];
     expect(buildIncidents(fs, {}).incidents).toHaveLength(2);
@@ -249,6 +255,14 @@ describe('chains, ties, partition, determinism', () => {
     expect(r.incidents.map((i) => i.findings)).toEqual([['F-0003', 'F-0004'], ['F-0002'], ['F-0001'], ['F-0005']]);
     expect(r.incidents.map((i) => i.id)).toEqual(['I-01', 'I-02', 'I-03', 'I-04']);
     expect(r.main).toBe('I-01');
+  });
+
+  it('titles of process groups and planted files', () => {
+    const memfd = [1, 2, 3].map((i) => proc({ pid: 40 + i, comm: 'memfd:x', exe: '/memfd:x', exeDeleted: true, cwd: '/', exeSha256: 'd'.repeat(64) }));
+    const files = [finding('file.new-executable', { path: '/srv/k/a' }), finding('file.new-executable', { path: '/srv/k/b' }), finding('file.setuid-unpackaged', { path: '/srv/k/c' })];
+    const fs = renumber([...memfd.map((p) => finding('process.deleted-exe', procSubject(p))), ...files]);
+    const titles = buildIncidents(fs, { processes: memfd }).incidents.map((i) => i.title).sort();
+    expect(titles).toEqual(['2 new executables and 1 setuid file in /srv/k/', '3 processes named memfd:x: its executable was deleted from disk']);
   });
 
   it('no findings: no incident, no main', () => {
