@@ -20,10 +20,14 @@ import { loadReportData, renderHtml, renderMarkdown } from '../report/report.js'
 import { computeVerdict, type Verdict } from '../report/verdict.js';
 import { sanitizeForTerminal } from '../report/text.js';
 import { SESSION_ACTIVITY_FILE, sessionActivity } from '../story/sessions.js';
+import type { Incident } from '../model/incident.js';
+import { buildIncidents } from '../story/incidents.js';
 import { Case, commandCaseOpening } from './case.js';
 
 /** The actions taken during the run, with their undo records, for the report. */
 const ACTIONS_FILE = 'artifacts/actions.json';
+/** The findings joined into incidents, each with its story (src/story/incidents.ts). */
+const INCIDENTS_FILE = 'artifacts/incidents.json';
 
 /** Options every command that opens a case shares (collect, run). */
 export interface CaseOptions {
@@ -56,6 +60,8 @@ export interface CaseSummary {
   case: string;
   partial: boolean;
   findings: Finding[];
+  /** The findings joined into incidents, worst first (artifacts/incidents.json). */
+  incidents: Incident[];
   /** The one-line answer for the security officer (also in manifest.json). */
   verdict: Verdict;
   partialReasons: string[];
@@ -220,6 +226,8 @@ export class CaseRun {
       const { store, host, engine } = this;
       await store.writeFile('findings.json', JSON.stringify(findings, null, 2) + '\n');
       for (const f of findings) this.custody('finding', { id: f.id, rule: f.rule, severity: f.severity, title: f.title });
+      const incidents = buildIncidents(findings, engine.facts);
+      await store.writeFile(INCIDENTS_FILE, JSON.stringify(incidents, null, 2) + '\n');
       // Always written, empty when nothing was done: the report tells "no action" from "not recorded".
       await store.writeFile(ACTIONS_FILE, JSON.stringify(this.actions, null, 2) + '\n');
       // What was done in each session, once the findings have their ids: when a step read logins or histories.
@@ -269,6 +277,7 @@ export class CaseRun {
         case: this.caseId,
         partial,
         findings,
+        incidents: incidents.incidents,
         verdict,
         partialReasons,
         keptDir: this.opts.keepDir ? store.dir : null,

@@ -28,9 +28,9 @@ export async function runCollect(opts: CollectCliOptions, argv: string[]): Promi
   }
   const summary = await run.close();
   if (opts.json) {
-    const { bundle, sha256, case: caseId, partial, verdict, findings, encryption } = summary;
+    const { bundle, sha256, case: caseId, partial, verdict, findings, incidents, encryption } = summary;
     const encrypted = encryption ? { encrypted: true, recipients: encryption.recipients, plaintextSha256: encryption.plaintextSha256 } : {};
-    process.stdout.write(JSON.stringify({ bundle, sha256, case: caseId, partial, verdict, findings, ...encrypted }) + '\n');
+    process.stdout.write(JSON.stringify({ bundle, sha256, case: caseId, partial, verdict, findings, incidents, ...encrypted }) + '\n');
   } else printSummary(summary);
 
   if (summary.interrupted) return EXIT.interrupted;

@@ -29,7 +29,9 @@ describe('ir-triage collect (the real CLI on this machine)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
-    expect(Object.keys(summary).sort()).toEqual(['bundle', 'case', 'findings', 'partial', 'sha256', 'verdict']);
+    expect(Object.keys(summary).sort()).toEqual(['bundle', 'case', 'findings', 'incidents', 'partial', 'sha256', 'verdict']);
+    // Every finding of this machine is in exactly one incident.
+    expect(summary.incidents.flatMap((i: { findings: string[] }) => i.findings).sort()).toEqual(summary.findings.map((f: { id: string }) => f.id).sort());
     expect(summary.verdict).toEqual({ level: expect.stringMatching(/^(compromised|attacking|attacked|suspicious|clean)$/), headline: expect.any(String), partial: summary.partial });
     expect(summary.bundle).toBe(path.join(out, 'E2E-1.tar.gz'));
     expect(summary.case).toBe('E2E-1');

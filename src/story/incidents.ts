@@ -1,0 +1,230 @@
+/**
+ * Findings joined into incidents by what they share (docs/incidents.md): the same process (pid and
+ * start time), a parent and its child, the same executable, file or specific folder, the same remote
+ * address, something done inside a session by its account, the same ordinary account. Deterministic:
+ * the same findings and facts give the same incidents whatever their order, and each join is kept
+ * with its reason so the officer can check it.
+ */
+import { TACTICS, tacticsOf, type Tactic } from '../model/attack.js';
+import type { KnownFacts } from '../model/facts.js';
+import { severityRank, type Finding } from '../model/finding.js';
+import type { Incident, IncidentJoin, IncidentsFile, JoinReason } from '../model/incident.js';
+import { buildStory } from './story.js';
+import { LOGIN_RULES, sessionSpans, subjectsOf, type FindingSubjects, type SessionSpan } from './subjects.js';
+import { incidentTitle } from './titles.js';
+import { spanText, timeMs } from './time.js';
+
+/**
+ * Join reasons go from the most telling to the least — same-process, process-tree,
+ * same-executable, same-file, same-folder, same-address, in-session, same-account — and a spanning
+ * set keeps the first that connects two findings.
+ */
+
+
+/** Seconds a login record of one source may differ from another's for the same login. */
+const LOGIN_SLACK_MS = 2000;
+
+interface Candidate {
+  a: number;
+  b: number;
+  reason: JoinReason;
+  value: string;
+}
+
+/** Takes one candidate join; candidates come by reason (most telling first), then by value, then by finding. */
+type Emit = (c: Candidate) => void;
+
+class UnionFind {
+  private readonly parent: number[];
+  constructor(n: number) {
+    this.parent = Array.from({ length: n }, (_, i) => i);
+  }
+  find(i: number): number {
+    while (this.parent[i] !== i) {
+      this.parent[i] = this.parent[this.parent[i]!]!;
+      i = this.parent[i]!;
+    }
+    return i;
+  }
+  /** Joins the two sets; false when they were one already. */
+  union(a: number, b: number): boolean {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra === rb) return false;
+    // The smaller index is the root: the result does not depend on the order of unions.
+    if (ra < rb) this.parent[rb] = ra;
+    else this.parent[ra] = rb;
+    return true;
+  }
+}
+
+/** Findings sharing one value of one kind are joined in a star from the first (lowest id). */
+function starEdges(out: Emit, groups: Map<string, number[]>, reason: JoinReason, show: (key: string) => string): void {
+  for (const key of [...groups.keys()].sort()) {
+    const members = [...new Set(groups.get(key)!)].sort((x, y) => x - y);
+    for (const m of members.slice(1)) out({ a: members[0]!, b: m, reason, value: show(key) });
+  }
+}
+
+function group(groups: Map<string, number[]>, key: string, i: number): void {
+  const list = groups.get(key);
+  if (list) list.push(i);
+  else groups.set(key, [i]);
+}
+
+function sameLoginTime(ms: number, iso: unknown): boolean {
+  if (typeof iso !== 'string') return false;
+  const t = Date.parse(iso);
+  return !Number.isNaN(t) && Math.abs(t - ms) <= LOGIN_SLACK_MS;
+}
+
+/** The findings that happened in one session: its login, its history entries, its account's processes and files while it was open. */
+function sessionMembers(s: SessionSpan, candidates: readonly number[], findings: readonly Finding[], subjects: readonly FindingSubjects[], whenMs: ReadonlyArray<number | null>): number[] {
+  const out: number[] = [];
+  for (const i of candidates) {
+    const f = findings[i]!;
+    const sub = f.subject;
+    const subj = subjects[i]!;
+    if (LOGIN_RULES.has(f.rule)) {
+      if (subj.user !== s.user || !subj.addresses.includes(s.address ?? '')) continue;
+      const at = [sub.time, sub.first, sub.last].some((t) => sameLoginTime(s.loginMs, t));
+      const within = typeof sub.first === 'string' && typeof sub.last === 'string' && Date.parse(sub.first) <= s.loginMs && s.loginMs <= Date.parse(sub.last);
+      if (at || within) out.push(i);
+      continue;
+    }
+    const ref = sub.session as { user?: unknown; login?: unknown; address?: unknown } | null | undefined;
+    if (ref && typeof ref === 'object') {
+      if (ref.user === s.user && (ref.address ?? null) === s.address && sameLoginTime(s.loginMs, ref.login)) out.push(i);
+      continue;
+    }
+    // A process or file of the account joins only for an ordinary account: root's and a daemon's are everywhere.
+    const t = whenMs[i];
+    if (subj.account === s.user && t !== null && t !== undefined && t >= s.loginMs - LOGIN_SLACK_MS && t <= s.logoutMs) out.push(i);
+  }
+  return out;
+}
+
+/**
+ * Every candidate join, handed to `out` in a fixed order: by reason (most telling first), then by value, then
+ * by finding. Taking them as they come is Kruskal's spanning forest with the reasons as weights.
+ */
+function candidateJoins(findings: readonly Finding[], subjects: readonly FindingSubjects[], facts: KnownFacts, out: Emit): void {
+  const byProcess = new Map<string, number[]>();
+  const bySha = new Map<string, number[]>();
+  const byFile = new Map<string, number[]>();
+  const byFolder = new Map<string, number[]>();
+  const byAddress = new Map<string, number[]>();
+  const byAccount = new Map<string, number[]>();
+  subjects.forEach((s, i) => {
+    if (s.process) group(byProcess, s.process.key, i);
+    for (const h of s.sha256) group(bySha, h, i);
+    for (const f of s.files) group(byFile, f, i);
+    for (const d of s.folders) group(byFolder, d, i);
+    for (const a of s.addresses) group(byAddress, a, i);
+    if (s.account) group(byAccount, s.account, i);
+  });
+  starEdges(out, byProcess, 'same-process', (k) => `pid ${k.split('@')[0]}`);
+  // Parent and child among the processes findings name: the parent must have started first (a reused pid cannot be a parent).
+  const procs = [...byProcess.entries()].sort(([x], [y]) => x.localeCompare(y)).map(([key, members]) => ({ key, members, p: subjects[members[0]!]!.process! }));
+  const byPid = new Map<number, typeof procs>();
+  for (const e of procs) byPid.set(e.p.pid, [...(byPid.get(e.p.pid) ?? []), e]);
+  for (const child of procs) {
+    for (const parent of byPid.get(child.p.ppid) ?? []) {
+      if (parent === child) continue;
+      if (parent.p.startTicks !== null && child.p.startTicks !== null && parent.p.startTicks > child.p.startTicks) continue;
+      const [a, b] = [Math.min(...parent.members), Math.min(...child.members)].sort((x, y) => x - y) as [number, number];
+      out({ a, b, reason: 'process-tree', value: `pid ${parent.p.pid} → pid ${child.p.pid}` });
+    }
+  }
+  starEdges(out, bySha, 'same-executable', (k) => `sha256 ${k}`);
+  starEdges(out, byFile, 'same-file', (k) => k);
+  starEdges(out, byFolder, 'same-folder', (k) => k);
+  starEdges(out, byAddress, 'same-address', (k) => k);
+  // Findings by the account they name (a history entry by its session's account), so each session looks only at its own.
+  const byUser = new Map<string, number[]>();
+  findings.forEach((f, i) => {
+    const ref = f.subject.session as { user?: unknown } | null | undefined;
+    const user = ref && typeof ref === 'object' && typeof ref.user === 'string' ? ref.user : subjects[i]!.user;
+    if (user !== null) group(byUser, user, i);
+  });
+  // When a process started, or a file was created or changed: what a session's span is checked against.
+  const whenMs = findings.map((f, i) => {
+    const p = subjects[i]!.process;
+    if (p) return timeMs(p.startTime);
+    return f.rule.startsWith('file.') ? timeMs(f.subject.btime ?? f.subject.mtime) : null;
+  });
+  for (const s of sessionSpans(facts)) {
+    const candidates = byUser.get(s.user);
+    if (!candidates) continue;
+    const members = sessionMembers(s, candidates, findings, subjects, whenMs);
+    const value = `${s.user}${s.address ? ` from ${s.address}` : ''} ${spanText(s.login, s.logout)}`;
+    for (const m of members.slice(1)) out({ a: members[0]!, b: m, reason: 'in-session', value });
+  }
+  starEdges(out, byAccount, 'same-account', (k) => k);
+}
+
+function sortedUnique<T extends string | number>(values: Iterable<T>): T[] {
+  return [...new Set(values)].sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b))));
+}
+
+function tacticsOfFindings(findings: readonly Finding[]): Tactic[] {
+  const seen = new Set(findings.flatMap((f) => f.mitre.flatMap((m) => tacticsOf(m))));
+  return TACTICS.filter((t) => seen.has(t));
+}
+
+/** The incidents of a run's findings: every finding in exactly one, worst first. */
+export function buildIncidents(findingsIn: readonly Finding[], facts: KnownFacts): IncidentsFile {
+  const findings = [...findingsIn].sort((a, b) => a.id.localeCompare(b.id));
+  const subjects = subjectsOf(findings, facts);
+  const uf = new UnionFind(findings.length);
+  const joins: Candidate[] = [];
+  candidateJoins(findings, subjects, facts, (c) => {
+    if (uf.union(c.a, c.b)) joins.push(c);
+  });
+
+  const groups = new Map<number, number[]>();
+  findings.forEach((_, i) => {
+    const root = uf.find(i);
+    groups.set(root, [...(groups.get(root) ?? []), i]);
+  });
+  const drafts = [...groups.values()].map((members) => {
+    const fs = members.map((i) => findings[i]!);
+    const subs = members.map((i) => subjects[i]!);
+    const memberSet = new Set(members);
+    const story = buildStory(fs, subs, facts);
+    const times = story.filter((l) => l.time !== null).map((l) => l.time!).sort((a, b) => Date.parse(a) - Date.parse(b));
+    const incidentJoins: IncidentJoin[] = joins
+      .filter((j) => memberSet.has(j.a))
+      .map((j) => ({ a: findings[j.a]!.id, b: findings[j.b]!.id, reason: j.reason, value: j.value }));
+    const worst = fs.reduce((w, f) => (severityRank(f.severity) > severityRank(w.severity) ? f : w), fs[0]!);
+    return {
+      title: incidentTitle(fs, subs),
+      severity: worst.severity,
+      findings: fs.map((f) => f.id),
+      subjects: {
+        pids: sortedUnique(subs.flatMap((s) => (s.process ? [s.process.pid] : []))),
+        paths: sortedUnique(fs.flatMap((f) => (typeof f.subject.path === 'string' && f.subject.path !== '' ? [f.subject.path] : []))),
+        folders: sortedUnique(subs.flatMap((s) => s.folders)),
+        addresses: sortedUnique(subs.flatMap((s) => s.addresses)),
+        accounts: sortedUnique(subs.flatMap((s) => (s.user !== null ? [s.user] : []))),
+        sha256: sortedUnique(subs.flatMap((s) => s.sha256)),
+      },
+      joins: incidentJoins,
+      tactics: tacticsOfFindings(fs),
+      first: times[0] ?? null,
+      last: times.at(-1) ?? null,
+      story,
+    };
+  });
+  drafts.sort(
+    (x, y) =>
+      severityRank(y.severity) - severityRank(x.severity) ||
+      y.findings.length - x.findings.length ||
+      (x.first === null ? 1 : 0) - (y.first === null ? 1 : 0) ||
+      (x.first !== null && y.first !== null ? Date.parse(x.first) - Date.parse(y.first) : 0) ||
+      x.findings[0]!.localeCompare(y.findings[0]!),
+  );
+  const width = Math.max(2, String(drafts.length).length);
+  const incidents: Incident[] = drafts.map((d, i) => ({ id: `I-${String(i + 1).padStart(width, '0')}`, ...d }));
+  return { version: 1, main: incidents[0]?.id ?? null, incidents };
+}

