@@ -78,6 +78,21 @@ export function incidentsView(file: BundleIncidents | null, findings: Finding[],
   return { incidents: file.incidents, main, problems, incidentOf, unassigned, known };
 }
 
+/** An incident as a terminal line names it (the guided run's last screen). */
+export interface IncidentTitle {
+  id: string;
+  title: string;
+  severity: Severity;
+  findings: number;
+}
+
+/** The incidents of the view, the main one first, then the others in the file's order. */
+export function incidentTitles(v: IncidentsView | null): IncidentTitle[] {
+  if (!v) return [];
+  const ordered = v.main ? [v.main, ...v.incidents.filter((i) => i !== v.main)] : v.incidents;
+  return ordered.map((i) => ({ id: i.id, title: i.title, severity: i.severity, findings: i.findings.length }));
+}
+
 /** Findings of one rule inside an incident, shown as one row. */
 export interface MemberGroup {
   rule: string;
