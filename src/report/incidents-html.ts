@@ -15,8 +15,10 @@ export const INCIDENTS_CSS = `
 .story{border:2px solid var(--ink);border-radius:10px;padding:14px 18px 8px;margin:0 0 18px;break-inside:avoid-page}
 .story h2{margin:0 0 .3em;border:0;padding:0}
 .story table{margin:.4em 0}
-.story td.time{white-space:nowrap;font-variant-numeric:tabular-nums}
-.story td.tactic{white-space:nowrap;font-weight:600}
+.story td.time{width:1%;white-space:nowrap;font-variant-numeric:tabular-nums}
+.story td.tactic{width:24%;font-weight:600}
+.story td.tactic .tech{font-weight:400}
+td.id{white-space:nowrap}
 .story tr.gap td{font-style:italic;color:var(--muted);background:repeating-linear-gradient(135deg,#fff,#fff 6px,var(--soft) 6px,var(--soft) 12px)}
 .tech{font-size:12px;color:var(--muted)}
 .missing{color:var(--high);font-weight:600}
@@ -117,7 +119,7 @@ function incidentCard(inc: BundleIncident, v: IncidentsView, byId: ReadonlyMap<s
   const joins = inc.joins.length
     ? table(
         ['findings', 'why they belong together', 'what they share'],
-        inc.joins.map((j) => [cell(`${findingRef(j.a, v)} ↔ ${findingRef(j.b, v)}`), cell(h(joinReasonText(j.reason))), cell(`<code>${h(j.value)}</code>`)]),
+        inc.joins.map((j) => [cell(`${findingRef(j.a, v)} ↔ ${findingRef(j.b, v)}`, 'id'), cell(h(joinReasonText(j.reason))), cell(`<code>${h(j.value)}</code>`)]),
       )
     : '<p class="small muted">One finding: nothing to join.</p>';
   return `<article class="incident ${h(inc.severity)}" id="${incidentAnchor(inc.id)}">
@@ -141,7 +143,7 @@ function incidentsBody(d: ReportData, v: IncidentsView): string {
       table(
         ['id', 'level', 'incident', 'findings', 'from', 'to'],
         v.incidents.map((i) => [
-          cell(`<a href="#${incidentAnchor(i.id)}">${h(i.id)}</a>`),
+          cell(`<a href="#${incidentAnchor(i.id)}">${h(i.id)}</a>`, 'id'),
           cell(`<span class="pill ${h(i.severity)}">${h(i.severity)}</span>`),
           cell(h(i.title)),
           cell(String(i.findings.length), 'num'),

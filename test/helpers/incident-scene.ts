@@ -23,8 +23,8 @@ const f = (id: string, rule: string, severity: Finding['severity'], title: strin
 const FAKE_SHA = 'a3'.repeat(32);
 
 export const SCENE_FINDINGS: Finding[] = [
-  f('F-0001', 'auth.login-after-failures', 'critical', 'Login as deploy from 127.0.0.3 after 30 failed attempts', ['T1110.001', 'T1078', 'T1021.004'], { user: 'deploy', ip: '127.0.0.3' }, ['logs/var/log/auth.log']),
-  f('F-0002', 'network.ssh-outbound-fanout', 'high', 'pscan2 (pid 5617) connects to 31 hosts on port 22', ['T1046', 'T1110', 'T1021.004'], { pid: 5617, user: 'deploy', path: '/tmp/.. /pscan2' }, ['artifacts/ssh-view.json']),
+  f('F-0001', 'auth.login-after-failures', 'critical', 'Login as deploy from 127.0.0.3 after 30 failed attempts', ['T1110.001', 'T1078', 'T1021.004'], { user: 'deploy', ip: '127.0.0.3', failuresBefore: 30 }, ['logs/var/log/auth.log']),
+  f('F-0002', 'network.ssh-outbound-fanout', 'high', 'pscan2 (pid 5617) connects to 31 hosts on port 22', ['T1046', 'T1110', 'T1021.004'], { pid: 5617, comm: 'pscan2', user: 'deploy', path: '/tmp/.. /pscan2', hosts: 31, ports: [22] }, ['artifacts/ssh-view.json']),
   f('F-0003', 'process.known-tool', 'high', 'Known tool running: pscan2 (pid 5617)', ['T1046', 'T1110'], { pid: 5617, path: '/tmp/.. /pscan2' }, ['files/5617-pscan2']),
   f('F-0004', 'process.masquerade', 'high', 'Process 4100 calls itself sshd but runs /dev/shm/.s/sshd', ['T1036.004', 'T1036.005'], { pid: 4100, path: '/dev/shm/.s/sshd' }),
   f('F-0005', 'process.masquerade', 'high', 'Process 4101 calls itself sshd but runs /dev/shm/.s/sshd', ['T1036.004', 'T1036.005'], { pid: 4101, path: '/dev/shm/.s/sshd' }),
