@@ -203,6 +203,8 @@ describe('an incidents.json that does not fit or does not agree with findings.js
       [{ ...sceneIncidents(), version: 2 }, /^artifacts\/incidents\.json \(version 2; this ir-triage reads version 1\)$/],
       [{ ...sceneIncidents(), incidents: [{ ...sceneIncidents().incidents[0], story: [{ ...sceneIncidents().incidents[0]!.story[0], tactic: 'T1110' }] }] }, /^artifacts\/incidents\.json.*tactic/],
       [[], /^artifacts\/incidents\.json/],
+      // A nesting bomb is refused before JSON.parse sees it.
+      ['['.repeat(200_000), /^artifacts\/incidents\.json.*(deep|nest)/i],
     ] as const) {
       const { d, html } = await render(SCENE_FINDINGS, file);
       expect(d.incidents).toBeNull();
