@@ -18,6 +18,7 @@ import { readYaraRules, yaraRulePaths } from '../playbooks/yara-rules.js';
 import { flaggedFileTimes, quarantinedFileTimes } from '../report/case-file-times.js';
 import { loadReportData, renderHtml, renderMarkdown } from '../report/report.js';
 import { computeVerdict, type Verdict } from '../report/verdict.js';
+import { incidentTitles, type IncidentTitle } from '../report/incidents.js';
 import { sanitizeForTerminal } from '../report/text.js';
 import { SESSION_ACTIVITY_FILE, sessionActivity } from '../story/sessions.js';
 import type { Incident } from '../model/incident.js';
@@ -69,6 +70,8 @@ export interface CaseSummary {
   interrupted: boolean;
   /** Set when the bundle was encrypted (--encrypt-to): recipients and the plaintext's sha256. */
   encryption?: BundleEncryption;
+  /** The incidents as the report shows them (artifacts/incidents.json read back), the main one first; empty when none were written. */
+  incidentTitles: IncidentTitle[];
 }
 
 /** An action taken during the run, for the report. */
@@ -283,6 +286,7 @@ export class CaseRun {
         keptDir: this.opts.keepDir ? store.dir : null,
         interrupted: this.interrupted,
         encryption: sealed.encryption,
+        incidentTitles: incidentTitles(data.incidents),
       };
     } finally {
       // The timeline's scratch runs never outlive the run, even when closing failed half-way.

@@ -180,7 +180,7 @@ Docs: README.md and docs/ of ir-triage (docs/deploy.md for the single-file build
 
   program
     .command('summarize')
-    .description('verify every bundle under a folder (as the fleet playbook fetches them) and list them, most severe first: host, case, verdict, findings per level')
+    .description('verify every bundle under a folder (as the fleet playbook fetches them) and list them, most severe first: host, case, verdict, findings per level, main incident')
     .argument('[dir]', 'a folder of bundles (.tar.gz, and case folders), searched at any depth')
     .option('--json', 'print an array with one object per bundle', false)
     .addHelpText('after', '\nExit codes: 0 every bundle intact, 1 a bundle is not intact (named in the table), 2 no folder or no bundle in it.')

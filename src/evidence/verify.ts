@@ -6,7 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { parseBoundedJson } from './bounded-json.js';
-import { FindingsSchema, ManifestSchema, type BundleFinding, type Manifest } from './bundle-schemas.js';
+import { FindingsSchema, IncidentsFileSchema, ManifestSchema, type BundleFinding, type Manifest } from './bundle-schemas.js';
+import type { z } from 'zod';
 import { verifyCustodyChain } from './custody.js';
 import { bundleLimits, LIMIT_ENV, type BundleLimits } from './limits.js';
 import { bytesLimitText, fileKind, NotRegularFileError, openRegular, readRegular, TooLargeError } from './safe-open.js';
@@ -14,8 +15,10 @@ import { CUSTODY_FILE, MANIFEST_FILE, SUMS_FILE } from './store.js';
 import { parseSums } from './sums.js';
 import { errnoCode } from '../host/errors.js';
 
+/** The incidents of the run (written by collect and run since incidents exist; older bundles lack it). */
+const INCIDENTS_FILE = 'artifacts/incidents.json';
 /** Small files kept in memory while hashing the rest as it streams by (each up to maxJsonBytes). */
-const KEEP_IN_MEMORY = new Set([MANIFEST_FILE, SUMS_FILE, CUSTODY_FILE, 'findings.json']);
+const KEEP_IN_MEMORY = new Set([MANIFEST_FILE, SUMS_FILE, CUSTODY_FILE, 'findings.json', INCIDENTS_FILE]);
 /** The sidecar is one line. */
 const MAX_SIDECAR_BYTES = 4096;
 /** Folders inside one another in a case folder. */
@@ -37,6 +40,8 @@ export interface VerifyReport {
   /** manifest.json, findings.json and custody.jsonl, for callers that render them: set only when each passed its schema. */
   manifest: Manifest | null;
   findings: BundleFinding[] | null;
+  /** artifacts/incidents.json when the bundle has one that passed its schema (one that does not is a note: the report names it). */
+  incidents: z.infer<typeof IncidentsFileSchema> | null;
   custody: string | null;
 }
 
@@ -283,6 +288,7 @@ export async function verifyBundle(target: string, limits: BundleLimits = bundle
     files: 0,
     manifest: null,
     findings: null,
+    incidents: null,
     custody: null,
   };
   let st;
@@ -402,6 +408,12 @@ export async function verifyBundle(target: string, limits: BundleLimits = bundle
     const parsed = parseBoundedJson('findings.json', findings, FindingsSchema, limits);
     if (parsed.ok) report.findings = parsed.value;
     else report.problems.push(...parsed.problems);
+  }
+  const incidents = c.kept.get(INCIDENTS_FILE)?.toString('utf8');
+  if (incidents !== undefined) {
+    const parsed = parseBoundedJson(INCIDENTS_FILE, incidents, IncidentsFileSchema, limits);
+    if (parsed.ok) report.incidents = parsed.value;
+    else report.notes.push(`${parsed.problems[0]}: the incidents are left out`);
   }
   // Problems are deduplicated: one edit can be seen by both SHA256SUMS and the manifest.
   report.problems = [...new Set(report.problems)];

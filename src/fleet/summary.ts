@@ -37,6 +37,12 @@ export interface FleetRow {
   findings: number | null;
   /** Titles of the most severe findings, most severe first (box text: sanitise before showing). */
   top: string[];
+  /**
+   * The incidents of artifacts/incidents.json: how many, the main one's title and every title in
+   * the file's order (box text). Null for a bundle without one (written before incidents existed,
+   * or by quarantine and restore), with one that does not fit its schema, or not intact.
+   */
+  incidents: { count: number; main: string | null; titles: string[] } | null;
 }
 
 /** Verifies one bundle and reads its verdict; a bundle that cannot be read is a row that says so. */
@@ -56,6 +62,7 @@ export async function summarizeBundle(found: FoundBundle): Promise<FleetRow> {
     counts: null,
     findings: null,
     top: [],
+    incidents: null,
   };
   let report;
   try {
@@ -85,6 +92,11 @@ export async function summarizeBundle(found: FoundBundle): Promise<FleetRow> {
   row.counts = Object.fromEntries(SEVERITIES.map((s) => [s, findings.filter((f) => f.severity === s).length])) as Record<Severity, number>;
   row.findings = findings.length;
   row.top = findings.slice(0, TOP_FINDINGS).map((f) => f.title);
+  const incidents = report.incidents?.incidents;
+  if (incidents) {
+    const main = incidents.find((i) => i.id === report.incidents!.main) ?? incidents[0];
+    row.incidents = { count: incidents.length, main: main?.title ?? null, titles: incidents.map((i) => i.title) };
+  }
   return row;
 }
 

@@ -94,7 +94,8 @@ export const TECHNIQUES: Readonly<Record<string, Technique>> = {
 
 /** The technique's entry, a sub-technique falling back to its parent; undefined when unknown. */
 export function technique(id: string): Technique | undefined {
-  return TECHNIQUES[id] ?? TECHNIQUES[id.split('.')[0]!];
+  const own = (key: string): Technique | undefined => (Object.hasOwn(TECHNIQUES, key) ? TECHNIQUES[key] : undefined);
+  return own(id) ?? own(id.split('.')[0]!);
 }
 
 /** The tactics of a technique id (none when the id is unknown). */

@@ -13,6 +13,7 @@ import {
   AuthLogStatsSchema,
   AuthTallySchema,
   FindingSchema,
+  IncidentsFileSchema,
   ManifestSchema,
   OpenFilesLineSchema,
   type Manifest,
@@ -28,6 +29,7 @@ import { fileLines, MAX_LINE_CHARS } from './lines.js';
 import { computeVerdict, type Verdict } from './verdict.js';
 import type { SessionActivityData } from './sessions-view.js';
 import { SESSION_ACTIVITY_FILE } from '../story/sessions.js';
+import { incidentsView, type IncidentsView } from './incidents.js';
 import { errnoCode } from '../host/errors.js';
 
 /**
@@ -111,6 +113,8 @@ export interface ReportData {
   manifest: ReportManifest;
   findings: Finding[];
   verdict: Verdict;
+  /** artifacts/incidents.json: the findings joined into incidents and the main one's story; null when the bundle has none. */
+  incidents: IncidentsView | null;
   integrity: Integrity | null;
   auth: AuthHistogram | null;
   /** auth-events.jsonl was cut at its size cap: the chart undercounts. */
@@ -482,6 +486,7 @@ export async function loadReportData(dir: string, opts: LoadOptions = {}): Promi
     manifest,
     findings,
     verdict: computeVerdict(findings, manifest.partial),
+    incidents: incidentsView(await folder.json('artifacts/incidents.json', IncidentsFileSchema), findings, folder.unreadable),
     integrity: opts.integrity ?? null,
     auth,
     authEventsCapped: num(obj(stats.events).notWritten) > 0,

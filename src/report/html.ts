@@ -5,6 +5,7 @@ import { LIMITS, type ReportData, type Table } from './data.js';
 import { byLevel, bytesText, countText, evidenceFiles, notableSources, sourceDetail, sourceStatusText, subjectText, timeText, VERDICT_LABEL } from './format.js';
 import { escapeHtml as h } from './text.js';
 import { sessionsHtml } from './sessions-view.js';
+import { incidentOfHtml, incidentSections, INCIDENTS_CSS, storyHtml } from './incidents-html.js';
 
 /**
  * report.html: one self-contained file for the security officer — no script, no external asset
@@ -135,12 +136,12 @@ function integrityBanner(d: ReportData): string {
   return out.join('\n');
 }
 
-function findingCard(f: Finding): string {
+function findingCard(f: Finding, incident = ''): string {
   const { why, next } = splitDetail(f.detail);
   const subject = subjectText(f);
   return `<article class="finding ${h(f.severity)}" id="${h(f.id)}">
 <h3><span class="pill ${h(f.severity)}">${h(f.severity)}</span> ${h(f.title)}</h3>
-<div class="sub">${h(f.id)} · <code>${h(f.rule)}</code>${f.mitre.length ? ` · ATT&amp;CK ${f.mitre.map(h).join(', ')}` : ''}${subject ? ` · ${h(subject)}` : ''}</div>
+<div class="sub">${h(f.id)} · <code>${h(f.rule)}</code>${f.mitre.length ? ` · ATT&amp;CK ${f.mitre.map(h).join(', ')}` : ''}${subject ? ` · ${h(subject)}` : ''}${incident}</div>
 <div class="label">Why it matters</div><p>${prose(why)}</p>
 ${next.length ? `<div class="label">Next steps</div><ul>${next.map((s) => `<li>${prose(s)}</li>`).join('')}</ul>` : ''}
 ${f.evidence.length ? `<div class="label">Evidence</div><p class="small">${f.evidence.map((e) => `<code>${h(e)}</code>`).join(' · ')}</p>` : ''}
@@ -160,7 +161,7 @@ function findingsSection(d: ReportData): string {
       cell(`<span class="small muted">${h(subjectText(f))}</span>`),
     ]),
   );
-  return `<div class="summary">${summary}</div>\n${groups.map((g) => g.findings.map(findingCard).join('\n')).join('\n')}`;
+  return `<div class="summary">${summary}</div>\n${groups.map((g) => g.findings.map((f) => findingCard(f, incidentOfHtml(d, f.id))).join('\n')).join('\n')}`;
 }
 
 function authSection(d: ReportData): string {
@@ -289,6 +290,7 @@ ${files}`;
 export function renderHtml(d: ReportData): string {
   const m = d.manifest;
   const sections: Array<[string, string, string]> = [
+    ...incidentSections(d),
     ['findings', `Findings (${d.findings.length})`, findingsSection(d)],
     ['auth', 'SSH logins over time', authSection(d)],
     ['sessions', 'Sessions (utmp, wtmp)', sessionsSection(d)],
@@ -305,10 +307,11 @@ export function renderHtml(d: ReportData): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${h(d.verdict.headline)} — ${h(m.host.hostname)} — ir-triage ${h(m.case)}</title>
-<style>${CSS}</style></head>
+<style>${CSS}${INCIDENTS_CSS}</style></head>
 <body><main>
 ${header(d)}
 ${integrityBanner(d)}
+${storyHtml(d)}
 <section class="todo" id="todo"><h3>What to do now</h3><ol>${VERDICT_ADVICE[d.verdict.level].map((s) => `<li>${h(s)}</li>`).join('')}</ol></section>
 <nav class="toc">${sections.map(([id, title]) => `<a href="#${id}">${h(title)}</a>`).join('')}</nav>
 ${sections.map(([id, title, body]) => `<section id="${id}"><h2>${h(title)}</h2>\n${body}\n</section>`).join('\n')}

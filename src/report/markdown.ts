@@ -4,6 +4,7 @@ import type { ReportData, Table } from './data.js';
 import { byLevel, bytesText, countText, evidenceFiles, notableSources, sourceDetail, sourceStatusText, subjectText, timeText, VERDICT_LABEL } from './format.js';
 import { escapeMarkdown as md } from './text.js';
 import { sessionsMarkdown } from './sessions-view.js';
+import { incidentOfMarkdown, incidentsMarkdown, storyMarkdown } from './incidents-md.js';
 
 /** A time from the bundle, formatted, then escaped like any other text (a crafted time is any string). */
 const mdTime = (iso: string | null | undefined): string => md(timeText(iso));
@@ -66,11 +67,13 @@ export function renderMarkdown(d: ReportData): string {
   } else if (i) out.push(`Bundle verified: ${countText(i.files, 'file')} match SHA256SUMS and manifest.json, custody chain intact.`, '');
   if (m.partial) out.push(`> **Partial collection:** ${md(m.partialReasons.join('; ') || 'some sources could not be read')}.`, '');
   if (d.unreadable.length) out.push(`> Could not read: ${d.unreadable.map(md).join(', ')}.`, '');
+  out.push(...storyMarkdown(d));
 
   out.push('## What to do now', '');
   VERDICT_ADVICE[v.level].forEach((s, n) => out.push(`${n + 1}. ${md(s)}`));
   out.push('');
 
+  out.push(...incidentsMarkdown(d));
   out.push(`## Findings (${d.findings.length})`, '');
   if (d.findings.length === 0) out.push('No findings from the checks that ran.', '');
   else {
@@ -80,7 +83,7 @@ export function renderMarkdown(d: ReportData): string {
         const { why, next } = splitDetail(f.detail);
         const subject = subjectText(f);
         out.push(`### ${md(f.id)} · ${f.severity} · ${md(f.title)}`, '');
-        out.push(`Rule ${md(f.rule)}${f.mitre.length ? ` · ATT&CK ${f.mitre.map(md).join(', ')}` : ''}${subject ? ` · ${md(subject)}` : ''}`, '');
+        out.push(`Rule ${md(f.rule)}${f.mitre.length ? ` · ATT&CK ${f.mitre.map(md).join(', ')}` : ''}${subject ? ` · ${md(subject)}` : ''}${incidentOfMarkdown(d, f.id)}`, '');
         out.push(`**Why it matters:** ${md(why)}`, '');
         if (next.length) {
           out.push('**Next steps:**', '');

@@ -8,7 +8,7 @@ import { sanitizeForTerminal } from '../report/text.js';
 import type { Containment } from './containment.js';
 import { renderPlan } from './plan-view.js';
 import { PromptAborted, type Prompter } from './prompter.js';
-import { findingLines, stepView } from './views.js';
+import { findingLines, incidentLines, stepView } from './views.js';
 
 export interface GuidedDeps {
   run: CaseRun;
@@ -185,6 +185,7 @@ export class GuidedRun {
       `  partial: ${s.partial ? `yes — ${s.partialReasons.join('; ')}` : 'no'}`,
       `  verdict: ${sanitizeForTerminal(s.verdict.headline)}`,
       `  findings: ${s.findings.length}, actions: ${this.d.run.actions.length}`,
+      ...(s.incidentTitles.length ? [incidentLines(s.incidentTitles, this.d.color)] : []),
       '',
       wrap(
         `Hand the bundle and its .sha256 file to the security officer, and send the sha256 above by a second channel (phone, ticket) so they can trust what arrives. They check it with "sha256sum -c" and "ir-triage verify"; report.html inside is the summary for them. Keep the bundle off this box: copy it to removable media or another host, since an intruder with root can change anything left here. Containment is not clean-up: rebuilding the server from known-good media is the safe end.`,

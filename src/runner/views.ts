@@ -1,4 +1,5 @@
 import type { DraftFinding, Severity } from '../model/finding.js';
+import type { IncidentTitle } from '../report/incidents.js';
 import type { KnownFacts } from '../model/facts.js';
 import type { NoteView, PlaybookStep } from '../playbooks/schema.js';
 import { sessionHeading, sessionIsEmpty, sessionMeta, untiedTitle, type ShownSession } from '../report/sessions-view.js';
@@ -19,6 +20,23 @@ const COLORS: Record<Severity, string> = {
 export function level(sev: Severity, color: boolean): string {
   const label = sev.toUpperCase().padEnd(13);
   return color ? `${COLORS[sev]}${label}\x1b[0m` : label;
+}
+
+/** Incidents listed on the last screen; the rest are counted and left to the report. */
+const INCIDENTS_SHOWN = 8;
+/** An incident's title is cut to this on the screen (it is built from box text). */
+const INCIDENT_TITLE_MAX = 100;
+
+/** The incidents of the run, main one first, one line each: for the guided run's last screen. Empty when there are none. */
+export function incidentLines(incidents: readonly IncidentTitle[], color: boolean): string {
+  if (incidents.length === 0) return '';
+  const cutTitle = (t: string) => {
+    const s = sanitizeForTerminal(t).replace(/\s+/g, ' ');
+    return s.length > INCIDENT_TITLE_MAX ? `${s.slice(0, INCIDENT_TITLE_MAX - 1)}…` : s;
+  };
+  const lines = incidents.slice(0, INCIDENTS_SHOWN).map((i, n) => `    ${sanitizeForTerminal(i.id).slice(0, 12)} ${level(i.severity, color)} ${cutTitle(i.title)} (${i.findings} finding${i.findings === 1 ? '' : 's'})${n === 0 && incidents.length > 1 ? ' ← main' : ''}`);
+  if (incidents.length > INCIDENTS_SHOWN) lines.push(`    … and ${incidents.length - INCIDENTS_SHOWN} more in report.html`);
+  return [`  incidents: ${incidents.length}, the findings joined by what they share (the story is at the top of report.html)`, ...lines].join('\n');
 }
 
 export function findingLines(findings: DraftFinding[], color: boolean, details = false): string {

@@ -22,6 +22,32 @@ const CASE = `C-${ESC.replaceAll('/', '')}<img src=x onerror=alert(3)>[x](javasc
 // What a terminal acts on: C0 controls but tab and newline, DEL, C1, bidi overrides.
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
 
+/** artifacts/incidents.json with the same text in every string it holds: ids, title, subjects, joins, the story. */
+function hostileIncidents(): unknown {
+  const id = `I-01${HOSTILE}`;
+  return {
+    version: 1,
+    main: id,
+    incidents: [
+      {
+        id,
+        title: `Incident ${HOSTILE}`,
+        severity: 'high',
+        findings: ['F-0001', 'F-0002', `F-0003${HOSTILE}`],
+        subjects: { pids: [4242], paths: [HOSTILE], folders: [HOSTILE], addresses: [HOSTILE], accounts: [HOSTILE], sha256: [HOSTILE] },
+        joins: [{ a: 'F-0001', b: 'F-0002', reason: HOSTILE, value: HOSTILE }],
+        tactics: ['discovery'],
+        first: HOSTILE,
+        last: HOSTILE,
+        story: [
+          { time: HOSTILE, kind: 'event', tactic: 'discovery', techniques: ['T1046', HOSTILE], text: HOSTILE, evidence: [HOSTILE], findings: ['F-0001', HOSTILE] },
+          { time: null, kind: 'gap', tactic: null, techniques: [], text: HOSTILE, evidence: [], findings: [] },
+        ],
+      },
+    ],
+  };
+}
+
 let dir: string;
 let bundle: string;
 let log: string;
@@ -48,6 +74,7 @@ beforeAll(() => {
       'artifacts/auth-tally.json': JSON.stringify([{ address: HOSTILE, failures: 3, failuresInvalidUser: 1, users: [{ user: HOSTILE, count: 3 }], distinctUsers: 1, firstFailure: HOSTILE, lastFailure: HOSTILE, acceptedCount: 0 }]),
       'artifacts/actions.json': JSON.stringify([{ action: HOSTILE, target: HOSTILE, ok: true, message: HOSTILE, undoRecord: 'actions/a.json' }]),
       'actions/a.json': JSON.stringify({ action: HOSTILE, appliedAt: HOSTILE, summary: HOSTILE }),
+      'artifacts/incidents.json': JSON.stringify(hostileIncidents()),
     },
   });
   bundle = packCase(caseDir, path.join(dir, 'hostile.tar.gz'));
@@ -82,17 +109,22 @@ describe('every output of a hostile bundle', () => {
     }
   });
 
-  it('report --format md: escaped Markdown, no HTML, no link, no code span, no control character', async () => {
+  it('report --format md: escaped Markdown, no HTML, no link of the box, no code span, no control character', async () => {
     const r = await runCli(['report', bundle, '--format', 'md']);
     expect(r.code).toBe(0);
     const md = r.stdout;
     expectNoControls('report md', md + r.stderr);
     expect(md).not.toMatch(/(^|[^\\])</m);
-    expect(md).not.toMatch(/(^|[^\\])\]\(/m);
+    // A link only where the report makes one: a technique's page on attack.mitre.org (the ATT&CK view).
+    expect(md.replace(/\[T\d{4}(\.\d{3})?\]\(https:\/\/attack\.mitre\.org\/techniques\/T\d{4}(\/\d{3})?\/\)/g, '')).not.toMatch(/(^|[^\\])\]\(/m);
     expect(md).not.toMatch(/(^|[^\\])`/m);
     expect(md).not.toMatch(/https?:\/\/evil|www\.evil/);
     // The times are escaped like the rest.
     expect(md).toContain('collected \\\\x1b\\[31mRED');
+    // The story and the incident are there, escaped; the only links are to ATT&CK technique pages.
+    expect(md).toContain('## The story: Incident \\\\x1b\\[31mRED');
+    expect(md).toMatch(/^### I-01\\\\x1b\\\[31mRED.* · high · Incident /m);
+    expect(md).toContain('[T1046](https://attack.mitre.org/techniques/T1046/) Network Service Discovery');
   });
 
   it('report html: no element, no control character', async () => {
@@ -102,8 +134,13 @@ describe('every output of a hostile bundle', () => {
     const html = readFileSync(out, 'utf8');
     expectNoControls('report html', html + r.stdout + r.stderr);
     expect(html).not.toMatch(/<script|<img/i);
-    // javascript: and the links stay text: no attribute holds them.
-    expect(html).not.toMatch(/(href|src)="?(javascript|http)/i);
+    // javascript: and the links stay text: no attribute holds them. The report's own links go inside
+    // the page or to a technique's page on attack.mitre.org.
+    expect(html).not.toMatch(/(href|src)="?(javascript|http(?!s:\/\/attack\.mitre\.org\/techniques\/T\d{4}(\/\d{3})?\/"))/i);
+    expect(html).toContain('href="https://attack.mitre.org/techniques/T1046/"');
+    // The story and the incident, escaped.
+    expect(html).toContain('<h2>Incident \\x1b[31mRED');
+    expect(html).toMatch(/<tr class="gap">.*Nothing covers this: \\x1b\[31mRED/);
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
   });
 
@@ -123,8 +160,12 @@ describe('every output of a hostile bundle', () => {
       const r = await runCli(args, { env: { ...process.env, COLUMNS: '400' } });
       expectNoControls(args.join(' '), r.stdout + r.stderr);
     }
-    const rows = JSON.parse((await runCli(['summarize', dir, '--json'])).stdout) as Array<{ host: string; top: string[] }>;
+    const rows = JSON.parse((await runCli(['summarize', dir, '--json'])).stdout) as Array<{ host: string; top: string[]; incidents: { main: string } | null }>;
     expect(rows.some((row) => row.host === HOSTILE && row.top[0] === `Known tool ${HOSTILE}`)).toBe(true);
+    expect(rows.some((row) => row.incidents?.main === `Incident ${HOSTILE}`)).toBe(true);
+    const table = await runCli(['summarize', dir], { env: { ...process.env, COLUMNS: '400' } });
+    expect(table.stdout).toContain('main incident');
+    expect(table.stdout).toContain('1 · Incident \\x1b[31mRED');
   });
 
   it('analyze, table and --json', async () => {

@@ -19,6 +19,7 @@ function row(over: Partial<FleetRow>): FleetRow {
     counts: { informational: 0, low: 0, medium: 0, high: 0, critical: 0 },
     findings: 0,
     top: [],
+    incidents: null,
     ...over,
   };
 }
@@ -121,6 +122,38 @@ describe('renderFleetTable', () => {
     ]).split('\n');
     expect(lines[2]).toMatch(/^\? +\? +NOT INTACT +- +- +- +- +- +-  junk\.tar\.gz is not a readable \.tar\.gz: incorrect header check  ev\/junk\.tar\.gz$/);
     expect(lines[3]).toMatch(/^web1 .* - +no +- +- +- +- +-  \(quarantine bundle: no findings\) +ev\/q\.tar\.gz$/);
+  });
+});
+
+describe('renderFleetTable with incidents', () => {
+  const story = row({
+    verdict: 'compromised',
+    counts: counts(1, 7, 4),
+    findings: 12,
+    top: ['Login as deploy from 127.0.0.3 after 30 failed attempts'],
+    incidents: { count: 2, main: 'deploy logged in from 127.0.0.3 and started pscan2', titles: ['deploy logged in from 127.0.0.3 and started pscan2', 'Three fake sshd'] },
+  });
+  const older = row({ host: 'db2', case: 'db2-X', bundle: 'evidence/db2/db2-X.tar.gz' });
+
+  it('adds a main-incident column before the finding titles only when a bundle has incidents', () => {
+    expect(renderFleetTable([older]).split('\n')[0]).not.toContain('main incident');
+    const lines = renderFleetTable([story, older]).split('\n');
+    expect(lines[0]).toMatch(/^host +case +verdict +partial +crit +high +med +low +info +main incident +top findings +bundle$/);
+    expect(lines[2]).toMatch(/ 1 +7 +4 +0 +0  2 · deploy logged in from 127\.0\.0\.3 and started pscan2 +Login as deploy/);
+    // A bundle without incidents.json (older) shows a dash there.
+    expect(lines[3]).toMatch(/ 0 +0 +0 +0 +0  - +- +evidence\/db2/);
+  });
+
+  it('the main incident gives way on a narrow terminal, and its title is data', () => {
+    for (const width of [160, 120]) {
+      const lines = renderFleetTable([story, older], width).split('\n');
+      for (const l of lines) expect(l.length).toBeLessThanOrEqual(width);
+      expect(lines[2]).toMatch(/ 2 · deploy.*…/);
+    }
+    const evil = renderFleetTable([row({ ...story, incidents: { count: 1, main: 'a\x1b]8;;http://e/\x07link\x1b]8;;\x07\nnext', titles: [] } })]);
+    expect(evil.split('\n')).toHaveLength(3);
+    expect(evil).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+    expect(evil).toContain('1 · a\\x1b]8;;http://e/\\x07link');
   });
 });
 

@@ -23,6 +23,7 @@ describe('ATT&CK table', () => {
     expect(tacticsOf('T1110.999')).toEqual(['credential-access']);
     expect(tacticsOf('T9999')).toEqual([]);
     expect(technique('')).toBeUndefined();
+    for (const key of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) expect(technique(key)).toBeUndefined();
   });
 
   it('links to the technique page', () => {

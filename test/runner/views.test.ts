@@ -3,7 +3,8 @@ import type { KnownFacts } from '../../src/model/facts.js';
 import type { DraftFinding } from '../../src/model/finding.js';
 import { loadPlaybook, parsePlaybook, PlaybookError } from '../../src/playbooks/loader.js';
 import type { PlaybookStep } from '../../src/playbooks/schema.js';
-import { stepView } from '../../src/runner/views.js';
+import type { IncidentTitle } from '../../src/report/incidents.js';
+import { incidentLines, stepView } from '../../src/runner/views.js';
 import { proc } from '../helpers/records.js';
 
 const facts: KnownFacts = {
@@ -66,5 +67,36 @@ describe('step views follow what a step collects, not its id', () => {
   it('a note naming an unknown view is refused with its line', () => {
     expect(() => parsePlaybook(mine.replace('show: [open-files]', 'show: [nope]'), 'mine.yaml', 'mine')).toThrow(PlaybookError);
     expect(() => parsePlaybook(mine.replace('show: [open-files]', 'show: [nope]'), 'mine.yaml', 'mine')).toThrow(/mine\.yaml:13/);
+  });
+});
+
+describe('incidentLines (the last screen of the guided run)', () => {
+  const incidents: IncidentTitle[] = [
+    { id: 'I-01', title: 'deploy logged in from 127.0.0.3 after 30 failed passwords and started pscan2', severity: 'critical', findings: 6 },
+    { id: 'I-02', title: 'Three processes calling themselves sshd run deleted executables', severity: 'high', findings: 6 },
+  ];
+
+  it('one line per incident, the main one first and marked, with its level and finding count', () => {
+    expect(incidentLines(incidents, false).split('\n')).toEqual([
+      '  incidents: 2, the findings joined by what they share (the story is at the top of report.html)',
+      '    I-01 CRITICAL      deploy logged in from 127.0.0.3 after 30 failed passwords and started pscan2 (6 findings) ← main',
+      '    I-02 HIGH          Three processes calling themselves sshd run deleted executables (6 findings)',
+    ]);
+    expect(incidentLines([], false)).toBe('');
+    expect(incidentLines([{ ...incidents[0]!, findings: 1 }], false)).toContain('(1 finding)\n'.trim());
+    expect(incidentLines([{ ...incidents[0]!, findings: 1 }], false)).not.toContain('← main');
+  });
+
+  it('box text in a title stays on its line, controls made visible, long titles cut, many incidents counted', () => {
+    const evil = incidentLines([{ id: 'I-01\x1b[2J', title: `a\x1b]8;;http://e/\x07link\x1b]8;;\x07\nnext ${'x'.repeat(300)}`, severity: 'high', findings: 2 }], true);
+    expect(evil.split('\n')).toHaveLength(2);
+    // The only escapes are the level's own colour.
+    expect(evil.replace(/\x1b\[[0-9;]*m/g, '')).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+    expect(evil).toContain('a\\x1b]8;;http://e/\\x07link\\x1b]8;;\\x07\\x0anext');
+    expect(evil).toMatch(/x…/);
+    const many = Array.from({ length: 11 }, (_, i) => ({ ...incidents[1]!, id: `I-${i + 1}` }));
+    const lines = incidentLines(many, false).split('\n');
+    expect(lines).toHaveLength(10);
+    expect(lines.at(-1)).toBe('    … and 3 more in report.html');
   });
 });
