@@ -50,7 +50,7 @@ function columnsOf(rows: FleetRow[]): Column[] {
 
 /** `3 · deploy logged in from 203.0.113.7 and …`: how many incidents, and the main one; `-` without. */
 function incidentCell(r: FleetRow, clean: (v: unknown) => string): string {
-  if (!r.ok || !r.incidents) return '-';
+  if (!r.ok || !r.incidents || r.incidents.count === 0) return '-';
   return r.incidents.main === null ? String(r.incidents.count) : `${r.incidents.count} · ${cut(clean(r.incidents.main), TITLE_MAX)}`;
 }
 

@@ -155,14 +155,14 @@ describe('ir-triage summarize', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('');
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^host\s+case\s+verdict\s+partial\s+crit\s+high\s+med\s+low\s+info\s+top findings\s+bundle$/);
+    expect(lines[0]).toMatch(/^host\s+case\s+verdict\s+partial\s+crit\s+high\s+med\s+low\s+info\s+main incident\s+top findings\s+bundle$/);
     expect(lines[1]).toMatch(/^─+( +─+)+$/);
     const body = lines.slice(2, 8);
     expect(body[0]).toMatch(new RegExp(`^web-1\\s+WEB1\\s+compromised\\s+(no|yes)\\s+${SEVERITIES.map((s) => counts(compromised.findings)[s]).reverse().join('\\s+')}\\s+`));
     expect(body[0]).toContain(compromised.findings.slice(0, 3).map((f) => f.title).join('; '));
     expect(body[0].endsWith(compromised.bundle)).toBe(true);
     expect(body[1]).toMatch(/^web-2\s+WEB2\s+attacked\s/);
-    expect(body[2]).toMatch(/^db-1\s+DB1\s+clean\s+(no|yes)\s+0\s+0\s+0\s+0\s+0\s+-\s+\S+\/db-1\/DB1$/);
+    expect(body[2]).toMatch(/^db-1\s+DB1\s+clean\s+(no|yes)\s+0\s+0\s+0\s+0\s+0\s+-\s+-\s+\S+\/db-1\/DB1$/);
     expect(body[3]).toMatch(/^db-1\s+DB1\s+clean\s.*\/db-1\/DB1\.tar\.gz$/);
     expect(body.slice(4).every((l) => /\sNOT INTACT\s/.test(l))).toBe(true);
     expect(lines[8]).toBe('');
