@@ -10,7 +10,8 @@ import type { KnownFacts } from '../model/facts.js';
 import { severityRank, type Finding } from '../model/finding.js';
 import type { Incident, IncidentJoin, IncidentsFile, JoinReason } from '../model/incident.js';
 import { buildStory } from './story.js';
-import { LOGIN_RULES, sessionSpans, subjectsOf, type FindingSubjects, type SessionSpan } from './subjects.js';
+import { loginSessions, plainAddress, sessionKey, type LoginSession } from './login-sessions.js';
+import { LOGIN_RULES, subjectsOf, type FindingSubjects } from './subjects.js';
 import { incidentTitle } from './titles.js';
 import { spanText, timeMs } from './time.js';
 
@@ -72,34 +73,38 @@ function group(groups: Map<string, number[]>, key: string, i: number): void {
   else groups.set(key, [i]);
 }
 
-function sameLoginTime(ms: number, iso: unknown): boolean {
-  if (typeof iso !== 'string') return false;
-  const t = Date.parse(iso);
-  return !Number.isNaN(t) && Math.abs(t - ms) <= LOGIN_SLACK_MS;
+/** Whether an ISO time is one of the session's login times (each source's), give or take LOGIN_SLACK_MS. */
+function atLogin(s: LoginSession, iso: unknown): boolean {
+  const t = timeMs(iso);
+  return t !== null && s.loginTimes.some((l) => Math.abs(t - l) <= LOGIN_SLACK_MS);
 }
 
 /** The findings that happened in one session: its login, its history entries, its account's processes and files while it was open. */
-function sessionMembers(s: SessionSpan, candidates: readonly number[], findings: readonly Finding[], subjects: readonly FindingSubjects[], whenMs: ReadonlyArray<number | null>): number[] {
+function sessionMembers(s: LoginSession, candidates: readonly number[], findings: readonly Finding[], subjects: readonly FindingSubjects[], whenMs: ReadonlyArray<number | null>): number[] {
   const out: number[] = [];
+  const address = s.address === null ? null : plainAddress(s.address);
   for (const i of candidates) {
     const f = findings[i]!;
     const sub = f.subject;
     const subj = subjects[i]!;
     if (LOGIN_RULES.has(f.rule)) {
-      if (subj.user !== s.user || !subj.addresses.includes(s.address ?? '')) continue;
-      const at = [sub.time, sub.first, sub.last].some((t) => sameLoginTime(s.loginMs, t));
-      const within = typeof sub.first === 'string' && typeof sub.last === 'string' && Date.parse(sub.first) <= s.loginMs && s.loginMs <= Date.parse(sub.last);
+      if (subj.user !== s.user || address === null || !subj.addresses.some((a) => plainAddress(a) === address)) continue;
+      const at = [sub.time, sub.first, sub.last].some((t) => atLogin(s, t));
+      const first = timeMs(sub.first);
+      const last = timeMs(sub.last);
+      const within = first !== null && last !== null && s.loginTimes.some((l) => first <= l && l <= last);
       if (at || within) out.push(i);
       continue;
     }
-    const ref = sub.session as { user?: unknown; login?: unknown; address?: unknown } | null | undefined;
+    // A history entry names its session (source, account, login time): the same key the session keeps.
+    const ref = sub.session as { source?: unknown; user?: unknown; login?: unknown } | null | undefined;
     if (ref && typeof ref === 'object') {
-      if (ref.user === s.user && (ref.address ?? null) === s.address && sameLoginTime(s.loginMs, ref.login)) out.push(i);
+      if (typeof ref.source === 'string' && s.keys.has(sessionKey(ref.source, ref.user, ref.login))) out.push(i);
       continue;
     }
     // A process or file of the account joins only for an ordinary account: root's and a daemon's are everywhere.
     const t = whenMs[i];
-    if (subj.account === s.user && t !== null && t !== undefined && t >= s.loginMs - LOGIN_SLACK_MS && t <= s.logoutMs) out.push(i);
+    if (subj.account === s.user && t !== null && t !== undefined && t >= s.from - LOGIN_SLACK_MS && t <= s.to) out.push(i);
   }
   return out;
 }
@@ -153,11 +158,12 @@ function candidateJoins(findings: readonly Finding[], subjects: readonly Finding
     if (p) return timeMs(p.startTime);
     return f.rule.startsWith('file.') ? timeMs(f.subject.btime ?? f.subject.mtime) : null;
   });
-  for (const s of sessionSpans(facts)) {
+  const sessions = loginSessions(facts).sort((a, b) => a.from - b.from || a.user.localeCompare(b.user) || String(a.address).localeCompare(String(b.address)) || a.start.localeCompare(b.start));
+  for (const s of sessions) {
     const candidates = byUser.get(s.user);
     if (!candidates) continue;
     const members = sessionMembers(s, candidates, findings, subjects, whenMs);
-    const value = `${s.user}${s.address ? ` from ${s.address}` : ''} ${spanText(s.login, s.logout)}`;
+    const value = `${s.user}${s.address ? ` from ${s.address}` : ''} ${spanText(s.start, Number.isFinite(s.to) ? s.end : null)}`;
     for (const m of members.slice(1)) out({ a: members[0]!, b: m, reason: 'in-session', value });
   }
   starEdges(out, byAccount, 'same-account', (k) => k);

