@@ -189,6 +189,114 @@ describe('join reasons', () => {
   });
 });
 
+describe('addresses that only attacked: one campaign, however many', () => {
+  const T0 = Date.UTC(2026, 10, 22, 0, 0, 0);
+  const at = (s: number) => new Date(T0 + s * 1000).toISOString();
+  const ip = (i: number) => `198.${18 + Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}`;
+  const BRUTE = 3000;
+  const SWEEP = 200;
+  const PROBE = 100;
+  /** The first nine addresses are the busiest after the btmp one; the others fail 10 to 59 times. */
+  const failuresOf = (i: number) => (i < 9 ? 1000 - i * 10 : 10 + (i % 50));
+
+  function scene() {
+    const attack: Finding[] = [];
+    for (let i = 0; i < BRUTE; i++) {
+      attack.push(finding('auth.bruteforce', { ip: ip(i), failures: failuresOf(i), firstFailure: at(60 + i), lastFailure: at(120 + i), acceptedLogins: 0 }, { severity: i % 7 === 0 ? 'high' : 'medium', mitre: ['T1110', 'T1110.001'], evidence: ['artifacts/auth-tally.json'] }));
+      // Every tenth address also holds a flood of connections the sshd processes name no user for.
+      if (i % 10 === 0) attack.push(finding('network.ssh-inbound-flood', { ip: ip(i), connections: 12, users: [], sshdPids: [] }, { severity: 'medium', mitre: ['T1110'], evidence: ['artifacts/ssh-view.json'] }));
+    }
+    for (let i = BRUTE; i < BRUTE + SWEEP; i++) attack.push(finding('auth.enumeration', { ip: ip(i), invalidUsers: 15, failures: 0, acceptedLogins: 0 }, { severity: 'low', mitre: ['T1110.003'] }));
+    for (let i = BRUTE + SWEEP; i < BRUTE + SWEEP + PROBE; i++) attack.push(finding('auth.probe', { ip: ip(i), probes: 25, failures: 0 }, { severity: 'low', mitre: ['T1046'] }));
+    // The busiest address of all, and the first and the last.
+    attack.push(finding('login.btmp-bruteforce', { ip: '203.0.113.250', failures: 9000, firstFailure: at(5), lastFailure: at(86_000) }, { severity: 'high', mitre: ['T1110'] }));
+
+    const login: AuthLoginRecord = { time: at(4000), user: 'deploy', address: '203.0.113.7', port: 1, method: 'password', key: null, host: null, program: 'sshd', pid: 1, source: '/var/log/auth.log', lineNo: 9, logout: null, failuresFromAddress: { count: 40, first: null, last: null }, failuresForUser: { count: 40, first: null, last: null, addresses: 1, addressesCapped: false } };
+    const keyLogin: AuthLoginRecord = { ...login, address: '203.0.113.8', method: 'publickey', user: 'alice', time: at(5000) };
+    const wtmp: SessionRecord = { user: 'bob', line: 'pts/1', host: '::ffff:203.0.113.9', addr: '::ffff:203.0.113.9', pid: 2, login: at(6000), logout: at(6100), end: 'logout', source: 'wtmp', file: '/var/log/wtmp' };
+    const own = {
+      // Brute force, then a login flagged by a rule: the login thread stays its own incident.
+      brute7: finding('auth.bruteforce', { ip: '203.0.113.7', failures: 40, firstFailure: at(3000), lastFailure: at(3990), acceptedLogins: 1 }, { severity: 'medium' }),
+      login7: finding('auth.login-after-failures', { ip: '203.0.113.7', user: 'deploy', time: login.time, failuresBefore: 40, method: 'password' }, { severity: 'critical' }),
+      // Logged in with a key no rule flags: the auth log's login keeps it out.
+      brute8: finding('auth.bruteforce', { ip: '203.0.113.8', failures: 30, firstFailure: at(4500), lastFailure: at(4900), acceptedLogins: 0 }, { severity: 'medium' }),
+      // A login record from it (IPv4-mapped in wtmp).
+      brute9: finding('auth.bruteforce', { ip: '203.0.113.9', failures: 30, firstFailure: at(5500), lastFailure: at(5900), acceptedLogins: 0 }, { severity: 'medium' }),
+      // Another finding shares the address: root's key was accepted from it.
+      brute10: finding('auth.bruteforce', { ip: '203.0.113.10', failures: 30, firstFailure: at(7000), lastFailure: at(7100), acceptedLogins: 0 }, { severity: 'medium' }),
+      refused10: finding('auth.root-login-refused', { ip: '203.0.113.10', user: 'root', refused: 2 }, { severity: 'high' }),
+      // The tally counts a login the logins step did not list.
+      brute11: finding('auth.bruteforce', { ip: '203.0.113.11', failures: 30, firstFailure: at(8000), lastFailure: at(8100), acceptedLogins: 2 }, { severity: 'medium' }),
+      // A flood whose sshd processes name a logged-in user.
+      flood12: finding('network.ssh-inbound-flood', { ip: '203.0.113.12', connections: 14, users: ['carol'], sshdPids: [3] }, { severity: 'medium' }),
+    };
+    const fs = renumber([...attack, ...Object.values(own)]);
+    const ids = Object.fromEntries(Object.keys(own).map((k, i) => [k, fs[attack.length + i]!.id])) as Record<keyof typeof own, string>;
+    const facts: KnownFacts = { authLogins: [login, keyLogin], sessions: [wtmp], accounts: [account('deploy', 1001), account('alice', 1002), account('bob', 1003)] };
+    return { fs, facts, attack: fs.slice(0, attack.length), ids };
+  }
+
+  it('thousands of addresses that never logged in are one incident; an address that logged in keeps its own', () => {
+    const { fs, facts, attack, ids } = scene();
+    const r = buildIncidents(fs, facts);
+    checkPartition(r, fs);
+    const campaign = incidentOf(r, attack[0]!.id);
+    expect(campaign.findings).toEqual(attack.map((f) => f.id));
+    const addresses = BRUTE + SWEEP + PROBE + 1;
+    expect(campaign.title).toBe(`Brute force, user-name sweeps and probing from ${addresses} addresses (no login)`);
+    expect(campaign.subjects.addresses).toHaveLength(addresses);
+    expect(campaign.severity).toBe('high');
+    // One join per address past the first (the flood of an address joins its brute force by the address).
+    expect(campaign.joins.filter((j) => j.reason === 'attack-only')).toHaveLength(addresses - 1);
+    expect(campaign.joins.filter((j) => j.reason === 'same-address')).toHaveLength(BRUTE / 10);
+    expect(campaign.joins.find((j) => j.reason === 'attack-only')!.value).toBe(`${ip(1)} (no login)`);
+    // The campaign plus: the login thread, the key login, the login record, the refused root key with its brute force, the tally's login, the flood with a user.
+    expect(r.incidents).toHaveLength(7);
+    expect(incidentOf(r, ids.login7).findings).toEqual([ids.brute7, ids.login7]);
+    expect(incidentOf(r, ids.refused10).findings).toEqual([ids.brute10, ids.refused10]);
+    for (const k of ['brute8', 'brute9', 'brute11', 'flood12'] as const) expect(incidentOf(r, ids[k]).findings).toEqual([ids[k]]);
+    // The login thread is the main incident; the campaign comes after the incidents of its severity, however big.
+    expect(r.main).toBe(incidentOf(r, ids.login7).id);
+    expect(r.incidents.map((i) => i.id).indexOf(campaign.id)).toBe(2);
+    expect(incidentOf(r, ids.refused10).severity).toBe('high');
+  });
+
+  it('its story is short: the counts, the first failure, the most active addresses, the last failure', () => {
+    const { fs, facts, attack } = scene();
+    const campaign = incidentOf(buildIncidents(fs, facts), attack[0]!.id);
+    const failures = Array.from({ length: BRUTE }, (_, i) => failuresOf(i)).reduce((a, b) => a + b, 0) + 9000;
+    expect(campaign.story.map((l) => [l.time, l.tactic, l.text])).toEqual([
+      [at(5), 'credential-access', `${BRUTE + SWEEP + PROBE + 1} addresses attacked ssh and none logged in: ${failures} failed logins, ${SWEEP * 15} user names that are not accounts, ${PROBE * 25} connections ended before authenticating, ${(BRUTE / 10) * 12} concurrent connections held open`],
+      [at(5), 'credential-access', `the first: 203.0.113.250 at ${at(5).slice(0, 19).replace('T', ' ')} (9000 failed logins)`],
+      [null, 'credential-access', `the most active: 203.0.113.250 (9000 failed logins); ${ip(0)} (1000 failed logins, 12 open connections); ${[1, 2, 3, 4, 5, 6, 7, 8].map((i) => `${ip(i)} (${1000 - i * 10} failed logins)`).join('; ')}; and ${BRUTE + SWEEP + PROBE + 1 - 10} more addresses`],
+      [at(86_000), 'credential-access', `the last: 203.0.113.250 at ${at(86_000).slice(0, 19).replace('T', ' ')} (9000 failed logins)`],
+    ]);
+    expect(campaign.story[0]!.findings).toHaveLength(attack.length);
+    expect(campaign.first).toBe(at(5));
+    expect(campaign.last).toBe(at(86_000));
+  });
+
+  it('the same incidents whatever the order of the findings', () => {
+    const { fs, facts } = scene();
+    const r = buildIncidents(fs, facts);
+    let x = 12345;
+    const shuffled = [...fs];
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      x = (Math.imul(x, 1103515245) + 12345) | 0;
+      const j = Math.abs(x) % (i + 1);
+      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+    }
+    expect(buildIncidents(shuffled, facts)).toEqual(r);
+  });
+
+  it('one address alone is not a campaign: it keeps its own title and story', () => {
+    const fs = renumber([finding('auth.bruteforce', { ip: '192.0.2.44', failures: 30, firstFailure: at(0), lastFailure: at(60) }, { severity: 'medium' })]);
+    const r = buildIncidents(fs, {});
+    expect(r.incidents).toHaveLength(1);
+    expect(r.incidents[0]!.title).toBe('SSH brute force from 192.0.2.44');
+  });
+});
+
 describe('sessions: one derivation with session-activity', () => {
   const T = (hms: string) => `2026-11-22T${hms}.000Z`;
   const wtmp: SessionRecord = { user: 'deploy', line: 'pts/0', host: '::ffff:127.0.0.3', addr: '::ffff:127.0.0.3', pid: 4100, login: T('22:26:12'), logout: T('22:40:12'), end: 'logout', source: 'wtmp', file: '/var/log/wtmp' };
@@ -364,10 +472,10 @@ describe('chains, ties, partition, determinism', () => {
 
   it('every finding in exactly one incident, and the same incidents whatever the order (fast-check)', () => {
     const paths = ['/tmp/.. /a', '/tmp/.. /b', '/tmp/c', '/dev/shm/.k/d', '/etc/passwd', '/home/u/.x/e', null];
-    const ips = ['127.0.0.3', '198.51.100.2', null];
+    const ips = ['127.0.0.3', '198.51.100.2', '203.0.113.5', '203.0.113.6', null];
     const users = ['deploy', 'root', 'www-data', 'alice', null];
     const procs = [scanner, shell, proc({ pid: 77, ppid: 5617, comm: 'k', exe: '/dev/shm/.k/d', cwd: '/', startTicks: 9500, user: 'alice' })];
-    const rules = ['process.known-tool', 'file.new-executable', 'auth.bruteforce', 'persistence.cron', 'activity.download-execute'];
+    const rules = ['process.known-tool', 'file.new-executable', 'auth.bruteforce', 'auth.probe', 'auth.enumeration', 'persistence.cron', 'activity.download-execute'];
     const severities: Severity[] = ['low', 'medium', 'high', 'critical'];
     const arbFinding = fc.record({
       rule: fc.constantFrom(...rules),
