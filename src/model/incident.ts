@@ -6,7 +6,9 @@ import type { Tactic } from './attack.js';
  * officer can check it: the same process (pid and start time, never a pid alone: pids are
  * reused), one process the parent or child of the other, the same executable (sha256), the same
  * file, the same non-system folder, the same remote address, the same account, or something done
- * inside a session's time span by that session's account.
+ * inside a session's time span by that session's account. Addresses that only attacked ssh (failed
+ * logins, user-name sweeps, probes, floods of connections) and never logged in are one campaign
+ * (attack-only), however many they are.
  */
 export type JoinReason =
   | 'same-process'
@@ -16,7 +18,8 @@ export type JoinReason =
   | 'same-folder'
   | 'same-address'
   | 'same-account'
-  | 'in-session';
+  | 'in-session'
+  | 'attack-only';
 
 export interface IncidentJoin {
   /** Finding ids (F-0001…), a before b in id order. */
@@ -54,7 +57,7 @@ export interface StoryLink {
 }
 
 export interface Incident {
-  /** I-01, I-02…, worst first (severity, then number of findings, then first time). */
+  /** I-01, I-02…, worst first (severity, then the campaign of addresses that only attacked after the others, then number of findings, then first time). */
   id: string;
   title: string;
   /** Its worst finding's severity. */

@@ -1,7 +1,8 @@
 /**
  * Findings joined into incidents by what they share (docs/incidents.md): the same process (pid and
  * start time), a parent and its child, the same executable, file or specific folder, the same remote
- * address, something done inside a session by its account, the same ordinary account. Deterministic:
+ * address, something done inside a session by its account, the same ordinary account; and, last,
+ * the addresses that only attacked ssh and never logged in, as one campaign. Deterministic:
  * the same findings and facts give the same incidents whatever their order, and each join is kept
  * with its reason so the officer can check it.
  */
@@ -9,14 +10,16 @@ import { TACTICS, tacticsOf, type Tactic } from '../model/attack.js';
 import type { KnownFacts } from '../model/facts.js';
 import { severityRank, type Finding } from '../model/finding.js';
 import type { Incident, IncidentJoin, IncidentsFile, JoinReason } from '../model/incident.js';
+import { campaignStory, campaignTitle, isAttackOnly, loggedInAddresses } from './campaign.js';
 import { buildStory } from './story.js';
-import { LOGIN_RULES, sessionSpans, subjectsOf, type FindingSubjects, type SessionSpan } from './subjects.js';
+import { loginSessions, plainAddress, sessionKey, type LoginSession } from './login-sessions.js';
+import { LOGIN_RULES, subjectsOf, type FindingSubjects } from './subjects.js';
 import { incidentTitle } from './titles.js';
 import { spanText, timeMs } from './time.js';
 
 /**
  * Join reasons go from the most telling to the least — same-process, process-tree,
- * same-executable, same-file, same-folder, same-address, in-session, same-account — and a spanning
+ * same-executable, same-file, same-folder, same-address, in-session, same-account, attack-only — and a spanning
  * set keeps the first that connects two findings.
  */
 
@@ -72,34 +75,38 @@ function group(groups: Map<string, number[]>, key: string, i: number): void {
   else groups.set(key, [i]);
 }
 
-function sameLoginTime(ms: number, iso: unknown): boolean {
-  if (typeof iso !== 'string') return false;
-  const t = Date.parse(iso);
-  return !Number.isNaN(t) && Math.abs(t - ms) <= LOGIN_SLACK_MS;
+/** Whether an ISO time is one of the session's login times (each source's), give or take LOGIN_SLACK_MS. */
+function atLogin(s: LoginSession, iso: unknown): boolean {
+  const t = timeMs(iso);
+  return t !== null && s.loginTimes.some((l) => Math.abs(t - l) <= LOGIN_SLACK_MS);
 }
 
 /** The findings that happened in one session: its login, its history entries, its account's processes and files while it was open. */
-function sessionMembers(s: SessionSpan, candidates: readonly number[], findings: readonly Finding[], subjects: readonly FindingSubjects[], whenMs: ReadonlyArray<number | null>): number[] {
+function sessionMembers(s: LoginSession, candidates: readonly number[], findings: readonly Finding[], subjects: readonly FindingSubjects[], whenMs: ReadonlyArray<number | null>): number[] {
   const out: number[] = [];
+  const address = s.address === null ? null : plainAddress(s.address);
   for (const i of candidates) {
     const f = findings[i]!;
     const sub = f.subject;
     const subj = subjects[i]!;
     if (LOGIN_RULES.has(f.rule)) {
-      if (subj.user !== s.user || !subj.addresses.includes(s.address ?? '')) continue;
-      const at = [sub.time, sub.first, sub.last].some((t) => sameLoginTime(s.loginMs, t));
-      const within = typeof sub.first === 'string' && typeof sub.last === 'string' && Date.parse(sub.first) <= s.loginMs && s.loginMs <= Date.parse(sub.last);
+      if (subj.user !== s.user || address === null || !subj.addresses.some((a) => plainAddress(a) === address)) continue;
+      const at = [sub.time, sub.first, sub.last].some((t) => atLogin(s, t));
+      const first = timeMs(sub.first);
+      const last = timeMs(sub.last);
+      const within = first !== null && last !== null && s.loginTimes.some((l) => first <= l && l <= last);
       if (at || within) out.push(i);
       continue;
     }
-    const ref = sub.session as { user?: unknown; login?: unknown; address?: unknown } | null | undefined;
+    // A history entry names its session (source, account, login time): the same key the session keeps.
+    const ref = sub.session as { source?: unknown; user?: unknown; login?: unknown } | null | undefined;
     if (ref && typeof ref === 'object') {
-      if (ref.user === s.user && (ref.address ?? null) === s.address && sameLoginTime(s.loginMs, ref.login)) out.push(i);
+      if (typeof ref.source === 'string' && s.keys.has(sessionKey(ref.source, ref.user, ref.login))) out.push(i);
       continue;
     }
     // A process or file of the account joins only for an ordinary account: root's and a daemon's are everywhere.
     const t = whenMs[i];
-    if (subj.account === s.user && t !== null && t !== undefined && t >= s.loginMs - LOGIN_SLACK_MS && t <= s.logoutMs) out.push(i);
+    if (subj.account === s.user && t !== null && t !== undefined && t >= s.from - LOGIN_SLACK_MS && t <= s.to) out.push(i);
   }
   return out;
 }
@@ -153,14 +160,40 @@ function candidateJoins(findings: readonly Finding[], subjects: readonly Finding
     if (p) return timeMs(p.startTime);
     return f.rule.startsWith('file.') ? timeMs(f.subject.btime ?? f.subject.mtime) : null;
   });
-  for (const s of sessionSpans(facts)) {
+  const sessions = loginSessions(facts).sort((a, b) => a.from - b.from || a.user.localeCompare(b.user) || String(a.address).localeCompare(String(b.address)) || a.start.localeCompare(b.start));
+  for (const s of sessions) {
     const candidates = byUser.get(s.user);
     if (!candidates) continue;
     const members = sessionMembers(s, candidates, findings, subjects, whenMs);
-    const value = `${s.user}${s.address ? ` from ${s.address}` : ''} ${spanText(s.login, s.logout)}`;
+    const value = `${s.user}${s.address ? ` from ${s.address}` : ''} ${spanText(s.start, Number.isFinite(s.to) ? s.end : null)}`;
     for (const m of members.slice(1)) out({ a: members[0]!, b: m, reason: 'in-session', value });
   }
   starEdges(out, byAccount, 'same-account', (k) => k);
+}
+
+/**
+ * After every other join: the sets made only of addresses attacking ssh that never logged in
+ * (campaign.ts) are joined into one, in a star from the first set, each join naming the addresses
+ * it brings. The root of the campaign's set, or null when fewer than two such sets exist.
+ */
+function joinCampaign(findings: readonly Finding[], subjects: readonly FindingSubjects[], facts: KnownFacts, uf: UnionFind, joins: Candidate[]): number | null {
+  const loggedIn = loggedInAddresses(facts);
+  const parts = new Map<number, { attackOnly: boolean; addresses: Set<string> }>();
+  findings.forEach((f, i) => {
+    const root = uf.find(i);
+    const part = parts.get(root) ?? { attackOnly: true, addresses: new Set<string>() };
+    part.attackOnly &&= isAttackOnly(f, subjects[i]!, loggedIn);
+    for (const a of subjects[i]!.addresses) part.addresses.add(a);
+    parts.set(root, part);
+  });
+  const roots = [...parts.entries()].filter(([, p]) => p.attackOnly).map(([root]) => root).sort((a, b) => a - b);
+  if (roots.length < 2) return null;
+  const head = roots[0]!;
+  for (const root of roots.slice(1)) {
+    uf.union(head, root);
+    joins.push({ a: head, b: root, reason: 'attack-only', value: `${[...parts.get(root)!.addresses].sort().join(', ')} (no login)` });
+  }
+  return uf.find(head);
 }
 
 function sortedUnique<T extends string | number>(values: Iterable<T>): T[] {
@@ -182,30 +215,42 @@ export function buildIncidents(findingsIn: readonly Finding[], facts: KnownFacts
     if (uf.union(c.a, c.b)) joins.push(c);
   });
 
+  const campaign = joinCampaign(findings, subjects, facts, uf, joins);
+
+  // Members and joins by their set's root (its lowest index): linear, whatever the number of incidents.
   const groups = new Map<number, number[]>();
   findings.forEach((_, i) => {
     const root = uf.find(i);
-    groups.set(root, [...(groups.get(root) ?? []), i]);
+    const list = groups.get(root);
+    if (list) list.push(i);
+    else groups.set(root, [i]);
   });
-  const drafts = [...groups.values()].map((members) => {
+  const joinsOf = new Map<number, Candidate[]>();
+  for (const j of joins) {
+    const root = uf.find(j.a);
+    const list = joinsOf.get(root);
+    if (list) list.push(j);
+    else joinsOf.set(root, [j]);
+  }
+  const drafts = [...groups.entries()].map(([root, members]) => {
     const fs = members.map((i) => findings[i]!);
     const subs = members.map((i) => subjects[i]!);
-    const memberSet = new Set(members);
-    const story = buildStory(fs, subs, facts);
+    const isCampaign = root === campaign;
+    const story = isCampaign ? campaignStory(fs, facts) : buildStory(fs, subs, facts);
     const times = story.filter((l) => l.time !== null).map((l) => l.time!).sort((a, b) => Date.parse(a) - Date.parse(b));
-    const incidentJoins: IncidentJoin[] = joins
-      .filter((j) => memberSet.has(j.a))
-      .map((j) => ({ a: findings[j.a]!.id, b: findings[j.b]!.id, reason: j.reason, value: j.value }));
+    const incidentJoins: IncidentJoin[] = (joinsOf.get(root) ?? []).map((j) => ({ a: findings[j.a]!.id, b: findings[j.b]!.id, reason: j.reason, value: j.value }));
     const worst = fs.reduce((w, f) => (severityRank(f.severity) > severityRank(w.severity) ? f : w), fs[0]!);
+    const addresses = sortedUnique(subs.flatMap((s) => s.addresses));
     return {
-      title: incidentTitle(fs, subs),
+      isCampaign,
+      title: isCampaign ? campaignTitle(fs, addresses.length) : incidentTitle(fs, subs),
       severity: worst.severity,
       findings: fs.map((f) => f.id),
       subjects: {
         pids: sortedUnique(subs.flatMap((s) => (s.process ? [s.process.pid] : []))),
         paths: sortedUnique(fs.flatMap((f) => (typeof f.subject.path === 'string' && f.subject.path !== '' ? [f.subject.path] : []))),
         folders: sortedUnique(subs.flatMap((s) => s.folders)),
-        addresses: sortedUnique(subs.flatMap((s) => s.addresses)),
+        addresses,
         accounts: sortedUnique(subs.flatMap((s) => (s.user !== null ? [s.user] : []))),
         sha256: sortedUnique(subs.flatMap((s) => s.sha256)),
       },
@@ -219,12 +264,14 @@ export function buildIncidents(findingsIn: readonly Finding[], facts: KnownFacts
   drafts.sort(
     (x, y) =>
       severityRank(y.severity) - severityRank(x.severity) ||
+      // The campaign's size is the internet's noise, not the depth of an intrusion: it goes after the incidents of its severity.
+      Number(x.isCampaign) - Number(y.isCampaign) ||
       y.findings.length - x.findings.length ||
       (x.first === null ? 1 : 0) - (y.first === null ? 1 : 0) ||
       (x.first !== null && y.first !== null ? Date.parse(x.first) - Date.parse(y.first) : 0) ||
       x.findings[0]!.localeCompare(y.findings[0]!),
   );
   const width = Math.max(2, String(drafts.length).length);
-  const incidents: Incident[] = drafts.map((d, i) => ({ id: `I-${String(i + 1).padStart(width, '0')}`, ...d }));
+  const incidents: Incident[] = drafts.map(({ isCampaign: _, ...d }, i) => ({ id: `I-${String(i + 1).padStart(width, '0')}`, ...d }));
   return { version: 1, main: incidents[0]?.id ?? null, incidents };
 }

@@ -7,6 +7,7 @@
 import type { ChangedFile, HistoryCommand } from '../model/activity.js';
 import type { KnownFacts } from '../model/facts.js';
 import { severityRank, type DraftFinding } from '../model/finding.js';
+import { loginSessions, sessionKey } from './login-sessions.js';
 import type { Bounded, SessionActivity, SessionActivityFile, SessionCommand, SessionFile, SessionFindingRef, SessionTie, UntiedCommands } from '../model/session-activity.js';
 
 /** Where the case keeps it. */
@@ -14,9 +15,6 @@ export const SESSION_ACTIVITY_FILE = 'artifacts/session-activity.json';
 
 /** Caps of each list; what is past them is counted. */
 export const SESSION_LIMITS = { sessions: 50, commands: 100, files: 50, findings: 50, untied: 50 } as const;
-
-/** A login record and an accepted ssh line this close in time (and same account and address) are one session. */
-const SAME_LOGIN_MS = 10_000;
 
 type FindingIn = DraftFinding & { id?: string };
 
@@ -39,77 +37,15 @@ function bounded<T>(all: T[], cap: number, keepLast = false): Bounded<T> {
   return { items: keepLast ? all.slice(Math.max(0, all.length - cap)) : all.slice(0, cap), total: all.length };
 }
 
-/** A remote login: a host that is not an X display, and not a boot or run-level record. */
-function isRemote(user: string, host: string, line: string): boolean {
-  return host !== '' && !host.startsWith(':') && user !== '' && !['reboot', 'shutdown', 'runlevel'].includes(user) && line !== 'system boot';
-}
-
-/** The sessions of the login records and the auth log, merged: utmp and wtmp by user, line and login; an accepted line by user, address and a close time. */
+/** The ssh sessions (one derivation for the whole story: login-sessions.ts), each with its lists still to fill. */
 function collectSessions(facts: KnownFacts): Working[] {
-  const out: Working[] = [];
-  const byRecord = new Map<string, Working>();
-  for (const r of facts.sessions ?? []) {
-    if (!isRemote(r.user, r.host, r.line)) continue;
-    const from = ms(r.login);
-    if (!Number.isFinite(from)) continue;
-    const id = `${r.user}\u0000${r.line}\u0000${r.login}`;
-    const seen = byRecord.get(id);
-    if (seen) {
-      if (!seen.s.sources.includes(r.source)) seen.s.sources.push(r.source);
-      // One source may know the end the other does not (utmp: still open; wtmp: logged out).
-      if (seen.s.end === null && r.logout !== null) {
-        seen.s.end = r.logout;
-        seen.s.endKind = r.end;
-        seen.to = ms(r.logout);
-      }
-      continue;
-    }
-    const w: Working = {
-      s: { user: r.user, uid: null, address: r.addr ?? r.host, line: r.line || null, start: r.login, end: r.logout, endKind: r.end, method: null, sources: [r.source], evidence: [], commands: empty(), files: empty(), findings: empty() },
-      from,
-      to: r.logout ? ms(r.logout) : Infinity,
-      keys: new Set([`wtmp|${r.user}|${r.login}`]),
-      commands: [], files: [], paths: new Set(), findings: [],
-    };
-    if (!Number.isFinite(w.to)) w.to = Infinity;
-    byRecord.set(id, w);
-    out.push(w);
-  }
-  const fromRecords = [...out];
-  for (const l of facts.authLogins ?? []) {
-    if (!l.user) continue;
-    const t = ms(l.time);
-    if (!Number.isFinite(t)) continue;
-    let best: Working | null = null;
-    for (const w of fromRecords) {
-      if (w.s.user !== l.user || w.s.method !== null || Math.abs(w.from - t) > SAME_LOGIN_MS) continue;
-      if (l.address && w.s.address && l.address !== w.s.address && l.address !== w.s.address.replace(/^::ffff:/, '')) continue;
-      if (!best || Math.abs(w.from - t) < Math.abs(best.from - t)) best = w;
-    }
-    const evidence = l.lineNo !== null ? [`${l.source}:${l.lineNo}`] : [l.source];
-    if (best) {
-      best.s.method = l.method;
-      best.s.sources.push('auth-log');
-      best.s.evidence.push(...evidence);
-      best.s.address ??= l.address;
-      best.keys.add(`auth-log|${l.user}|${l.time}`);
-      if (best.s.end === null && l.logout) {
-        best.s.end = l.logout;
-        best.s.endKind = 'logout';
-        best.to = ms(l.logout);
-      }
-      continue;
-    }
-    const to = l.logout ? ms(l.logout) : Infinity;
-    out.push({
-      s: { user: l.user, uid: null, address: l.address, line: null, start: l.time, end: l.logout, endKind: l.logout ? 'closed' : 'open', method: l.method, sources: ['auth-log'], evidence, commands: empty(), files: empty(), findings: empty() },
-      from: t,
-      to: Number.isFinite(to) ? to : Infinity,
-      keys: new Set([`auth-log|${l.user}|${l.time}`]),
-      commands: [], files: [], paths: new Set(), findings: [],
-    });
-  }
-  return out;
+  return loginSessions(facts).map((l) => ({
+    s: { user: l.user, uid: null, address: l.address, line: l.line, start: l.start, end: l.end, endKind: l.endKind, method: l.method, sources: l.sources, evidence: l.evidence, commands: empty(), files: empty(), findings: empty() },
+    from: l.from,
+    to: l.to,
+    keys: l.keys,
+    commands: [], files: [], paths: new Set(), findings: [],
+  }));
 }
 
 function empty<T>(): Bounded<T> {
@@ -164,7 +100,7 @@ function subjectTimes(f: FindingIn): number[] {
 function tieOf(f: FindingIn, w: Working): SessionTie | null {
   const sub = f.subject;
   const session = sub.session && typeof sub.session === 'object' ? (sub.session as Record<string, unknown>) : null;
-  if (session && typeof session.source === 'string' && w.keys.has(`${session.source}|${String(session.user)}|${String(session.login)}`)) return 'session';
+  if (session && typeof session.source === 'string' && w.keys.has(sessionKey(session.source, session.user, session.login))) return 'session';
   if (session) return null; // about another session
   const inSpan = subjectTimes(f).some((t) => t >= w.from && t <= w.to);
   if (sub.user === w.s.user && inSpan) return 'account-time';
@@ -200,7 +136,7 @@ export function sessionActivity(facts: KnownFacts, findings: readonly FindingIn[
 
   const untied = new Map<string, { user: string; reason: UntiedCommands['reason']; commands: SessionCommand[] }>();
   for (const c of facts.historyCommands ?? []) {
-    const w = c.session ? byKey.get(`${c.session.source}|${c.session.user}|${c.session.login}`) : undefined;
+    const w = c.session ? byKey.get(sessionKey(c.session.source, c.session.user, c.session.login)) : undefined;
     if (w) {
       w.commands.push(commandOf(c));
       continue;

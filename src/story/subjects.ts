@@ -3,6 +3,7 @@
  * (pid and start time), the files, specific folders, addresses and account it names, and the
  * sessions it happened in. Pure: reads the findings and the facts, nothing else.
  */
+import { createHash } from 'node:crypto';
 import type { KnownFacts } from '../model/facts.js';
 import type { Finding } from '../model/finding.js';
 import type { ProcessRecord } from '../model/processes.js';
@@ -16,17 +17,6 @@ export interface NamedProcess {
   startTicks: number | null;
   startTime: string | null;
   record: ProcessRecord;
-}
-
-/** One session a finding may lie in: a login with its span. */
-export interface SessionSpan {
-  user: string;
-  address: string | null;
-  loginMs: number;
-  /** Infinity while open or when its end is unknown. */
-  logoutMs: number;
-  login: string;
-  logout: string | null;
 }
 
 export interface FindingSubjects {
@@ -62,8 +52,46 @@ const SHARED_FILES = new Set(['/etc/passwd', '/etc/shadow', '/etc/group', '/etc/
 /** Program folders of the packages: a process running /usr/bin/perl is not related to another one running it. */
 const PACKAGE_PREFIXES = ['/usr/', '/bin/', '/sbin/', '/lib/', '/lib32/', '/lib64/', '/libx32/', '/snap/'];
 
-/** sha256 of no bytes: every empty file has it. */
-const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+/**
+ * Files smaller than this share their sha256 by coincidence as easily as by origin (a stub, a
+ * one-line wrapper, `#!/bin/sh` and `exit 0`): below it the same hash joins nothing.
+ */
+const MIN_SHARED_EXECUTABLE_BYTES = 64;
+
+/** Content every box holds many copies of: an empty file, a newline, a bare `#!` line, a script that does nothing. */
+const TRIVIAL_CONTENT = [
+  '', '\n', ' ', '\r\n', '#!/bin/sh', '#!/bin/sh\n', '#!/bin/bash', '#!/bin/bash\n', '#!/usr/bin/env bash\n', '#!/usr/bin/env sh\n', '#!/usr/bin/env python3\n', '#!/usr/bin/python3\n',
+  'exit 0', 'exit 0\n', 'true\n', ':\n', '#!/bin/sh\nexit 0\n', '#!/bin/sh\n\nexit 0\n', '#!/bin/bash\nexit 0\n', '#!/bin/bash\n\nexit 0\n', '#!/bin/sh\ntrue\n', '#!/bin/sh\n:\n', '#!/bin/sh -e\nexit 0\n', '#!/bin/sh\nexit 1\n', '#!/bin/false\n',
+];
+
+/** sha256 of trivial content (the empty file's is e3b0c442…b855): never a shared executable, whatever size a fact claims. */
+const TRIVIAL_SHA256 = new Set(TRIVIAL_CONTENT.map((c) => createHash('sha256').update(c).digest('hex')));
+
+/** The size the facts give for each sha256 (the changed-file and setuid sweeps, the executables the lsof step preserved whole). */
+function sizesBySha(facts: KnownFacts): Map<string, number> {
+  const out = new Map<string, number>();
+  const add = (sha: string | null | undefined, size: number | null | undefined) => {
+    if (typeof sha !== 'string' || typeof size !== 'number' || !Number.isFinite(size)) return;
+    // Files with one hash have one size; should a fact disagree, the smallest is believed (the safe side).
+    out.set(sha, Math.min(size, out.get(sha) ?? Infinity));
+  };
+  for (const f of facts.changedFiles ?? []) add(f.sha256, f.size);
+  for (const f of facts.setuidFiles ?? []) add(f.sha256, f.size);
+  for (const o of facts.openFiles ?? []) if (o.preserved && !o.preserved.truncated) add(o.preserved.sha256, o.preserved.size);
+  return out;
+}
+
+/**
+ * Whether a sha256 may join two findings: never trivial content; a size of at least
+ * MIN_SHARED_EXECUTABLE_BYTES from the facts or the finding; with no size known, only the
+ * executable of a live process (the kernel runs binaries, never a script's bytes: a stub is run by
+ * its interpreter, a package program, which joins nothing).
+ */
+function isTellingHash(sha: string, size: number | null, liveExe: boolean): boolean {
+  if (TRIVIAL_SHA256.has(sha)) return false;
+  if (size !== null) return size >= MIN_SHARED_EXECUTABLE_BYTES;
+  return liveExe;
+}
 
 /** Well-known system account names, used when /etc/passwd was not read. */
 const SYSTEM_NAMES = new Set(['root', 'daemon', 'bin', 'sys', 'sync', 'games', 'man', 'lp', 'mail', 'news', 'uucp', 'proxy', 'www-data', 'backup', 'list', 'irc', 'gnats', 'nobody', 'systemd-network', 'systemd-resolve', 'messagebus', 'sshd', 'syslog', '_apt', 'nginx', 'apache', 'mysql', 'postgres', 'ftp', 'operator', 'adm', 'halt', 'shutdown']);
@@ -180,6 +208,7 @@ export function subjectsOf(findings: readonly Finding[], facts: KnownFacts): Fin
   const byPid = new Map((facts.processes ?? []).map((p) => [p.pid, p] as const));
   const userOfUid = new Map((facts.accounts ?? []).map((a) => [a.uid, a.user] as const));
   const homes = new Set((facts.accounts ?? []).map((a) => a.home.replace(/\/+$/, '')).filter((h) => h !== ''));
+  const sizes = sizesBySha(facts);
   const base = findings.map((f) => {
     const process = namedProcess(f, byPid);
     const files = new Set<string>();
@@ -194,10 +223,13 @@ export function subjectsOf(findings: readonly Finding[], facts: KnownFacts): Fin
     for (const file of files) folders.add(folderOf(file));
     if (process?.record.cwd) folders.add(process.record.cwd.endsWith('/') ? process.record.cwd : `${process.record.cwd}/`);
     const hash = str(f.subject.sha256);
-    if (hash && /^[0-9a-f]{64}$/.test(hash) && (path === null || isSpecificFile(path, true))) sha.add(hash);
+    const subjectSize = typeof f.subject.size === 'number' && Number.isFinite(f.subject.size) ? f.subject.size : null;
+    if (hash && /^[0-9a-f]{64}$/.test(hash) && (path === null || isSpecificFile(path, true))) {
+      const size = sizes.get(hash) ?? subjectSize;
+      if (isTellingHash(hash, size, isExe)) sha.add(hash);
+    }
     const exeHash = process?.record.exeSha256;
-    if (exeHash && process.record.exe && isSpecificFile(process.record.exe, true)) sha.add(exeHash);
-    sha.delete(EMPTY_SHA256);
+    if (exeHash && process.record.exe && isSpecificFile(process.record.exe, true) && isTellingHash(exeHash, sizes.get(exeHash) ?? null, true)) sha.add(exeHash);
     const owner = typeof f.subject.uid === 'number' ? (userOfUid.get(f.subject.uid) ?? null) : null;
     const user = str(f.subject.user) ?? process?.record.user ?? owner;
     return {
@@ -222,21 +254,4 @@ export function subjectsOf(findings: readonly Finding[], facts: KnownFacts): Fin
     s.files.sort();
   });
   return base;
-}
-
-/** Every login the facts know: accepted ssh logins of the auth log and wtmp sessions, with their spans. */
-export function sessionSpans(facts: KnownFacts): SessionSpan[] {
-  const out: SessionSpan[] = [];
-  const push = (user: string | null, address: string | null, login: string, logout: string | null, open: boolean) => {
-    const loginMs = Date.parse(login);
-    if (user === null || user === '' || Number.isNaN(loginMs)) return;
-    const end = logout !== null ? Date.parse(logout) : NaN;
-    out.push({ user, address, loginMs, logoutMs: Number.isNaN(end) || open ? Infinity : end, login, logout });
-  };
-  for (const l of facts.authLogins ?? []) push(l.user, l.address, l.time, l.logout, false);
-  for (const s of facts.sessions ?? []) {
-    if (s.line === '~' || s.user === 'reboot' || s.user === 'shutdown') continue;
-    push(s.user, s.addr ?? (s.host || null), s.login, s.logout, s.end === 'still-logged-in');
-  }
-  return out.sort((a, b) => a.loginMs - b.loginMs || a.user.localeCompare(b.user) || String(a.address).localeCompare(String(b.address)));
 }

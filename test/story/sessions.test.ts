@@ -133,6 +133,11 @@ describe('sessionActivity', () => {
     expect(out.window).toEqual({ start: window.start, end: window.end });
   });
 
+  it('an IPv6 host is remote: only an X display (:0, :1.0) starts a local one', () => {
+    const out = sessionActivity({ window, sessions: [wtmp({ host: '::1', addr: '::1' }), wtmp({ line: 'pts/3', host: '::ffff:127.0.0.3', addr: null }), wtmp({ line: 'pts/4', host: ':1.0', addr: null })] }, []);
+    expect(out.sessions.map((s) => s.address).sort()).toEqual(['::1', '::ffff:127.0.0.3']);
+  });
+
   it('an account without a session is listed when a finding names one of its untied entries', () => {
     const out = sessionActivity({ historyCommands: [cmd('history -c', 7, null, null, 'bob')] }, [finding({ rule: 'activity.history-tampering', subject: { path: '/home/bob/.bash_history', line: 7, user: 'bob' } })]);
     expect(out.untied.map((u) => `${u.user} ${u.reason} ${u.commands.total}`)).toEqual(['bob no-time 1']);
