@@ -1,7 +1,7 @@
 import type { Finding } from '../model/finding.js';
 import type { ReportData } from './data.js';
 import { countText, timeText } from './format.js';
-import { attackView, joinReasonText, knownTechnique, memberCounts, memberGroups, tacticText, techniquePage, type AttackCell, type BundleIncident, type IncidentsView } from './incidents.js';
+import { attackView, few, SHOWN, joinReasonText, knownTechnique, memberCounts, memberGroups, tacticText, techniquePage, type AttackCell, type BundleIncident, type IncidentsView } from './incidents.js';
 import { escapeHtml as h } from './text.js';
 
 /**
@@ -73,7 +73,7 @@ export function storyHtml(d: ReportData): string {
     const gap = link.kind === 'gap';
     const techniques = link.techniques.length ? `<div class="tech">${link.techniques.map(techniqueRef).join(' · ')}</div>` : '';
     const evidence = link.evidence.length ? `<div class="small">evidence: ${link.evidence.map((e) => `<code>${h(e)}</code>`).join(' · ')}</div>` : '';
-    const findings = link.findings.length ? `<div class="small">${link.findings.map((id) => findingRef(id, v)).join(', ')}</div>` : '';
+    const findings = link.findings.length ? `<div class="small">${few(link.findings, SHOWN.ids, (id) => findingRef(id, v), ', ')}</div>` : '';
     return [
       cell(h(link.time === null ? 'undated' : timeText(link.time)), 'time'),
       cell(gap ? 'gap' : `${h(tacticText(link.tactic))}${techniques}`, 'tactic'),
@@ -100,7 +100,7 @@ function subjectsHtml(inc: BundleIncident): string {
   ];
   const shown = parts.filter(([, list]) => list.length > 0);
   if (shown.length === 0) return '';
-  return `<div class="label">About</div><table class="kv"><tbody>${shown.map(([k, list]) => `<tr><th>${k}</th><td>${list.map((x) => `<code>${h(x)}</code>`).join(' · ')}</td></tr>`).join('')}</tbody></table>`;
+  return `<div class="label">About</div><table class="kv"><tbody>${shown.map(([k, list]) => `<tr><th>${k}</th><td>${few(list, SHOWN.subjects, (x) => `<code>${h(x)}</code>`, ' · ')}</td></tr>`).join('')}</tbody></table>`;
 }
 
 function incidentCard(inc: BundleIncident, v: IncidentsView, byId: ReadonlyMap<string, Finding>): string {
@@ -111,24 +111,25 @@ function incidentCard(inc: BundleIncident, v: IncidentsView, byId: ReadonlyMap<s
   const rows = groups.map((g) => [
     cell(`<span class="pill ${h(g.severity)}">${h(g.severity)}</span>`),
     cell(`${h(g.title)}${g.findings.length > 1 ? ` <b>×${g.findings.length}</b>` : ''}<div class="small muted"><code>${h(g.rule)}</code></div>`),
-    cell(`<span class="small">${g.subjects.map(h).join('<br>')}</span>`),
-    cell(g.findings.map((f) => findingRef(f.id, v)).join(', ')),
+    cell(`<span class="small">${few(g.subjects, SHOWN.ids, h, '<br>')}</span>`),
+    cell(few(g.findings, SHOWN.ids, (f) => findingRef(f.id, v), ', ')),
   ]);
   const members = groups.length ? table(['level', 'finding', 'about', 'ids'], rows) : '<p class="muted">No finding of findings.json is in it.</p>';
   const missed = missing.length ? `<p class="small">Also named, not in findings.json: ${missing.map((id) => findingRef(id, v)).join(', ')}</p>` : '';
   const joins = inc.joins.length
     ? table(
         ['findings', 'why they belong together', 'what they share'],
-        inc.joins.map((j) => [cell(`${findingRef(j.a, v)} ↔ ${findingRef(j.b, v)}`, 'id'), cell(h(joinReasonText(j.reason))), cell(`<code>${h(j.value)}</code>`)]),
+        inc.joins.slice(0, SHOWN.joins).map((j) => [cell(`${findingRef(j.a, v)} ↔ ${findingRef(j.b, v)}`, 'id'), cell(h(joinReasonText(j.reason))), cell(`<code>${h(j.value)}</code>`)]),
       )
     : '<p class="small muted">One finding: nothing to join.</p>';
+  const moreJoins = inc.joins.length > SHOWN.joins ? `<p class="small muted">… and ${(inc.joins.length - SHOWN.joins).toLocaleString('en-US')} more joins (artifacts/incidents.json holds them all).</p>` : '';
   return `<article class="incident ${h(inc.severity)}" id="${incidentAnchor(inc.id)}">
 <h3><span class="pill ${h(inc.severity)}">${h(inc.severity)}</span> ${h(inc.id)} · ${h(inc.title)}</h3>
 <div class="sub">${when}${inc.tactics.length ? ` · ${inc.tactics.map((t) => h(tacticText(t))).join(' → ')}` : ''}</div>
 <div class="sub">${countLine}</div>
 ${subjectsHtml(inc)}
 <div class="label">Findings</div>${members}${missed}
-<div class="label">Why these belong together</div>${joins}
+<div class="label">Why these belong together</div>${joins}${moreJoins}
 </article>`;
 }
 
@@ -154,13 +155,13 @@ function incidentsBody(d: ReportData, v: IncidentsView): string {
     );
     out.push(...v.incidents.map((i) => incidentCard(i, v, byId)));
   }
-  if (v.unassigned.length) out.push(`<p>In no incident: ${v.unassigned.map((id) => findingRef(id, v)).join(', ')}</p>`);
+  if (v.unassigned.length) out.push(`<p>In no incident: ${few(v.unassigned, SHOWN.unassigned, (id) => findingRef(id, v), ', ')}</p>`);
   return out.join('\n');
 }
 
 function attackCellHtml(c: AttackCell): string {
   const id = c.url ? `<a href="${h(c.url)}" rel="noreferrer noopener" target="_blank"><b>${h(c.id)}</b></a>` : `<b>${h(c.id)}</b>`;
-  return `<div class="cell">${id}${c.name ? `<span class="name">${h(c.name)}</span>` : ''}<span class="small">${c.findings.map((f) => `<a href="#${h(f)}">${h(f)}</a>`).join(', ')}</span></div>`;
+  return `<div class="cell">${id}${c.name ? `<span class="name">${h(c.name)}</span>` : ''}<span class="small">${few(c.findings, SHOWN.ids, (f) => `<a href="#${h(f)}">${h(f)}</a>`, ', ')}</span></div>`;
 }
 
 function attackBody(d: ReportData): string {

@@ -1,7 +1,7 @@
 import type { Finding } from '../model/finding.js';
 import type { ReportData } from './data.js';
 import { countText, timeText } from './format.js';
-import { attackView, joinReasonText, knownTechnique, memberCounts, memberGroups, tacticText, techniquePage, type AttackCell, type BundleIncident, type IncidentsView } from './incidents.js';
+import { attackView, few, SHOWN, joinReasonText, knownTechnique, memberCounts, memberGroups, tacticText, techniquePage, type AttackCell, type BundleIncident, type IncidentsView } from './incidents.js';
 import { escapeMarkdown as md } from './text.js';
 
 /**
@@ -40,7 +40,7 @@ export function storyMarkdown(d: ReportData): string[] {
         inc.story.map((l) => {
           const gap = l.kind === 'gap';
           const tactic = gap ? '*gap*' : `${md(tacticText(l.tactic))}${l.techniques.length ? ` (${l.techniques.map(techniqueRef).join(', ')})` : ''}`;
-          return [md(l.time === null ? 'undated' : timeText(l.time)), tactic, gap ? `*Nothing covers this: ${md(l.text)}*` : md(l.text), l.evidence.map(md).join(', '), l.findings.map((id) => findingRef(id, v)).join(', ')];
+          return [md(l.time === null ? 'undated' : timeText(l.time)), tactic, gap ? `*Nothing covers this: ${md(l.text)}*` : md(l.text), l.evidence.map(md).join(', '), few(l.findings, SHOWN.ids, (id) => findingRef(id, v), ', ')];
         }),
       ),
     );
@@ -57,7 +57,7 @@ function incidentLines(inc: BundleIncident, v: IncidentsView, byId: ReadonlyMap<
   out.push(`${countText(counts.total, 'finding')}${counts.levels.length ? `: ${counts.levels.map(([l, n]) => `${n} ${l}`).join(', ')}` : ''}${counts.kinds.length ? ` · ${counts.kinds.map(([k, n]) => `${md(k)} ${n}`).join(', ')}` : ''}`, '');
   const s = inc.subjects;
   const about: Array<[string, string[]]> = [['accounts', s.accounts], ['addresses', s.addresses], ['pids', s.pids.map(String)], ['paths', s.paths], ['folders', s.folders], ['sha256', s.sha256]];
-  for (const [k, list] of about) if (list.length) out.push(`- ${k}: ${list.map(md).join(', ')}`);
+  for (const [k, list] of about) if (list.length) out.push(`- ${k}: ${few(list, SHOWN.subjects, md, ', ')}`);
   if (about.some(([, l]) => l.length)) out.push('');
   if (groups.length) {
     out.push(
@@ -65,19 +65,20 @@ function incidentLines(inc: BundleIncident, v: IncidentsView, byId: ReadonlyMap<
       '',
       ...table(
         ['level', 'finding', 'rule', 'count', 'about', 'ids'],
-        groups.map((g) => [g.severity, md(g.title), md(g.rule), String(g.findings.length), g.subjects.map(md).join('; '), g.findings.map((f) => md(f.id)).join(', ')]),
+        groups.map((g) => [g.severity, md(g.title), md(g.rule), String(g.findings.length), few(g.subjects, SHOWN.ids, md, '; '), few(g.findings, SHOWN.ids, (f) => md(f.id), ', ')]),
       ),
     );
   } else out.push('No finding of findings.json is in it.', '');
   if (missing.length) out.push(`Also named, not in findings.json: ${missing.map(md).join(', ')}`, '');
   if (inc.joins.length) {
-    out.push('**Why these belong together:**', '', ...table(['findings', 'why', 'what they share'], inc.joins.map((j) => [`${findingRef(j.a, v)} ↔ ${findingRef(j.b, v)}`, md(joinReasonText(j.reason)), md(j.value)])));
+    out.push('**Why these belong together:**', '', ...table(['findings', 'why', 'what they share'], inc.joins.slice(0, SHOWN.joins).map((j) => [`${findingRef(j.a, v)} ↔ ${findingRef(j.b, v)}`, md(joinReasonText(j.reason)), md(j.value)])));
+    if (inc.joins.length > SHOWN.joins) out.push(`… and ${(inc.joins.length - SHOWN.joins).toLocaleString('en-US')} more joins (artifacts/incidents.json holds them all).`, '');
   }
   return out;
 }
 
 function attackCellText(c: AttackCell): string {
-  return `${c.url ? `[${c.id}](${c.url})` : md(c.id)}${c.name ? ` ${md(c.name)}` : ''}${c.findings.length ? ` (${c.findings.map(md).join(', ')})` : ''}`;
+  return `${c.url ? `[${c.id}](${c.url})` : md(c.id)}${c.name ? ` ${md(c.name)}` : ''}${c.findings.length ? ` (${few(c.findings, SHOWN.ids, md, ', ')})` : ''}`;
 }
 
 function attackLines(d: ReportData): string[] {
@@ -107,7 +108,7 @@ export function incidentsMarkdown(d: ReportData): string[] {
     if (v.incidents.length === 0) out.push('No incident: no finding to join.', '');
     else out.push(...table(['id', 'level', 'incident', 'findings', 'from', 'to'], v.incidents.map((i) => [md(i.id), md(i.severity), md(i.title), String(i.findings.length), md(timeText(i.first)), md(timeText(i.last))])));
     for (const i of v.incidents) out.push(...incidentLines(i, v, byId));
-    if (v.unassigned.length) out.push(`In no incident: ${v.unassigned.map(md).join(', ')}`, '');
+    if (v.unassigned.length) out.push(`In no incident: ${few(v.unassigned, SHOWN.unassigned, md, ', ')}`, '');
   }
   if (d.findings.some((f) => f.mitre.length > 0)) out.push(...attackLines(d));
   return out;

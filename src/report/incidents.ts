@@ -223,3 +223,17 @@ export function attackView(findings: Finding[]): AttackView {
   })).filter((col) => col.techniques.length > 0);
   return { columns, unknown: sorted.filter((c) => c.name === null) };
 }
+
+/**
+ * How many of a list the incident sections show in one place: an incident of thousands of
+ * brute-forcing addresses must not make a report of thousands of ids per row. The rest is
+ * counted ("and 2,981 more"); every finding is still in the findings section and in the files.
+ */
+export const SHOWN = { ids: 12, subjects: 20, joins: 50, unassigned: 50 } as const;
+
+/** The first `max` items rendered and joined, then how many more there are. */
+export function few<T>(list: readonly T[], max: number, render: (x: T) => string, sep: string): string {
+  const shown = list.slice(0, max).map(render).join(sep);
+  const more = list.length - max;
+  return more > 0 ? `${shown}${sep}… and ${more.toLocaleString('en-US')} more` : shown;
+}

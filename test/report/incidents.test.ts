@@ -5,7 +5,9 @@ import type { Finding } from '../../src/model/finding.js';
 import type { IncidentsFile } from '../../src/model/incident.js';
 import { loadReportData } from '../../src/report/data.js';
 import { renderHtml } from '../../src/report/html.js';
-import { attackView, knownTechnique, techniquePage } from '../../src/report/incidents.js';
+import { attackView, knownTechnique, SHOWN, techniquePage } from '../../src/report/incidents.js';
+
+const SHOWN_JOINS = SHOWN.joins;
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { tmpDirsOfThisFile } from '../helpers/bundle.js';
 import { MAIN_TITLE, SCENE_FINDINGS, SECOND_TITLE, sceneIncidents } from '../helpers/incident-scene.js';
@@ -302,5 +304,57 @@ describe('the ATT&CK view of findings', () => {
     expect(knownTechnique('constructor')).toBeUndefined();
     expect(knownTechnique('__proto__.x')).toBeUndefined();
     expect(techniquePage('T1046/../../x')).toBeNull();
+  });
+});
+
+describe('incident sections at scale', () => {
+  it('shows a bounded number of ids, subjects and joins per place, and counts the rest', async () => {
+    const { few, SHOWN } = await import('../../src/report/incidents.js');
+    expect(few([1, 2, 3], 5, String, ', ')).toBe('1, 2, 3');
+    expect(few([1, 2, 3], 3, String, ', ')).toBe('1, 2, 3');
+    expect(few(Array.from({ length: 3000 }, (_, i) => i), SHOWN.ids, String, ', ')).toBe(`${Array.from({ length: SHOWN.ids }, (_, i) => i).join(', ')}, … and 2,988 more`);
+    expect(few([], 2, String, ', ')).toBe('');
+  });
+
+  it('renders a campaign of 3,000 brute-forcing addresses without 3,000 ids in any one place', async () => {
+    const n = 3000;
+    const findings: Finding[] = Array.from({ length: n }, (_, i) => ({
+      id: `F-${String(i + 1).padStart(4, '0')}`,
+      rule: 'auth.bruteforce',
+      severity: 'medium',
+      title: `Brute force from 10.${i >> 8}.${i & 255}.1`,
+      detail: 'many failures',
+      mitre: ['T1110.001'],
+      subject: { ip: `10.${i >> 8}.${i & 255}.1` },
+      evidence: ['files/logs/var/log/auth.log'],
+    }));
+    const ids = findings.map((f) => f.id);
+    const incidents: IncidentsFile = {
+      version: 1,
+      main: 'I-01',
+      incidents: [
+        {
+          id: 'I-01',
+          title: `Brute force from ${n} addresses (no login)`,
+          severity: 'medium',
+          findings: ids,
+          subjects: { pids: [], paths: [], folders: [], addresses: findings.map((f) => String(f.subject.ip)), accounts: [], sha256: [] },
+          joins: ids.slice(1).map((id) => ({ a: 'F-0001', b: id, reason: 'attack-only', value: 'no login' })),
+          tactics: ['credential-access'],
+          first: '2026-03-01T22:00:00.000Z',
+          last: '2026-03-01T23:00:00.000Z',
+          story: [{ time: '2026-03-01T22:00:00.000Z', kind: 'event', tactic: 'credential-access', techniques: ['T1110.001'], text: `${n} addresses failed`, evidence: [], findings: ids }],
+        },
+      ],
+    };
+    const { html, md } = await render(findings, incidents);
+    for (const out of [part(html, 'story'), part(html, 'incidents'), part(html, 'attack')]) {
+      expect(out).toContain('… and ');
+      expect((out.match(/href="#F-/g) ?? []).length).toBeLessThan(200);
+    }
+    expect(html).toContain(`… and ${(n - 1 - SHOWN_JOINS).toLocaleString('en-US')} more joins`);
+    const mdIncidents = md.slice(md.indexOf('## Incidents'), md.indexOf('## Findings'));
+    expect(mdIncidents.split('\n').length).toBeLessThan(200);
+    expect(mdIncidents).toContain('more joins');
   });
 });
