@@ -47,6 +47,8 @@ function printSummary(s: CaseSummary): void {
   out.push(`partial:  ${s.partial ? `yes — ${s.partialReasons.join('; ')}` : 'no'}`);
   out.push(`verdict:  ${sanitizeForTerminal(s.verdict.headline)}`);
   if (s.keptDir) out.push(`kept:     ${s.keptDir}`);
+  out.push(`incidents: ${s.incidents.length}`);
+  for (const i of s.incidents) out.push(`  ${i.id} ${i.severity.padEnd(13)} ${sanitizeForTerminal(i.title)} (${i.findings.length === 1 ? '1 finding' : `${i.findings.length} findings`})`);
   out.push(`findings: ${s.findings.length}`);
   for (const f of s.findings) out.push(`  ${f.id} ${f.severity.padEnd(13)} ${sanitizeForTerminal(f.title)}`);
   if (s.encryption) out.push('', ...encryptedNextSteps(s.bundle));
