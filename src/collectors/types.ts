@@ -1,6 +1,7 @@
 import type { HostContext } from '../host/context.js';
 import type { DraftFinding } from '../model/finding.js';
 import type { FactKey, Facts, KnownFacts } from '../model/facts.js';
+import type { Progress } from '../model/progress.js';
 import type { EvidenceSink } from '../model/sink.js';
 import type { SourceStatus } from '../model/source.js';
 
@@ -38,6 +39,8 @@ export interface CollectContext<R extends FactKey = FactKey> {
   sink: EvidenceSink;
   facts: Readonly<Partial<Pick<Facts, R>>>;
   options: CollectOptions;
+  /** Where long reads (a big log, the journal) report how far they are; absent: nobody watches. */
+  progress?: Progress;
 }
 
 export interface CollectorResult<P extends FactKey = FactKey> {
