@@ -167,6 +167,11 @@ export class CaseRun {
         });
         hooks.onCollector?.(collector, sources);
       },
+      onSnapshot: (collectors) => {
+        // When the live box's processes and sockets were read, after the case opened.
+        c.custody('volatile-snapshot', { collectors, afterMs: host.now().getTime() - startedAt.getTime() });
+        hooks.onSnapshot?.(collectors);
+      },
     });
     return new CaseRun(opts, argv, playbook, c, engine, abort);
   }

@@ -60,6 +60,16 @@ export interface Collector<P extends FactKey = FactKey, R extends FactKey = Fact
   liveOnly: boolean;
   /** Without root it still runs, but sees less (the run is marked partial). */
   needsRoot: boolean;
+  /**
+   * What it reads changes first on a live box (processes, sockets): it runs at the start of the
+   * run, before every other collector but the background ones, whatever step names it.
+   */
+  volatile?: boolean;
+  /**
+   * It only runs the box's own commands and reads no fact: started at the start of the run and
+   * left to run beside the readers (child processes, not this one's CPU); those who read its facts wait for it.
+   */
+  background?: boolean;
   /** Files it writes into the bundle. */
   artifacts: string[];
   /** Facts it adds (see src/model/facts.ts). */

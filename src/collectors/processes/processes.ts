@@ -99,6 +99,7 @@ export const processesCollector = defineCollector({
   title: 'Processes from /proc',
   description: "Every process read from /proc (never the box's ps), compared with the box's ps, matched against the tool list, executables hashed.",
   liveOnly: true,
+  volatile: true,
   needsRoot: true,
   artifacts: ['artifacts/processes.jsonl', 'artifacts/process-crossview.json', 'artifacts/open-files.jsonl', 'files/'],
   provides: ['processes', 'selfPids', 'toolHits', 'processCrossView', 'ldSoPreload', 'openFiles'],
