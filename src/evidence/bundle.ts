@@ -1,4 +1,3 @@
-import { TarArchive } from 'archiver';
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -138,7 +137,9 @@ export async function writeBundle(store: CaseStore, files: StoredFile[], into: O
       done(null, chunk);
     },
   });
-  // The tar stream is gzipped in members on every core (ParallelGzip), at level 6.
+  // The tar stream is gzipped in members on every core (ParallelGzip), at level 6. archiver is
+  // loaded here, when the bundle is written, not at start-up: a live run reads the box first.
+  const { TarArchive } = await import('archiver');
   const archive = new TarArchive({ gzip: false });
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : 1));
   for (const f of sorted) {

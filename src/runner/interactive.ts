@@ -1,4 +1,5 @@
-import { checkbox, confirm, select } from '@inquirer/prompts';
+/** inquirer, loaded at the first question: a run that asks none (collect) never pays its start-up. */
+const inquirer = () => import('@inquirer/prompts');
 import ora, { type Ora } from 'ora';
 import { sanitizeForTerminal } from '../report/text.js';
 import { NO_PROGRESS, type Progress } from '../model/progress.js';
@@ -23,15 +24,15 @@ export class InquirerPrompter implements Prompter {
   }
 
   select<T extends string>(message: string, choices: Array<Choice<T>>): Promise<T> {
-    return this.guard(() => select<T>({ message: sanitizeForTerminal(message), choices: safeChoices(choices) }));
+    return this.guard(async () => (await inquirer()).select<T>({ message: sanitizeForTerminal(message), choices: safeChoices(choices) }));
   }
 
   checkbox<T extends string>(message: string, choices: Array<Choice<T>>): Promise<T[]> {
-    return this.guard(() => checkbox<T>({ message: sanitizeForTerminal(message), choices: safeChoices(choices) }));
+    return this.guard(async () => (await inquirer()).checkbox<T>({ message: sanitizeForTerminal(message), choices: safeChoices(choices) }));
   }
 
   confirm(message: string, defaultValue: boolean): Promise<boolean> {
-    return this.guard(() => confirm({ message: sanitizeForTerminal(message), default: defaultValue }));
+    return this.guard(async () => (await inquirer()).confirm({ message: sanitizeForTerminal(message), default: defaultValue }));
   }
 }
 
@@ -89,5 +90,5 @@ export function spinnerProgress(current: () => { spinner: Spinner; text: string 
 
 /** A yes/no question for the commands that change the system: asked on stderr (stdout keeps the command's output), no by default. */
 export function confirmOnTerminal(message: string): Promise<boolean> {
-  return confirm({ message, default: false }, { output: process.stderr });
+  return inquirer().then(({ confirm }) => confirm({ message, default: false }, { output: process.stderr }));
 }
