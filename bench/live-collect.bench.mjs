@@ -5,28 +5,26 @@
 //
 // The box is built in namespaces this script makes, so nothing of the machine it runs on is seen
 // by the collection and nothing outside them changes (all of it ends with them):
-// - new PID, mount, UTS and network namespaces (only loopback, up); its pid 1 is this script;
+// - new PID, mount, UTS and network namespaces (only loopback, up); its pid 1 is a shell script;
 // - the brute-forced server's files of bench/report-scenario.mjs (auth.log and auth.log.1 with
 //   three days of brute force and the login that ended one, wtmp, btmp, passwd, hostname)
 //   bind-mounted over /var/log, /etc/passwd and /etc/hostname; fresh tmpfs over /tmp, /var/tmp,
 //   /home and /root (the box's own, small: this machine's are not the box's);
-// - a scanner: a copy of node named pscan2 in a hidden folder under /dev/shm, holding 31
-//   connections to an ssh-like listener on 127.0.0.1:22;
+// - a scanner: a copy of python3 named pscan2 in a hidden folder under /dev/shm, holding 31
+//   connections to an ssh-like listener (python3) on 127.0.0.1:22;
 // - three fake sshd: copies of sleep in that folder, titled `sshd: root@pts/N`;
 // - a few hundred sleeping processes (BENCH_SLEEPERS, 300).
+// BENCH_PROFILE=DIR writes a CPU profile of each collect there (node --cpu-prof).
 // Goals (docs/performance.md): first volatile snapshot within 1 s of start, the whole run ≤ 2 s,
 // peak RSS ≤ 150 MiB. UAC's ir_triage profile took 5 min 50 s and 6 min 34 s on this machine type
 // (/work/shared/research/uac.md: 2 runs, 81 MiB peak), with far less on the box.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { BIN, machine, writeSection } from './lib.mjs';
 import { SCENARIO, writeBruteForceRoot } from './report-scenario.mjs';
 
-const SELF = fileURLToPath(import.meta.url);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SLEEPERS = Number(process.env.BENCH_SLEEPERS ?? 300);
 const CONNECTIONS = 31;
@@ -36,28 +34,27 @@ const GOALS = { snapshotS: 1, wallS: 2, rssMiB: 150 };
 const UAC = { wallS: [350.3, 394.1], rssMiB: 81 };
 
 const LISTENER = `
-const net = require('node:net');
-const held = [];
-net.createServer((c) => { held.push(c); c.on('error', () => {}); }).listen({ host: '127.0.0.1', port: 22 }, () => process.stdout.write('ready\\n'));
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 22))
+s.listen(128)
+print("ready", flush=True)
+held = []
+while True:
+    held.append(s.accept()[0])
 `;
 const SCANNER = `
-const net = require('node:net');
-const held = [];
-for (let i = 0; i < ${CONNECTIONS}; i++) { const c = net.connect(22, '127.0.0.1'); c.on('error', () => {}); held.push(c); }
-setInterval(() => {}, 1e6);
+import socket, time
+held = [socket.create_connection(("127.0.0.1", 22)) for _ in range(${CONNECTIONS})]
+time.sleep(3600)
 `;
+const PYTHON = '/usr/bin/python3';
 
 function run(argv, opts = {}) {
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', ...opts });
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
   return r.stdout;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Established tcp connections to port 22 (/proc/net/tcp: state 01, remote port 0016). */
-function establishedToSsh() {
-  return readFileSync('/proc/net/tcp', 'utf8').split('\n').filter((l) => /^\s*\d+: [0-9A-F]{8}:[0-9A-F]{4} [0-9A-F]{8}:0016 01 /.test(l)).length;
 }
 
 function median(values) {
@@ -79,76 +76,82 @@ function custodyTimes(bundle, caseId) {
     connections: at((e) => e.event === 'collected' && e.collector === 'connections'),
     snapshot: at((e) => e.event === 'volatile-snapshot'),
     order: events.filter((e) => e.event === 'collected').map((e) => e.collector),
-    ends: events.filter((e) => e.event === 'collected' || e.event === 'case-closed').map((e) => `${e.collector ?? e.event}@${Date.parse(e.time)}`),
+    ends: events.filter((e) => e.event === 'collected' || e.event === 'case-closed').map((e) => [e.collector ?? e.event, Date.parse(e.time)]),
   };
 }
 
-/** Pid 1 of the box: the scene, then the collections. */
-async function inside(config) {
-  run(['hostname', SCENARIO.hostname]);
-  run(['ip', 'link', 'set', 'lo', 'up']);
-  run(['mount', '--bind', path.join(config.root, 'var/log'), '/var/log']);
-  run(['mount', '--bind', path.join(config.root, 'etc/passwd'), '/etc/passwd']);
-  run(['mount', '--bind', path.join(config.root, 'etc/hostname'), '/etc/hostname']);
-  for (const d of ['/tmp', '/var/tmp', '/home', '/root']) run(['mount', '-t', 'tmpfs', '-o', 'size=64m,mode=1777', 'tmpfs', d]);
-  const children = [];
-  const listener = spawn(process.execPath, ['-e', LISTENER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(listener);
-  await new Promise((resolve) => createInterface({ input: listener.stdout }).once('line', resolve));
-  children.push(spawn(path.join(config.kit, 'pscan2'), ['-e', SCANNER], { cwd: config.kit, stdio: 'ignore' }));
-  for (let i = 0; i < FAKE_SSHD; i++) children.push(spawn('bash', ['-c', `exec -a 'sshd: root@pts/${i + 1}' '${path.join(config.kit, 'sshd')}' 3600`], { stdio: 'ignore' }));
-  for (let i = 0; i < SLEEPERS; i++) children.push(spawn('sleep', ['3600'], { stdio: 'ignore' }));
-  for (let i = 0; i < 500 && establishedToSsh() < CONNECTIONS; i++) await sleep(20);
-  if (establishedToSsh() < CONNECTIONS) throw new Error('the scanner did not connect');
-  await sleep(500);
-  const processes = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
-  const sockets = ['tcp', 'tcp6', 'udp', 'udp6'].reduce((n, t) => n + readFileSync(`/proc/net/${t}`, 'utf8').trim().split('\n').length - 1, 0);
+const q = (s) => `'${String(s).replaceAll("'", "'\\''")}'`;
 
-  const runs = [];
-  for (let i = 0; i < config.runs; i++) {
-    const caseId = `LIVE-${i + 1}`;
-    const t0 = Date.now();
-    const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', process.execPath, BIN, 'collect', '--out', config.out, '--case', caseId, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, CI: 'true' } });
-    const last = r.stderr.trim().split('\n').at(-1) ?? '';
-    const [wallS, rssKb, user, sys] = last.split(' ').map(Number);
-    if (r.status !== 0 || !Number.isFinite(wallS)) throw new Error(`collect exited ${r.status}: ${r.stderr}`);
-    const summary = JSON.parse(r.stdout);
-    const t = custodyTimes(summary.bundle, caseId);
-    const snapshotAt = t.snapshot ?? Math.max(t.processes ?? Infinity, t.connections ?? Infinity);
-    runs.push({
-      wallS,
-      cpuS: user + sys,
-      rssMiB: rssKb / 1024,
-      snapshotS: (snapshotAt - t0) / 1000,
-      openedS: (t.opened - t0) / 1000,
-      findings: summary.findings.map((f) => f.rule),
-      order: t.order,
-      ends: t.ends.map((x) => { const [n, ms] = x.split('@'); return `${n} ${((Number(ms) - t0) / 1000).toFixed(2)}`; }),
-    });
-  }
-  for (const c of children) c.kill('SIGKILL');
-  process.stdout.write(JSON.stringify({ processes, sockets, runs }) + '\n');
+/**
+ * Pid 1 of the box, a shell (as small as a box's init, so the box's executables are the scene's):
+ * the scene, then the collections, each with its start time (ms) and GNU time's figures in OUT.
+ */
+function boxScript({ root, kit, out, runs }) {
+  const profile = process.env.BENCH_PROFILE ? `--cpu-prof --cpu-prof-dir ${q(process.env.BENCH_PROFILE)}` : '';
+  return `set -e
+hostname ${q(SCENARIO.hostname)}
+ip link set lo up
+mount --bind ${q(path.join(root, 'var/log'))} /var/log
+mount --bind ${q(path.join(root, 'etc/passwd'))} /etc/passwd
+mount --bind ${q(path.join(root, 'etc/hostname'))} /etc/hostname
+for d in /tmp /var/tmp /home /root; do mount -t tmpfs -o size=64m,mode=1777 tmpfs "$d"; done
+${PYTHON} ${q(path.join(kit, '.listen'))} &
+i=0; until grep -q ':0016 00000000:0000 0A' /proc/net/tcp; do i=$((i+1)); [ $i -lt 500 ] || exit 3; sleep 0.02; done
+(cd ${q(kit)} && exec ./pscan2 .run) &
+for n in $(seq 1 ${FAKE_SSHD}); do bash -c "exec -a 'sshd: root@pts/$n' ${q(path.join(kit, 'sshd'))} 3600" & done
+for n in $(seq 1 ${SLEEPERS}); do sleep 3600 & done
+i=0; until [ "$(grep -c ':0016 01 ' /proc/net/tcp)" -ge ${CONNECTIONS} ]; do i=$((i+1)); [ $i -lt 500 ] || exit 4; sleep 0.02; done
+sleep 0.5
+ls /proc | grep -c '^[0-9]' > ${q(path.join(out, 'processes'))}
+cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 | grep -vc 'local_address' > ${q(path.join(out, 'sockets'))}
+for n in $(seq 1 ${runs}); do
+  date +%s%3N > ${q(out)}/t0-$n
+  CI=true /usr/bin/time -f '%e %M %U %S' -o ${q(out)}/time-$n ${q(process.execPath)} ${profile} ${q(BIN)} collect --out ${q(out)} --case LIVE-$n --json > ${q(out)}/summary-$n.json
+done
+`;
 }
 
 async function outside() {
   if (process.getuid?.() !== 0) throw new Error('run as root: the scene needs namespaces');
-  const work = mkdtempSync(path.join(os.tmpdir(), 'irt-live-bench-'));
+  // Not under /tmp: the box gets a /tmp of its own, which would hide it.
+  const work = mkdtempSync('/var/lib/irt-live-bench-');
   const kit = mkdtempSync('/dev/shm/.ICE-');
   let box = null;
   try {
     chmodSync(kit, 0o755);
-    copyFileSync(process.execPath, path.join(kit, 'pscan2'));
+    copyFileSync(PYTHON, path.join(kit, 'pscan2'));
     copyFileSync('/bin/sleep', path.join(kit, 'sshd'));
     const root = path.join(work, 'root');
     writeBruteForceRoot(root, { now: Date.now() });
     const out = path.join(work, 'out');
     mkdirSync(out);
-    box = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--mount', '--uts', '--net', '--propagation', 'private', '--', process.execPath, SELF, '--inside', JSON.stringify({ root, kit, out, runs: RUNS })], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    box.stdout.on('data', (d) => (stdout += d));
+    writeFileSync(path.join(kit, '.listen'), LISTENER);
+    writeFileSync(path.join(kit, '.run'), SCANNER);
+    const script = path.join(work, 'box.sh');
+    writeFileSync(script, boxScript({ root, kit, out, runs: RUNS }));
+    box = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--mount', '--uts', '--net', '--propagation', 'private', '--', 'sh', script], { stdio: ['ignore', 'inherit', 'inherit'] });
     const code = await new Promise((resolve) => box.once('exit', resolve));
     if (code !== 0) throw new Error(`the box exited ${code}`);
-    const { processes, sockets, runs } = JSON.parse(stdout.trim().split('\n').at(-1));
+    const processes = Number(readFileSync(path.join(out, 'processes'), 'utf8'));
+    const sockets = Number(readFileSync(path.join(out, 'sockets'), 'utf8'));
+    const runs = [];
+    for (let n = 1; n <= RUNS; n++) {
+      const t0 = Number(readFileSync(path.join(out, `t0-${n}`), 'utf8'));
+      const [wallS, rssKb, user, sys] = readFileSync(path.join(out, `time-${n}`), 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+      const summary = JSON.parse(readFileSync(path.join(out, `summary-${n}.json`), 'utf8'));
+      const t = custodyTimes(summary.bundle, `LIVE-${n}`);
+      const snapshotAt = t.snapshot ?? Math.max(t.processes ?? Infinity, t.connections ?? Infinity);
+      runs.push({
+        wallS,
+        cpuS: user + sys,
+        rssMiB: rssKb / 1024,
+        snapshotS: (snapshotAt - t0) / 1000,
+        openedS: (t.opened - t0) / 1000,
+        findings: summary.findings.map((f) => f.rule),
+        order: t.order,
+        ends: t.ends.map(([name, ms]) => `${name} ${((ms - t0) / 1000).toFixed(2)}`),
+      });
+    }
     const m = {
       snapshotS: median(runs.map((r) => r.snapshotS)),
       openedS: median(runs.map((r) => r.openedS)),
@@ -182,10 +185,4 @@ Run: \`sudo npm run bench -- live-collect\` (\`BENCH_RUNS\`, \`BENCH_SLEEPERS\`)
   }
 }
 
-if (process.argv[2] === '--inside') {
-  process.title = 'init';
-  await inside(JSON.parse(process.argv[3]));
-  process.exit(0);
-} else {
-  await outside();
-}
+await outside();

@@ -160,7 +160,7 @@ export const processesCollector = defineCollector({
     records.sort((a, b) => a.pid - b.pid);
     const self = selfPids(records, ctx.host.selfPid);
 
-    await hashExecutables(ctx, records, sources);
+    await hashExecutables(ctx, records, sources, new Set(self));
     const lists = await loadToolLists(ctx, sources);
     const hits = toolHits(records.filter((r) => !self.includes(r.pid)), lists.names, lists.hashes);
 
