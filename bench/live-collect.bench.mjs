@@ -159,6 +159,7 @@ async function outside() {
       cpuS: median(runs.map((r) => r.cpuS)),
       rssMiB: median(runs.map((r) => r.rssMiB)),
     };
+    const medianRun = [...runs].sort((a, b) => a.wallS - b.wallS)[Math.floor(runs.length / 2)];
     const load = os.loadavg().map((l) => l.toFixed(1)).join(', ');
     const verdict = (v, goal) => (v <= goal ? 'met' : `missed by ${(v - goal).toFixed(2)}`);
     const found = [...new Set(runs[0].findings)].sort();
@@ -173,7 +174,7 @@ async function outside() {
 | peak RSS | ≤ ${GOALS.rssMiB} MiB | ${m.rssMiB.toFixed(0)} MiB | ${verdict(m.rssMiB, GOALS.rssMiB)} |
 | for comparison: UAC's \`ir_triage\` profile on this machine type (research notes, 2 runs, a box with about 80 processes and no auth log) | | ${UAC.wallS.map((s) => `${(s / 60).toFixed(1)} min`).join(', ')}; ${UAC.rssMiB} MiB | |
 
-The case was open ${m.openedS.toFixed(2)} s after the start (node's start-up and the modules). Collectors in the order they ended: ${runs[0].order.join(', ')}. Findings of the first run: ${found.join(', ')}.
+The case was open ${m.openedS.toFixed(2)} s after the start (node's start-up and the modules). Each collector's end, in seconds from the start, in the run of median wall time: ${medianRun.ends.join(', ')}. Findings of the first run: ${found.join(', ')}.
 
 Run: \`sudo npm run bench -- live-collect\` (\`BENCH_RUNS\`, \`BENCH_SLEEPERS\`).`,
     );

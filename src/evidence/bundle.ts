@@ -147,7 +147,7 @@ export async function writeBundle(store: CaseStore, files: StoredFile[], into: O
   }
   // The tar's size: a 512-byte header and the content padded to 512 per file, two empty blocks at the end.
   const tarBytes = sorted.reduce((n, f) => n + 512 + Math.ceil(f.size / 512) * 512, 1024);
-  const task = progress.start(`compressing the bundle ${name}`, tarBytes);
+  const task = progress.start('compressing the bundle', tarBytes);
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       task.add(chunk.length);

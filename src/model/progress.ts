@@ -74,11 +74,13 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-/** A label shortened to `max` characters from its start, keeping its end (a path's file name): "…/log/auth.log". */
+/** A label shortened to `max` characters in its middle, keeping its first word and its end (a path's file name): "reading …/log/auth.log". */
 function shorten(label: string, max: number): string {
   if (label.length <= max) return label;
   if (max <= 1) return '…'.slice(0, max);
-  return `…${label.slice(label.length - (max - 1))}`;
+  const space = label.indexOf(' ');
+  const head = space > 0 && space + 2 < max / 2 ? label.slice(0, space + 1) : '';
+  return `${head}…${label.slice(label.length - (max - 1 - head.length))}`;
 }
 
 /**

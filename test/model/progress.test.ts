@@ -63,7 +63,7 @@ describe('formatProgress', () => {
     const label = `reading /var/log/${'a'.repeat(200)}/auth.log.1`;
     const line = formatProgress({ label, done: MiB, total: 2 * MiB, elapsedMs: 1000 }, 80);
     expect(line.length).toBeLessThanOrEqual(80);
-    expect(line).toMatch(/^….*auth\.log\.1  1\.00 MiB of 2\.00 MiB \(50%\)  1\.00 MiB\/s  1s left$/);
+    expect(line).toMatch(/^reading …a+\/auth\.log\.1  1\.00 MiB of 2\.00 MiB \(50%\)  1\.00 MiB\/s  1s left$/);
   });
 });
 
