@@ -39,7 +39,6 @@ s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", 22))
 s.listen(128)
-print("ready", flush=True)
 held = []
 while True:
     held.append(s.accept()[0])
@@ -161,7 +160,7 @@ async function outside() {
     };
     const medianRun = [...runs].sort((a, b) => a.wallS - b.wallS)[Math.floor(runs.length / 2)];
     const load = os.loadavg().map((l) => l.toFixed(1)).join(', ');
-    const verdict = (v, goal) => (v <= goal ? 'met' : `missed by ${(v - goal).toFixed(2)}`);
+    const verdict = (v, goal, unit) => (v <= goal ? 'met' : `missed by ${(v - goal).toFixed(unit === 's' ? 2 : 0)} ${unit}`);
     const found = [...new Set(runs[0].findings)].sort();
     writeSection(
       'Live collect on a compromised box',
@@ -169,9 +168,9 @@ async function outside() {
 
 | what | goal | result | |
 |---|---:|---:|---|
-| first volatile snapshot (processes and sockets), from start | ≤ ${GOALS.snapshotS} s | ${m.snapshotS.toFixed(2)} s | ${verdict(m.snapshotS, GOALS.snapshotS)} |
-| the whole run, bundle included | ≤ ${GOALS.wallS} s | ${m.wallS.toFixed(2)} s (CPU ${m.cpuS.toFixed(2)} s) | ${verdict(m.wallS, GOALS.wallS)} |
-| peak RSS | ≤ ${GOALS.rssMiB} MiB | ${m.rssMiB.toFixed(0)} MiB | ${verdict(m.rssMiB, GOALS.rssMiB)} |
+| first volatile snapshot (processes and sockets), from start | ≤ ${GOALS.snapshotS} s | ${m.snapshotS.toFixed(2)} s | ${verdict(m.snapshotS, GOALS.snapshotS, 's')} |
+| the whole run, bundle included | ≤ ${GOALS.wallS} s | ${m.wallS.toFixed(2)} s (CPU ${m.cpuS.toFixed(2)} s) | ${verdict(m.wallS, GOALS.wallS, 's')} |
+| peak RSS | ≤ ${GOALS.rssMiB} MiB | ${m.rssMiB.toFixed(0)} MiB | ${verdict(m.rssMiB, GOALS.rssMiB, 'MiB')} |
 | for comparison: UAC's \`ir_triage\` profile on this machine type (research notes, 2 runs, a box with about 80 processes and no auth log) | | ${UAC.wallS.map((s) => `${(s / 60).toFixed(1)} min`).join(', ')}; ${UAC.rssMiB} MiB | |
 
 The case was open ${m.openedS.toFixed(2)} s after the start (node's start-up and the modules). Each collector's end, in seconds from the start, in the run of median wall time: ${medianRun.ends.join(', ')}. Findings of the first run: ${found.join(', ')}.
