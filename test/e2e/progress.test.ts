@@ -5,7 +5,7 @@
  * of it is written at all (`script` records every byte a terminal would get).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tmpDir } from '../helpers/bundle.js';
@@ -116,4 +116,32 @@ describe.skipIf(!hasScript)('no progress without a person at a terminal', () => 
     expect(r.status).toBe(0);
     expect(readFileSync(typescript, 'latin1')).not.toMatch(PROGRESS);
   }, 200_000);
+});
+
+describe.skipIf(!hasScript)('collect --root on a terminal', () => {
+  it('shows the auth log read on stderr; --json none of it', () => {
+    const root = path.join(dir, 'image');
+    mkdirSync(path.join(root, 'var/log'), { recursive: true });
+    execFileSync(process.execPath, [path.join(REPO, 'bench/auth-log-generate.mjs'), path.join(root, 'var/log/auth.log'), '24000000'], { stdio: 'ignore' });
+    const collect = (name: string, json: string) => {
+      const out = path.join(dir, name);
+      mkdirSync(out);
+      const typescript = path.join(dir, `typescript-${name}`);
+      const cmd = `"${process.execPath}" "${BIN}" collect --root "${root}" --out "${out}" --case ${name.toUpperCase()} ${json} > "${out}/stdout.txt"`;
+      const r = spawnSync('script', ['-q', '-e', '-c', cmd, typescript], { env: personEnv(), encoding: 'utf8', timeout: 300_000 });
+      expect(r.status).toBe(0);
+      return { tty: readFileSync(typescript, 'latin1'), stdout: readFileSync(path.join(out, 'stdout.txt'), 'utf8') };
+    };
+    const shown = collect('shown', '');
+    const lines = shown.tty.split(/\r|\n/).map((l) => l.replaceAll('\x1b[2K', ''));
+    expect(lines.some((l) => /^reading \/var\/log\/auth\.log {2}[\d.]+ (MiB|KiB) of 2\d\.\d MiB \(\d+%\)/.test(l))).toBe(true);
+    // The bundle's own line shows only when compressing takes over a quarter second, which a fast
+    // machine may not need here: test/evidence/bundle-progress.test.ts checks what it reports.
+    expect(shown.stdout).toMatch(/^bundle: /m);
+    expect(shown.stdout).not.toContain('\x1b[2K');
+    const json = collect('json', '--json');
+    expect(json.tty).not.toMatch(PROGRESS);
+    expect(json.tty).not.toContain('\x1b[2K');
+    expect(JSON.parse(json.stdout).bundle).toMatch(/JSON\.tar\.gz$/);
+  }, 600_000);
 });
