@@ -141,7 +141,8 @@ export class PlaybookEngine {
       await this.runCollector(c.id);
       for (const id of this.ran) if (!done.has(id) && !this.pending.has(id)) this.early.set(id, this.ownSources.get(id) ?? []);
     }
-    if (!this.ctx.host.signal.aborted) this.hooks.onSnapshot?.(volatile.map((c) => c.id));
+    // Offline (--root) there is no live box: nothing was taken, nothing to record.
+    if (!this.ctx.host.signal.aborted && this.ctx.host.mode === 'live') this.hooks.onSnapshot?.(volatile.map((c) => c.id));
   }
 
   /** Runs a background collector beside the others; whoever reads its facts waits for it. */

@@ -247,6 +247,19 @@ describe('PlaybookEngine: the volatile snapshot first, the box\'s commands besid
     expect(e.sources.map((s) => s.id).sort()).toEqual(['box-ss', 'incident-window', 'logs', 'procs', 'sockets']);
   });
 
+  it('records no snapshot offline (--root): there is no live box', async () => {
+    const log: string[] = [];
+    const { collectors, release } = scene(log);
+    release();
+    const snapshots: string[][] = [];
+    const ctx = { ...context(), host: createHostContext({ root: '/nonexistent-root', mode: 'offline', procDir: null, now: () => NOW }) };
+    const e = new PlaybookEngine(playbook([collect('network', ['box-ss', 'sockets'])]), ctx, { onSnapshot: (ids) => snapshots.push(ids) }, { collectors, rules: [] });
+    await e.runStep(e.playbook.data.steps[0]);
+    expect(snapshots).toEqual([]);
+    // The collectors themselves ran (these fakes are not live-only); only the snapshot is not claimed.
+    expect(log).toContain('sockets saw processes and ss');
+  });
+
   it('waits for a box command no step ran before it closes (a run cut short)', async () => {
     const log: string[] = [];
     const { collectors, release } = scene(log);
