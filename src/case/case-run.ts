@@ -133,7 +133,11 @@ export class CaseRun {
       ...hostOptions,
       root: rootDir,
       signal: abort.signal,
-      warn: (m) => process.stderr.write(`ir-triage: ${sanitizeForTerminal(m)}\n`),
+      warn: (m) => {
+        // A progress line under way is taken off first, so the warning has a line of its own.
+        opts.progress?.clearLine?.();
+        process.stderr.write(`ir-triage: ${sanitizeForTerminal(m)}\n`);
+      },
     });
     const startedAt = host.now();
 

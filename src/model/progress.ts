@@ -15,6 +15,8 @@ export interface ProgressTask {
 export interface Progress {
   /** A read starts: `label` says what is done to what ("reading /var/log/auth.log"); `total` is its size in bytes when known, else null. */
   start(label: string, total: number | null): ProgressTask;
+  /** Takes the line off the screen before something else is written there (a warning); the next bytes draw it again. */
+  clearLine?(): void;
 }
 
 const NO_TASK: ProgressTask = { add() {}, done() {} };

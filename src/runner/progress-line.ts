@@ -28,6 +28,11 @@ export class TerminalProgress implements Progress {
     private readonly now: () => number = () => Date.now(),
   ) {}
 
+  clearLine(): void {
+    if (this.drawn) this.target.clear();
+    this.drawn = false;
+  }
+
   start(label: string, total: number | null): ProgressTask {
     const token = {};
     this.current = token;

@@ -58,6 +58,24 @@ describe('TerminalProgress', () => {
     expect(target.events.at(-1)).toBe('clear');
   });
 
+  it('takes the line off for a warning and draws it again with the next bytes', () => {
+    let t = 0;
+    const target = recorder();
+    const p = new TerminalProgress(target, () => t);
+    p.clearLine();
+    expect(target.events).toEqual([]);
+    const task = p.start('reading auth.log', 100);
+    t = 1000;
+    task.add(10);
+    p.clearLine();
+    expect(target.events.map((e) => e.split(' ')[0])).toEqual(['draw', 'clear']);
+    t = 1010;
+    task.add(10);
+    expect(target.events.at(-1)).toMatch(/^draw reading auth\.log {2}20 B of 100 B \(20%\)/);
+    task.done();
+    expect(target.events.at(-1)).toBe('clear');
+  });
+
   it('keeps the line within the target\'s columns', () => {
     let t = 0;
     const target = recorder(40);
