@@ -11,6 +11,7 @@ import { DEFAULT_TIMEOUT_MS } from '../host/exec.js';
 import { RootedFs } from '../host/rooted-fs.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { numberFindings, type DraftFinding, type Finding } from '../model/finding.js';
+import type { Progress } from '../model/progress.js';
 import { PlaybookEngine, type EngineHooks, type StepOutcome } from '../playbooks/engine.js';
 import { loadPlaybook, type Playbook } from '../playbooks/loader.js';
 import type { PlaybookStep } from '../playbooks/schema.js';
@@ -53,6 +54,8 @@ export interface CaseOptions {
   timelineJsonl?: boolean;
   /** --yara: rule files or folders. */
   yara?: string[];
+  /** Where long reads and the bundle's compression report how far they are (a terminal line on stderr); not a command-line option. */
+  progress?: Progress;
 }
 
 export interface CaseSummary {
@@ -140,7 +143,11 @@ export class CaseRun {
       ...hostOptions,
       root: rootDir,
       signal: abort.signal,
-      warn: (m) => process.stderr.write(`ir-triage: ${sanitizeForTerminal(m)}\n`),
+      warn: (m) => {
+        // A progress line under way is taken off first, so the warning has a line of its own.
+        opts.progress?.clearLine?.();
+        process.stderr.write(`ir-triage: ${sanitizeForTerminal(m)}\n`);
+      },
     });
     const startedAt = host.now();
 
@@ -165,7 +172,7 @@ export class CaseRun {
       timeline: opts.timeline ?? 'aggregate',
     };
     if (yaraRules) options.yaraRules = yaraRules;
-    const engine = new PlaybookEngine(playbook, { host, sink: c.store, options }, {
+    const engine = new PlaybookEngine(playbook, { host, sink: c.store, options, ...(opts.progress ? { progress: opts.progress } : {}) }, {
       ...hooks,
       onCollector: (collector, sources) => {
         c.custody('collected', {
@@ -173,6 +180,11 @@ export class CaseRun {
           sources: sources.map((s) => ({ id: s.id, status: s.status })),
         });
         hooks.onCollector?.(collector, sources);
+      },
+      onSnapshot: (collectors) => {
+        // When the live box's processes and sockets were read, after the case opened.
+        c.custody('volatile-snapshot', { collectors, afterMs: host.now().getTime() - startedAt.getTime() });
+        hooks.onSnapshot?.(collectors);
       },
     });
     return new CaseRun(opts, argv, playbook, c, engine, abort);
@@ -273,7 +285,7 @@ export class CaseRun {
       await store.writeFile('report.html', renderHtml(data));
       this.custody('case-closed', { findings: findings.length, partial, verdict: verdict.level, actions: this.actions.length });
 
-      const sealed = await this.case.seal(manifest, { encryptTo: this.opts.encryptTo, keepDir: this.opts.keepDir });
+      const sealed = await this.case.seal(manifest, { encryptTo: this.opts.encryptTo, keepDir: this.opts.keepDir, progress: this.opts.progress });
       return {
         bundle: sealed.bundle,
         sha256: sealed.sha256,

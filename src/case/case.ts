@@ -4,6 +4,7 @@ import { CaseStore } from '../evidence/store.js';
 import { verifyBundle } from '../evidence/verify.js';
 import type { HostContext } from '../host/context.js';
 import { CliError } from '../model/errors.js';
+import type { Progress } from '../model/progress.js';
 import { checkCaseId, defaultCaseId } from './case-id.js';
 import { TOOL } from './tool.js';
 import { buildManifest, type ManifestBody, type ManifestHead, type ManifestRest } from './manifest.js';
@@ -38,6 +39,8 @@ export function commandCaseOpening(o: { out: string; case?: string; examiner?: s
 export interface SealOptions {
   /** age recipients: the bundle is written as <case>.tar.gz.age. */
   encryptTo?: readonly string[];
+  /** Where the compression reports how far it is. */
+  progress?: Progress;
   /** Keep the staging folder <out>/<case>/ (--keep-dir). */
   keepDir?: boolean;
 }
@@ -117,7 +120,7 @@ export class Case {
    * written, and removes the staging folder (kept with keepDir, and whenever something failed).
    */
   async seal(manifest: ManifestBody, opts: SealOptions = {}): Promise<SealedBundle> {
-    const sealed = await sealCase(this.store, manifest, { encryptTo: opts.encryptTo });
+    const sealed = await sealCase(this.store, manifest, { encryptTo: opts.encryptTo, progress: opts.progress });
     const check = sealed.verified ?? (await verifyBundle(sealed.bundle));
     if (!check.ok) {
       throw new CliError(`the bundle ${sealed.bundle} did not verify after writing (${check.problems[0]}); the staged evidence is kept in ${this.store.dir}`);

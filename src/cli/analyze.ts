@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Writable, type Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import { AuthAnalysis, type AuthSourceStats } from '../collectors/auth/analysis.js';
 import { makeYearResolver, type YearResolver } from '../collectors/auth/parse-syslog.js';
@@ -13,6 +13,8 @@ import { openRegular } from '../evidence/safe-open.js';
 import { describeFsError } from '../host/rooted-fs.js';
 import type { AuthAddressRow } from '../model/auth.js';
 import type { KnownFacts } from '../model/facts.js';
+import { metered, NO_PROGRESS, type Progress } from '../model/progress.js';
+import { stderrProgress } from '../runner/progress-line.js';
 import type { LoginTamperingSignal, SessionRecord, UtmpRecord } from '../model/logins.js';
 import { CliError, EXIT } from '../model/errors.js';
 import { numberFindings, type DraftFinding, type Finding } from '../model/finding.js';
@@ -186,7 +188,7 @@ export interface AnalyzeOutcome {
 }
 
 /** The analysis itself, without printing: files in, tallies, sessions and findings out. */
-export async function analyzeFiles(files: string[], opts: Omit<AnalyzeCliOptions, 'json'>): Promise<AnalyzeOutcome> {
+export async function analyzeFiles(files: string[], opts: Omit<AnalyzeCliOptions, 'json'>, progress: Progress = NO_PROGRESS): Promise<AnalyzeOutcome> {
   const utcOffset = offsetForZone(opts.tz);
   if (utcOffset === null) throw new CliError(`--tz ${JSON.stringify(opts.tz)}: not a time zone name this runtime knows (for example UTC, Europe/Berlin)`, EXIT.usage);
   const playbook = await loadPlaybook(opts.playbook);
@@ -220,16 +222,19 @@ export async function analyzeFiles(files: string[], opts: Omit<AnalyzeCliOptions
     const entry = described.get(file)!;
     try {
       if (kind === 'syslog' || kind === 'journal-json') {
-        const { handle } = await openInput(file);
+        const { handle, stat } = await openInput(file);
         const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
+        // The file's bytes counted as they are read: the progress line of a person at a terminal.
+        const source = progress === NO_PROGRESS ? stream : Readable.from(metered(stream, progress.start(`reading ${file}`, stat.size)), { objectMode: false });
         try {
           const stats = kind === 'syslog'
-            ? await analysis.readSyslogBlocks(readLineBlocks(stream), { source: file, yearResolver: givenYear ?? makeYearResolver(mtime), utcOffset })
-            : await analysis.readJournal(readLineBatches(stream), { source: file });
+            ? await analysis.readSyslogBlocks(readLineBlocks(source), { source: file, yearResolver: givenYear ?? makeYearResolver(mtime), utcOffset })
+            : await analysis.readJournal(readLineBatches(source), { source: file });
           const { source: _s, format: _f, ...rest } = stats;
           entry.stats = rest;
           textFiles.push(file);
         } finally {
+          source.destroy();
           stream.destroy();
         }
       } else {
@@ -338,7 +343,7 @@ function emptyRow(address: string): AuthAddressRow {
 
 /** `ir-triage analyze FILE…`: exit 0, or 1 when a file could not be read (the others are still analysed) or no input yielded anything. */
 export async function runAnalyze(files: string[], opts: AnalyzeCliOptions): Promise<number> {
-  const { result, errors } = await analyzeFiles(files, opts);
+  const { result, errors } = await analyzeFiles(files, opts, stderrProgress(opts.json));
   for (const e of errors) process.stderr.write(`ir-triage: ${sanitizeForTerminal(e)}\n`);
   for (const w of result.warnings) process.stderr.write(`ir-triage: warning: ${sanitizeForTerminal(w)}\n`);
   // `analyze … | head`: a reader that leaves early is not an error.

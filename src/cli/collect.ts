@@ -3,6 +3,7 @@ import { EXIT } from '../model/errors.js';
 import { severityRank, type Severity } from '../model/finding.js';
 import { sanitizeForTerminal } from '../report/text.js';
 import { CaseRun, type CaseOptions, type CaseSummary } from '../case/case-run.js';
+import { stderrProgress } from '../runner/progress-line.js';
 import { encryptedNextSteps, encryptionFields, prepareEncryptTo } from './encrypt-to.js';
 
 export interface CollectCliOptions extends CaseOptions {
@@ -17,7 +18,8 @@ export interface CollectCliOptions extends CaseOptions {
 export async function runCollect(opts: CollectCliOptions, argv: string[]): Promise<number> {
   const tty = process.stderr.isTTY === true && !opts.json;
   const encryptTo = await prepareEncryptTo(opts, argv);
-  const run = await CaseRun.open({ ...opts, encryptTo }, argv, {
+  // A line on stderr for the long reads (a big auth log, the journal, the bundle), on a terminal only.
+  const run = await CaseRun.open({ ...opts, encryptTo, progress: stderrProgress(opts.json) }, argv, {
     onStepStart: (step) => {
       if (tty) process.stderr.write(`• ${step.title}\n`);
     },

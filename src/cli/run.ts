@@ -1,7 +1,7 @@
 import { CliError, EXIT } from '../model/errors.js';
 import type { Containment } from '../runner/containment.js';
 import { GuidedRun } from '../runner/guided.js';
-import { InquirerPrompter, startSpinner } from '../runner/interactive.js';
+import { InquirerPrompter, spinnerProgress, startSpinner, type Spinner } from '../runner/interactive.js';
 import { CaseRun, type CaseOptions } from '../case/case-run.js';
 import { encryptedNextSteps, encryptionFields, prepareEncryptTo } from './encrypt-to.js';
 
@@ -20,13 +20,28 @@ export function requireTerminal(): void {
 export async function runGuided(opts: RunCliOptions, argv: string[], containment: (run: CaseRun) => Containment): Promise<number> {
   requireTerminal();
   const encryptTo = await prepareEncryptTo(opts, argv);
-  const run = await CaseRun.open({ ...opts, encryptTo }, argv);
+  // The progress of a long read is drawn after the spinner of the step that reads.
+  let spinning: { spinner: Spinner; text: string } | null = null;
+  const progress = spinnerProgress(() => spinning);
+  const run = await CaseRun.open({ ...opts, encryptTo, progress }, argv);
   const color = !process.env.NO_COLOR;
   const guided = new GuidedRun({
     run,
     prompter: new InquirerPrompter(),
     write: (t) => process.stdout.write(t),
-    spinner: (t) => startSpinner(t, true),
+    spinner: (t) => {
+      const spinner = startSpinner(t, true);
+      const now = { spinner, text: t };
+      spinning = now;
+      const stop = () => {
+        if (spinning === now) spinning = null;
+      };
+      return {
+        ...spinner,
+        succeed: (line: string) => (stop(), spinner.succeed(line)),
+        fail: (line: string) => (stop(), spinner.fail(line)),
+      };
+    },
     color,
     yes: opts.yes,
     containment: containment(run),

@@ -1,6 +1,7 @@
 import type { HostContext } from '../host/context.js';
 import type { DraftFinding } from '../model/finding.js';
 import type { FactKey, Facts, KnownFacts } from '../model/facts.js';
+import type { Progress } from '../model/progress.js';
 import type { EvidenceSink } from '../model/sink.js';
 import type { SourceStatus } from '../model/source.js';
 
@@ -38,6 +39,8 @@ export interface CollectContext<R extends FactKey = FactKey> {
   sink: EvidenceSink;
   facts: Readonly<Partial<Pick<Facts, R>>>;
   options: CollectOptions;
+  /** Where long reads (a big log, the journal) report how far they are; absent: nobody watches. */
+  progress?: Progress;
 }
 
 export interface CollectorResult<P extends FactKey = FactKey> {
@@ -57,6 +60,16 @@ export interface Collector<P extends FactKey = FactKey, R extends FactKey = Fact
   liveOnly: boolean;
   /** Without root it still runs, but sees less (the run is marked partial). */
   needsRoot: boolean;
+  /**
+   * What it reads changes first on a live box (processes, sockets): it runs at the start of the
+   * run, before every other collector but the background ones, whatever step names it.
+   */
+  volatile?: boolean;
+  /**
+   * It only runs the box's own commands and reads no fact: started at the start of the run and
+   * left to run beside the readers (child processes, not this one's CPU); those who read its facts wait for it.
+   */
+  background?: boolean;
   /** Files it writes into the bundle. */
   artifacts: string[];
   /** Facts it adds (see src/model/facts.ts). */

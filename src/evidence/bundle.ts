@@ -1,10 +1,10 @@
-import { TarArchive } from 'archiver';
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CliError } from '../model/errors.js';
+import { NO_PROGRESS, type Progress } from '../model/progress.js';
 import type { StoredFile } from '../model/sink.js';
 import { encryptFile } from './encrypt.js';
 import { sha256File } from './hash.js';
@@ -40,6 +40,8 @@ export interface BundleEncryption {
 export interface SealOptions {
   /** age recipients (age1…): the bundle becomes <case>.tar.gz.age; the plaintext .tar.gz never leaves the staging folder. */
   encryptTo?: readonly string[];
+  /** Where the compression reports how far it is (a terminal line when someone watches). */
+  progress?: Progress;
 }
 
 /** Where the plaintext .tar.gz is made and checked before encryption: inside the staging folder, removed with it. */
@@ -59,8 +61,8 @@ export async function sealCase(store: CaseStore, manifest: Omit<Manifest, 'files
   const written: Manifest = { ...manifest, files: listed };
   await store.writeFile(MANIFEST_FILE, JSON.stringify(written, null, 2) + '\n');
   await store.writeFile(SUMS_FILE, formatSums([...store.files.values()]));
-  if (recipients.length > 0) return sealEncrypted(store, [...store.files.values()], recipients);
-  return writeBundle(store, [...store.files.values()]);
+  if (recipients.length > 0) return sealEncrypted(store, [...store.files.values()], recipients, opts.progress);
+  return writeBundle(store, [...store.files.values()], store.out, opts.progress);
 }
 
 /**
@@ -69,10 +71,10 @@ export async function sealCase(store: CaseStore, manifest: Omit<Manifest, 'files
  * <out>/<case>.tar.gz.age, and removed. Its sidecar hashes the .age file, so a courier can check
  * what they carry without the key. Nothing plaintext is ever written beside the .age file.
  */
-async function sealEncrypted(store: CaseStore, files: StoredFile[], recipients: string[]): Promise<SealedBundle> {
+async function sealEncrypted(store: CaseStore, files: StoredFile[], recipients: string[], progress?: Progress): Promise<SealedBundle> {
   const sealing = store.folder.makeFolder(SEALING_DIR, 0o700);
   try {
-    const plain = await writeBundle(store, files, sealing);
+    const plain = await writeBundle(store, files, sealing, progress);
     const verified = await verifyBundle(sealing.at(path.basename(plain.bundle)));
     if (!verified.ok) {
       throw new CliError(`the bundle did not verify after writing (${verified.problems[0]}); nothing was encrypted; the staged evidence is kept in ${store.dir}`);
@@ -122,7 +124,7 @@ async function writeSidecar(out: OutputFolder, bundleName: string, sha256: strin
  * The .tar.gz with one top folder <case>/, read from the staging folder and written into `into`
  * (--out, or the sealing folder), under a private folder first and linked to its name when whole.
  */
-export async function writeBundle(store: CaseStore, files: StoredFile[], into: OutputFolder = store.out): Promise<SealedBundle> {
+export async function writeBundle(store: CaseStore, files: StoredFile[], into: OutputFolder = store.out, progress: Progress = NO_PROGRESS): Promise<SealedBundle> {
   const { caseId } = store;
   const name = `${caseId}.tar.gz`;
   const bundle = into.show(name);
@@ -135,15 +137,26 @@ export async function writeBundle(store: CaseStore, files: StoredFile[], into: O
       done(null, chunk);
     },
   });
-  // The tar stream is gzipped in members on every core (ParallelGzip), at level 6.
+  // The tar stream is gzipped in members on every core (ParallelGzip), at level 6. archiver is
+  // loaded here, when the bundle is written, not at start-up: a live run reads the box first.
+  const { TarArchive } = await import('archiver');
   const archive = new TarArchive({ gzip: false });
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : 1));
   for (const f of sorted) {
     archive.file(store.folder.at(f.path), { name: `${caseId}/${f.path}`, mode: 0o644 });
   }
+  // The tar's size: a 512-byte header and the content padded to 512 per file, two empty blocks at the end.
+  const tarBytes = sorted.reduce((n, f) => n + 512 + Math.ceil(f.size / 512) * 512, 1024);
+  const task = progress.start('compressing the bundle', tarBytes);
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      task.add(chunk.length);
+      done(null, chunk);
+    },
+  });
   try {
     await into.publish(name, 0o600, async (fh) => {
-      const done = pipeline(archive, new ParallelGzip(6), hasher, writableTo(fh));
+      const done = pipeline(archive, counter, new ParallelGzip(6), hasher, writableTo(fh));
       await Promise.all([archive.finalize(), done]);
     });
   } catch (err) {
@@ -158,6 +171,8 @@ export async function writeBundle(store: CaseStore, files: StoredFile[], into: O
     const code = errnoCode(err);
     const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EEXIST' ? 'it already exists (moved there during the run)' : (err as Error).message;
     throw new CliError(`could not write the bundle ${bundle}: ${why}; the staged evidence is kept in ${store.dir}`);
+  } finally {
+    task.done();
   }
   const sha256 = hash.digest('hex');
   const sidecar = into === store.out ? await writeSidecar(into, name, sha256, store.dir) : '';

@@ -1,4 +1,3 @@
-import { Decrypter, Encrypter } from 'age-encryption';
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -72,6 +71,7 @@ function publishTo<T>(t: NewFileTarget, write: (fh: FileHandle) => Promise<T>): 
  */
 export async function encryptFile(input: string, target: NewFileTarget, recipients: readonly string[]): Promise<WrittenFile> {
   if (recipients.length === 0) throw new Error('encryptFile needs at least one recipient');
+  const { Encrypter } = await import('age-encryption');
   const encrypter = new Encrypter();
   for (const r of recipients) encrypter.addRecipient(r);
   const output = targetPath(target);
@@ -133,6 +133,7 @@ export async function decryptFile(
   target: NewFileTarget,
   key: { identities: readonly string[]; recipients: readonly string[]; file: string },
 ): Promise<WrittenFile> {
+  const { Decrypter } = await import('age-encryption');
   const decrypter = new Decrypter();
   for (const id of key.identities) decrypter.addIdentity(id);
   const name = path.basename(input);

@@ -13,6 +13,8 @@ export interface CommandSpec {
   env?: Record<string, string>;
   /** Exit codes that mean success for this tool besides 0 (lsof exits 1 when nothing matched). */
   okExitCodes?: number[];
+  /** Told the size of each piece of stdout as it arrives (a progress line for a long export). */
+  onStdout?: (bytes: number) => void;
 }
 
 /** One shape whether the command passed, failed, timed out or was missing. */
@@ -90,6 +92,10 @@ export async function runCommand(spec: CommandSpec, signal?: AbortSignal): Promi
     stripFinalNewline: false,
     cleanup: true,
   });
+  if (spec.onStdout) {
+    const onStdout = spec.onStdout;
+    child.stdout?.on('data', (chunk: Uint8Array) => onStdout(chunk.length));
+  }
   const timer = setTimeout(() => {
     timedOut = true;
     killGroup(child.pid, 'SIGTERM');

@@ -28,6 +28,8 @@ export interface EngineHooks {
   onStepStart?(step: PlaybookStep): void;
   onCollector?(collector: Collector, sources: SourceStatus[]): void;
   onStepEnd?(outcome: StepOutcome): void;
+  /** The volatile collectors the playbook names (processes, sockets) have all run: the first snapshot of the live box is taken. */
+  onSnapshot?(collectors: string[]): void;
 }
 
 /** The collectors that provide a fact, from the registry (`provides`). */
@@ -49,6 +51,11 @@ export class PlaybookEngine {
   private readonly derived = new Set<FactKey>();
   /** Collectors the playbook names, in its order. */
   private readonly named: string[];
+  /** Background collectors (the box's own commands) started and not yet ended, by id. */
+  private readonly pending = new Map<string, Promise<SourceStatus[]>>();
+  /** Sources of collectors run before their step (the snapshot, the background ones), shown with that step. */
+  private readonly early = new Map<string, SourceStatus[]>();
+  private begun = false;
 
   constructor(
     readonly playbook: Playbook,
@@ -115,15 +122,46 @@ export class PlaybookEngine {
     return out;
   }
 
-  private async runCollector(id: string, chain: string[] = []): Promise<SourceStatus[]> {
-    if (this.ran.has(id)) return [];
-    const collector = this.collector(id);
-    if (!collector) throw new Error(`unknown collector ${id}`);
-    if (chain.includes(id)) throw new Error(`collector dependency cycle: ${[...chain, id].join(' → ')}`);
-    const before: SourceStatus[] = [];
-    for (const key of collector.reads) before.push(...(await this.ensureFact(key, [...chain, id])));
-    if (this.ran.has(id)) return before;
-    this.ran.add(id);
+  /**
+   * The start of the run, before its first step: the background collectors the playbook names
+   * (the box's own ps, ss, lsof, who…: child processes) are started, then the volatile ones (the
+   * processes and sockets of /proc, what changes first on a live box: RFC 3227's order of
+   * volatility) run with what they read, whatever step names them. Their sources are shown with
+   * their steps.
+   */
+  private async begin(): Promise<void> {
+    if (this.begun) return;
+    this.begun = true;
+    const named = this.named.map((id) => this.collector(id)).filter((c): c is Collector => c !== undefined);
+    for (const c of named.filter((c) => c.background && c.reads.length === 0)) this.startBackground(c);
+    const volatile = named.filter((c) => c.volatile);
+    if (volatile.length === 0) return;
+    for (const c of volatile) {
+      const done = new Set(this.ran);
+      await this.runCollector(c.id);
+      for (const id of this.ran) if (!done.has(id) && !this.pending.has(id)) this.early.set(id, this.ownSources.get(id) ?? []);
+    }
+    // Offline (--root) there is no live box: nothing was taken, nothing to record.
+    if (!this.ctx.host.signal.aborted && this.ctx.host.mode === 'live') this.hooks.onSnapshot?.(volatile.map((c) => c.id));
+  }
+
+  /** Runs a background collector beside the others; whoever reads its facts waits for it. */
+  private startBackground(collector: Collector): void {
+    this.ran.add(collector.id);
+    const run = this.execute(collector).then((sources) => {
+      this.early.set(collector.id, sources);
+      this.pending.delete(collector.id);
+      return sources;
+    });
+    this.pending.set(collector.id, run);
+  }
+
+  /** Each collector's own sources, for the step that names it. */
+  private readonly ownSources = new Map<string, SourceStatus[]>();
+
+  /** Runs one collector (its reads are there): merges its facts, records its sources. Never throws for the collector's own failure. */
+  private async execute(collector: Collector): Promise<SourceStatus[]> {
+    const id = collector.id;
     let sources: SourceStatus[];
     if (this.ctx.host.signal.aborted) {
       sources = [sourceSkipped(id, 'interrupted before it ran')];
@@ -140,7 +178,25 @@ export class PlaybookEngine {
       }
     }
     this.sources.push(...sources);
+    this.ownSources.set(id, sources);
     this.hooks.onCollector?.(collector, sources);
+    return sources;
+  }
+
+  private async runCollector(id: string, chain: string[] = []): Promise<SourceStatus[]> {
+    if (this.ran.has(id)) {
+      // Started in the background: its facts are there once it has ended.
+      await this.pending.get(id);
+      return [];
+    }
+    const collector = this.collector(id);
+    if (!collector) throw new Error(`unknown collector ${id}`);
+    if (chain.includes(id)) throw new Error(`collector dependency cycle: ${[...chain, id].join(' → ')}`);
+    const before: SourceStatus[] = [];
+    for (const key of collector.reads) before.push(...(await this.ensureFact(key, [...chain, id])));
+    if (this.ran.has(id)) return before;
+    this.ran.add(id);
+    const sources = await this.execute(collector);
     return [...before, ...sources, ...(await this.deriveReady())];
   }
 
@@ -175,6 +231,8 @@ export class PlaybookEngine {
 
   /** Closes every collector that ran; their last sources join the table. */
   async finish(): Promise<void> {
+    // Background commands of steps that did not run (a guided run cut short) end first.
+    await Promise.all(this.pending.values());
     for (const id of this.ran) {
       const collector = this.collector(id)!;
       if (!collector.finish) continue;
@@ -190,8 +248,12 @@ export class PlaybookEngine {
     this.hooks.onStepStart?.(step);
     const outcome: StepOutcome = { step, collectors: [], sources: [], findings: [], rulesSkipped: [] };
     if (step.kind === 'collect') {
+      await this.begin();
       for (const id of step.collect) {
-        outcome.sources.push(...(await this.runCollector(id)));
+        await this.pending.get(id);
+        const early = this.early.get(id);
+        this.early.delete(id);
+        outcome.sources.push(...(early ?? (await this.runCollector(id))));
         outcome.collectors.push(id);
       }
     }

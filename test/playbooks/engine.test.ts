@@ -197,3 +197,83 @@ describe('PlaybookEngine: rules', () => {
     expect(out.findings).toHaveLength(1);
   });
 });
+
+describe('PlaybookEngine: the volatile snapshot first, the box\'s commands beside the readers', () => {
+  /** A box command that ends when `release` is called; a /proc reader that reads its facts; a slow log reader. */
+  function scene(log: string[]) {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const collectors = [
+      defineCollector({ ...meta, id: 'logs', provides: ['authTally'], async collect() {
+        log.push('logs');
+        return { facts: { authTally: [] }, sources: [{ id: 'logs', status: 'ok' as const }] };
+      } }),
+      defineCollector({ ...meta, id: 'box-ss', background: true, provides: ['boxNetworkTools'], async collect() {
+        log.push('box-ss started');
+        await released;
+        log.push('box-ss ended');
+        return { facts: { boxNetworkTools: {} }, sources: [{ id: 'box-ss', status: 'ok' as const }] };
+      } }),
+      defineCollector({ ...meta, id: 'procs', volatile: true, provides: ['processes'], async collect() {
+        log.push('procs');
+        release();
+        return { facts: { processes: [] }, sources: [{ id: 'procs', status: 'ok' as const }] };
+      } }),
+      defineCollector({ ...meta, id: 'sockets', volatile: true, provides: ['connections'], reads: ['processes', 'boxNetworkTools'], async collect(ctx) {
+        log.push(`sockets saw ${ctx.facts.processes ? 'processes' : 'no processes'} and ${ctx.facts.boxNetworkTools ? 'ss' : 'no ss'}`);
+        return { facts: { connections: [] }, sources: [{ id: 'sockets', status: 'ok' as const }] };
+      } }),
+    ];
+    return { collectors, release: () => release() };
+  }
+
+  it('starts the box commands, reads processes and sockets before the first step\'s collectors, and shows each source with its step', async () => {
+    const log: string[] = [];
+    const snapshots: string[][] = [];
+    const e = new PlaybookEngine(
+      playbook([collect('sessions', ['logs']), collect('network', ['box-ss', 'sockets']), collect('processes', ['procs'])]),
+      context(),
+      { onSnapshot: (ids) => snapshots.push(ids), onCollector: (c) => log.push(`collected ${c.id}`) },
+      { collectors: scene(log).collectors, rules: [] },
+    );
+    const outs = [];
+    for (const s of e.playbook.data.steps) outs.push(await e.runStep(s));
+    // The box command started first and was still running while /proc was read.
+    expect(log.slice(0, 2)).toEqual(['box-ss started', 'procs']);
+    expect(log.indexOf('sockets saw processes and ss')).toBeGreaterThan(log.indexOf('box-ss ended'));
+    expect(log.indexOf('logs')).toBeGreaterThan(log.indexOf('collected sockets'));
+    expect(snapshots).toEqual([['sockets', 'procs']]);
+    expect(outs.map((o) => o.sources.map((s) => s.id))).toEqual([['logs', 'incident-window'], ['box-ss', 'sockets'], ['procs']]);
+    expect(e.sources.map((s) => s.id).sort()).toEqual(['box-ss', 'incident-window', 'logs', 'procs', 'sockets']);
+  });
+
+  it('records no snapshot offline (--root): there is no live box', async () => {
+    const log: string[] = [];
+    const { collectors, release } = scene(log);
+    release();
+    const snapshots: string[][] = [];
+    const ctx = { ...context(), host: createHostContext({ root: '/nonexistent-root', mode: 'offline', procDir: null, now: () => NOW }) };
+    const e = new PlaybookEngine(playbook([collect('network', ['box-ss', 'sockets'])]), ctx, { onSnapshot: (ids) => snapshots.push(ids) }, { collectors, rules: [] });
+    await e.runStep(e.playbook.data.steps[0]);
+    expect(snapshots).toEqual([]);
+    // The collectors themselves ran (these fakes are not live-only); only the snapshot is not claimed.
+    expect(log).toContain('sockets saw processes and ss');
+  });
+
+  it('waits for a box command no step ran before it closes (a run cut short)', async () => {
+    const log: string[] = [];
+    const { collectors, release } = scene(log);
+    const e = new PlaybookEngine(playbook([collect('sessions', ['logs']), collect('network', ['box-ss'])]), context(), {}, { collectors, rules: [] });
+    await e.runStep(e.playbook.data.steps[0]);
+    // Nothing volatile is named, so nothing has released the command yet.
+    expect(log).toEqual(['box-ss started', 'logs']);
+    let closed = false;
+    const finished = e.finish().then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(closed).toBe(false);
+    release();
+    await finished;
+    expect(log.at(-1)).toBe('box-ss ended');
+    expect(e.sources.map((s) => s.id)).toContain('box-ss');
+  });
+});

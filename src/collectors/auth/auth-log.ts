@@ -1,9 +1,10 @@
 import { once } from 'node:events';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { CommandResult } from '../../host/exec.js';
 import { describeFsError, type FileHandle } from '../../host/rooted-fs.js';
 import { errorCode } from '../../host/errors.js';
+import { metered, NO_PROGRESS, type ProgressTask } from '../../model/progress.js';
 import type { CopyCut, CopyResult, EvidenceSink, TimelineEvent } from '../../model/sink.js';
 import { sourceError, sourceOk, sourceSkipped, sourceWarning, type SourceStatus } from '../../model/source.js';
 import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
@@ -107,8 +108,9 @@ export function cutText(c: Omit<CopyCut, 'path' | 'source'>): string {
 }
 
 /** Lines of a buffer (journalctl's output), without copying it, a few thousand at a time. */
-export async function* bufferLines(buf: Buffer, batchLines = 4096): AsyncIterable<string[]> {
+export async function* bufferLines(buf: Buffer, batchLines = 4096, task?: ProgressTask): AsyncIterable<string[]> {
   let start = 0;
+  let counted = 0;
   let batch: string[] = [];
   while (start < buf.length) {
     let nl = buf.indexOf(0x0a, start);
@@ -116,6 +118,8 @@ export async function* bufferLines(buf: Buffer, batchLines = 4096): AsyncIterabl
     batch.push(buf.toString('utf8', start, nl));
     start = nl + 1;
     if (batch.length >= batchLines) {
+      task?.add(Math.min(start, buf.length) - counted);
+      counted = Math.min(start, buf.length);
       yield batch;
       batch = [];
     }
@@ -335,11 +339,11 @@ class AuthLogRun {
         });
         // Up to the size measured: lines written while the copy runs are read, not copied.
         const stream = handle.createReadStream({ start: tail.fromByte, end: size - 1, highWaterMark: 1 << 20 });
-        const r = await this.ctx.sink.copyIn(rel, stream, cap);
+        const r = await this.ctx.sink.copyIn(rel, this.metered(stream, `copying ${file}`, size - tail.fromByte), cap);
         note.copyCut = { size, kept: 'tail', ...tail, keptBytes: r.size, droppedBytes: tail.fromByte, cap, option: '--max-log-bytes' };
       } else {
         const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
-        const r = await this.ctx.sink.copyIn(rel, stream, cap);
+        const r = await this.ctx.sink.copyIn(rel, this.metered(stream, `copying ${file}`, size), cap);
         if (r.truncated) note.copyCut = { size, kept: 'head', fromByte: 0, fromLine: 1, atLineStart: true, keptBytes: r.size, droppedBytes: Math.max(0, size - r.size), cap, option: '--max-log-bytes' };
       }
       note.copy = rel;
@@ -350,6 +354,12 @@ class AuthLogRun {
       if (errorCode(err) === 'EWITHHELD') note.secret = true;
       this.sources.push(sourceError(`${authSourceId(file)}.copy`, `could not copy ${file} into ${rel}: ${(err as Error).message}`, file));
     }
+  }
+
+  /** The file's bytes as they are read, counted on the run's progress (a terminal line when someone watches). */
+  private metered(stream: Readable, label: string, total: number): Readable {
+    const progress = this.ctx.progress ?? NO_PROGRESS;
+    return progress === NO_PROGRESS ? stream : Readable.from(metered(stream, progress.start(label, total)), { objectMode: false });
   }
 
   async readFile(file: string): Promise<void> {
@@ -395,14 +405,16 @@ class AuthLogRun {
     try {
       const handle = await this.ctx.host.fs.open(file);
       const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
+      const source = this.metered(stream, `reading ${file}`, st.size);
       try {
-        stats = await this.analysis.readSyslogBlocks(readLineBlocks(stream), {
+        stats = await this.analysis.readSyslogBlocks(readLineBlocks(source), {
           source: file,
           yearResolver: makeYearResolver(st.mtime),
           utcOffset: this.zone.offset,
           signal: this.ctx.host.signal,
         });
       } finally {
+        source.destroy();
         stream.destroy();
       }
     } catch (err) {
@@ -439,10 +451,11 @@ class AuthLogRun {
       this.sources.push(sourceSkipped(id, 'interrupted before it was read'));
       return;
     }
+    const exporting = (this.ctx.progress ?? NO_PROGRESS).start('exporting the journal (journalctl)', null);
     const result: CommandResult = await this.ctx.host.exec(
-      { name: COMMAND_NAME, argv, timeoutMs: this.ctx.options.commandTimeoutMs * 4, maxBytes: JOURNAL_MAX_BYTES },
+      { name: COMMAND_NAME, argv, timeoutMs: this.ctx.options.commandTimeoutMs * 4, maxBytes: JOURNAL_MAX_BYTES, onStdout: (n) => exporting.add(n) },
       this.ctx.host.signal,
-    );
+    ).finally(() => exporting.done());
     try {
       await this.ctx.sink.writeCommand(result);
       this.evidence.push(`commands/${COMMAND_NAME}.txt`);
@@ -453,7 +466,8 @@ class AuthLogRun {
       this.sources.push(sourceSkipped(id, 'journalctl is not installed'));
       return;
     }
-    const stats = await this.analysis.readJournal(bufferLines(result.stdout), { source: 'journal', signal: this.ctx.host.signal });
+    const reading = (this.ctx.progress ?? NO_PROGRESS).start('reading the journal', result.stdout.length);
+    const stats = await this.analysis.readJournal(bufferLines(result.stdout, 4096, reading), { source: 'journal', signal: this.ctx.host.signal }).finally(() => reading.done());
     const problems: string[] = [];
     if (result.error) problems.push(result.error);
     else if (result.exitCode !== 0) problems.push(`journalctl exited with ${result.exitCode}${result.stderr ? `: ${result.stderr.trim().split('\n')[0]}` : ''}`);

@@ -16,39 +16,38 @@ export function boxToolsCollector<const K extends 'boxLoginTools' | 'boxNetworkT
     provides: [provides],
     reads: [],
     liveOnly: true,
+    background: true,
     needsRoot: false,
     artifacts: specs.flatMap((s) => [`commands/${s.name}.txt`, `commands/${s.name}.json`]),
     async collect(ctx) {
       if (ctx.host.mode !== 'live') {
         return { sources: specs.map((s) => sourceSkipped(`command.${s.name}`, "offline: the box's tools would describe this machine, not the image")) };
       }
-      const sources: SourceStatus[] = [];
       const results: Record<string, CommandResult> = {};
-      for (const spec of specs) {
-        if (ctx.host.signal.aborted) {
-          sources.push(sourceSkipped(`command.${spec.name}`, 'interrupted'));
-          continue;
-        }
+      // The commands run side by side (each is its own process); their sources keep the list's order.
+      const one = async (spec: CommandSpec): Promise<SourceStatus> => {
+        const id = `command.${spec.name}`;
+        if (ctx.host.signal.aborted) return sourceSkipped(id, 'interrupted');
         const result = await ctx.host.exec(
           { timeoutMs: ctx.options.commandTimeoutMs, maxBytes: ctx.options.maxCommandBytes, ...spec },
           ctx.host.signal,
         );
-        const id = `command.${spec.name}`;
-        if (result.notInstalled) {
-          sources.push(sourceSkipped(id, 'not installed'));
-          continue;
-        }
+        if (result.notInstalled) return sourceSkipped(id, 'not installed');
         results[spec.name] = result;
         await ctx.sink.writeCommand(result);
         const where = `commands/${spec.name}.txt`;
-        if (result.timedOut) sources.push(sourceError(id, `killed at its timeout (${spec.timeoutMs ?? ctx.options.commandTimeoutMs} ms)`, where));
-        else if (result.error) sources.push(sourceError(id, result.error, where));
-        else if (!commandOk(result, spec.okExitCodes)) {
+        if (result.timedOut) return sourceError(id, `killed at its timeout (${spec.timeoutMs ?? ctx.options.commandTimeoutMs} ms)`, where);
+        if (result.error) return sourceError(id, result.error, where);
+        if (!commandOk(result, spec.okExitCodes)) {
           const why = result.stderr.trim().split('\n')[0] || `exit code ${String(result.exitCode ?? result.signal)}`;
-          sources.push(sourceError(id, `exit ${String(result.exitCode ?? result.signal)}: ${why}`, where));
-        } else sources.push(sourceOk(id, where, result.truncated ? `output cut at ${ctx.options.maxCommandBytes} bytes` : undefined));
-      }
-      return { facts: { [provides]: results } as { [k in K]: Record<string, CommandResult> }, sources };
+          return sourceError(id, `exit ${String(result.exitCode ?? result.signal)}: ${why}`, where);
+        }
+        return sourceOk(id, where, result.truncated ? `output cut at ${ctx.options.maxCommandBytes} bytes` : undefined);
+      };
+      const sources = await Promise.all(specs.map(one));
+      // The same key order whichever command ended first.
+      const ordered = Object.fromEntries(specs.filter((s) => s.name in results).map((s) => [s.name, results[s.name]]));
+      return { facts: { [provides]: ordered } as { [k in K]: Record<string, CommandResult> }, sources };
     },
   });
 }

@@ -1,4 +1,3 @@
-import si from 'systeminformation';
 import type { HostRecord } from '../../model/host.js';
 import { sourceError, sourceOk, sourceSkipped, type SourceStatus } from '../../model/source.js';
 import { describeFsError } from '../../host/rooted-fs.js';
@@ -101,6 +100,8 @@ export const hostCollector = defineCollector({
 
     if (live) {
       try {
+        // Loaded when the live host is described, not at start-up: the processes and sockets are read first.
+        const { default: si } = await import('systeminformation');
         const [osInfo, time, ifaces, disks] = await Promise.all([
           withTimeout('systeminformation osInfo', si.osInfo()),
           withTimeout('systeminformation time', Promise.resolve(si.time())),

@@ -223,6 +223,7 @@ export const connectionsCollector = defineCollector({
   title: 'Sockets from /proc/net',
   description: "Every TCP and UDP socket from /proc/net in each network namespace, tied to its processes; the port-22 view; the box's ss compared with it.",
   liveOnly: true,
+  volatile: true,
   needsRoot: true,
   provides: ['connections', 'sshPorts', 'sshView', 'hiddenSockets'],
   reads: ['processes', 'boxNetworkTools'],

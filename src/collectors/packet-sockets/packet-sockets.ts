@@ -39,6 +39,7 @@ export const packetSocketsCollector = defineCollector({
   title: 'Raw packet sockets',
   description: 'AF_PACKET sockets from /proc/net/packet (every network namespace the processes show), tied to their processes by socket inode.',
   liveOnly: true,
+  volatile: true,
   needsRoot: true,
   artifacts: ['artifacts/packet-sockets.jsonl'],
   provides: ['packetSockets'],

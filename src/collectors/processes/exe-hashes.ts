@@ -13,11 +13,16 @@ async function hashStream(proc: ProcFs, rel: string): Promise<string | null> {
   const handle = await proc.open(rel);
   try {
     const hash = createHash('sha256');
+    // One buffer read into again and again: a 100 MB executable is not a hundred buffers for the
+    // garbage collector.
+    const buf = Buffer.allocUnsafe(1 << 20);
     let size = 0;
-    for await (const chunk of handle.createReadStream({ autoClose: false, highWaterMark: 1 << 20 })) {
-      size += (chunk as Buffer).length;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, 0, buf.length, size);
+      if (bytesRead === 0) break;
+      size += bytesRead;
       if (size > MAX_HASH_BYTES) return null;
-      hash.update(chunk as Buffer);
+      hash.update(buf.subarray(0, bytesRead));
     }
     return hash.digest('hex');
   } finally {
@@ -27,13 +32,16 @@ async function hashStream(proc: ProcFs, rel: string): Promise<string | null> {
 
 /**
  * sha256 of the executable of every running process, read through /proc/PID/exe (so a deleted
- * binary is hashed too), once per distinct file (device and inode), not once per process.
+ * binary is hashed too), once per distinct file (device and inode), not once per process; `self`
+ * (this tool and its children) left out.
  */
-export async function hashExecutables(ctx: CollectContext, records: ProcessRecord[], sources: SourceStatus[]): Promise<void> {
+export async function hashExecutables(ctx: CollectContext, records: ProcessRecord[], sources: SourceStatus[], self: ReadonlySet<number> = new Set()): Promise<void> {
   const proc = ctx.host.proc!;
   const byFile = new Map<string, ProcessRecord[]>();
   let unreadable = 0;
   for (const r of records) {
+    // This tool's own processes (itself, the commands it runs) are not the box's: their
+    // executables are hashed only when a process of the box runs the same file.
     if (r.exe === null) continue;
     try {
       const st = proc.statSync(`${r.pid}/exe`);
@@ -43,6 +51,7 @@ export async function hashExecutables(ctx: CollectContext, records: ProcessRecor
       unreadable++;
     }
   }
+  for (const [key, group] of byFile) if (group.every((r) => self.has(r.pid))) byFile.delete(key);
   let tooBig = 0;
   await mapLimit([...byFile.values()], 4, async (group) => {
     for (const r of group) {

@@ -99,6 +99,7 @@ export const processesCollector = defineCollector({
   title: 'Processes from /proc',
   description: "Every process read from /proc (never the box's ps), compared with the box's ps, matched against the tool list, executables hashed.",
   liveOnly: true,
+  volatile: true,
   needsRoot: true,
   artifacts: ['artifacts/processes.jsonl', 'artifacts/process-crossview.json', 'artifacts/open-files.jsonl', 'files/'],
   provides: ['processes', 'selfPids', 'toolHits', 'processCrossView', 'ldSoPreload', 'openFiles'],
@@ -159,7 +160,7 @@ export const processesCollector = defineCollector({
     records.sort((a, b) => a.pid - b.pid);
     const self = selfPids(records, ctx.host.selfPid);
 
-    await hashExecutables(ctx, records, sources);
+    await hashExecutables(ctx, records, sources, new Set(self));
     const lists = await loadToolLists(ctx, sources);
     const hits = toolHits(records.filter((r) => !self.includes(r.pid)), lists.names, lists.hashes);
 
