@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { describeFsError, type BigIntStats, type RootedFs } from '../../host/rooted-fs.js';
+import { describeFsError, type BigIntStats, type Stats } from '../../host/rooted-fs.js';
 import { errorCode } from '../../host/errors.js';
 import type { ChangedFile, SetuidFile } from '../../model/activity.js';
 import type { TimelineEvent } from '../../model/sink.js';
@@ -9,7 +9,7 @@ import { findOwners, listedPackages } from '../integrity/dpkg-db.js';
 import { Canonicalizer } from '../integrity/files.js';
 import { readHomes } from '../persistence/files.js';
 import { defineCollector, type CollectContext } from '../types.js';
-import { bodyfileLine } from './bodyfile.js';
+import { bodyfileLineAt } from './bodyfile.js';
 
 /** all: any of mtime, ctime, birth in the window; ctime: the system binary folders (a replaced binary keeps its mtime, not its ctime); setuid: only set-id files are looked for. */
 type AreaKind = 'all' | 'ctime' | 'setuid';
@@ -40,13 +40,16 @@ export interface SweepLimits {
 }
 
 export const DEFAULT_SWEEP_LIMITS: SweepLimits = { maxEntries: 1_000_000, maxDepth: 32, maxMs: 30_000, maxRecords: 50_000 };
-/** Entries stat'ed before they are judged. */
-const STAT_BATCH = 256;
 /** Executables larger than this are not hashed (recorded as null). */
 const MAX_HASH_BYTES = 256 * 1024 * 1024;
 
-function iso(ns: bigint): string {
-  return new Date(Number(ns / 1000000n)).toISOString();
+/** Times this close to the window's start (ms) are judged on the exact, nanosecond stat: the first look's millisecond floats are exact to well under one. */
+const EDGE_MS = 1;
+/** Bytes read of an executable candidate at once (its magic, and the whole of most scripts). */
+const READ_BYTES = 64 * 1024;
+
+function ms(ns: bigint): number {
+  return Number(ns / 1000000n);
 }
 
 function writableDir(inside: string): string | null {
@@ -62,37 +65,55 @@ function typeOf(st: BigIntStats): ChangedFile['type'] {
   return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'link' : 'other';
 }
 
-/** elf, script or null, from the first bytes, read with O_NOATIME and never through a link. */
-async function executableKind(fs: RootedFs, host: string): Promise<'elf' | 'script' | null> {
-  const h = await fs.openEntry(host).catch(() => null);
-  if (!h) return null;
-  try {
-    const buf = Buffer.alloc(4);
-    const { bytesRead } = await h.read(buf, 0, 4, 0);
-    if (bytesRead === 4 && buf[0] === 0x7f && buf.toString('latin1', 1, 4) === 'ELF') return 'elf';
-    if (bytesRead >= 2 && buf[0] === 0x23 && buf[1] === 0x21) return 'script';
-    return null;
-  } finally {
-    await h.close();
-  }
+function join(folder: string, name: string): string {
+  return folder.endsWith('/') ? folder + name : `${folder}/${name}`;
 }
 
-async function hashes(fs: RootedFs, host: string, size: number): Promise<{ sha256: string; md5: string } | null> {
-  if (size > MAX_HASH_BYTES) return null;
-  const h = await fs.openEntry(host).catch(() => null);
-  if (!h) return null;
+interface Hashes {
+  sha256: string;
+  md5: string;
+}
+
+/**
+ * What a regular file is from its first bytes (elf, script or null), and the hashes of an
+ * executable one (null past the size cap or on a read error). Opened once, with O_NOATIME and
+ * never through a link; read until its end, never more than the cap.
+ */
+async function examine(w: Walk, host: string, size: number, hash: 'executable' | 'always'): Promise<{ kind: 'elf' | 'script' | null; hashes: Hashes | null }> {
+  const known = w.hashed.get(host);
+  if (known !== undefined && hash === 'always') return { kind: null, hashes: known };
+  const f = w.ctx.host.fs.openEntrySync(host);
+  if (!f) return { kind: null, hashes: null };
   try {
+    const buf = w.buf;
+    let n: number;
+    try {
+      n = f.readSync(buf, 0);
+    } catch {
+      return { kind: null, hashes: null };
+    }
+    const kind = n >= 4 && buf[0] === 0x7f && buf.toString('latin1', 1, 4) === 'ELF' ? 'elf' : n >= 2 && buf[0] === 0x23 && buf[1] === 0x21 ? 'script' : null;
+    if (kind === null && hash === 'executable') return { kind, hashes: null };
+    if (size > MAX_HASH_BYTES) return { kind, hashes: null };
     const sha = createHash('sha256');
     const md5 = createHash('md5');
-    for await (const chunk of h.createReadStream({ autoClose: false })) {
-      sha.update(chunk as Buffer);
-      md5.update(chunk as Buffer);
+    let total = 0;
+    try {
+      // A short read of a regular file is its end.
+      for (let got = n; got > 0; got = got === buf.length ? await f.read(buf, total) : 0) {
+        total += got;
+        if (total > MAX_HASH_BYTES) return { kind, hashes: null }; // grew past the cap while read
+        sha.update(buf.subarray(0, got));
+        md5.update(buf.subarray(0, got));
+      }
+    } catch {
+      return { kind, hashes: null };
     }
-    return { sha256: sha.digest('hex'), md5: md5.digest('hex') };
-  } catch {
-    return null;
+    const hashes = { sha256: sha.digest('hex'), md5: md5.digest('hex') };
+    w.hashed.set(host, hashes);
+    return { kind, hashes };
   } finally {
-    await h.close();
+    f.close();
   }
 }
 
@@ -101,16 +122,126 @@ interface Walk {
   limits: SweepLimits;
   startMs: number;
   windowStart: bigint;
+  /** The same, in milliseconds, for the first look. */
+  windowStartMs: number;
   entries: number;
   changed: ChangedFile[];
+  /** The bodyfile line of each changed entry, in the same order. */
+  lines: string[];
   changedLeftOut: number;
   setuid: Array<SetuidFile & { host: string }>;
+  /** Hashes of the files read so far, by host path: each file is read once. */
+  hashed: Map<string, Hashes | null>;
+  buf: Buffer;
   /** Real folders already walked (a place inside another is walked once). */
   walked: Set<string>;
   /** Caps that bit, and folders not entered, for the source table. */
   notes: Set<string>;
   errors: number;
   stopped: string | null;
+}
+
+/** An entry's stat as the sweep judges it, exact whichever look it came from. */
+interface Entry {
+  type: ChangedFile['type'];
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  ino: string;
+  /** Times in whole milliseconds, as the ISO strings and the bodyfile have them; bt null when the kernel gives no birth time. */
+  at: number;
+  mt: number;
+  ct: number;
+  bt: number | null;
+  /** Which times are at or after the window's start. */
+  mIn: boolean;
+  cIn: boolean;
+  bIn: boolean;
+}
+
+function exactEntry(st: BigIntStats, windowStart: bigint): Entry {
+  const born = st.birthtimeNs > 0n;
+  return {
+    type: typeOf(st), mode: Number(st.mode) & 0o7777, uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), ino: String(st.ino),
+    at: ms(st.atimeNs), mt: ms(st.mtimeNs), ct: ms(st.ctimeNs), bt: born ? ms(st.birthtimeNs) : null,
+    mIn: st.mtimeNs >= windowStart, cIn: st.ctimeNs >= windowStart, bIn: born && st.birthtimeNs >= windowStart,
+  };
+}
+
+/** Millisecond floats below this are exact to better than 0.0005 ms (one unit in the last place). */
+const FLOAT_EXACT_MS = 2 ** 42;
+
+/**
+ * A time of the first look (milliseconds as a float: seconds × 1000 + nanoseconds / 10⁶) whose
+ * whole millisecond is certain: positive, and not within 0.001 ms of a millisecond's edge, where
+ * the float's rounding could carry it into the next. Null otherwise (the exact stat decides).
+ */
+function wholeMs(t: number): number | null {
+  if (!(t > 0 && t < FLOAT_EXACT_MS)) return null;
+  const whole = Math.floor(t);
+  const frac = t - whole;
+  return frac > 0.001 && frac < 0.999 ? whole : null;
+}
+
+/** The entry from the first look's stat, when every value it needs is certain; null when the exact stat must decide. */
+function firstLookEntry(st: Stats, windowStartMs: number): Entry | null {
+  if (!Number.isSafeInteger(st.ino) || !Number.isSafeInteger(st.size)) return null;
+  const at = wholeMs(st.atimeMs);
+  const mt = wholeMs(st.mtimeMs);
+  const ct = wholeMs(st.ctimeMs);
+  const bt = st.birthtimeMs === 0 ? null : wholeMs(st.birthtimeMs);
+  if (at === null || mt === null || ct === null || (bt === null && st.birthtimeMs !== 0)) return null;
+  const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'link' : 'other';
+  // A whole millisecond at or after the window's start (itself a whole millisecond) is exactly that time at or after it.
+  return { type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size, ino: String(st.ino), at, mt, ct, bt, mIn: mt >= windowStartMs, cIn: ct >= windowStartMs, bIn: bt !== null && bt >= windowStartMs };
+}
+
+function isoMs(t: number): string {
+  return new Date(t).toISOString();
+}
+
+/** The entry `name` of a folder (first look `first`): a set-id file noted; changed in the window, recorded. */
+async function judge(w: Walk, dir: { host: string; inside: string }, name: string, first: Stats, kind: AreaKind, startInside: string): Promise<void> {
+  const fs = w.ctx.host.fs;
+  let e = firstLookEntry(first, w.windowStartMs);
+  if (!e) {
+    const st = fs.lstatChildSync(dir.host, name, true);
+    if (!st) return;
+    e = exactEntry(st, w.windowStart);
+  }
+  const host = join(dir.host, name);
+  const inside = join(dir.inside, name);
+  const mode = e.mode;
+  if (e.type === 'file' && mode & 0o6000) {
+    w.setuid.push({ host, path: inside, mode, uid: e.uid, gid: e.gid, size: e.size, mtime: isoMs(e.mt), ctime: isoMs(e.ct), btime: e.bt !== null ? isoMs(e.bt) : null, sha256: null, package: null, packaged: null, writableDir: writableDir(inside) });
+  }
+  if (kind === 'setuid') return;
+  const inWindow: ChangedFile['inWindow'] = [];
+  if (kind === 'all' && e.mIn) inWindow.push('mtime');
+  if (e.cIn) inWindow.push('ctime');
+  if (kind === 'all' && e.bIn) inWindow.push('btime');
+  if (inWindow.length === 0) return;
+  if (w.changed.length >= w.limits.maxRecords) {
+    w.changedLeftOut++;
+    return;
+  }
+  const { type, size } = e;
+  // Only files with an execute bit are opened for their first bytes: what a kit runs, it makes executable.
+  const exe = type === 'file' && size >= 2 && mode & 0o111 ? await examine(w, host, size, 'executable') : null;
+  const h = exe?.hashes ?? null;
+  // Most new files have one time for all four: one string for each distinct one.
+  const mtime = isoMs(e.mt);
+  const atime = e.at === e.mt ? mtime : isoMs(e.at);
+  const ctime = e.ct === e.mt ? mtime : isoMs(e.ct);
+  const btime = e.bt === null ? null : e.bt === e.mt ? mtime : e.bt === e.ct ? ctime : isoMs(e.bt);
+  const f: ChangedFile = {
+    path: inside, type, linkTarget: type === 'link' ? await fs.readlinkEntry(host).catch(() => null) : null, mode, uid: e.uid, gid: e.gid, size, ino: e.ino,
+    atime, mtime, ctime, btime,
+    inWindow, executable: exe?.kind ?? null, sha256: h?.sha256 ?? null, md5: h?.md5 ?? null, writableDir: writableDir(inside), hiddenDir: hiddenDir(inside), area: startInside,
+  };
+  w.changed.push(f);
+  w.lines.push(bodyfileLineAt(f, Math.floor(e.at / 1000), Math.floor(e.mt / 1000), Math.floor(e.ct / 1000), e.bt === null ? 0 : Math.floor(e.bt / 1000)));
 }
 
 async function walkArea(w: Walk, area: string, kind: AreaKind): Promise<void> {
@@ -126,8 +257,12 @@ async function walkArea(w: Walk, area: string, kind: AreaKind): Promise<void> {
   if (!startSt.isDirectory() || w.walked.has(startHost)) return;
   for (const done of w.walked) if (startHost.startsWith(`${done}/`)) return;
   w.walked.add(startHost);
+  const startDev = Number(startSt.dev);
   // The place as seen inside the root, its links resolved (/bin → /usr/bin on a /usr-merged box).
   const startInside = await fs.realPath(area);
+  // The first look (millisecond floats, no object per time) lets through only what may matter: what is plainly outside the window costs one lstat.
+  const maybeFrom = w.windowStartMs - EDGE_MS;
+  const surelyFrom = w.windowStartMs + EDGE_MS;
   const stack: Array<{ host: string; inside: string; depth: number }> = [{ host: startHost, inside: startInside, depth: 0 }];
   while (stack.length > 0) {
     if (w.stopped) return;
@@ -140,10 +275,7 @@ async function walkArea(w: Walk, area: string, kind: AreaKind): Promise<void> {
       if (errorCode(err) !== 'ENOENT') w.errors++;
       continue;
     }
-    for (let b = 0; b < names.length; b += STAT_BATCH) {
-      const batch = names.slice(b, b + STAT_BATCH);
-      const stats = fs.lstatEntriesSync(dir.host, batch);
-      for (const [k, name] of batch.entries()) {
+    for (let k = 0; k < names.length; k++) {
       if (++w.entries > w.limits.maxEntries) {
         w.stopped = `stopped at the cap of ${w.limits.maxEntries} entries`;
         return;
@@ -155,41 +287,28 @@ async function walkArea(w: Walk, area: string, kind: AreaKind): Promise<void> {
           return;
         }
       }
-      const host = path.join(dir.host, name);
-      const inside = path.posix.join(dir.inside, name);
-      const st = stats[k];
+      const name = names[k]!;
+      const st = fs.lstatChildSync(dir.host, name);
       if (!st) continue;
       if (st.isDirectory()) {
-        if (st.dev !== startSt.dev) w.notes.add(`${inside}: another filesystem, not entered`);
+        const host = join(dir.host, name);
+        if (st.dev !== startDev) w.notes.add(`${join(dir.inside, name)}: another filesystem, not entered`);
         else if (w.walked.has(host)) {
           // walked as a place of its own
-        } else if (dir.depth + 1 >= w.limits.maxDepth) w.notes.add(`folders deeper than ${w.limits.maxDepth} levels not entered (first: ${inside})`);
-        else stack.push({ host, inside, depth: dir.depth + 1 });
+        } else if (dir.depth + 1 >= w.limits.maxDepth) w.notes.add(`folders deeper than ${w.limits.maxDepth} levels not entered (first: ${join(dir.inside, name)})`);
+        else stack.push({ host, inside: join(dir.inside, name), depth: dir.depth + 1 });
       }
-      const mode = Number(st.mode) & 0o7777;
-      if (st.isFile() && mode & 0o6000) {
-        w.setuid.push({ host, path: inside, mode, uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), mtime: iso(st.mtimeNs), ctime: iso(st.ctimeNs), btime: st.birthtimeNs > 0n ? iso(st.birthtimeNs) : null, sha256: null, package: null, packaged: null, writableDir: writableDir(inside) });
+      const setId = st.isFile() && (st.mode & 0o6000) !== 0;
+      if (!setId) {
+        if (kind === 'setuid') continue;
+        const latest = kind === 'all' ? Math.max(st.mtimeMs, st.ctimeMs, st.birthtimeMs > 0 ? st.birthtimeMs : -Infinity) : st.ctimeMs;
+        if (latest < maybeFrom) continue;
+        if (latest >= surelyFrom && w.changed.length >= w.limits.maxRecords) {
+          w.changedLeftOut++;
+          continue;
+        }
       }
-      if (kind === 'setuid') continue;
-      const inWindow: ChangedFile['inWindow'] = [];
-      if (kind === 'all' && st.mtimeNs >= w.windowStart) inWindow.push('mtime');
-      if (st.ctimeNs >= w.windowStart) inWindow.push('ctime');
-      if (kind === 'all' && st.birthtimeNs > 0n && st.birthtimeNs >= w.windowStart) inWindow.push('btime');
-      if (inWindow.length === 0) continue;
-      if (w.changed.length >= w.limits.maxRecords) {
-        w.changedLeftOut++;
-        continue;
-      }
-      const type = typeOf(st);
-      // Only files with an execute bit are opened for their first bytes: what a kit runs, it makes executable.
-      const executable = type === 'file' && st.size >= 2n && mode & 0o111 ? await executableKind(fs, host) : null;
-      const h = executable ? await hashes(fs, host, Number(st.size)) : null;
-      w.changed.push({
-        path: inside, type, linkTarget: type === 'link' ? await fs.readlinkEntry(host).catch(() => null) : null, mode, uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), ino: String(st.ino),
-        atime: iso(st.atimeNs), mtime: iso(st.mtimeNs), ctime: iso(st.ctimeNs), btime: st.birthtimeNs > 0n ? iso(st.birthtimeNs) : null,
-        inWindow, executable, sha256: h?.sha256 ?? null, md5: h?.md5 ?? null, writableDir: writableDir(inside), hiddenDir: hiddenDir(inside), area: startInside,
-      });
-      }
+      await judge(w, dir, name, st, kind, startInside);
     }
   }
 }
@@ -206,7 +325,7 @@ async function ownSetuid(w: Walk, sources: SourceStatus[]): Promise<void> {
     const o = owners.get(await canon.entry(s.path)) ?? owners.get(s.path);
     s.package = o?.[0]?.package ?? null;
     s.packaged = known ? s.package !== null : null;
-    s.sha256 = (await hashes(fs, s.host, s.size))?.sha256 ?? null;
+    s.sha256 = (await examine(w, s.host, s.size, 'always')).hashes?.sha256 ?? null;
   }
 }
 
@@ -229,7 +348,8 @@ export const fileSweepCollector = defineCollector({
 export async function sweep(ctx: CollectContext<'window'>, limits: SweepLimits) {
   const sources: SourceStatus[] = [];
   const start = ctx.facts.window?.start ?? new Date(ctx.host.now().getTime() - 30 * 86_400_000).toISOString();
-  const w: Walk = { ctx, limits, startMs: Date.now(), windowStart: BigInt(Date.parse(start)) * 1000000n, entries: 0, changed: [], changedLeftOut: 0, setuid: [], walked: new Set(), notes: new Set(), errors: 0, stopped: null };
+  const windowStartMs = Date.parse(start);
+  const w: Walk = { ctx, limits, startMs: Date.now(), windowStart: BigInt(windowStartMs) * 1000000n, windowStartMs, entries: 0, changed: [], lines: [], changedLeftOut: 0, setuid: [], hashed: new Map(), buf: Buffer.allocUnsafe(READ_BYTES), walked: new Set(), notes: new Set(), errors: 0, stopped: null };
   const homes = await readHomes(ctx, 'file-sweep', sources);
   const areas = [...AREAS];
   areas.splice(areas.findIndex((a) => a.dir === '/root') + 1, 0, ...homes.map((h) => ({ dir: h.home, kind: 'all' as const })));
@@ -239,7 +359,7 @@ export async function sweep(ctx: CollectContext<'window'>, limits: SweepLimits) 
   }
   await ownSetuid(w, sources);
   const setuid: SetuidFile[] = w.setuid.map(({ host: _host, ...s }) => s);
-  const body = w.changed.map(bodyfileLine).join('');
+  const body = w.lines.join('');
   try {
     await ctx.sink.writeFile('artifacts/bodyfile.txt', body);
   } catch (err) {
