@@ -349,6 +349,11 @@ export class RootedFs {
     return fsp.readlink(this.below(host));
   }
 
+  /** Throws EESCAPE unless `host` is the root or below it: a tree walk (tree-walk.ts) starts only there. */
+  checkWalkStart(host: string): void {
+    this.below(host);
+  }
+
   /** `host` itself when it is the root or below it; EESCAPE otherwise. */
   private below(host: string): string {
     const rel = path.relative(this.root, host);

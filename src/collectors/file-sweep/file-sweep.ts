@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { describeFsError, type BigIntStats, type Stats } from '../../host/rooted-fs.js';
+import { describeFsError, type BigIntStats } from '../../host/rooted-fs.js';
+import { ENTRY_NUMS, OP, TreeWalk, type WalkPlace } from '../../host/tree-walk.js';
 import { errorCode } from '../../host/errors.js';
 import type { ChangedFile, SetuidFile } from '../../model/activity.js';
 import type { TimelineEvent } from '../../model/sink.js';
@@ -184,15 +185,31 @@ function wholeMs(t: number): number | null {
   return frac > 0.001 && frac < 0.999 ? whole : null;
 }
 
+/** What the walk's first look (a number lstat) gives of an entry. */
+interface FirstLook {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  ino: number;
+  atimeMs: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  birthtimeMs: number;
+}
+
+const S_IFMT = 0o170000;
+const TYPE_OF_FORMAT: Record<number, ChangedFile['type']> = { 0o100000: 'file', 0o040000: 'dir', 0o120000: 'link' };
+
 /** The entry from the first look's stat, when every value it needs is certain; null when the exact stat must decide. */
-function firstLookEntry(st: Stats, windowStartMs: number): Entry | null {
+function firstLookEntry(st: FirstLook, windowStartMs: number): Entry | null {
   if (!Number.isSafeInteger(st.ino) || !Number.isSafeInteger(st.size)) return null;
   const at = wholeMs(st.atimeMs);
   const mt = wholeMs(st.mtimeMs);
   const ct = wholeMs(st.ctimeMs);
   const bt = st.birthtimeMs === 0 ? null : wholeMs(st.birthtimeMs);
   if (at === null || mt === null || ct === null || (bt === null && st.birthtimeMs !== 0)) return null;
-  const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'link' : 'other';
+  const type = TYPE_OF_FORMAT[st.mode & S_IFMT] ?? 'other';
   // A whole millisecond at or after the window's start (itself a whole millisecond) is exactly that time at or after it.
   return { type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size, ino: String(st.ino), at, mt, ct, bt, mIn: mt >= windowStartMs, cIn: ct >= windowStartMs, bIn: bt !== null && bt >= windowStartMs };
 }
@@ -202,7 +219,7 @@ function isoMs(t: number): string {
 }
 
 /** The entry `name` of a folder (first look `first`): a set-id file noted; changed in the window, recorded. */
-async function judge(w: Walk, dir: { host: string; inside: string }, name: string, first: Stats, kind: AreaKind, startInside: string): Promise<void> {
+async function judge(w: Walk, dir: { host: string; inside: string }, name: string, first: FirstLook, kind: AreaKind, startInside: string): Promise<void> {
   const fs = w.ctx.host.fs;
   let e = firstLookEntry(first, w.windowStartMs);
   if (!e) {
@@ -244,7 +261,8 @@ async function judge(w: Walk, dir: { host: string; inside: string }, name: strin
   w.lines.push(bodyfileLineAt(f, Math.floor(e.at / 1000), Math.floor(e.mt / 1000), Math.floor(e.ct / 1000), e.bt === null ? 0 : Math.floor(e.bt / 1000)));
 }
 
-async function walkArea(w: Walk, area: string, kind: AreaKind): Promise<void> {
+/** The place `area` as the walk takes it: null when it is not on this box, not a folder, or walked already (itself or a place it lies in). */
+async function placeOf(w: Walk, area: string, kind: AreaKind): Promise<WalkPlace | null> {
   const fs = w.ctx.host.fs;
   let startHost: string;
   let startSt: BigIntStats;
@@ -252,64 +270,102 @@ async function walkArea(w: Walk, area: string, kind: AreaKind): Promise<void> {
     startHost = await fs.resolve(area);
     startSt = await fs.lstatEntry(startHost);
   } catch {
-    return; // not on this box
+    return null; // not on this box
   }
-  if (!startSt.isDirectory() || w.walked.has(startHost)) return;
-  for (const done of w.walked) if (startHost.startsWith(`${done}/`)) return;
+  if (!startSt.isDirectory() || w.walked.has(startHost)) return null;
+  for (const done of w.walked) if (startHost.startsWith(`${done}/`)) return null;
   w.walked.add(startHost);
-  const startDev = Number(startSt.dev);
   // The place as seen inside the root, its links resolved (/bin → /usr/bin on a /usr-merged box).
-  const startInside = await fs.realPath(area);
-  // The first look (millisecond floats, no object per time) lets through only what may matter: what is plainly outside the window costs one lstat.
-  const maybeFrom = w.windowStartMs - EDGE_MS;
-  const surelyFrom = w.windowStartMs + EDGE_MS;
-  const stack: Array<{ host: string; inside: string; depth: number }> = [{ host: startHost, inside: startInside, depth: 0 }];
-  while (stack.length > 0) {
-    if (w.stopped) return;
-    const dir = stack.pop()!;
-    let names: string[];
-    try {
-      // Synchronous listing and lstat: a walk of many small calls is several times faster without the thread pool's round trips; the loop yields every 1024 entries.
-      names = fs.listEntriesSync(dir.host);
-    } catch (err) {
-      if (errorCode(err) !== 'ENOENT') w.errors++;
-      continue;
+  return { host: startHost, inside: await fs.realPath(area), dev: Number(startSt.dev), kind, skip: [...w.walked] };
+}
+
+/** Counts one more entry against the entry cap; every 1024, lets Ctrl-C and timers in and checks the time cap. False once the walk must stop. */
+async function counted(w: Walk): Promise<boolean> {
+  if (++w.entries > w.limits.maxEntries) {
+    w.stopped = `stopped at the cap of ${w.limits.maxEntries} entries`;
+    return false;
+  }
+  if ((w.entries & 1023) === 0) {
+    await new Promise((r) => setImmediate(r));
+    if (Date.now() - w.startMs > w.limits.maxMs || w.ctx.host.signal.aborted) {
+      w.stopped = w.ctx.host.signal.aborted ? 'interrupted' : `stopped at the time cap of ${w.limits.maxMs} ms`;
+      return false;
     }
-    for (let k = 0; k < names.length; k++) {
-      if (++w.entries > w.limits.maxEntries) {
-        w.stopped = `stopped at the cap of ${w.limits.maxEntries} entries`;
-        return;
-      }
-      if ((w.entries & 1023) === 0) {
-        await new Promise((r) => setImmediate(r)); // Ctrl-C and timers get their turn
-        if (Date.now() - w.startMs > w.limits.maxMs || w.ctx.host.signal.aborted) {
-          w.stopped = w.ctx.host.signal.aborted ? 'interrupted' : `stopped at the time cap of ${w.limits.maxMs} ms`;
-          return;
+  }
+  return true;
+}
+
+/**
+ * Walks the places in order, never following a link. The listing and the first look (a number
+ * lstat of every entry) run on a worker thread (host/tree-walk.ts), which drops what is plainly
+ * outside the window; here each entry is counted against the caps in walk order and the rest
+ * judged, as if this thread had walked.
+ */
+async function walkPlaces(w: Walk, places: WalkPlace[]): Promise<void> {
+  if (places.length === 0) return;
+  const walk = new TreeWalk(w.ctx.host.fs, { places, maxDepth: w.limits.maxDepth, maybeFromMs: w.windowStartMs - EDGE_MS, surelyFromMs: w.windowStartMs + EDGE_MS });
+  const notes: string[] = [];
+  const note = () => {
+    for (const n of notes) w.notes.add(n);
+    notes.length = 0;
+  };
+  let place: WalkPlace | undefined;
+  let placeIndex = -1;
+  let dir = { host: '', inside: '' };
+  try {
+    for (;;) {
+      const b = await walk.batch();
+      let si = 0;
+      let ni = 0;
+      for (let i = 0; i < b.ops.length; i++) {
+        switch (b.ops[i]) {
+          case OP.PLACE:
+            place = places[++placeIndex];
+            break;
+          case OP.FOLDER:
+            dir = { host: b.strings[si++]!, inside: b.strings[si++]! };
+            break;
+          case OP.UNREADABLE:
+            w.errors++;
+            break;
+          case OP.OTHER_FS:
+            notes.push(`${b.strings[si++]}: another filesystem, not entered`);
+            break;
+          case OP.TOO_DEEP:
+            notes.push(`folders deeper than ${w.limits.maxDepth} levels not entered (first: ${b.strings[si++]})`);
+            break;
+          case OP.GONE:
+            if (!(await counted(w))) return;
+            note();
+            break;
+          case OP.OUTSIDE:
+          case OP.LATE: {
+            const late = b.ops[i] === OP.LATE;
+            const n = b.ops[++i]!;
+            for (let k = 0; k < n; k++) {
+              if (!(await counted(w))) return;
+              if (k === 0) note();
+              if (late) w.changedLeftOut++;
+            }
+            break;
+          }
+          case OP.ENTRY: {
+            if (!(await counted(w))) return;
+            note();
+            const v = b.nums;
+            const first: FirstLook = { mode: v[ni]!, uid: v[ni + 1]!, gid: v[ni + 2]!, size: v[ni + 3]!, ino: v[ni + 4]!, atimeMs: v[ni + 5]!, mtimeMs: v[ni + 6]!, ctimeMs: v[ni + 7]!, birthtimeMs: v[ni + 8]! };
+            ni += ENTRY_NUMS;
+            await judge(w, dir, b.strings[si++]!, first, place!.kind, place!.inside);
+            if (w.changed.length >= w.limits.maxRecords) walk.recordsFull = true;
+            break;
+          }
+          case OP.END:
+            return;
         }
       }
-      const name = names[k]!;
-      const st = fs.lstatChildSync(dir.host, name);
-      if (!st) continue;
-      if (st.isDirectory()) {
-        const host = join(dir.host, name);
-        if (st.dev !== startDev) w.notes.add(`${join(dir.inside, name)}: another filesystem, not entered`);
-        else if (w.walked.has(host)) {
-          // walked as a place of its own
-        } else if (dir.depth + 1 >= w.limits.maxDepth) w.notes.add(`folders deeper than ${w.limits.maxDepth} levels not entered (first: ${join(dir.inside, name)})`);
-        else stack.push({ host, inside: join(dir.inside, name), depth: dir.depth + 1 });
-      }
-      const setId = st.isFile() && (st.mode & 0o6000) !== 0;
-      if (!setId) {
-        if (kind === 'setuid') continue;
-        const latest = kind === 'all' ? Math.max(st.mtimeMs, st.ctimeMs, st.birthtimeMs > 0 ? st.birthtimeMs : -Infinity) : st.ctimeMs;
-        if (latest < maybeFrom) continue;
-        if (latest >= surelyFrom && w.changed.length >= w.limits.maxRecords) {
-          w.changedLeftOut++;
-          continue;
-        }
-      }
-      await judge(w, dir, name, st, kind, startInside);
     }
+  } finally {
+    await walk.close();
   }
 }
 
@@ -353,10 +409,12 @@ export async function sweep(ctx: CollectContext<'window'>, limits: SweepLimits) 
   const homes = await readHomes(ctx, 'file-sweep', sources);
   const areas = [...AREAS];
   areas.splice(areas.findIndex((a) => a.dir === '/root') + 1, 0, ...homes.map((h) => ({ dir: h.home, kind: 'all' as const })));
+  const places: WalkPlace[] = [];
   for (const a of areas) {
-    if (w.stopped) break;
-    await walkArea(w, a.dir, a.kind);
+    const p = await placeOf(w, a.dir, a.kind);
+    if (p) places.push(p);
   }
+  await walkPlaces(w, places);
   await ownSetuid(w, sources);
   const setuid: SetuidFile[] = w.setuid.map(({ host: _host, ...s }) => s);
   const body = w.lines.join('');
