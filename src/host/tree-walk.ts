@@ -219,9 +219,11 @@ export class TreeWalk {
   /** On a worker thread (false: in this thread, no worker could start). */
   readonly threaded: boolean;
 
-  constructor(fs: RootedFs, plan: WalkPlan) {
+  /** `inThread`: walk in this thread (as when no worker can start). */
+  constructor(fs: RootedFs, plan: WalkPlan, { inThread = false } = {}) {
     for (const p of plan.places) fs.checkWalkStart(p.host);
     try {
+      if (inThread) throw new Error('in this thread');
       this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { plan, op: OP, batch: BATCH_ENTRIES, control: this.control.buffer } });
       this.worker.on('message', (b: WalkBatch) => this.arrive(b));
       this.worker.on('error', (err) => this.fail(err));
