@@ -210,29 +210,38 @@ for (;;) {
  * are then only counted); `close()` stops the worker (after a cap bit, or at the end).
  */
 export class TreeWalk {
-  private readonly worker: Worker | null = null;
-  private readonly walker: Walker | null = null;
+  private worker: Worker | null = null;
+  private walker: Walker | null = null;
   private readonly control = new Int32Array(new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT));
   private readonly queue: WalkBatch[] = [];
   private waiting: { resolve: (b: WalkBatch) => void; reject: (e: Error) => void } | null = null;
   private failed: Error | null = null;
-  /** On a worker thread (false: in this thread, no worker could start). */
-  readonly threaded: boolean;
+  private received = false;
 
   /** `inThread`: walk in this thread (as when no worker can start). */
-  constructor(fs: RootedFs, plan: WalkPlan, { inThread = false } = {}) {
+  constructor(
+    fs: RootedFs,
+    private readonly plan: WalkPlan,
+    { inThread = false } = {},
+  ) {
     for (const p of plan.places) fs.checkWalkStart(p.host);
+    if (inThread) {
+      this.walkHere();
+      return;
+    }
     try {
-      if (inThread) throw new Error('in this thread');
       this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { plan, op: OP, batch: BATCH_ENTRIES, control: this.control.buffer } });
       this.worker.on('message', (b: WalkBatch) => this.arrive(b));
       this.worker.on('error', (err) => this.fail(err));
       this.worker.on('exit', () => this.fail(new Error('the walk ended early')));
     } catch {
-      this.worker = null;
-      this.walker = makeWalker(nodeFs, plan, OP, BATCH_ENTRIES);
+      this.walkHere();
     }
-    this.threaded = this.worker !== null;
+  }
+
+  /** On a worker thread (false: in this thread, as when no worker could start). */
+  get threaded(): boolean {
+    return this.worker !== null;
   }
 
   set recordsFull(full: boolean) {
@@ -243,12 +252,21 @@ export class TreeWalk {
     if (this.walker) return this.walker.next(Atomics.load(this.control, RECORDS_FULL) === 1);
     const b = this.queue.shift() ?? (this.failed ? Promise.reject(this.failed) : new Promise<WalkBatch>((resolve, reject) => (this.waiting = { resolve, reject })));
     const got = await b;
-    Atomics.sub(this.control, SENT, 1);
-    Atomics.notify(this.control, SENT);
+    if (this.worker) {
+      Atomics.sub(this.control, SENT, 1);
+      Atomics.notify(this.control, SENT);
+    }
     return got;
   }
 
+  /** The walk from the start in this thread. */
+  private walkHere(): void {
+    this.worker = null;
+    this.walker = makeWalker(nodeFs, this.plan, OP, BATCH_ENTRIES);
+  }
+
   private arrive(b: WalkBatch): void {
+    this.received = true;
     if (b.ops[b.ops.length - 1] === OP.END) this.failed = new Error('read past the end of the walk');
     if (this.waiting) {
       this.waiting.resolve(b);
@@ -257,6 +275,17 @@ export class TreeWalk {
   }
 
   private fail(err: Error): void {
+    if (!this.received && this.worker && Atomics.load(this.control, STOP) === 0) {
+      // The worker could not run (a runtime without worker threads): the same walk, here.
+      const worker = this.worker;
+      this.walkHere();
+      void worker.terminate().catch(() => undefined);
+      if (this.waiting) {
+        this.waiting.resolve(this.walker!.next(Atomics.load(this.control, RECORDS_FULL) === 1));
+        this.waiting = null;
+      }
+      return;
+    }
     this.failed ??= err;
     this.waiting?.reject(err);
     this.waiting = null;
@@ -265,6 +294,8 @@ export class TreeWalk {
   async close(): Promise<void> {
     Atomics.store(this.control, STOP, 1);
     Atomics.notify(this.control, SENT);
-    if (this.worker) await this.worker.terminate();
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) await worker.terminate();
   }
 }
