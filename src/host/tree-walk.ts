@@ -184,6 +184,8 @@ function makeWalker(fs: typeof nodeFs, plan: WalkPlan, op: typeof OP, batch: num
 const BATCH_ENTRIES = 2048;
 /** Batches the worker may have sent and the main thread not yet taken. */
 const AHEAD = 4;
+/** The worker's heap: what it holds is one folder's names and a few batches; a small young generation keeps the garbage of its lstats small. */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 256 };
 /** Slots of the shared control array. */
 const SENT = 0;
 const RECORDS_FULL = 1;
@@ -230,7 +232,7 @@ export class TreeWalk {
       return;
     }
     try {
-      this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { plan, op: OP, batch: BATCH_ENTRIES, control: this.control.buffer } });
+      this.worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: WORKER_LIMITS, workerData: { plan, op: OP, batch: BATCH_ENTRIES, control: this.control.buffer } });
       this.worker.on('message', (b: WalkBatch) => this.arrive(b));
       this.worker.on('error', (err) => this.fail(err));
       this.worker.on('exit', () => this.fail(new Error('the walk ended early')));

@@ -53,8 +53,11 @@ function ms(ns: bigint): number {
   return Number(ns / 1000000n);
 }
 
+const WRITABLE_PREFIXES = WRITABLE.map((d) => [d, `${d}/`] as const);
+
 function writableDir(inside: string): string | null {
-  return WRITABLE.find((d) => inside === d || inside.startsWith(`${d}/`)) ?? null;
+  for (const [d, prefix] of WRITABLE_PREFIXES) if (inside === d || inside.startsWith(prefix)) return d;
+  return null;
 }
 
 /** The first folder on the path (not the file itself) that looks hidden: a dot-name, or a name of dots and spaces. */
