@@ -54,8 +54,6 @@ export const OP = {
   LATE: 8,
   /** One entry to judge: string name; nums mode, uid, gid, size, ino, atimeMs, mtimeMs, ctimeMs, birthtimeMs. */
   ENTRY: 9,
-  /** The walk is over. */
-  END: 10,
 } as const;
 
 export const ENTRY_NUMS = 9;
@@ -64,6 +62,8 @@ export interface WalkBatch {
   ops: number[];
   strings: string[];
   nums: Float64Array;
+  /** The walk is over: no batch follows. */
+  end: boolean;
 }
 
 interface Walker {
@@ -100,8 +100,6 @@ function makeWalker(fs: typeof nodeFs, plan: WalkPlan, op: typeof OP, batch: num
           if (dir === undefined) {
             placeIndex++;
             if (placeIndex >= plan.places.length) {
-              endRun();
-              ops.push(op.END);
               ended = true;
               break;
             }
@@ -175,13 +173,13 @@ function makeWalker(fs: typeof nodeFs, plan: WalkPlan, op: typeof OP, batch: num
         nums.push(st.mode, st.uid, st.gid, st.size, st.ino, st.atimeMs, st.mtimeMs, st.ctimeMs, st.birthtimeMs);
       }
       endRun();
-      return { ops, strings, nums: Float64Array.from(nums) };
+      return { ops, strings, nums: Float64Array.from(nums), end: ended };
     },
   };
 }
 
 /** Entries a batch holds (about): big enough that a message is rare, small enough that little is walked past a cap. */
-const BATCH_ENTRIES = 2048;
+export const BATCH_ENTRIES = 2048;
 /** Batches the worker may have sent and the main thread not yet taken. */
 const AHEAD = 4;
 /** The worker's heap: what it holds is one folder's names and a few batches; a small young generation keeps the garbage of its lstats small. */
@@ -202,13 +200,13 @@ for (;;) {
   const b = walker.next(Atomics.load(ctl, ${RECORDS_FULL}) === 1);
   Atomics.add(ctl, ${SENT}, 1);
   parentPort.postMessage(b, [b.nums.buffer]);
-  if (b.ops[b.ops.length - 1] === ${OP.END}) break;
+  if (b.end) break;
 }
 `;
 
 /**
  * A walk of the plan's places, read batch by batch in walk order. `batch()` gives the next one
- * (the last ends with OP.END); tell it when the records are full (entries surely in the window
+ * (the last has `end`); tell it when the records are full (entries surely in the window
  * are then only counted); `close()` stops the worker (after a cap bit, or at the end).
  */
 export class TreeWalk {
@@ -269,7 +267,7 @@ export class TreeWalk {
 
   private arrive(b: WalkBatch): void {
     this.received = true;
-    if (b.ops[b.ops.length - 1] === OP.END) this.failed = new Error('read past the end of the walk');
+    if (b.end) this.failed = new Error('read past the end of the walk');
     if (this.waiting) {
       this.waiting.resolve(b);
       this.waiting = null;

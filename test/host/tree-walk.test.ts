@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RootedFs } from '../../src/host/rooted-fs.js';
-import { OP, TreeWalk, type WalkBatch, type WalkPlan } from '../../src/host/tree-walk.js';
+import { BATCH_ENTRIES, OP, TreeWalk, type WalkBatch, type WalkPlan } from '../../src/host/tree-walk.js';
 import { tmpDir } from '../helpers/bundle.js';
 
 function tree(): string {
@@ -32,7 +32,7 @@ async function all(walk: TreeWalk): Promise<WalkBatch[]> {
   for (;;) {
     const b = await walk.batch();
     out.push(b);
-    if (b.ops.at(-1) === OP.END) break;
+    if (b.end) break;
   }
   await walk.close();
   return out;
@@ -92,6 +92,25 @@ describe('tree walk', () => {
     expect(strings).toContain('/tmp/a/b/c/d'); // the too-deep folder
     expect(strings.filter((s) => s.includes('/tmp/own'))).toEqual([]);
     expect(strings.filter((s) => s.startsWith(path.join(root, 'tmp/etc-link')))).toEqual([]);
+  });
+
+  it('a batch that ends in a run of any length is not the end of the walk', async () => {
+    const root = tmpDir('irt-tree-walk-');
+    // /tmp holds one folder: its own entry, then BATCH_ENTRIES - 12 files outside the window, a set-id file, and 10 more: the first batch ends with a run of 10.
+    const many = path.join(root, 'tmp/run');
+    mkdirSync(many, { recursive: true });
+    const files = BATCH_ENTRIES + 500;
+    for (let i = 0; i < files; i++) writeFileSync(path.join(many, `f${String(i).padStart(5, '0')}`), 'x');
+    chmodSync(path.join(many, `f${String(BATCH_ENTRIES - 12).padStart(5, '0')}`), 0o4755);
+    const dev = statSync(root).dev;
+    for (const inThread of [false, true]) {
+      const walk = new TreeWalk(new RootedFs(root), { places: [{ host: path.join(root, 'tmp'), inside: '/tmp', dev, kind: 'all', skip: [] }], maxDepth: 8, maybeFromMs: Date.now() + 86_400_000, surelyFromMs: Date.now() + 86_400_002 }, { inThread });
+      const batches = await all(walk);
+      expect(batches[0]!.ops.slice(-2)).toEqual([OP.OUTSIDE, 10]);
+      const { ops } = flat(batches);
+      expect(ops.filter((o) => o === OP.OUTSIDE || o === OP.ENTRY)).toHaveLength(files + 1);
+      expect(batches.at(-1)!.end).toBe(true);
+    }
   });
 
   it('refuses a start outside the root; a walk closed early ends its worker', async () => {

@@ -362,10 +362,9 @@ async function walkPlaces(w: Walk, places: WalkPlace[]): Promise<void> {
             if (w.changed.length >= w.limits.maxRecords) walk.recordsFull = true;
             break;
           }
-          case OP.END:
-            return;
         }
       }
+      if (b.end) return;
     }
   } finally {
     await walk.close();
