@@ -182,8 +182,8 @@ function makeWalker(fs: typeof nodeFs, plan: WalkPlan, op: typeof OP, batch: num
 export const BATCH_ENTRIES = 2048;
 /** Batches the worker may have sent and the main thread not yet taken. */
 const AHEAD = 4;
-/** The worker's heap: what it holds is one folder's names and a few batches; a small young generation keeps the garbage of its lstats small. */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 256 };
+/** The worker's heap: a small young generation keeps the garbage of its lstats small (the old one is left as large as the main thread's: a folder of millions of names is listed whole, as before). */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4 };
 /** Slots of the shared control array. */
 const SENT = 0;
 const RECORDS_FULL = 1;

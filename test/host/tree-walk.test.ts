@@ -113,6 +113,20 @@ describe('tree walk', () => {
     }
   });
 
+  it('a worker that dies in the middle of the walk is an error of the next batch, never a hang', async () => {
+    // More batches than the worker may run ahead (4) past the one taken: it cannot have finished.
+    const root = tmpDir('irt-tree-walk-');
+    mkdirSync(path.join(root, 'tmp/big'), { recursive: true });
+    for (let i = 0; i < 7 * BATCH_ENTRIES; i++) writeFileSync(path.join(root, 'tmp/big', `f${i}`), '');
+    const walk = new TreeWalk(new RootedFs(root), { ...plan(root, 0), places: [{ ...plan(root, 0).places[0]!, skip: [] }] });
+    await walk.batch();
+    await (walk as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await expect((async () => {
+      for (;;) if ((await walk.batch()).end) return 'ended';
+    })()).rejects.toThrow(/ended early|past the end/);
+    await walk.close();
+  });
+
   it('refuses a start outside the root; a walk closed early ends its worker', async () => {
     const root = tree();
     const fs = new RootedFs(path.join(root, 'tmp'));

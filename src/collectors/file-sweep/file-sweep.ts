@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { describeFsError, type BigIntStats } from '../../host/rooted-fs.js';
-import { ENTRY_NUMS, OP, TreeWalk, type WalkPlace } from '../../host/tree-walk.js';
+import { ENTRY_NUMS, OP, TreeWalk, type WalkBatch, type WalkPlace } from '../../host/tree-walk.js';
 import { errorCode } from '../../host/errors.js';
 import type { ChangedFile, SetuidFile } from '../../model/activity.js';
 import type { TimelineEvent } from '../../model/sink.js';
@@ -317,7 +317,14 @@ async function walkPlaces(w: Walk, places: WalkPlace[]): Promise<void> {
   let dir = { host: '', inside: '' };
   try {
     for (;;) {
-      const b = await walk.batch();
+      let b: WalkBatch;
+      try {
+        b = await walk.batch();
+      } catch (err) {
+        // What was walked is kept, and the manifest says where the walk ended.
+        w.stopped = `stopped: the walk failed (${(err as Error).message})`;
+        return;
+      }
       let si = 0;
       let ni = 0;
       for (let i = 0; i < b.ops.length; i++) {
