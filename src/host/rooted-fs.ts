@@ -1,4 +1,4 @@
-import { constants, lstatSync, promises as fsp, readdirSync, realpathSync, type BigIntStats, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, promises as fsp, read, readdirSync, readSync, realpathSync, type BigIntStats, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { errorCode } from './errors.js';
@@ -73,6 +73,8 @@ export class RootedFs {
   /** Links refused by open (see linkRefusal), once per path asked for; listed in the manifest. */
   readonly refused: RefusedLink[] = [];
   private noatime = constants.O_NOATIME ?? 0;
+  /** The folder last found below the root by `child` (a walk asks for many entries of one folder in a row). */
+  private checkedFolder: string | null = null;
   /** The root as the kernel names it (for the check of what a descriptor really opened). */
   private readonly kernelRoot: string;
 
@@ -282,16 +284,30 @@ export class RootedFs {
     return readdirSync(this.below(folder));
   }
 
-  /** lstat of many entries of one folder in one synchronous batch (bigint); null for an entry gone or unreadable. */
-  lstatEntriesSync(folder: string, names: readonly string[]): Array<BigIntStats | null> {
-    const dir = this.below(folder);
-    return names.map((n) => {
-      try {
-        return lstatSync(path.join(dir, n), { bigint: true, throwIfNoEntry: false }) ?? null;
-      } catch {
-        return null;
-      }
-    });
+  /**
+   * lstat of the entry `name` (as listEntriesSync gave it: one component) of a folder a walk met,
+   * synchronously, with number times (milliseconds, a first look: exact to well under a
+   * millisecond) or, with `exact`, bigint inode and nanosecond times; null when gone or unreadable.
+   */
+  lstatChildSync(folder: string, name: string): Stats | null;
+  lstatChildSync(folder: string, name: string, exact: true): BigIntStats | null;
+  lstatChildSync(folder: string, name: string, exact?: true): Stats | BigIntStats | null {
+    const p = this.child(folder, name);
+    try {
+      return (exact ? lstatSync(p, { bigint: true, throwIfNoEntry: false }) : lstatSync(p, { throwIfNoEntry: false })) ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** `folder/name` for a folder below the root and a name of one component; EESCAPE otherwise. */
+  private child(folder: string, name: string): string {
+    if (folder !== this.checkedFolder) {
+      this.below(folder);
+      this.checkedFolder = folder;
+    }
+    if (name === '' || name === '.' || name === '..' || name.includes('/')) throw new RootedFsError('EESCAPE', name, `EESCAPE: ${JSON.stringify(name)}: not one name of a folder`);
+    return folder.endsWith('/') ? folder + name : `${folder}/${name}`;
   }
 
   /** Opens a file a walk met for reading: O_NOATIME, never through a link (O_NOFOLLOW), never hanging on a FIFO (O_NONBLOCK). */
@@ -299,9 +315,43 @@ export class RootedFs {
     return openNoAtime(this.below(host), this.noatime, constants.O_NOFOLLOW | constants.O_NONBLOCK);
   }
 
+  /**
+   * Opens a regular file a walk met, synchronously (thousands of small executables are read
+   * without a thread-pool round trip each): O_NOATIME (quietly without it when the kernel refuses),
+   * never through a link (O_NOFOLLOW), never hanging on a FIFO (O_NONBLOCK). Null when it cannot
+   * be opened, or when what was opened is not a regular file (swapped for a FIFO or a device).
+   */
+  openEntrySync(host: string): EntryReader | null {
+    const real = this.below(host);
+    const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+    let fd: number;
+    try {
+      try {
+        fd = openSync(real, flags | this.noatime);
+      } catch (err) {
+        if (!this.noatime || errorCode(err) !== 'EPERM') throw err;
+        fd = openSync(real, flags);
+      }
+    } catch {
+      return null;
+    }
+    try {
+      if (fstatSync(fd).isFile()) return new EntryReader(fd);
+    } catch {
+      // fall through: closed below
+    }
+    closeSync(fd);
+    return null;
+  }
+
   /** What the link a walk met holds, as written. */
   async readlinkEntry(host: string): Promise<string> {
     return fsp.readlink(this.below(host));
+  }
+
+  /** Throws EESCAPE unless `host` is the root or below it: a tree walk (tree-walk.ts) starts only there. */
+  checkWalkStart(host: string): void {
+    this.below(host);
   }
 
   /** `host` itself when it is the root or below it; EESCAPE otherwise. */
@@ -338,6 +388,25 @@ export class RootedFs {
     }
     const re = globToRegExp(pattern);
     return names.filter((n) => re.test(n)).sort().map((n) => path.posix.join(dirInside, n));
+  }
+}
+
+/** A regular file a walk met, opened by RootedFs.openEntrySync; close it when done. */
+export class EntryReader {
+  constructor(private readonly fd: number) {}
+
+  /** Reads into `buf` from `position`, blocking (for the first bytes of a file). */
+  readSync(buf: Buffer, position: number): number {
+    return readSync(this.fd, buf, 0, buf.length, position);
+  }
+
+  /** Reads into `buf` from `position` off the event loop (for the rest of a large file). */
+  read(buf: Buffer, position: number): Promise<number> {
+    return new Promise((resolve, reject) => read(this.fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(n))));
+  }
+
+  close(): void {
+    closeSync(this.fd);
   }
 }
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -154,10 +155,12 @@ describe('RootedFs: links and identities through the door', () => {
     const dir = await fs.resolve('/var/log');
     const names = fs.listEntriesSync(dir).sort();
     expect(names).toEqual(['auth.log', 'auth.log.1', 'auth.log.2.gz', 'link', 'syslog']);
-    const stats = fs.lstatEntriesSync(dir, ['link', 'auth.log', 'gone']);
-    expect(stats[0]?.isSymbolicLink()).toBe(true);
-    expect(stats[1]?.ino).toBe(BigInt(statSync(path.join(root, 'var/log/auth.log')).ino));
-    expect(stats[2]).toBeNull();
+    expect(fs.lstatChildSync(dir, 'link')?.isSymbolicLink()).toBe(true);
+    expect(fs.lstatChildSync(dir, 'auth.log', true)?.ino).toBe(BigInt(statSync(path.join(root, 'var/log/auth.log')).ino));
+    expect(fs.lstatChildSync(dir, 'auth.log')?.ino).toBe(statSync(path.join(root, 'var/log/auth.log')).ino);
+    expect(fs.lstatChildSync(dir, 'gone')).toBeNull();
+    // A name is one component: never a way up or down.
+    for (const bad of ['..', '.', '', '../../etc', 'a/b']) expect(() => fs.lstatChildSync(dir, bad)).toThrow(/EESCAPE/);
     expect(await fs.readlinkEntry(path.join(dir, 'link'))).toBe('/etc/hostname');
     expect((await fs.lstatEntry(path.join(dir, 'link'))).isSymbolicLink()).toBe(true);
     // Opening a link met by the walk is refused (O_NOFOLLOW), a plain file is read.
@@ -165,9 +168,19 @@ describe('RootedFs: links and identities through the door', () => {
     const h = await fs.openEntry(path.join(dir, 'auth.log'));
     expect((await h.readFile()).toString()).toBe('a\n');
     await h.close();
+    // The synchronous reader: a link or a FIFO is never opened (no hang), a file is read from any position.
+    expect(fs.openEntrySync(path.join(dir, 'link'))).toBeNull();
+    expect(spawnSync('mkfifo', [path.join(dir, 'fifo')]).status).toBe(0);
+    expect(fs.openEntrySync(path.join(dir, 'fifo'))).toBeNull();
+    const r = fs.openEntrySync(path.join(dir, 'auth.log'))!;
+    const buf = Buffer.alloc(8);
+    expect(buf.toString('utf8', 0, r.readSync(buf, 0))).toBe('a\n');
+    expect(buf.toString('utf8', 0, await r.read(buf, 1))).toBe('\n');
+    r.close();
     for (const outside of [path.dirname(root), path.join(root, '..', 'x'), '/etc', 'var/log']) {
       expect(() => fs.listEntriesSync(outside)).toThrow(/EESCAPE/);
-      expect(() => fs.lstatEntriesSync(outside, ['x'])).toThrow(/EESCAPE/);
+      expect(() => fs.lstatChildSync(outside, 'x')).toThrow(/EESCAPE/);
+      expect(() => fs.openEntrySync(path.join(outside, 'passwd'))).toThrow(/EESCAPE/);
       await expect(fs.openEntry(path.join(outside, 'passwd'))).rejects.toMatchObject({ code: 'EESCAPE' });
     }
   });

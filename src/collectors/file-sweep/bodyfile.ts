@@ -31,6 +31,11 @@ function secs(iso: string | null): number {
 }
 
 export function bodyfileLine(f: ChangedFile): string {
+  return bodyfileLineAt(f, secs(f.atime), secs(f.mtime), secs(f.ctime), secs(f.btime));
+}
+
+/** bodyfileLine with the four times given in Unix seconds (the sweep has them as numbers). */
+export function bodyfileLineAt(f: ChangedFile, atime: number, mtime: number, ctime: number, btime: number): string {
   const name = bodyfileName(f.linkTarget !== null ? `${f.path} -> ${f.linkTarget}` : f.path);
-  return `${f.md5 ?? '0'}|${name}|${f.ino}|${modeString(f.type, f.mode)}|${f.uid}|${f.gid}|${f.size}|${secs(f.atime)}|${secs(f.mtime)}|${secs(f.ctime)}|${secs(f.btime)}\n`;
+  return `${f.md5 ?? '0'}|${name}|${f.ino}|${modeString(f.type, f.mode)}|${f.uid}|${f.gid}|${f.size}|${atime}|${mtime}|${ctime}|${btime}\n`;
 }
