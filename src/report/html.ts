@@ -2,7 +2,7 @@ import type { Finding } from '../model/finding.js';
 import { splitDetail, VERDICT_ADVICE } from './advice.js';
 import { renderAuthChartSvg, widthText } from './chart.js';
 import { LIMITS, type ReportData, type Table } from './data.js';
-import { byLevel, bytesText, countText, evidenceFiles, notableSources, sourceDetail, sourceStatusText, subjectText, timeText, VERDICT_LABEL } from './format.js';
+import { byLevel, bytesText, moreFindingsText, shownFindings, countText, evidenceFiles, notableSources, sourceDetail, sourceStatusText, subjectText, timeText, VERDICT_LABEL } from './format.js';
 import { escapeHtml as h } from './text.js';
 
 /**
@@ -149,7 +149,8 @@ ${f.evidence.length ? `<div class="label">Evidence</div><p class="small">${f.evi
 function findingsSection(d: ReportData): string {
   if (d.findings.length === 0) return '<p>No findings from the checks that ran.</p>';
   // The list first, to take in at a glance; then each finding with its why and next steps.
-  const groups = byLevel(d.findings);
+  const { shown, more } = shownFindings(d.findings);
+  const groups = byLevel(shown);
   const summary = table(
     ['level', 'id', 'finding', 'about'],
     groups.flatMap((g) => g.findings).map((f) => [
@@ -159,7 +160,8 @@ function findingsSection(d: ReportData): string {
       cell(`<span class="small muted">${h(subjectText(f))}</span>`),
     ]),
   );
-  return `<div class="summary">${summary}</div>\n${groups.map((g) => g.findings.map(findingCard).join('\n')).join('\n')}`;
+  const rest = more.length ? `<p class="small muted">${moreFindingsText(more).map(h).join('<br>')}</p>` : '';
+  return `<div class="summary">${summary}</div>${rest}\n${groups.map((g) => g.findings.map(findingCard).join('\n')).join('\n')}`;
 }
 
 function authSection(d: ReportData): string {

@@ -10,7 +10,7 @@ import { runCli } from '../helpers/cli.js';
 
 /*
  * `collect --root` with the default `--timeline aggregate` beside `--timeline full` on the same
- * brute-forced fake root: the attempts collapse into rows per address, user and minute whose
+ * brute-forced fake root: the attempts collapse into rows per address and day whose
  * counts add up to the rows of the full timeline; logins stay one row each; the compromise is
  * still found; the manifest says which mode was used.
  */
@@ -53,19 +53,20 @@ describe.skipIf(noUtmpdump)('--timeline aggregate (the default) against --timeli
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('writes rows per address, user and minute whose counts are the events of the full timeline', () => {
+  it('writes rows per address and day whose counts are the events of the full timeline', () => {
     expect(agg.header).toBe('message,datetime,timestamp_desc,source,host,user,ip,pid,path,count,last_datetime');
     expect(full.header).toBe('message,datetime,timestamp_desc,source,host,user,ip,pid,path');
     const sum = (rows: Row[]) => rows.reduce((n, r) => n + Number(r.count), 0);
     expect(sum(agg.rows)).toBe(full.rows.length);
-    const attempts = agg.rows.filter((r) => r.timestamp_desc === 'Auth: failed and pre-auth attempts (per address, user, minute)');
+    const attempts = agg.rows.filter((r) => r.timestamp_desc === 'Auth: failed and pre-auth attempts (per address, day)');
     expect(attempts.length).toBeGreaterThan(0);
     expect(attempts.length).toBeLessThan(full.rows.filter((r) => r.source === 'auth-log').length);
     // The intruder's failures: every one of them in the rows of its address.
     const failedOf = (rows: Row[]) => rows.reduce((n, r) => n + Number(/, (\d+) failed/.exec(r.message)?.[1] ?? 0), 0);
     expect(failedOf(attempts.filter((r) => r.ip === SCENARIO.intruder.address))).toBe(SCENARIO.intruder.failures);
     expect(full.rows.filter((r) => r.ip === SCENARIO.intruder.address && r.timestamp_desc === 'Auth: failed login')).toHaveLength(SCENARIO.intruder.failures);
-    for (const r of attempts) expect(r.datetime.slice(0, 16)).toBe(r.last_datetime.slice(0, 16));
+    for (const r of attempts) expect(r.datetime.slice(0, 10)).toBe(r.last_datetime.slice(0, 10));
+    expect(new Set(attempts.map((r) => `${r.ip} ${r.datetime.slice(0, 10)}`)).size).toBe(attempts.length);
     // Rows that are not attempts are the full timeline's, one each.
     const single = (rows: Row[]) => rows.filter((r) => !r.timestamp_desc.startsWith('Auth: failed and pre-auth')).map((r) => [r.datetime, r.timestamp_desc, r.message]);
     const fullSingles = full.rows.filter((r) => r.source !== 'auth-log' || /accepted|session|sudo|su\b/.test(r.timestamp_desc)).map((r) => [r.datetime, r.timestamp_desc, r.message]);

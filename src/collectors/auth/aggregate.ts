@@ -19,8 +19,8 @@ import type { AuthLogEvent } from './events.js';
 import { ownString } from './own-string.js';
 import { failureOf } from './tally.js';
 
-export type TimelineMode = 'aggregate' | 'full';
-const TIMELINE_MODES: readonly TimelineMode[] = ['aggregate', 'full'];
+/** aggregate: attempts per address and day (day-rows.ts); minute: per address, user and minute; full: one row per event. */
+export type TimelineMode = 'aggregate' | 'minute' | 'full';
 
 /** The kinds collapsed into attempt records. */
 export const ATTEMPT_KINDS: ReadonlySet<AuthLogEvent['kind']> = new Set([
@@ -228,7 +228,7 @@ function strip(r: AttemptRecord & { minute: number }): AttemptRecord {
 }
 
 /** How each kind reads in an aggregate row's message. */
-const KIND_WORDS: Record<string, string> = {
+export const KIND_WORDS: Record<string, string> = {
   failed: 'failed',
   'invalid-user': 'invalid user',
   'max-attempts': 'too many failures',

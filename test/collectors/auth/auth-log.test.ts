@@ -66,7 +66,7 @@ function buildRoot(): { root: string; oldestGz: Buffer } {
   return { root, oldestGz };
 }
 
-async function collect(root: string, opts: { host?: HostOptions; maxFileBytes?: number; maxLogBytes?: number; eventsMaxBytes?: number; timeline?: 'aggregate' | 'full' } = {}) {
+async function collect(root: string, opts: { host?: HostOptions; maxFileBytes?: number; maxLogBytes?: number; eventsMaxBytes?: number; timeline?: 'aggregate' | 'minute' | 'full' } = {}) {
   const store = await CaseStore.create(tmpDir('irt-auth-out-'), 'T');
   const host = createHostContext({ root, mode: 'offline', procDir: null, ...opts.host });
   const ctx: CollectContext = {
@@ -318,11 +318,41 @@ describe('auth-log collector without auth log files: the journal', () => {
   });
 });
 
-describe('--timeline aggregate (the default)', () => {
-  it('collapses attempts into rows per address, user and minute whose counts add up to the events of --timeline full', async () => {
+describe('--timeline aggregate (the default) and minute', () => {
+  it('aggregate: one row per address and UTC day, whose counts add up to the events of --timeline full', async () => {
     const { root } = buildRoot();
     const full = await collect(root, { timeline: 'full' });
     const agg = await collect(root, { timeline: 'aggregate' });
+    const fullEvents = full.jsonl<AuthLogEvent>('artifacts/auth-events.jsonl').filter((e) => e.time !== '');
+    const attemptKinds = new Set(['failed', 'invalid-user', 'max-attempts', 'preauth-disconnect', 'pam-failure', 'no-identification', 'kex-failed', 'auth-timeout']);
+    const rows = agg.store.timelineEvents.filter((e) => e.source === 'auth-log');
+    const aggregate = rows.filter((e) => e.count != null);
+    expect(aggregate.every((r) => r.timestamp_desc === 'Auth: failed and pre-auth attempts (per address, day)')).toBe(true);
+    expect(aggregate.reduce((n, r) => n + r.count!, 0)).toBe(fullEvents.filter((e) => attemptKinds.has(e.kind)).length);
+    expect(rows.length - aggregate.length).toBe(fullEvents.filter((e) => !attemptKinds.has(e.kind)).length);
+    // 198.51.100.9: 1,000 failures on each of three days (one per file), one row a day.
+    const brute = aggregate.filter((r) => r.ip === '198.51.100.9');
+    expect(brute.map((r) => [r.datetime, r.lastDatetime, r.count])).toEqual([
+      ['2024-12-31T02:00:00.000Z', '2024-12-31T02:16:39.000Z', 1000],
+      ['2025-01-01T02:00:00.000Z', '2025-01-01T02:16:39.000Z', 1000],
+      ['2025-07-13T01:00:00.000Z', '2025-07-13T01:16:39.000Z', 1000],
+    ]);
+    expect(brute[0]).toMatchObject({ user: 'root', pid: null, path: '/var/log/auth.log.2.gz' });
+    expect(brute[0].message).toBe('1000 attempts from 198.51.100.9 on 2024-12-31, 1000 failed (password 1000) as root 1000: failed 1000 [/var/log/auth.log.2.gz:2-1001]');
+    // Each row: one address, one day.
+    for (const r of aggregate) expect(r.datetime.slice(0, 10)).toBe(r.lastDatetime!.slice(0, 10));
+    expect(new Set(aggregate.map((r) => `${r.ip} ${r.datetime.slice(0, 10)}`)).size).toBe(aggregate.length);
+    // Logins, sessions and sudo are never aggregated; the facts are the same as in full mode.
+    expect(rows.filter((e) => e.timestamp_desc === `Auth: accepted login${YEAR_GUESSED_SUFFIX}`).map((e) => e.user)).toEqual(['alice', 'deploy']);
+    expect(agg.facts.authTally).toEqual(full.facts.authTally);
+    expect(agg.facts.authLogins).toEqual(full.facts.authLogins);
+    expect((agg.source('auth-log') as { detail: string }).detail).toMatch(/failed and pre-auth attempt events as \d+ timeline rows per address and day/);
+  });
+
+  it('minute: collapses attempts into rows per address, user and minute whose counts add up to the events of --timeline full', async () => {
+    const { root } = buildRoot();
+    const full = await collect(root, { timeline: 'full' });
+    const agg = await collect(root, { timeline: 'minute' });
     const fullEvents = full.jsonl<AuthLogEvent>('artifacts/auth-events.jsonl').filter((e) => e.time !== '');
     const attemptKinds = new Set(['failed', 'invalid-user', 'max-attempts', 'preauth-disconnect', 'pam-failure', 'no-identification', 'kex-failed', 'auth-timeout']);
     const rows = agg.store.timelineEvents.filter((e) => e.source === 'auth-log');
@@ -353,15 +383,15 @@ describe('--timeline aggregate (the default)', () => {
   it('keeps per-minute totals in auth-events.jsonl instead of every attempt, and says so', async () => {
     const { root } = buildRoot();
     const full = await collect(root, { timeline: 'full' });
-    const agg = await collect(root, { timeline: 'aggregate' });
+    const agg = await collect(root, { timeline: 'minute' });
     const events = agg.jsonl<{ kind: string; count?: number; failures?: number; user?: string }>('artifacts/auth-events.jsonl');
     const minutes = events.filter((e) => e.kind === 'attempts-minute');
     expect(minutes.reduce((n, m) => n + m.failures!, 0)).toBe(full.facts.authTally!.reduce((n, r) => n + r.failures, 0));
     expect(events.filter((e) => e.kind === 'failed')).toEqual([]);
     expect(events.filter((e) => e.kind === 'accepted').map((e) => e.user)).toEqual(['alice', 'deploy']);
     const stats = JSON.parse(agg.file('artifacts/auth-log-stats.json').toString());
-    expect(stats.timeline.mode).toBe('aggregate');
-    expect(stats.events).toMatchObject({ mode: 'aggregate', attemptEvents: stats.timeline.aggregatedEvents, minuteRecords: minutes.length });
+    expect(stats.timeline.mode).toBe('minute');
+    expect(stats.events).toMatchObject({ mode: 'minute', attemptEvents: stats.timeline.aggregatedEvents, minuteRecords: minutes.length });
     expect((agg.source('auth-log') as { detail: string }).detail).toMatch(/failed and pre-auth attempt events as \d+ timeline rows per address, user and minute/);
   });
 
@@ -376,9 +406,12 @@ describe('--timeline aggregate (the default)', () => {
       'Mar  1 10:00:04 h sshd[5]: Received disconnect from 192.0.2.7 port 4000:11: Bye Bye [preauth]',
       'Mar  1 10:00:04 h sshd[5]: Disconnected from invalid user admin 192.0.2.7 port 4000 [preauth]',
     ].join('\n') + '\n', '2024-03-02T00:00:00Z');
-    const { store } = await collect(root, { timeline: 'aggregate' });
+    const { store } = await collect(root, { timeline: 'minute' });
     const rows = store.timelineEvents.filter((e) => e.source === 'auth-log');
     expect(rows.map((r) => [r.ip, r.user, r.count])).toEqual([['192.0.2.7', 'admin', 6]]);
+    const day = (await collect(root, { timeline: 'aggregate' })).store.timelineEvents.filter((e) => e.source === 'auth-log');
+    expect(day.map((r) => [r.ip, r.user, r.count])).toEqual([['192.0.2.7', 'admin', 6]]);
+    expect(day[0].message).toMatch(/^6 attempts from 192\.0\.2\.7 on 2024-03-01, 1 failed \(password 1\) as invalid user admin 6: /);
   });
 });
 
