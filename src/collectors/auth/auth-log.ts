@@ -35,7 +35,11 @@ export const LOG_COPY_DIR = 'files/logs';
  */
 export const DEFAULT_MAX_LOG_BYTES = 2 ** 30;
 
-/** Cap on journalctl's output (the exec buffers it): beyond it the truncation is recorded. */
+/**
+ * Cap on journalctl's output (held in memory): past it the newest records are kept (journalctl
+ * runs to its end, the oldest output is dropped as it comes), and the cut is recorded in the
+ * manifest's `copiesCut`.
+ */
 export const JOURNAL_MAX_BYTES = 256 * 1024 * 1024;
 
 /** `_COMM` matches for journalctl, joined with `+` (OR): the sshd processes of every OpenSSH generation, sudo, su. */
@@ -461,12 +465,19 @@ class AuthLogRun {
       return;
     }
     const result: CommandResult = await this.ctx.host.exec(
-      { name: COMMAND_NAME, argv, timeoutMs: this.ctx.options.commandTimeoutMs * 4, maxBytes: JOURNAL_MAX_BYTES },
+      { name: COMMAND_NAME, argv, timeoutMs: this.ctx.options.commandTimeoutMs * 4, maxBytes: JOURNAL_MAX_BYTES, keep: 'tail' },
       this.ctx.host.signal,
     );
     try {
       await this.ctx.sink.writeCommand(result);
       this.evidence.push(`commands/${COMMAND_NAME}.txt`);
+      const cut = result.tailCut;
+      if (cut) {
+        this.ctx.sink.noteCut({
+          path: `commands/${COMMAND_NAME}.txt`, source: argv.join(' '), size: cut.size, kept: 'tail', fromByte: cut.fromByte, fromLine: cut.fromLine,
+          atLineStart: cut.atLineStart, keptBytes: result.stdout.length, droppedBytes: cut.fromByte, cap: JOURNAL_MAX_BYTES, option: 'the journal export cap (fixed)',
+        });
+      }
     } catch (err) {
       this.sources.push(sourceError(`${id}.copy`, `could not keep the journalctl output: ${(err as Error).message}`));
     }
@@ -478,7 +489,8 @@ class AuthLogRun {
     const problems: string[] = [];
     if (result.error) problems.push(result.error);
     else if (result.exitCode !== 0) problems.push(`journalctl exited with ${result.exitCode}${result.stderr ? `: ${result.stderr.trim().split('\n')[0]}` : ''}`);
-    if (result.truncated) problems.push(`output cut at ${JOURNAL_MAX_BYTES} bytes: older records may be missing`);
+    if (result.tailCut) problems.push(`output of ${result.tailCut.size} bytes cut to its newest ${result.stdout.length} (the ${JOURNAL_MAX_BYTES}-byte cap): records before line ${result.tailCut.fromLine} were neither kept nor read`);
+    else if (result.truncated) problems.push(`output cut at ${JOURNAL_MAX_BYTES} bytes: newer records may be missing`);
     const detail = `${statsDetail(stats)}; raw output in commands/${COMMAND_NAME}.txt`;
     this.sources.push(problems.length ? sourceError(id, `${problems.join('; ')} (${detail})`) : readSource(id, `commands/${COMMAND_NAME}.txt`, stats, detail));
   }

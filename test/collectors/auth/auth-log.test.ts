@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { authLogCollector, JOURNAL_MATCHES, makeAuthLogCollector, tailStart, YEAR_GUESSED_SUFFIX } from '../../../src/collectors/auth/auth-log.js';
+import { authLogCollector, JOURNAL_MATCHES, JOURNAL_MAX_BYTES, makeAuthLogCollector, tailStart, YEAR_GUESSED_SUFFIX } from '../../../src/collectors/auth/auth-log.js';
 import type { AuthLogEvent } from '../../../src/collectors/auth/events.js';
 import type { CollectContext } from '../../../src/collectors/types.js';
 import { CaseStore } from '../../../src/evidence/store.js';
@@ -292,8 +292,31 @@ describe('auth-log collector without auth log files: the journal', () => {
     });
     const { source, facts } = await collect(root, { host: { mode: 'live', exec } });
     expect(source('auth-log.journal')).toMatchObject({ status: 'error' });
-    expect((source('auth-log.journal') as { message: string }).message).toMatch(/^timed out after 20000 ms; output cut at 268435456 bytes: older records may be missing \(1 lines/);
+    expect((source('auth-log.journal') as { message: string }).message).toMatch(/^timed out after 20000 ms; output cut at 268435456 bytes: newer records may be missing \(1 lines/);
     expect(facts.authTally).toEqual([]);
+  });
+
+  it('asks for the newest part of a journal longer than the cap, and records the cut in copiesCut', async () => {
+    const root = tmpDir('irt-auth-tail-');
+    mkdirSync(path.join(root, 'var/log/journal'), { recursive: true });
+    const specs: Array<{ maxBytes?: number; keep?: string }> = [];
+    const kept = journal.subarray(journal.indexOf('\n') + 1);
+    const exec: Exec = async (spec) => {
+      specs.push(spec);
+      return {
+        name: spec.name, argv: spec.argv, startedAt: new Date(0).toISOString(), durationMs: 1, exitCode: 0, signal: null, timedOut: false, truncated: true,
+        tailCut: { size: 5_000_000, fromByte: 5_000_000 - kept.length, fromLine: 9001, atLineStart: true }, notInstalled: false, error: null, stdout: kept, stderr: '',
+      };
+    };
+    const { source, store } = await collect(root, { host: { mode: 'live', exec } });
+    expect(specs).toEqual([expect.objectContaining({ maxBytes: JOURNAL_MAX_BYTES, keep: 'tail' })]);
+    expect((source('auth-log.journal') as { message: string }).message).toMatch(
+      new RegExp(`^output of 5000000 bytes cut to its newest ${kept.length} \\(the 268435456-byte cap\\): records before line 9001 were neither kept nor read`),
+    );
+    expect(store.copiesCut).toEqual([{
+      path: 'commands/journalctl-auth-json.txt', source: LIVE, size: 5_000_000, kept: 'tail', fromByte: 5_000_000 - kept.length, fromLine: 9001, atLineStart: true,
+      keptBytes: kept.length, droppedBytes: 5_000_000 - kept.length, cap: JOURNAL_MAX_BYTES, option: 'the journal export cap (fixed)',
+    }]);
   });
 
   it('journalctl not installed: skipped, not an error', async () => {
