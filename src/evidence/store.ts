@@ -24,7 +24,7 @@ export const TIMELINE_JSONL = 'artifacts/timeline.jsonl';
 /** Scratch folder of the timeline's sorted runs, inside the staging folder; never in the bundle. */
 export const TIMELINE_SCRATCH = '.timeline-runs';
 
-/** How the timeline is written: `--timeline aggregate|full`, and whether artifacts/timeline.jsonl repeats timeline.csv. */
+/** How the timeline is written: `--timeline aggregate|minute|full`, and whether artifacts/timeline.jsonl repeats timeline.csv. */
 export interface TimelineOptions {
   /** aggregate (per address and day) and minute (per address, user and minute): failed and pre-auth attempts as rows with count and last_datetime columns. */
   mode: TimelineMode;

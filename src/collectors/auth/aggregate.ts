@@ -1,6 +1,7 @@
 /**
- * `--timeline aggregate` (the default): failed and pre-authentication attempts collapsed into one
- * record per address, user and minute, for the timeline and artifacts/auth-events.jsonl. A month
+ * `--timeline minute` and `aggregate` (the default): failed and pre-authentication attempts
+ * collapsed into one record per address, user and minute, for the timeline (`aggregate` folds
+ * them further per address and day: day-rows.ts) and artifacts/auth-events.jsonl. A month
  * of brute force is millions of identical lines; the raw logs are in the bundle and the
  * per-address tally counts every event, so the bundle keeps what a responder reads: who tried,
  * as whom, when, how many times, how.
