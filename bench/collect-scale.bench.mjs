@@ -36,6 +36,8 @@ function runs(next) {
   return { ...med, all };
 }
 const mb = (b) => (b / 1e6).toFixed(1);
+/** MB, or kB for what is under 0.1 MB. */
+const size = (b) => (b >= 1e5 ? `${mb(b)} MB` : `${(b / 1e3).toFixed(1)} kB`);
 const spread = (m) => (m.all.length > 1 ? ` (${m.all.map((x) => x.cpuS.toFixed(1)).join(', ')})` : '');
 const row = (what, m, extra = '') => `| ${what} | ${m.wallS.toFixed(1)} | ${m.cpuS.toFixed(1)}${spread(m)} | ${m.rssMiB.toFixed(0)} | ${extra} |`;
 const met = (ok) => (ok ? 'met' : 'missed');
@@ -106,7 +108,7 @@ for (const size of SIZES) {
         notes.push(
           `${mb(logBytes)} MB, what the default bundle holds besides the log (each file at \`gzip -6\`, ${mb(rest)} MB in all, ${((100 * rest) / bundle).toFixed(0)} % of the bundle): ${files
             .slice(0, 8)
-            .map((f) => `${f.file} ${mb(f.gz)} MB (${mb(f.bytes)} MB raw)`)
+            .map((f) => `${f.file} ${size(f.gz)} (${size(f.bytes)} raw)`)
             .join(', ')}.`,
         );
       }
