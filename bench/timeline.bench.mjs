@@ -85,7 +85,7 @@ writeSection(
 
 ${table}
 
-Events are buffered 50,000 at a time (or 16 MiB), each full buffer sorted and written to a run file in the staging folder (\`<case>/.timeline-runs/\`, never in the bundle), and the runs merged at the end with a heap, 64 files at a time at most. Memory is one buffer plus one read chunk per run, whatever the number of events; held in memory instead, it grows with every event. ${notes.join(' ')}
+Events are buffered 10,000 at a time (or 4 MiB estimated), each full buffer sorted and written to a run file in the staging folder (\`<case>/.timeline-runs/\`, never in the bundle), and the runs merged at the end with a heap, 64 files at a time at most. Memory is one buffer plus one read chunk per run, whatever the number of events; held in memory instead, it grows with every event. ${notes.join(' ')}
 
 Run: \`npm run bench -- timeline\` (\`BENCH_TIMELINE_EVENTS\`, \`BENCH_TIMELINE_LOG_BYTES\`, \`BENCH_RUNS\`).`,
 );

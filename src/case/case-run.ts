@@ -48,7 +48,7 @@ export interface CaseOptions {
   encryptTo?: string[];
   /** --since: start of the incident window, ISO 8601 UTC (src/model/window.ts). */
   since?: string;
-  /** --timeline: failed and pre-auth attempts per address, user and minute (aggregate, the default) or one row each (full). */
+  /** --timeline: failed and pre-auth attempts per address and day (aggregate, the default), per address, user and minute (minute), or one row each (full). */
   timeline?: TimelineMode;
   /** --timeline-jsonl: artifacts/timeline.jsonl beside timeline.csv (the same rows). */
   timelineJsonl?: boolean;
@@ -75,6 +75,27 @@ export interface CaseSummary {
   encryption?: BundleEncryption;
   /** The incidents as the report shows them (artifacts/incidents.json read back), the main one first; empty when none were written. */
   incidentTitles: IncidentTitle[];
+}
+
+/** Findings of one rule recorded one by one in the custody log; the rest are counted (findings.json has them all). */
+export const CUSTODY_FINDINGS_PER_RULE = 25;
+
+/** Finding ids as ranges: F-0002..F-0040, F-0042. */
+function idRanges(ids: string[]): string[] {
+  const out: string[] = [];
+  let start: string | null = null;
+  let prev: string | null = null;
+  const num = (id: string) => Number(/(\d+)$/.exec(id)?.[1] ?? NaN);
+  for (const id of ids) {
+    if (prev !== null && num(id) === num(prev) + 1) {
+      prev = id;
+      continue;
+    }
+    if (start !== null) out.push(start === prev ? start : `${start}..${prev}`);
+    start = prev = id;
+  }
+  if (start !== null) out.push(start === prev ? start : `${start}..${prev}`);
+  return out;
 }
 
 /** An action taken during the run, for the report. */
@@ -233,14 +254,41 @@ export class CaseRun {
     this.abort.abort();
   }
 
+  /**
+   * The custody log's record of the findings: one `finding` event for each of a rule's first
+   * CUSTODY_FINDINGS_PER_RULE, then one `findings-not-listed` per rule with the count and the ids
+   * of the rest (a month of brute force is a finding per address), and `findings` with the count
+   * and findings.json's sha256, which holds every one.
+   */
+  private recordFindings(findings: Finding[], sha256: string): void {
+    const rest = new Map<string, Finding[]>();
+    const seen = new Map<string, number>();
+    for (const f of findings) {
+      const n = (seen.get(f.rule) ?? 0) + 1;
+      seen.set(f.rule, n);
+      if (n <= CUSTODY_FINDINGS_PER_RULE) this.custody('finding', { id: f.id, rule: f.rule, severity: f.severity, title: f.title });
+      else {
+        const list = rest.get(f.rule);
+        if (list) list.push(f);
+        else rest.set(f.rule, [f]);
+      }
+    }
+    for (const [rule, fs] of rest) {
+      const severities: Record<string, number> = {};
+      for (const f of fs) severities[f.severity] = (severities[f.severity] ?? 0) + 1;
+      this.custody('findings-not-listed', { rule, count: fs.length, severities, ids: idRanges(fs.map((f) => f.id)) });
+    }
+    this.custody('findings', { count: findings.length, file: 'findings.json', sha256 });
+  }
+
   /** Findings, timeline, reports, manifest, bundle; verifies the bundle it wrote; removes the staging folder. */
   async close(): Promise<CaseSummary> {
     try {
       await this.engine.finish();
       const findings = numberFindings(this.drafts);
       const { store, host, engine } = this;
-      await store.writeFile('findings.json', JSON.stringify(findings, null, 2) + '\n');
-      for (const f of findings) this.custody('finding', { id: f.id, rule: f.rule, severity: f.severity, title: f.title });
+      const written = await store.writeFile('findings.json', JSON.stringify(findings, null, 2) + '\n');
+      this.recordFindings(findings, written.sha256);
       const incidents = buildIncidents(findings, engine.facts);
       await store.writeFile(INCIDENTS_FILE, JSON.stringify(incidents, null, 2) + '\n');
       // Always written, empty when nothing was done: the report tells "no action" from "not recorded".

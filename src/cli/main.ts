@@ -91,7 +91,7 @@ function addCollectionOptions(command: Command): Command {
     .option('--max-log-bytes <n>', 'cap for each auth log copied into the bundle, in bytes (default 1 GiB); a longer log keeps its newest lines, the cut recorded; the whole log is still read', parsePositive)
     .option('--encrypt-to <recipient>', ENCRYPT_TO_HELP, appendValue)
     .option('--since <date>', 'start of the incident window: what changed since then counts as new (keys, accounts, cron…); default: the first attack in the auth log, else 30 days', parseSince)
-    .addOption(new Option('--timeline <mode>', 'aggregate: failed and pre-auth attempts as one row per address, user and minute (with counts); full: one row per event').choices(['aggregate', 'full']).default('aggregate'))
+    .addOption(new Option('--timeline <mode>', 'aggregate: failed and pre-auth attempts as one row per address, user and minute (with counts); day: one row per address and day (counts, users tried, first and last time: the smallest timeline for months of brute force); full: one row per event').choices(['aggregate', 'day', 'full']).default('aggregate'))
     .option('--timeline-jsonl', 'also write artifacts/timeline.jsonl, the rows of timeline.csv as JSON lines', false)
     .option('--yara <path>', 'a YARA rule file or folder of .yar/.yara files, run over flagged executables and malware folders (repeatable)', appendValue);
 }

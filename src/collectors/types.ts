@@ -20,8 +20,8 @@ export interface CollectOptions {
   toolLists: { names: string[]; hashes: string[]; keys?: string[] };
   /** --since: ISO 8601 start of the incident window (src/model/window.ts); absent: derived from the auth log or a default span. */
   since?: string;
-  /** --timeline: `aggregate` (absent: the same) collapses failed and pre-auth attempts per address, user and minute; `full` keeps one record per event. */
-  timeline?: 'aggregate' | 'full';
+  /** --timeline: `aggregate` (absent: the same) collapses failed and pre-auth attempts per address and day, `minute` per address, user and minute; `full` keeps one record per event. */
+  timeline?: 'aggregate' | 'day' | 'full';
   /** The YARA rule files of --yara and the playbook's `yara:`, read by the case (src/playbooks/yara-rules.ts); absent when none was given. */
   yaraRules?: YaraRuleSource[];
 }

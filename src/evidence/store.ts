@@ -24,9 +24,9 @@ export const TIMELINE_JSONL = 'artifacts/timeline.jsonl';
 /** Scratch folder of the timeline's sorted runs, inside the staging folder; never in the bundle. */
 export const TIMELINE_SCRATCH = '.timeline-runs';
 
-/** How the timeline is written: `--timeline aggregate|full`, and whether artifacts/timeline.jsonl repeats timeline.csv. */
+/** How the timeline is written: `--timeline aggregate|day|full`, and whether artifacts/timeline.jsonl repeats timeline.csv. */
 export interface TimelineOptions {
-  /** aggregate: failed and pre-auth attempts are rows per address, user and minute (with count and last_datetime columns). */
+  /** aggregate (per address and day) and minute (per address, user and minute): failed and pre-auth attempts as rows with count and last_datetime columns. */
   mode: TimelineMode;
   /** Also write artifacts/timeline.jsonl, the same rows as JSON lines (`--timeline-jsonl`). */
   jsonl: boolean;
@@ -355,7 +355,7 @@ export class CaseStore implements EvidenceSink {
    */
   async writeTimeline(host: string | null, opts: TimelineOptions = { mode: 'full', jsonl: true }): Promise<TimelineSummary> {
     const spool = this.timelineSpool;
-    const columns = opts.mode === 'aggregate' ? AGGREGATE_COLUMNS : TIMELINE_COLUMNS;
+    const columns = opts.mode === 'full' ? TIMELINE_COLUMNS : AGGREGATE_COLUMNS;
     const csv = this.textWriter(TIMELINE_CSV);
     const jsonl = opts.jsonl ? this.textWriter(TIMELINE_JSONL) : null;
     const runs = spool.runs;

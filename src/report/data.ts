@@ -26,6 +26,7 @@ import {
 import { bundleLimits, type BundleLimits } from '../evidence/limits.js';
 import { bytesLimitText, NotRegularFileError, openRegular, readRegular, TooLargeError } from '../evidence/safe-open.js';
 import { fileLines, MAX_LINE_CHARS } from './lines.js';
+import { shownFindings } from './format.js';
 import { computeVerdict, type Verdict } from './verdict.js';
 import type { SessionActivityData } from './sessions-view.js';
 import { SESSION_ACTIVITY_FILE } from '../story/sessions.js';
@@ -115,6 +116,8 @@ export interface ReportData {
   verdict: Verdict;
   /** artifacts/incidents.json: the findings joined into incidents and the main one's story; null when the bundle has none. */
   incidents: IncidentsView | null;
+  /** The ids of the findings shown as cards (the report shows a number per rule): only these are linked to. */
+  carded: ReadonlySet<string>;
   integrity: Integrity | null;
   auth: AuthHistogram | null;
   /** auth-events.jsonl was cut at its size cap: the chart undercounts. */
@@ -486,6 +489,7 @@ export async function loadReportData(dir: string, opts: LoadOptions = {}): Promi
     manifest,
     findings,
     verdict: computeVerdict(findings, manifest.partial),
+    carded: new Set(shownFindings(findings).shown.map((f) => f.id)),
     incidents: incidentsView(await folder.json('artifacts/incidents.json', IncidentsFileSchema), findings, folder.unreadable),
     integrity: opts.integrity ?? null,
     auth,

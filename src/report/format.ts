@@ -48,6 +48,32 @@ export function byLevel(findings: Finding[]): Array<{ level: Severity; findings:
     .filter((g) => g.findings.length > 0);
 }
 
+/** Findings of one rule a report shows; past it the rest are counted (findings.json keeps every one). */
+export const FINDINGS_SHOWN_PER_RULE = 25;
+
+/**
+ * The findings a report shows: of each rule, its FINDINGS_SHOWN_PER_RULE most severe (in their
+ * order), and how many more of each rule findings.json holds. Months of brute force make a
+ * finding per address; thousands of identical cards help no reader.
+ */
+export function shownFindings(findings: Finding[]): { shown: Finding[]; more: Array<{ rule: string; count: number }> } {
+  const rank = (f: Finding) => SEVERITIES.indexOf(f.severity);
+  const seen = new Map<string, number>();
+  const keep = new Set<Finding>();
+  for (const f of [...findings].sort((a, b) => rank(b) - rank(a))) {
+    const n = seen.get(f.rule) ?? 0;
+    seen.set(f.rule, n + 1);
+    if (n < FINDINGS_SHOWN_PER_RULE) keep.add(f);
+  }
+  const more = [...seen].filter(([, n]) => n > FINDINGS_SHOWN_PER_RULE).map(([rule, n]) => ({ rule, count: n - FINDINGS_SHOWN_PER_RULE }));
+  return { shown: findings.filter((f) => keep.has(f)), more };
+}
+
+/** `4180 more auth.bruteforce findings are in findings.json`, one line per rule cut. */
+export function moreFindingsText(more: Array<{ rule: string; count: number }>): string[] {
+  return more.map((m) => `${m.count} more ${m.rule} finding${m.count === 1 ? ' is' : 's are'} in findings.json (the report shows ${FINDINGS_SHOWN_PER_RULE} per rule).`);
+}
+
 export function sourceDetail(s: SourceStatus): string {
   if (s.status === 'error') return s.message;
   if (s.status === 'skipped') return s.reason;
@@ -84,4 +110,12 @@ export const VERDICT_LABEL: Record<string, string> = {
 export function evidenceFiles<T extends { path: string }>(files: T[]): T[] {
   const after = new Set(['report.md', 'report.html', 'custody.jsonl', 'manifest.json', 'SHA256SUMS']);
   return files.filter((f) => !after.has(f.path)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * A finding id in HTML: a link to its card when the report shows one, else the id as text (the
+ * finding is in findings.json; the report shows a number per rule), so no link leads nowhere.
+ */
+export function findingLinkHtml(id: string, carded: ReadonlySet<string>, esc: (s: string) => string): string {
+  return carded.has(id) ? `<a href="#${esc(id)}">${esc(id)}</a>` : `<span title="in findings.json (the report shows ${FINDINGS_SHOWN_PER_RULE} per rule)">${esc(id)}</span>`;
 }

@@ -2,7 +2,7 @@ import type { Finding } from '../model/finding.js';
 import { splitDetail, VERDICT_ADVICE } from './advice.js';
 import { renderAuthChartSvg, widthText } from './chart.js';
 import { LIMITS, type ReportData, type Table } from './data.js';
-import { byLevel, bytesText, countText, evidenceFiles, notableSources, sourceDetail, sourceStatusText, subjectText, timeText, VERDICT_LABEL } from './format.js';
+import { byLevel, bytesText, findingLinkHtml, moreFindingsText, shownFindings, countText, evidenceFiles, notableSources, sourceDetail, sourceStatusText, subjectText, timeText, VERDICT_LABEL } from './format.js';
 import { escapeHtml as h } from './text.js';
 import { sessionsHtml } from './sessions-view.js';
 import { incidentOfHtml, incidentSections, INCIDENTS_CSS, storyHtml } from './incidents-html.js';
@@ -151,7 +151,8 @@ ${f.evidence.length ? `<div class="label">Evidence</div><p class="small">${f.evi
 function findingsSection(d: ReportData): string {
   if (d.findings.length === 0) return '<p>No findings from the checks that ran.</p>';
   // The list first, to take in at a glance; then each finding with its why and next steps.
-  const groups = byLevel(d.findings);
+  const { shown, more } = shownFindings(d.findings);
+  const groups = byLevel(shown);
   const summary = table(
     ['level', 'id', 'finding', 'about'],
     groups.flatMap((g) => g.findings).map((f) => [
@@ -161,7 +162,8 @@ function findingsSection(d: ReportData): string {
       cell(`<span class="small muted">${h(subjectText(f))}</span>`),
     ]),
   );
-  return `<div class="summary">${summary}</div>\n${groups.map((g) => g.findings.map((f) => findingCard(f, incidentOfHtml(d, f.id))).join('\n')).join('\n')}`;
+  const rest = more.length ? `<p class="small muted">${moreFindingsText(more).map(h).join('<br>')}</p>` : '';
+  return `<div class="summary">${summary}</div>${rest}\n${groups.map((g) => g.findings.map((f) => findingCard(f, incidentOfHtml(d, f.id))).join('\n')).join('\n')}`;
 }
 
 function authSection(d: ReportData): string {
@@ -211,7 +213,7 @@ function processesSection(d: ReportData): string {
       ['folder', p.folders.length ? p.folders.map((f) => `<code>${h(f)}</code>`).join('<br>') : p.cwd ? `cwd <code>${h(p.cwd)}</code>` : ''],
       ['started', `${h(timeText(p.startTime))}${p.startedBy ? ` by ${h(p.startedBy)}` : ''}${p.unit ? ` (unit <code>${h(p.unit)}</code>)` : ''}`],
       ['connections', p.connections ? fmt(p.connections) : '0'],
-      ['findings', p.findings.map((id) => `<a href="#${h(id)}">${h(id)}</a>`).join(', ')],
+      ['findings', p.findings.map((id) => findingLinkHtml(id, d.carded, h)).join(', ')],
     ];
     const chain = p.parents.length
       ? `<ul class="chain">${p.parents.map((l) => `<li><b>${h(l.comm)}</b> (pid ${l.pid}${l.user ? `, ${h(l.user)}` : ''}) <code>${h(l.command || l.exe || '')}</code></li>`).join('')}</ul>`
@@ -294,7 +296,7 @@ export function renderHtml(d: ReportData): string {
     ['findings', `Findings (${d.findings.length})`, findingsSection(d)],
     ['auth', 'SSH logins over time', authSection(d)],
     ['sessions', 'Sessions (utmp, wtmp)', sessionsSection(d)],
-    ['session-activity', 'What was done in each session', sessionsHtml(d.sessionActivity)],
+    ['session-activity', 'What was done in each session', sessionsHtml(d.sessionActivity, d.carded)],
     ['attackers', 'Top attacking addresses', attackersSection(d)],
     ['processes', 'Suspicious processes', processesSection(d)],
     ['fanout', 'Outbound ssh fan-out', fanoutSection(d)],

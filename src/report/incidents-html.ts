@@ -1,6 +1,6 @@
 import type { Finding } from '../model/finding.js';
 import type { ReportData } from './data.js';
-import { countText, timeText } from './format.js';
+import { countText, findingLinkHtml, timeText } from './format.js';
 import { attackView, few, SHOWN, joinReasonText, knownTechnique, memberCounts, memberGroups, tacticText, techniquePage, type AttackCell, type BundleIncident, type IncidentsView } from './incidents.js';
 import { escapeHtml as h } from './text.js';
 
@@ -49,8 +49,8 @@ function table(headers: string[], rows: string[][], rowClass: (i: number) => str
 }
 
 /** A finding id: a link to its card, or marked when findings.json does not hold it. */
-function findingRef(id: string, v: IncidentsView): string {
-  return v.known.has(id) ? `<a href="#${h(id)}">${h(id)}</a>` : `<span class="missing" title="not in findings.json">${h(id)} (not in findings.json)</span>`;
+function findingRef(id: string, v: IncidentsView, carded: ReadonlySet<string>): string {
+  return v.known.has(id) ? findingLinkHtml(id, carded, h) : `<span class="missing" title="not in findings.json">${h(id)} (not in findings.json)</span>`;
 }
 
 function techniqueRef(id: string): string {
@@ -73,7 +73,7 @@ export function storyHtml(d: ReportData): string {
     const gap = link.kind === 'gap';
     const techniques = link.techniques.length ? `<div class="tech">${link.techniques.map(techniqueRef).join(' · ')}</div>` : '';
     const evidence = link.evidence.length ? `<div class="small">evidence: ${link.evidence.map((e) => `<code>${h(e)}</code>`).join(' · ')}</div>` : '';
-    const findings = link.findings.length ? `<div class="small">${few(link.findings, SHOWN.ids, (id) => findingRef(id, v), ', ')}</div>` : '';
+    const findings = link.findings.length ? `<div class="small">${few(link.findings, SHOWN.ids, (id) => findingRef(id, v, d.carded), ', ')}</div>` : '';
     return [
       cell(h(link.time === null ? 'undated' : timeText(link.time)), 'time'),
       cell(gap ? 'gap' : `${h(tacticText(link.tactic))}${techniques}`, 'tactic'),
@@ -103,7 +103,7 @@ function subjectsHtml(inc: BundleIncident): string {
   return `<div class="label">About</div><table class="kv"><tbody>${shown.map(([k, list]) => `<tr><th>${k}</th><td>${few(list, SHOWN.subjects, (x) => `<code>${h(x)}</code>`, ' · ')}</td></tr>`).join('')}</tbody></table>`;
 }
 
-function incidentCard(inc: BundleIncident, v: IncidentsView, byId: ReadonlyMap<string, Finding>): string {
+function incidentCard(inc: BundleIncident, v: IncidentsView, byId: ReadonlyMap<string, Finding>, d: ReportData): string {
   const { groups, missing } = memberGroups(inc, byId);
   const counts = memberCounts(groups);
   const when = inc.first || inc.last ? `${h(timeText(inc.first) || '?')} to ${h(timeText(inc.last) || '?')}` : 'undated';
@@ -112,14 +112,14 @@ function incidentCard(inc: BundleIncident, v: IncidentsView, byId: ReadonlyMap<s
     cell(`<span class="pill ${h(g.severity)}">${h(g.severity)}</span>`),
     cell(`${h(g.title)}${g.findings.length > 1 ? ` <b>×${g.findings.length}</b>` : ''}<div class="small muted"><code>${h(g.rule)}</code></div>`),
     cell(`<span class="small">${few(g.subjects, SHOWN.ids, h, '<br>')}</span>`),
-    cell(few(g.findings, SHOWN.ids, (f) => findingRef(f.id, v), ', ')),
+    cell(few(g.findings, SHOWN.ids, (f) => findingRef(f.id, v, d.carded), ', ')),
   ]);
   const members = groups.length ? table(['level', 'finding', 'about', 'ids'], rows) : '<p class="muted">No finding of findings.json is in it.</p>';
-  const missed = missing.length ? `<p class="small">Also named, not in findings.json: ${missing.map((id) => findingRef(id, v)).join(', ')}</p>` : '';
+  const missed = missing.length ? `<p class="small">Also named, not in findings.json: ${missing.map((id) => findingRef(id, v, d.carded)).join(', ')}</p>` : '';
   const joins = inc.joins.length
     ? table(
         ['findings', 'why they belong together', 'what they share'],
-        inc.joins.slice(0, SHOWN.joins).map((j) => [cell(`${findingRef(j.a, v)} ↔ ${findingRef(j.b, v)}`, 'id'), cell(h(joinReasonText(j.reason))), cell(`<code>${h(j.value)}</code>`)]),
+        inc.joins.slice(0, SHOWN.joins).map((j) => [cell(`${findingRef(j.a, v, d.carded)} ↔ ${findingRef(j.b, v, d.carded)}`, 'id'), cell(h(joinReasonText(j.reason))), cell(`<code>${h(j.value)}</code>`)]),
       )
     : '<p class="small muted">One finding: nothing to join.</p>';
   const moreJoins = inc.joins.length > SHOWN.joins ? `<p class="small muted">… and ${(inc.joins.length - SHOWN.joins).toLocaleString('en-US')} more joins (artifacts/incidents.json holds them all).</p>` : '';
@@ -153,22 +153,22 @@ function incidentsBody(d: ReportData, v: IncidentsView): string {
         ]),
       ),
     );
-    out.push(...v.incidents.map((i) => incidentCard(i, v, byId)));
+    out.push(...v.incidents.map((i) => incidentCard(i, v, byId, d)));
   }
-  if (v.unassigned.length) out.push(`<p>In no incident: ${few(v.unassigned, SHOWN.unassigned, (id) => findingRef(id, v), ', ')}</p>`);
+  if (v.unassigned.length) out.push(`<p>In no incident: ${few(v.unassigned, SHOWN.unassigned, (id) => findingRef(id, v, d.carded), ', ')}</p>`);
   return out.join('\n');
 }
 
-function attackCellHtml(c: AttackCell): string {
+function attackCellHtml(c: AttackCell, carded: ReadonlySet<string>): string {
   const id = c.url ? `<a href="${h(c.url)}" rel="noreferrer noopener" target="_blank"><b>${h(c.id)}</b></a>` : `<b>${h(c.id)}</b>`;
-  return `<div class="cell">${id}${c.name ? `<span class="name">${h(c.name)}</span>` : ''}<span class="small">${few(c.findings, SHOWN.ids, (f) => `<a href="#${h(f)}">${h(f)}</a>`, ', ')}</span></div>`;
+  return `<div class="cell">${id}${c.name ? `<span class="name">${h(c.name)}</span>` : ''}<span class="small">${few(c.findings, SHOWN.ids, (f) => findingLinkHtml(f, carded, h), ', ')}</span></div>`;
 }
 
 function attackBody(d: ReportData): string {
   const view = attackView(d.findings);
   const out = ['<p class="small muted">The ATT&amp;CK (Enterprise) techniques the findings name, under their tactics in the order of the matrix (only the tactics seen); a technique of several tactics shows under each. The id opens its page on attack.mitre.org; the finding ids lead to the findings.</p>'];
-  out.push(`<div class="attack">${view.columns.map((col) => `<div class="tactic"><h4>${h(col.name)}</h4>${col.techniques.map(attackCellHtml).join('')}</div>`).join('')}</div>`);
-  if (view.unknown.length) out.push(`<p class="small">Named by findings, not in this ir-triage's table of techniques:</p><div class="attack"><div class="tactic">${view.unknown.map(attackCellHtml).join('')}</div></div>`);
+  out.push(`<div class="attack">${view.columns.map((col) => `<div class="tactic"><h4>${h(col.name)}</h4>${col.techniques.map((c) => attackCellHtml(c, d.carded)).join('')}</div>`).join('')}</div>`);
+  if (view.unknown.length) out.push(`<p class="small">Named by findings, not in this ir-triage's table of techniques:</p><div class="attack"><div class="tactic">${view.unknown.map((c) => attackCellHtml(c, d.carded)).join('')}</div></div>`);
   return out.join('\n');
 }
 

@@ -1,7 +1,7 @@
 import { splitDetail, VERDICT_ADVICE } from './advice.js';
 import { bucketLabel, widthText } from './chart.js';
 import type { ReportData, Table } from './data.js';
-import { byLevel, bytesText, countText, evidenceFiles, notableSources, sourceDetail, sourceStatusText, subjectText, timeText, VERDICT_LABEL } from './format.js';
+import { byLevel, bytesText, moreFindingsText, shownFindings, countText, evidenceFiles, notableSources, sourceDetail, sourceStatusText, subjectText, timeText, VERDICT_LABEL } from './format.js';
 import { escapeMarkdown as md } from './text.js';
 import { sessionsMarkdown } from './sessions-view.js';
 import { incidentOfMarkdown, incidentsMarkdown, storyMarkdown } from './incidents-md.js';
@@ -77,8 +77,10 @@ export function renderMarkdown(d: ReportData): string {
   out.push(`## Findings (${d.findings.length})`, '');
   if (d.findings.length === 0) out.push('No findings from the checks that ran.', '');
   else {
-    out.push(...table(['id', 'level', 'title'], d.findings.map((f) => [f.id ? md(f.id) : '', f.severity, md(f.title)])));
-    for (const g of byLevel(d.findings)) {
+    const { shown, more } = shownFindings(d.findings);
+    out.push(...table(['id', 'level', 'title'], shown.map((f) => [f.id ? md(f.id) : '', f.severity, md(f.title)])));
+    if (more.length) out.push('', ...moreFindingsText(more).map(md), '');
+    for (const g of byLevel(shown)) {
       for (const f of g.findings) {
         const { why, next } = splitDetail(f.detail);
         const subject = subjectText(f);

@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import type { SessionActivityFileSchema } from '../evidence/bundle-schemas.js';
-import { countText, timeText } from './format.js';
+import { countText, findingLinkHtml, timeText } from './format.js';
 import { escapeHtml as h, escapeMarkdown as md } from './text.js';
 
 /** The file as the report reads it. */
@@ -140,7 +140,7 @@ function htmlCommands(list: ShownList<ShownCommand>): string {
 }
 
 /** The section's body for report.html. */
-export function sessionsHtml(d: ShownSessions | null): string {
+export function sessionsHtml(d: ShownSessions | null, carded: ReadonlySet<string>): string {
   if (!d) return '<p class="muted">Not in this bundle: no step read the logins or the shell histories (artifacts/session-activity.json).</p>';
   const out: string[] = [];
   out.push(`<p class="small muted">Each ssh session${d.window ? ` since ${h(timeText(d.window.start))} (the incident window)` : ''}: the history entries typed in it, the files its account created or changed while it was open (owned by the account, or in its home), and the findings tied to it.</p>`);
@@ -159,7 +159,7 @@ export function sessionsHtml(d: ShownSessions | null): string {
       );
     }
     if (s.findings.total) {
-      parts.push(`<p><b>Findings</b></p><ul>${s.findings.items.map((f) => `<li><span class="pill ${h(f.severity)}">${h(f.severity)}</span> ${f.id ? `<a href="#${h(f.id)}">${h(f.id)}</a> ` : ''}${h(f.title)} <span class="muted small">(${h(tieText(f.tie))})</span></li>`).join('')}</ul>${htmlMore(s.findings, 'finding')}`);
+      parts.push(`<p><b>Findings</b></p><ul>${s.findings.items.map((f) => `<li><span class="pill ${h(f.severity)}">${h(f.severity)}</span> ${f.id ? `${findingLinkHtml(f.id, carded, h)} ` : ''}${h(f.title)} <span class="muted small">(${h(tieText(f.tie))})</span></li>`).join('')}</ul>${htmlMore(s.findings, 'finding')}`);
     }
     out.push(`${parts.join('\n')}</div>`);
   }

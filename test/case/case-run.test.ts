@@ -52,7 +52,7 @@ describe('CaseRun', () => {
     ]);
     expect(manifest).toMatchObject({ examiner: 'carol', mode: 'offline', host: { hostname: 'victim' }, steps: [{ id: 'host', ran: true }, { id: 'later', ran: false }] });
     const custody = readFileSync(path.join(dir, 'custody.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { time: string; actor: string; event: string });
-    expect(custody.map((e) => e.event)).toEqual(['case-opened', 'collected', 'case-closed']);
+    expect(custody.map((e) => e.event)).toEqual(['case-opened', 'collected', 'findings', 'case-closed']);
     expect(custody.every((e) => e.actor === 'ir-triage')).toBe(true);
     // Every time is a reading of the test clock (2032), none the machine's.
     expect(custody.every((e) => e.time.startsWith('2032-03-04T05:06:') || e.time.startsWith('2032-03-04T05:07:'))).toBe(true);
@@ -70,6 +70,6 @@ describe('CaseRun', () => {
     expect(summary.partialReasons).toContain('interrupted before every step had run');
     const dir = extract(summary.bundle);
     const custody = readFileSync(path.join(dir, 'custody.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { actor: string; event: string });
-    expect(custody.map((e) => e.event)).toEqual(['case-opened', 'interrupted', 'case-closed']);
+    expect(custody.map((e) => e.event)).toEqual(['case-opened', 'interrupted', 'findings', 'case-closed']);
   });
 });

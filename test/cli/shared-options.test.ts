@@ -20,7 +20,7 @@ describe('shared command options', () => {
     for (const f of [...COLLECTION, '--out <dir>', '--case <id>', '--ssh-port <n>']) expect(help('run', f), f).toBe(help('collect', f));
     expect(help('run', '--examiner <name>')).toContain('who answers the questions');
     expect(help('collect', '--examiner <name>')).toContain('who ran the collection');
-    expect(command('collect').options.find((o) => o.flags === '--timeline <mode>')!.argChoices).toEqual(['aggregate', 'full']);
+    expect(command('collect').options.find((o) => o.flags === '--timeline <mode>')!.argChoices).toEqual(['aggregate', 'day', 'full']);
   });
 
   it('quarantine and restore: the change options, then the case options, then --json', () => {

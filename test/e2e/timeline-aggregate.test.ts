@@ -22,6 +22,7 @@ describe.skipIf(noUtmpdump)('--timeline aggregate (the default) against --timeli
   const dirs: string[] = [];
   let agg: { rows: Row[]; manifest: Record<string, unknown>; findings: Finding[]; caseDir: string; header: string };
   let full: { rows: Row[]; manifest: Record<string, unknown>; findings: Finding[]; caseDir: string; header: string };
+  let day: { rows: Row[]; manifest: Record<string, unknown>; findings: Finding[]; caseDir: string; header: string };
 
   async function run(name: string, extra: string[]) {
     const out = tmpDir('irt-tl-out-');
@@ -47,7 +48,8 @@ describe.skipIf(noUtmpdump)('--timeline aggregate (the default) against --timeli
     writeBruteForceRoot(root, { now: Date.now() });
     agg = await run('TL-AGG', []);
     full = await run('TL-FULL', ['--timeline', 'full']);
-  }, 180_000);
+    day = await run('TL-DAY', ['--timeline', 'day']);
+  }, 240_000);
 
   afterAll(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -81,5 +83,18 @@ describe.skipIf(noUtmpdump)('--timeline aggregate (the default) against --timeli
     expect(agg.manifest.timeline).toMatchObject({ mode: 'aggregate', files: ['timeline.csv'], events: agg.rows.length, represented: full.rows.length });
     expect(full.manifest.timeline).toMatchObject({ mode: 'full', files: ['timeline.csv'], events: full.rows.length, represented: full.rows.length });
     expect(existsSync(path.join(agg.caseDir, 'artifacts/timeline.jsonl'))).toBe(false);
+  });
+
+  it('--timeline day: one row per address and UTC day, counts adding up to the full timeline, the same findings', () => {
+    const sum = (rows: Row[]) => rows.reduce((n, r) => n + Number(r.count), 0);
+    expect(sum(day.rows)).toBe(full.rows.length);
+    const attempts = day.rows.filter((r) => r.timestamp_desc === 'Auth: failed and pre-auth attempts (per address, day)');
+    expect(attempts.length).toBeGreaterThan(0);
+    for (const r of attempts) expect(r.datetime.slice(0, 10)).toBe(r.last_datetime.slice(0, 10));
+    expect(new Set(attempts.map((r) => `${r.ip} ${r.datetime.slice(0, 10)}`)).size).toBe(attempts.length);
+    expect(attempts.length).toBeLessThan(agg.rows.filter((r) => r.timestamp_desc.startsWith('Auth: failed and pre-auth')).length);
+    expect(day.manifest.timeline).toMatchObject({ mode: 'day', represented: full.rows.length });
+    const rules = (fs: Finding[]) => fs.map((f) => `${f.rule} ${f.title}`).sort();
+    expect(rules(day.findings)).toEqual(rules(full.findings));
   });
 });

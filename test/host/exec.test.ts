@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { commandOk, runCommand } from '../../src/host/exec.js';
+import { commandOk, runCommand, TailKeeper } from '../../src/host/exec.js';
 
 /** Running, as opposed to gone or a zombie waiting for a reaper. */
 function alive(pid: number): boolean {
@@ -57,6 +57,33 @@ describe('runCommand', () => {
     const r = await runCommand({ name: 'big', argv: ['head', '-c', '100000', '/dev/zero'], maxBytes: 1000 });
     expect(r.truncated).toBe(true);
     expect(r.stdout.length).toBe(1000);
+  });
+
+  it("keep 'tail': runs the command to its end and keeps the newest lines within the cap, saying where they start", async () => {
+    // 200,000 numbered lines, about 1.3 MB: far more than the cap and than one pipe chunk.
+    const r = await runCommand({ name: 'seq', argv: ['seq', '1', '200000'], maxBytes: 10_000, keep: 'tail' });
+    const whole = Array.from({ length: 200_000 }, (_, i) => `${i + 1}\n`).join('');
+    expect(r.exitCode).toBe(0);
+    expect(r.truncated).toBe(true);
+    expect(r.stdout.length).toBeLessThanOrEqual(10_000);
+    expect(r.stdout.length).toBeGreaterThan(10_000 - 8);
+    expect(r.tailCut).toEqual({ size: whole.length, fromByte: whole.length - r.stdout.length, fromLine: Number(r.stdout.toString().split('\n')[0]), atLineStart: true });
+    expect(whole.endsWith(r.stdout.toString())).toBe(true);
+    expect(whole[whole.length - r.stdout.length - 1]).toBe('\n');
+    // Within the cap: everything, no cut.
+    const small = await runCommand({ name: 'seq', argv: ['seq', '1', '10'], maxBytes: 10_000, keep: 'tail' });
+    expect(small.stdout.toString()).toBe(Array.from({ length: 10 }, (_, i) => `${i + 1}\n`).join(''));
+    expect(small.truncated).toBe(false);
+    expect(small.tailCut).toBeUndefined();
+  });
+
+  it('TailKeeper: a cut at a chunk boundary that is a line start, and one line longer than the cap', () => {
+    const k = new TailKeeper(4);
+    for (const c of ['aa\n', 'bb\n', 'cc\n']) k.push(Buffer.from(c));
+    expect(k.result()).toEqual({ data: Buffer.from('cc\n'), cut: { size: 9, fromByte: 6, fromLine: 3, atLineStart: true } });
+    const long = new TailKeeper(4);
+    long.push(Buffer.from('a\nbbbbbbbbbb'));
+    expect(long.result()).toEqual({ data: Buffer.from('bbbb'), cut: { size: 12, fromByte: 8, fromLine: 2, atLineStart: false } });
   });
 
   it('stops a command when the run is interrupted', async () => {

@@ -166,6 +166,31 @@ describe('the report from a hostile case folder', () => {
   });
 });
 
+describe('a case of thousands of findings of one rule', () => {
+  it('shows each rule\'s 25 most severe findings and counts the rest, which findings.json keeps', async () => {
+    const dir = tmp('irt-render-many-');
+    const brute = Array.from({ length: 3000 }, (_, i) => ({
+      id: `F-${String(i + 2).padStart(4, '0')}`, rule: 'auth.bruteforce', severity: 'high', title: `SSH brute force from 10.0.${i >> 8}.${i & 255}: 100 failed logins`,
+      detail: 'x', mitre: [], subject: { ip: `10.0.${i >> 8}.${i & 255}` }, evidence: [],
+    }));
+    const login = { id: 'F-0001', rule: 'auth.login-after-failures', severity: 'critical', title: 'Login accepted after 40 failures', detail: 'x', mitre: [], subject: { ip: '203.0.113.66' }, evidence: [] };
+    write(dir, 'findings.json', [login, ...brute]);
+    const data = await loadReportData(dir);
+    expect(data.findings).toHaveLength(3001);
+    const md = renderMarkdown(data);
+    const html = renderHtml(data);
+    for (const text of [md, html]) {
+      expect(text).toContain('Login accepted after 40 failures');
+      expect(text).toContain('2975 more auth.bruteforce findings are in findings.json (the report shows 25 per rule).');
+      expect(text).toContain('SSH brute force from 10.0.0.24:');
+      expect(text).not.toContain('SSH brute force from 10.0.0.25:');
+    }
+    expect(md).toContain('## Findings (3001)');
+    expect(md.length).toBeLessThan(40_000);
+    expect(html.length).toBeLessThan(80_000);
+  });
+});
+
 describe('splitDetail', () => {
   it('splits at the first sentence of advice', () => {
     expect(splitDetail('Pid 7 holds 12 connections. This box is attacking others. Freeze the process. Tell the abuse desk.')).toEqual({

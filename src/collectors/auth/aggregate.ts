@@ -1,6 +1,7 @@
 /**
- * `--timeline aggregate` (the default): failed and pre-authentication attempts collapsed into one
- * record per address, user and minute, for the timeline and artifacts/auth-events.jsonl. A month
+ * `--timeline minute` and `aggregate` (the default): failed and pre-authentication attempts
+ * collapsed into one record per address, user and minute, for the timeline (`aggregate` folds
+ * them further per address and day: day-rows.ts) and artifacts/auth-events.jsonl. A month
  * of brute force is millions of identical lines; the raw logs are in the bundle and the
  * per-address tally counts every event, so the bundle keeps what a responder reads: who tried,
  * as whom, when, how many times, how.
@@ -19,8 +20,8 @@ import type { AuthLogEvent } from './events.js';
 import { ownString } from './own-string.js';
 import { failureOf } from './tally.js';
 
-export type TimelineMode = 'aggregate' | 'full';
-const TIMELINE_MODES: readonly TimelineMode[] = ['aggregate', 'full'];
+/** aggregate (the default): attempts per address, user and minute; day: per address and day (day-rows.ts); full: one row per event. */
+export type TimelineMode = 'aggregate' | 'day' | 'full';
 
 /** The kinds collapsed into attempt records. */
 export const ATTEMPT_KINDS: ReadonlySet<AuthLogEvent['kind']> = new Set([
@@ -82,9 +83,21 @@ export function isAttempt(e: AuthLogEvent, agg?: AttemptAggregator): boolean {
   return e.kind === 'other' && agg !== undefined && agg.attempting(e);
 }
 
-/** Minutes since the epoch of an ISO 8601 UTC time. */
+let lastMinuteText = '';
+let lastMinute = NaN;
+
+/**
+ * Minutes since the epoch of an ISO 8601 UTC time. Events come in time order, dozens a minute:
+ * the minute of the last `YYYY-MM-DDTHH:MM` seen is reused instead of parsing each time again.
+ */
 function minuteOf(time: string): number {
-  return Math.floor(Date.parse(time) / 60_000);
+  if (time.length >= 17 && time.endsWith('Z') && time.startsWith(lastMinuteText) && lastMinuteText !== '') return lastMinute;
+  const minute = Math.floor(Date.parse(time) / 60_000);
+  if (time.length >= 17 && time.endsWith('Z') && time[16] === ':' && Number.isFinite(minute)) {
+    lastMinuteText = time.slice(0, 16);
+    lastMinute = minute;
+  }
+  return minute;
 }
 
 export class AttemptAggregator {
@@ -228,7 +241,7 @@ function strip(r: AttemptRecord & { minute: number }): AttemptRecord {
 }
 
 /** How each kind reads in an aggregate row's message. */
-const KIND_WORDS: Record<string, string> = {
+export const KIND_WORDS: Record<string, string> = {
   failed: 'failed',
   'invalid-user': 'invalid user',
   'max-attempts': 'too many failures',

@@ -10,6 +10,7 @@ import { sourceError, sourceOk, sourceSkipped, sourceWarning, type SourceStatus 
 import { defineCollector, type CollectContext, type CollectorResult } from '../types.js';
 import { AttemptAggregator, attemptMessage, isAttempt, type AttemptRecord, type MinuteRecord } from './aggregate.js';
 import { AuthAnalysis, type AuthSourceStats } from './analysis.js';
+import { DayRows, dayRowMessage, dayRowUser, type DayRow } from './day-rows.js';
 import type { AuthLogEvent } from './events.js';
 import { makeYearResolver } from './parse-syslog.js';
 import { readLineBlocks, sortLogFiles } from './read-lines.js';
@@ -35,7 +36,11 @@ export const LOG_COPY_DIR = 'files/logs';
  */
 export const DEFAULT_MAX_LOG_BYTES = 2 ** 30;
 
-/** Cap on journalctl's output (the exec buffers it): beyond it the truncation is recorded. */
+/**
+ * Cap on journalctl's output (held in memory): past it the newest records are kept (journalctl
+ * runs to its end, the oldest output is dropped as it comes), and the cut is recorded in the
+ * manifest's `copiesCut`.
+ */
 export const JOURNAL_MAX_BYTES = 256 * 1024 * 1024;
 
 /** `_COMM` matches for journalctl, joined with `+` (OR): the sshd processes of every OpenSSH generation, sudo, su. */
@@ -268,7 +273,27 @@ class AuthTimeline {
     });
   }
 
-  /** An aggregate row: the attempts of one address, user and minute. */
+  /** An aggregate row of `--timeline aggregate`: the attempts of one address and day. */
+  takeDay(r: DayRow): void {
+    this.counts.rows++;
+    this.counts.aggregateRows++;
+    this.counts.aggregatedEvents += r.count;
+    this.push({
+      datetime: r.time,
+      message: dayRowMessage(r).slice(0, 700),
+      timestamp_desc: 'Auth: failed and pre-auth attempts (per address, day)',
+      source: 'auth-log',
+      user: dayRowUser(r),
+      ip: r.ip,
+      // A day of connections: their pids are in the lines the message names.
+      pid: null,
+      path: r.source,
+      count: r.count,
+      lastDatetime: r.lastTime,
+    });
+  }
+
+  /** An aggregate row of `--timeline aggregate` (the default): the attempts of one address, user and minute. */
   takeAttempts(r: AttemptRecord): void {
     this.counts.rows++;
     this.counts.aggregateRows++;
@@ -453,12 +478,19 @@ class AuthLogRun {
     }
     const exporting = (this.ctx.progress ?? NO_PROGRESS).start('exporting the journal (journalctl)', null);
     const result: CommandResult = await this.ctx.host.exec(
-      { name: COMMAND_NAME, argv, timeoutMs: this.ctx.options.commandTimeoutMs * 4, maxBytes: JOURNAL_MAX_BYTES, onStdout: (n) => exporting.add(n) },
+      { name: COMMAND_NAME, argv, timeoutMs: this.ctx.options.commandTimeoutMs * 4, maxBytes: JOURNAL_MAX_BYTES, keep: 'tail', onStdout: (n) => exporting.add(n) },
       this.ctx.host.signal,
     ).finally(() => exporting.done());
     try {
       await this.ctx.sink.writeCommand(result);
       this.evidence.push(`commands/${COMMAND_NAME}.txt`);
+      const cut = result.tailCut;
+      if (cut) {
+        this.ctx.sink.noteCut({
+          path: `commands/${COMMAND_NAME}.txt`, source: argv.join(' '), size: cut.size, kept: 'tail', fromByte: cut.fromByte, fromLine: cut.fromLine,
+          atLineStart: cut.atLineStart, keptBytes: result.stdout.length, droppedBytes: cut.fromByte, cap: JOURNAL_MAX_BYTES, option: 'the journal export cap (fixed)',
+        });
+      }
     } catch (err) {
       this.sources.push(sourceError(`${id}.copy`, `could not keep the journalctl output: ${(err as Error).message}`));
     }
@@ -471,7 +503,8 @@ class AuthLogRun {
     const problems: string[] = [];
     if (result.error) problems.push(result.error);
     else if (result.exitCode !== 0) problems.push(`journalctl exited with ${result.exitCode}${result.stderr ? `: ${result.stderr.trim().split('\n')[0]}` : ''}`);
-    if (result.truncated) problems.push(`output cut at ${JOURNAL_MAX_BYTES} bytes: older records may be missing`);
+    if (result.tailCut) problems.push(`output of ${result.tailCut.size} bytes cut to its newest ${result.stdout.length} (the ${JOURNAL_MAX_BYTES}-byte cap): records before line ${result.tailCut.fromLine} were neither kept nor read`);
+    else if (result.truncated) problems.push(`output cut at ${JOURNAL_MAX_BYTES} bytes: newer records may be missing`);
     const detail = `${statsDetail(stats)}; raw output in commands/${COMMAND_NAME}.txt`;
     this.sources.push(problems.length ? sourceError(id, `${problems.join('; ')} (${detail})`) : readSource(id, `commands/${COMMAND_NAME}.txt`, stats, detail));
   }
@@ -538,12 +571,17 @@ export function makeAuthLogCollector({ eventsMaxBytes = EVENTS_MAX_BYTES }: { ev
 
       const timeline = new AuthTimeline(ctx);
       const mode = ctx.options.timeline ?? 'aggregate';
-      // aggregate: attempts are collapsed per address, user and minute into both the events and the timeline.
-      const attempts = mode === 'aggregate' ? new AttemptAggregator() : null;
+      // aggregate and day: attempts are collapsed per address, user and minute; day then folds those per address and day for the timeline.
+      const attempts = mode !== 'full' ? new AttemptAggregator() : null;
+      const days = mode === 'day' ? new DayRows() : null;
       let events: EventsArtifact | null = null;
-      // The rows per address, user and minute go to the timeline; auth-events.jsonl keeps the totals per minute (not the same rows twice).
-      const writeAttempts = async (closed: AttemptRecord[], minutes: MinuteRecord[]): Promise<void> => {
-        for (const r of closed) timeline.takeAttempts(r);
+      // The rows go to the timeline; auth-events.jsonl keeps the totals per minute (not the same rows twice).
+      const writeAttempts = async (closed: AttemptRecord[], minutes: MinuteRecord[], end = false): Promise<void> => {
+        for (const r of closed) {
+          if (days) for (const d of days.add(r)) timeline.takeDay(d);
+          else timeline.takeAttempts(r);
+        }
+        if (days && end) for (const d of days.end()) timeline.takeDay(d);
         for (const m of minutes) {
           const pending = events!.write(m);
           if (pending) await pending;
@@ -571,14 +609,15 @@ export function makeAuthLogCollector({ eventsMaxBytes = EVENTS_MAX_BYTES }: { ev
       try {
         for (const file of files) await run.readFile(file);
         if (journalArgv) await run.readJournal(journalArgv);
-        if (attempts) await writeAttempts(attempts.end(), attempts.closedMinutes(Infinity));
+        if (attempts) await writeAttempts(attempts.end(), attempts.closedMinutes(Infinity), true);
       } finally {
         await events.close();
       }
 
       const facts = analysis.facts();
       timeline.flush();
-      await ctx.sink.writeFile('artifacts/auth-tally.json', JSON.stringify(facts.authTally, null, 2) + '\n');
+      // One address a line: thousands of rows, without the indentation that made half the file.
+      await ctx.sink.writeFile('artifacts/auth-tally.json', `[\n${(facts.authTally ?? []).map((r) => JSON.stringify(r)).join(',\n')}\n]\n`);
       const stats = {
         timezone: { zone: zone.zone, from: zone.from, known: zone.known, appliesTo: 'stamps without a zone (RFC 3164, and RFC 3339 without an offset)' },
         files: run.files,
@@ -595,7 +634,7 @@ export function makeAuthLogCollector({ eventsMaxBytes = EVENTS_MAX_BYTES }: { ev
         timeline: { mode, ...timeline.counts },
         events: {
           file: EVENTS_FILE, mode, written: events.written, bytes: events.bytes, notWritten: events.dropped, capBytes: eventsMaxBytes,
-          ...(attempts ? { attemptEvents: attempts.events, attemptRows: attempts.records, minuteRecords: attempts.minuteRecords } : {}),
+          ...(attempts ? { attemptEvents: attempts.events, attemptRows: days ? days.rows : attempts.records, minuteRecords: attempts.minuteRecords } : {}),
         },
       };
       await ctx.sink.writeFile('artifacts/auth-log-stats.json', JSON.stringify(stats, null, 2) + '\n');
@@ -604,7 +643,7 @@ export function makeAuthLogCollector({ eventsMaxBytes = EVENTS_MAX_BYTES }: { ev
       const failures = rows.reduce((n, r) => n + r.failures, 0);
       const notes = [
         `${events.written} events${events.dropped ? ` written, ${events.dropped} more not (the ${eventsMaxBytes}-byte cap of ${EVENTS_FILE}: only logins, sessions, sudo and su past it)` : ''}`,
-        ...(attempts ? [`${attempts.events} failed and pre-auth attempt events as ${attempts.records} timeline rows per address, user and minute and ${attempts.minuteRecords} per-minute totals in ${EVENTS_FILE} (--timeline aggregate)`] : []),
+        ...(attempts ? [`${attempts.events} failed and pre-auth attempt events as ${days ? `${days.rows} timeline rows per address and day` : `${attempts.records} timeline rows per address, user and minute`} and ${attempts.minuteRecords} per-minute totals in ${EVENTS_FILE} (--timeline ${mode})`] : []),
         `${rows.length} addresses, ${failures} failed logins`,
         `${analysis.logins.accepted} accepted logins`,
         `time zone ${zone.zone} (${zone.from})`,

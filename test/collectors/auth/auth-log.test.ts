@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { authLogCollector, JOURNAL_MATCHES, makeAuthLogCollector, tailStart, YEAR_GUESSED_SUFFIX } from '../../../src/collectors/auth/auth-log.js';
+import { authLogCollector, JOURNAL_MATCHES, JOURNAL_MAX_BYTES, makeAuthLogCollector, tailStart, YEAR_GUESSED_SUFFIX } from '../../../src/collectors/auth/auth-log.js';
 import type { AuthLogEvent } from '../../../src/collectors/auth/events.js';
 import type { CollectContext } from '../../../src/collectors/types.js';
 import { CaseStore } from '../../../src/evidence/store.js';
@@ -66,7 +66,7 @@ function buildRoot(): { root: string; oldestGz: Buffer } {
   return { root, oldestGz };
 }
 
-async function collect(root: string, opts: { host?: HostOptions; maxFileBytes?: number; maxLogBytes?: number; eventsMaxBytes?: number; timeline?: 'aggregate' | 'full' } = {}) {
+async function collect(root: string, opts: { host?: HostOptions; maxFileBytes?: number; maxLogBytes?: number; eventsMaxBytes?: number; timeline?: 'aggregate' | 'day' | 'full' } = {}) {
   const store = await CaseStore.create(tmpDir('irt-auth-out-'), 'T');
   const host = createHostContext({ root, mode: 'offline', procDir: null, ...opts.host });
   const ctx: CollectContext = {
@@ -292,8 +292,31 @@ describe('auth-log collector without auth log files: the journal', () => {
     });
     const { source, facts } = await collect(root, { host: { mode: 'live', exec } });
     expect(source('auth-log.journal')).toMatchObject({ status: 'error' });
-    expect((source('auth-log.journal') as { message: string }).message).toMatch(/^timed out after 20000 ms; output cut at 268435456 bytes: older records may be missing \(1 lines/);
+    expect((source('auth-log.journal') as { message: string }).message).toMatch(/^timed out after 20000 ms; output cut at 268435456 bytes: newer records may be missing \(1 lines/);
     expect(facts.authTally).toEqual([]);
+  });
+
+  it('asks for the newest part of a journal longer than the cap, and records the cut in copiesCut', async () => {
+    const root = tmpDir('irt-auth-tail-');
+    mkdirSync(path.join(root, 'var/log/journal'), { recursive: true });
+    const specs: Array<{ maxBytes?: number; keep?: string }> = [];
+    const kept = journal.subarray(journal.indexOf('\n') + 1);
+    const exec: Exec = async (spec) => {
+      specs.push(spec);
+      return {
+        name: spec.name, argv: spec.argv, startedAt: new Date(0).toISOString(), durationMs: 1, exitCode: 0, signal: null, timedOut: false, truncated: true,
+        tailCut: { size: 5_000_000, fromByte: 5_000_000 - kept.length, fromLine: 9001, atLineStart: true }, notInstalled: false, error: null, stdout: kept, stderr: '',
+      };
+    };
+    const { source, store } = await collect(root, { host: { mode: 'live', exec } });
+    expect(specs).toEqual([expect.objectContaining({ maxBytes: JOURNAL_MAX_BYTES, keep: 'tail' })]);
+    expect((source('auth-log.journal') as { message: string }).message).toMatch(
+      new RegExp(`^output of 5000000 bytes cut to its newest ${kept.length} \\(the 268435456-byte cap\\): records before line 9001 were neither kept nor read`),
+    );
+    expect(store.copiesCut).toEqual([{
+      path: 'commands/journalctl-auth-json.txt', source: LIVE, size: 5_000_000, kept: 'tail', fromByte: 5_000_000 - kept.length, fromLine: 9001, atLineStart: true,
+      keptBytes: kept.length, droppedBytes: 5_000_000 - kept.length, cap: JOURNAL_MAX_BYTES, option: 'the journal export cap (fixed)',
+    }]);
   });
 
   it('journalctl not installed: skipped, not an error', async () => {
@@ -318,8 +341,38 @@ describe('auth-log collector without auth log files: the journal', () => {
   });
 });
 
-describe('--timeline aggregate (the default)', () => {
-  it('collapses attempts into rows per address, user and minute whose counts add up to the events of --timeline full', async () => {
+describe('--timeline aggregate (the default) and day', () => {
+  it('day: one row per address and UTC day, whose counts add up to the events of --timeline full', async () => {
+    const { root } = buildRoot();
+    const full = await collect(root, { timeline: 'full' });
+    const agg = await collect(root, { timeline: 'day' });
+    const fullEvents = full.jsonl<AuthLogEvent>('artifacts/auth-events.jsonl').filter((e) => e.time !== '');
+    const attemptKinds = new Set(['failed', 'invalid-user', 'max-attempts', 'preauth-disconnect', 'pam-failure', 'no-identification', 'kex-failed', 'auth-timeout']);
+    const rows = agg.store.timelineEvents.filter((e) => e.source === 'auth-log');
+    const aggregate = rows.filter((e) => e.count != null);
+    expect(aggregate.every((r) => r.timestamp_desc === 'Auth: failed and pre-auth attempts (per address, day)')).toBe(true);
+    expect(aggregate.reduce((n, r) => n + r.count!, 0)).toBe(fullEvents.filter((e) => attemptKinds.has(e.kind)).length);
+    expect(rows.length - aggregate.length).toBe(fullEvents.filter((e) => !attemptKinds.has(e.kind)).length);
+    // 198.51.100.9: 1,000 failures on each of three days (one per file), one row a day.
+    const brute = aggregate.filter((r) => r.ip === '198.51.100.9');
+    expect(brute.map((r) => [r.datetime, r.lastDatetime, r.count])).toEqual([
+      ['2024-12-31T02:00:00.000Z', '2024-12-31T02:16:39.000Z', 1000],
+      ['2025-01-01T02:00:00.000Z', '2025-01-01T02:16:39.000Z', 1000],
+      ['2025-07-13T01:00:00.000Z', '2025-07-13T01:16:39.000Z', 1000],
+    ]);
+    expect(brute[0]).toMatchObject({ user: 'root', pid: null, path: '/var/log/auth.log.2.gz' });
+    expect(brute[0].message).toBe('1000 attempts from 198.51.100.9 on 2024-12-31, 1000 failed (password 1000) as root 1000: failed 1000 [/var/log/auth.log.2.gz:2-1001]');
+    // Each row: one address, one day.
+    for (const r of aggregate) expect(r.datetime.slice(0, 10)).toBe(r.lastDatetime!.slice(0, 10));
+    expect(new Set(aggregate.map((r) => `${r.ip} ${r.datetime.slice(0, 10)}`)).size).toBe(aggregate.length);
+    // Logins, sessions and sudo are never aggregated; the facts are the same as in full mode.
+    expect(rows.filter((e) => e.timestamp_desc === `Auth: accepted login${YEAR_GUESSED_SUFFIX}`).map((e) => e.user)).toEqual(['alice', 'deploy']);
+    expect(agg.facts.authTally).toEqual(full.facts.authTally);
+    expect(agg.facts.authLogins).toEqual(full.facts.authLogins);
+    expect((agg.source('auth-log') as { detail: string }).detail).toMatch(/failed and pre-auth attempt events as \d+ timeline rows per address and day/);
+  });
+
+  it('aggregate: collapses attempts into rows per address, user and minute whose counts add up to the events of --timeline full', async () => {
     const { root } = buildRoot();
     const full = await collect(root, { timeline: 'full' });
     const agg = await collect(root, { timeline: 'aggregate' });
@@ -379,6 +432,9 @@ describe('--timeline aggregate (the default)', () => {
     const { store } = await collect(root, { timeline: 'aggregate' });
     const rows = store.timelineEvents.filter((e) => e.source === 'auth-log');
     expect(rows.map((r) => [r.ip, r.user, r.count])).toEqual([['192.0.2.7', 'admin', 6]]);
+    const day = (await collect(root, { timeline: 'day' })).store.timelineEvents.filter((e) => e.source === 'auth-log');
+    expect(day.map((r) => [r.ip, r.user, r.count])).toEqual([['192.0.2.7', 'admin', 6]]);
+    expect(day[0].message).toMatch(/^6 attempts from 192\.0\.2\.7 on 2024-03-01, 1 failed \(password 1\) as invalid user admin 6: /);
   });
 });
 
