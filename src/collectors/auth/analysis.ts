@@ -69,7 +69,7 @@ export class AuthAnalysis {
 
   /** A syslog file's lines (auth.log, secure, their rotations), in order, in batches (readLineBatches). */
   async readSyslog(lines: AsyncIterable<string[]>, opts: ReadSourceOptions): Promise<AuthSourceStats> {
-    const parser = new AuthLogParser({ source: opts.source, yearResolver: opts.yearResolver, utcOffset: opts.utcOffset });
+    const parser = new AuthLogParser({ source: opts.source, yearResolver: opts.yearResolver, utcOffset: opts.utcOffset, reuseEvents: this.onEvent === null });
     return this.read(lines, parser, 'syslog', opts, (line, n) => parser.push(line, n));
   }
 
@@ -78,7 +78,7 @@ export class AuthAnalysis {
    * readSyslog, the plain ASCII lines read on the fast path without a string per line decoded.
    */
   async readSyslogBlocks(blocks: AsyncIterable<Buffer>, opts: ReadSourceOptions): Promise<AuthSourceStats> {
-    const parser = new AuthLogParser({ source: opts.source, yearResolver: opts.yearResolver, utcOffset: opts.utcOffset });
+    const parser = new AuthLogParser({ source: opts.source, yearResolver: opts.yearResolver, utcOffset: opts.utcOffset, reuseEvents: this.onEvent === null });
     const fast = opts.fastPath ?? fastPathDefault();
     this.lastParser = parser;
     const stats = this.newStats(opts.source, 'syslog');
@@ -126,7 +126,7 @@ export class AuthAnalysis {
    * `-o export` (KEY=VALUE lines, a blank line between records; binary fields are skipped).
    */
   async readJournal(lines: AsyncIterable<string[]>, opts: ReadSourceOptions): Promise<AuthSourceStats> {
-    const parser = new AuthLogParser({ source: opts.source });
+    const parser = new AuthLogParser({ source: opts.source, reuseEvents: this.onEvent === null });
     let pretty: string[] | null = null;
     let prettyStart = 0;
     let exported: Record<string, string> | null = null;

@@ -110,6 +110,13 @@ export interface AuthLogParserOptions {
   pidWindowMs?: number;
   /** Most events made from one repeat line (default 100 000); the rest are counted in repeatTruncated. */
   maxRepeat?: number;
+  /**
+   * The events a call returns are read before the next call and not kept (AuthAnalysis without an
+   * event callback): their objects and the array that holds them are then reused from line to
+   * line, so a brute-forced log does not make an object per event for the garbage collector. The
+   * events the parser itself holds back (PAM lines, `Failed publickey`) are always new objects.
+   */
+  reuseEvents?: boolean;
 }
 
 export interface AuthLogStats {
@@ -146,8 +153,14 @@ export interface AuthLogStats {
   fast: number;
 }
 
+/** A pid's key: host number and pid as one number, or `host\0pid` text past the numbered hosts. */
+type PidKey = number | string;
+
+/** Hosts numbered for the pid keys; beyond, keys are text (a log of forged host fields stays bounded). */
+const MAX_HOST_IDS = 4096;
+
 interface PidState {
-  key: string;
+  key: PidKey;
   /** Neighbours in RecentPids' list (older, newer). */
   older: PidState | null;
   newer: PidState | null;
@@ -250,7 +263,7 @@ export function cheapProgram(line: string): string | null {
  * the order leaves deleted slots that every new iterator must skip: quadratic on a busy log.)
  */
 class RecentPids {
-  private readonly byKey = new Map<string, PidState>();
+  private readonly byKey = new Map<PidKey, PidState>();
   private oldestState: PidState | null = null;
   private newestState: PidState | null = null;
 
@@ -258,7 +271,7 @@ class RecentPids {
     return this.byKey.size;
   }
 
-  get(key: string): PidState | undefined {
+  get(key: PidKey): PidState | undefined {
     return this.byKey.get(key);
   }
 
@@ -320,6 +333,15 @@ export class AuthLogParser {
   private readonly maxRepeat: number;
   private readonly pids = new RecentPids();
   private prev: Previous | null = null;
+  private readonly reuse: boolean;
+  /** reuseEvents: the array handed out, and the event objects of the current line. */
+  private readonly outBuf: AuthLogEvent[] = [];
+  private readonly pool: AuthLogEvent[] = [];
+  private poolUsed = 0;
+  /** Hosts numbered for the pid keys, and the last one looked up. */
+  private readonly hostIds = new Map<string, number>();
+  private keyHost: string | null = null;
+  private keyHostId = 0;
   /** pushFast's scratch, and its last stamp (text, where, what it gave) and host. */
   private readonly scan: PrefixScan = newScan();
   private fastStamp = '';
@@ -349,6 +371,15 @@ export class AuthLogParser {
     this.maxPids = Math.max(1, opts.maxPids ?? 4096);
     this.pidWindowMs = opts.pidWindowMs ?? 10 * 60_000;
     this.maxRepeat = opts.maxRepeat ?? 100_000;
+    this.reuse = opts.reuseEvents === true;
+  }
+
+  /** The array of a line's events: the shared one with reuseEvents (emptied), else a new one. */
+  private outArray(): AuthLogEvent[] {
+    if (!this.reuse) return [];
+    this.outBuf.length = 0;
+    this.poolUsed = 0;
+    return this.outBuf;
   }
 
   /** ISO 8601 UTC with milliseconds, as toISOString, with the date part formatted once per day. */
@@ -487,7 +518,7 @@ export class AuthLogParser {
 
   /** Flushes the pam failures still waiting (as not covered). Call once at the end of a source. */
   end(): AuthLogEvent[] {
-    const out: AuthLogEvent[] = [];
+    const out = this.outArray();
     for (const st of this.pids.values()) this.flushPending(st, out);
     this.pids.clear();
     this.prev = null;
@@ -526,7 +557,7 @@ export class AuthLogParser {
       this.prev = null;
       return [];
     }
-    const out: AuthLogEvent[] = [];
+    const out = this.outArray();
     if (ms !== null) this.sweep(ms, out);
 
     let program = rec.program;
@@ -590,6 +621,12 @@ export class AuthLogParser {
     }
     const time = this.lastTimeIso;
     for (let i = 0; i < copies; i++) {
+      // Held back by track (a PAM line waiting for its Failed line, a Failed publickey): a new object.
+      const held = cls.kind === 'pam-failure' ? cls.pamCount === undefined : cls.kind === 'failed' && cls.method === 'publickey';
+      if (this.reuse && !held) {
+        this.track(this.pooled(time, rec.host, program, pid, cls, lineNo, message, repeated, yearGuessed), ms, out);
+        continue;
+      }
       // Built field by field, not spread: one object shape for every event keeps the hot path fast.
       const e: AuthLogEvent = {
         time, host: rec.host, program, pid, kind: cls.kind, method: cls.method, user: cls.user,
@@ -610,6 +647,77 @@ export class AuthLogParser {
     return out;
   }
 
+  /**
+   * reuseEvents: an event object of the pool, every field written (the optional ones undefined when
+   * they do not apply, which every reader takes as absent).
+   */
+  private pooled(
+    time: string, host: string | null, program: string, pid: number | null, cls: ClassifiedMessage, lineNo: number, message: string,
+    repeated: boolean, yearGuessed: boolean,
+  ): AuthLogEvent {
+    let e = this.pool[this.poolUsed];
+    if (e === undefined) {
+      e = {
+        time: '', host: null, program: '', pid: null, kind: 'other', method: null, user: null, invalidUser: false, ip: null, port: null,
+        key: null, source: this.source, lineNo: null, message: '',
+      };
+      this.pool.push(e);
+    }
+    this.poolUsed++;
+    const u = e as Record<keyof AuthLogEvent, unknown>;
+    e.time = time;
+    e.host = host;
+    e.program = program;
+    e.pid = pid;
+    e.kind = cls.kind;
+    e.method = cls.method;
+    e.user = cls.user;
+    e.invalidUser = cls.invalidUser;
+    e.ip = cls.ip;
+    e.port = cls.port;
+    e.key = cls.key;
+    e.lineNo = lineNo;
+    e.message = message;
+    u.rhost = cls.rhost;
+    u.targetUser = cls.targetUser;
+    u.byUser = cls.byUser;
+    u.command = cls.command;
+    u.reason = cls.reason;
+    u.pamService = cls.pamService;
+    u.pamCount = cls.pamCount;
+    u.repeated = repeated ? true : undefined;
+    u.yearGuessed = yearGuessed ? true : undefined;
+    u.covered = undefined;
+    u.ipFromPid = undefined;
+    u.sameAttempt = undefined;
+    u.beforeAccepted = undefined;
+    u.pamExtra = undefined;
+    return e;
+  }
+
+  /**
+   * The key of host + pid: a number (no string built and hashed per line) while the host is one of
+   * the first MAX_HOST_IDS seen and the pid fits in 32 bits; `host\0pid` text otherwise.
+   */
+  private pidKey(host: string | null, pid: number): PidKey {
+    const h = host ?? '';
+    let id: number | undefined;
+    if (h === this.keyHost) id = this.keyHostId;
+    else {
+      id = this.hostIds.get(h);
+      if (id === undefined && this.hostIds.size < MAX_HOST_IDS) {
+        id = this.hostIds.size;
+        this.hostIds.set(ownString(h), id);
+      }
+      if (id !== undefined) {
+        // Kept past this line: its own copy, not a slice of the block.
+        this.keyHost = ownString(h);
+        this.keyHostId = id;
+      }
+    }
+    return id !== undefined && pid >= 0 && pid < 4294967296 && Number.isInteger(pid) ? id * 4294967296 + pid : `${h}\u0000${pid}`;
+  }
+
   /** Pid bookkeeping: ip fill, pam/Failed pairing. Appends what is ready to `out`. */
   private track(e: AuthLogEvent, ms: number | null, out: AuthLogEvent[]): void {
     const sshd = SSH_SERVER_PROGRAMS.has(baseProgram(e.program));
@@ -618,10 +726,10 @@ export class AuthLogParser {
       out.push(e);
       return;
     }
-    const key = `${e.host ?? ''}\u0000${e.pid}`;
+    const key = this.pidKey(e.host, e.pid);
     let st = this.pids.get(key);
     if (!st) {
-      st = { key: ownString(key), older: null, newer: null, lastMs: ms ?? 0, ip: null, pending: null, sawFailed: false, counted: 0, keyFailures: null, refusedUnpaired: 0 };
+      st = { key: typeof key === 'string' ? ownString(key) : key, older: null, newer: null, lastMs: ms ?? 0, ip: null, pending: null, sawFailed: false, counted: 0, keyFailures: null, refusedUnpaired: 0 };
       const old = this.pids.size >= this.maxPids ? this.pids.oldest : null;
       if (old) {
         this.flushPending(old, out);
