@@ -202,6 +202,9 @@ const DAY_MS = 86_400_000;
 /** For telling a line with no syslog prefix from one with a prefix but no tag (prefiltered lines only). */
 const NO_YEAR = {};
 
+/** The characters the fast path leaves to the full parser (see scanPrefix), searched a block at a time. */
+const CONTROL = /[\x00-\x09\x0b-\x1f]/g;
+
 const REPEATED = /^message repeated (\d+) times?: \[ ?(.*)\]$/s;
 const LAST_REPEATED = /^last message repeated (\d+) times?$/;
 
@@ -338,6 +341,22 @@ export class AuthLogParser {
   private readonly outBuf: AuthLogEvent[] = [];
   private readonly pool: AuthLogEvent[] = [];
   private poolUsed = 0;
+  /** nextControl's block, and where its next control character is: none in [controlFrom, controlAt). */
+  private controlIn = '';
+  private controlFrom = -1;
+  private controlAt = 0;
+  private readonly nextControl = (s: string, from: number): number => {
+    if (s !== this.controlIn || from < this.controlFrom) {
+      this.controlIn = s;
+      this.controlFrom = -1;
+    }
+    if (this.controlFrom >= 0 && this.controlAt >= from) return this.controlAt;
+    CONTROL.lastIndex = from;
+    const m = CONTROL.exec(s);
+    this.controlFrom = from;
+    this.controlAt = m === null ? s.length : m.index;
+    return this.controlAt;
+  };
   /** Hosts numbered for the pid keys, and the last one looked up. */
   private readonly hostIds = new Map<string, number>();
   private keyHost: string | null = null;
@@ -436,7 +455,7 @@ export class AuthLogParser {
    */
   pushFast(s: string, a: number, b: number, lineNo: number): AuthLogEvent[] | null {
     const p = this.scan;
-    if (!scanPrefix(s, a, b, p)) return null;
+    if (!scanPrefix(s, a, b, p, this.nextControl)) return null;
     const len = p.progEnd - p.progStart;
     const program = len === 4 && s.startsWith('sshd', p.progStart) ? 'sshd'
       : len === 12 && s.startsWith('sshd-session', p.progStart) ? 'sshd-session'
@@ -522,6 +541,8 @@ export class AuthLogParser {
     for (const st of this.pids.values()) this.flushPending(st, out);
     this.pids.clear();
     this.prev = null;
+    this.controlIn = '';
+    this.controlFrom = -1;
     this.stats.events += out.length;
     return out;
   }

@@ -16,7 +16,7 @@
  * `Connection closed|reset by …`, `Disconnected from …`, `Received disconnect from …`,
  * `pam_unix(sshd:auth): authentication failure; …` and `… check pass; user unknown`.
  */
-import { blank, CATALOGUE, port, withAddress, type CatalogueEntry, type ClassifiedMessage } from './catalogue.js';
+import { blank, CATALOGUE, withAddress, type CatalogueEntry, type ClassifiedMessage } from './catalogue.js';
 import type { Classified } from './parse-sshd.js';
 
 /** Where the parts of a line are (offsets into the block string), filled by scanPrefix. */
@@ -73,7 +73,7 @@ function clockAt(s: string, i: number): boolean {
  * The plain prefix shapes (see the file comment) of the line s[a, b): false for anything else,
  * which the full parser then reads. Says nothing about the stamp's values (checked by the caller).
  */
-export function scanPrefix(s: string, a: number, b: number, out: PrefixScan): boolean {
+export function scanPrefix(s: string, a: number, b: number, out: PrefixScan, nextControl?: (s: string, from: number) => number): boolean {
   let i: number;
   const c0 = s.charCodeAt(a);
   if (isDigit(c0)) {
@@ -143,7 +143,11 @@ export function scanPrefix(s: string, a: number, b: number, out: PrefixScan): bo
   if (i < b && s.charCodeAt(i) === 91) return false;
   if (b > i && s.charCodeAt(b - 1) <= 32) return false;
   // Control characters (tabs, a \r inside the line) change what the patterns match: the full parser.
-  for (let j = i; j < b; j++) if (s.charCodeAt(j) < 32) return false;
+  if (nextControl !== undefined) {
+    if (nextControl(s, i) < b) return false;
+  } else {
+    for (let j = i; j < b; j++) if (s.charCodeAt(j) < 32) return false;
+  }
   out.pid = pid;
   out.msgStart = i;
   return true;
@@ -192,6 +196,16 @@ function address(c: ClassifiedMessage, addr: string): ClassifiedMessage {
   return withAddress(c, addr);
 }
 
+/** The port of digits s[i, j) as port() reads it (0–65535, else null), without cutting them out. */
+function portAt(s: string, i: number, j: number): number | null {
+  let n = 0;
+  for (let k = i; k < j; k++) {
+    n = n * 10 + (s.charCodeAt(k) - 48);
+    if (n > 65535) return null;
+  }
+  return n;
+}
+
 /** `N` digits from i to the end: the index after them, or -1. */
 function digitsTo(s: string, i: number, end: number): boolean {
   if (i >= end) return false;
@@ -203,7 +217,10 @@ function digitsTo(s: string, i: number, end: number): boolean {
 function authResult(t: string, kind: 'failed' | 'accepted', at: number): Classified | null {
   const sp = t.indexOf(' ', at);
   if (sp <= at || !t.startsWith('for ', sp + 1) || t.charCodeAt(t.length - 1) === 93) return null;
-  const method = t.slice(at, sp);
+  // The common methods as constants: one string the tally's per-method counts look up quickly.
+  const method = sp - at === 8 && t.startsWith('password', at) ? 'password'
+    : sp - at === 9 && t.startsWith('publickey', at) ? 'publickey'
+      : t.slice(at, sp);
   let r = sp + 5;
   const invalid = t.startsWith('invalid user ', r) || t.startsWith('illegal user ', r);
   if (invalid) r += 13;
@@ -229,7 +246,7 @@ function authResult(t: string, kind: 'failed' | 'accepted', at: number): Classif
   c.method = method;
   c.invalidUser = invalid;
   c.user = t.slice(r, f);
-  c.port = port(t.slice(portStart, portEnd));
+  c.port = portAt(t, portStart, portEnd);
   c.key = key;
   return { cls: address(c, t.slice(ipStart, ipEnd)), entry: kind === 'failed' ? E_FAILED : E_ACCEPTED };
 }
@@ -248,7 +265,7 @@ function invalidUser(t: string): Classified | null {
   } else {
     if (sp === ipStart || !t.startsWith(' port ', sp) || !digitsTo(t, sp + 6, t.length)) return null;
     ip = t.slice(ipStart, sp);
-    p = port(t.slice(sp + 6));
+    p = portAt(t, sp + 6, t.length);
   }
   const c = blank('invalid-user');
   c.port = p;
@@ -288,7 +305,7 @@ function preambleLine(t: string, at: number, hit: CatalogueEntry): Classified | 
   const name = preamble?.slice(0, -1);
   const kind = preauth || name === 'authenticating user' || name === 'invalid user' ? 'preauth-disconnect' : 'other';
   const c = blank(kind);
-  c.port = port(t.slice(p + 6, end));
+  c.port = portAt(t, p + 6, end);
   address(c, t.slice(ipStart, p));
   if (name !== undefined) {
     c.user = user ?? '';
@@ -313,7 +330,7 @@ function receivedDisconnect(t: string): Classified | null {
   while (i < t.length && isDigit(t.charCodeAt(i))) i++;
   if (i === codeStart || !t.startsWith(': ', i)) return null;
   const c = blank(t.endsWith(' [preauth]') ? 'preauth-disconnect' : 'other');
-  c.port = port(t.slice(portStart, portEnd));
+  c.port = portAt(t, portStart, portEnd);
   return { cls: address(c, t.slice(at, sp)), entry: E_RECEIVED };
 }
 
