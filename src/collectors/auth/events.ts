@@ -39,7 +39,7 @@
  *   is reset.
  */
 import type { AuthEvent } from '../../model/auth.js';
-import { classifyFast, monthAt, newScan, scanPrefix, type PrefixScan } from './fast-path.js';
+import { AUTH_PROGRAMS, KEY_SUBSTRINGS, LineScanner, REPEATED, type ScannedLine } from './fast-path.js';
 import { ownString } from './own-string.js';
 import { classifyEntry, SSH_SERVER_PROGRAMS, SSHD_PROGRAMS, type AuthDetail, type ClassifiedMessage } from './parse-sshd.js';
 import {
@@ -47,14 +47,6 @@ import {
 } from './parse-syslog.js';
 
 const NO_EVENTS: AuthLogEvent[] = [];
-
-/** Programs whose events are emitted. `su(pam_unix)` is old PAM's tag for su's session lines. */
-export const AUTH_PROGRAMS: ReadonlySet<string> = new Set([
-  'sshd', 'sshd-session', 'sshd-auth', 'sshd(pam_unix)', 'dropbear', 'sudo', 'su', 'su(pam_unix)',
-]);
-
-/** A line containing one of these always goes through the regexes. */
-export const KEY_SUBSTRINGS: readonly string[] = ['sshd', 'sudo', 'su[', 'su:', 'su(', 'dropbear', 'last message repeated'];
 
 export interface AuthLogEvent extends AuthEvent, AuthDetail {
   /**
@@ -202,10 +194,6 @@ const DAY_MS = 86_400_000;
 /** For telling a line with no syslog prefix from one with a prefix but no tag (prefiltered lines only). */
 const NO_YEAR = {};
 
-/** The characters the fast path leaves to the full parser (see scanPrefix), searched a block at a time. */
-const CONTROL = /[\x00-\x09\x0b-\x1f]/g;
-
-const REPEATED = /^message repeated (\d+) times?: \[ ?(.*)\]$/s;
 const LAST_REPEATED = /^last message repeated (\d+) times?$/;
 
 function isPamMethod(method: string | null): boolean {
@@ -341,31 +329,14 @@ export class AuthLogParser {
   private readonly outBuf: AuthLogEvent[] = [];
   private readonly pool: AuthLogEvent[] = [];
   private poolUsed = 0;
-  /** nextControl's block, and where its next control character is: none in [controlFrom, controlAt). */
-  private controlIn = '';
-  private controlFrom = -1;
-  private controlAt = 0;
-  private readonly nextControl = (s: string, from: number): number => {
-    if (s !== this.controlIn || from < this.controlFrom) {
-      this.controlIn = s;
-      this.controlFrom = -1;
-    }
-    if (this.controlFrom >= 0 && this.controlAt >= from) return this.controlAt;
-    CONTROL.lastIndex = from;
-    const m = CONTROL.exec(s);
-    this.controlFrom = from;
-    this.controlAt = m === null ? s.length : m.index;
-    return this.controlAt;
-  };
   /** Hosts numbered for the pid keys, and the last one looked up. */
   private readonly hostIds = new Map<string, number>();
   private keyHost: string | null = null;
   private keyHostId = 0;
-  /** pushFast's scratch, and its last stamp (text, where, what it gave) and host. */
-  private readonly scan: PrefixScan = newScan();
+  /** The fast path's line reader, and the last stamp it gave (text, what it gave) and host. */
+  private readonly scanner = new LineScanner();
   private fastStamp = '';
-  private fastStampStart = 0;
-  private fastStampEnd = -1;
+  private fastStampValid = false;
   private fastMs: number | null = null;
   private fastYearGuessed = false;
   private fastHost = '';
@@ -424,7 +395,7 @@ export class AuthLogParser {
   push(line: string, lineNo: number): AuthLogEvent[] {
     this.stats.lines++;
     // The year resolver may move on here: the fast path's last stamp no longer stands for its time.
-    this.fastStampEnd = -1;
+    this.fastStampValid = false;
     if (!KEY_SUBSTRINGS.some((s) => line.includes(s))) {
       const prog = cheapProgram(line);
       if (prog === null || !AUTH_PROGRAMS.has(prog)) {
@@ -454,52 +425,40 @@ export class AuthLogParser {
    * to push(), which reads it in full. Otherwise the same events push() would give.
    */
   pushFast(s: string, a: number, b: number, lineNo: number): AuthLogEvent[] | null {
-    const p = this.scan;
-    if (!scanPrefix(s, a, b, p, this.nextControl)) return null;
-    const len = p.progEnd - p.progStart;
-    const program = len === 4 && s.startsWith('sshd', p.progStart) ? 'sshd'
-      : len === 12 && s.startsWith('sshd-session', p.progStart) ? 'sshd-session'
-        : s.slice(p.progStart, p.progEnd);
-    const auth = AUTH_PROGRAMS.has(program);
-    if (!auth) {
-      const line = s.slice(a, b);
-      if (KEY_SUBSTRINGS.some((k) => line.includes(k))) return null;
+    const line = this.scanner.read(s, a, b);
+    return line === null ? null : this.pushScanned(line, lineNo);
+  }
+
+  /**
+   * A line the fast path read (LineScanner.read, here or on a scanning thread), applied in order:
+   * the year of its stamp, the pid's state, the events. Null when its stamp gives no time (the
+   * caller then gives the line to push()).
+   */
+  pushScanned(l: ScannedLine, lineNo: number): AuthLogEvent[] | null {
+    if (l.type === 1) {
       // The prefilter, as push() applies it.
       this.stats.lines++;
       this.stats.fast++;
       this.stats.prefiltered++;
-      this.unknown(program);
+      this.unknown(l.program);
       this.stats.ignored++;
       this.prev = null;
       return NO_EVENTS;
     }
-    if (!SSHD_PROGRAMS.has(program)) return null;
     // The stamp: read again only when it differs from the line before's.
     let ms: number | null;
     let yearGuessed: boolean;
-    const stampLen = p.stampEnd - p.stampStart;
-    if (this.fastStampEnd >= 0 && stampLen === this.fastStampEnd - this.fastStampStart
-      && s.startsWith(this.fastStamp, p.stampStart)) {
+    if (this.fastStampValid && l.stamp === this.fastStamp) {
       ms = this.fastMs;
       yearGuessed = this.fastYearGuessed;
     } else {
-      const stamp = s.slice(p.stampStart, p.stampEnd);
-      if (p.format === 'rfc3339') {
-        const t = parseIsoTimestamp(stamp, this.utcOffset);
+      if (l.format === 'rfc3339') {
+        const t = parseIsoTimestamp(l.stamp, this.utcOffset);
         if (!t) return null;
         ms = t.getTime();
         yearGuessed = false;
       } else {
-        const month = monthAt(s, a);
-        let i = a + 4;
-        while (s.charCodeAt(i) === 32) i++;
-        let day = s.charCodeAt(i++) - 48;
-        if (s.charCodeAt(i) !== 32) day = day * 10 + (s.charCodeAt(i++) - 48);
-        i++;
-        const h = (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt(i + 1) - 48);
-        const mi = (s.charCodeAt(i + 3) - 48) * 10 + (s.charCodeAt(i + 4) - 48);
-        const sec = (s.charCodeAt(i + 6) - 48) * 10 + (s.charCodeAt(i + 7) - 48);
-        if (day < 1 || day > daysInMonth(2000, month) || h > 23 || mi > 59 || sec > 60) return null;
+        const { month, day, hour: h, minute: mi, second: sec } = l;
         const year = this.yearResolver(month, day, h, mi, sec);
         ms = null;
         if (day <= daysInMonth(year, month)) {
@@ -508,18 +467,15 @@ export class AuthLogParser {
         }
         yearGuessed = ms !== null;
       }
-      this.fastStamp = stamp;
-      this.fastStampStart = p.stampStart;
-      this.fastStampEnd = p.stampEnd;
+      this.fastStamp = l.stamp;
+      this.fastStampValid = true;
       this.fastMs = ms;
       this.fastYearGuessed = yearGuessed;
     }
     this.stats.lines++;
     this.stats.fast++;
-    const host = p.hostEnd - p.hostStart === this.fastHost.length && s.startsWith(this.fastHost, p.hostStart)
-      ? this.fastHost
-      : (this.fastHost = ownString(s.slice(p.hostStart, p.hostEnd)));
-    return this.handleParts(ms, host, program, p.pid, s.slice(p.msgStart, b), lineNo, yearGuessed, true);
+    const host = l.host === this.fastHost ? this.fastHost : (this.fastHost = ownString(l.host));
+    return this.handleParts(ms, host, l.program, l.pid, l.message, lineNo, yearGuessed, l);
   }
 
   /** A record already split (journal); null counts as an unparsed line. */
@@ -541,8 +497,7 @@ export class AuthLogParser {
     for (const st of this.pids.values()) this.flushPending(st, out);
     this.pids.clear();
     this.prev = null;
-    this.controlIn = '';
-    this.controlFrom = -1;
+    this.scanner.release();
     this.stats.events += out.length;
     return out;
   }
@@ -564,13 +519,13 @@ export class AuthLogParser {
   }
 
   private handle(rec: SyslogRecord, lineNo: number, yearGuessed: boolean): AuthLogEvent[] {
-    return this.handleParts(rec.time ? rec.time.getTime() : null, rec.host, rec.program, rec.pid, rec.message, lineNo, yearGuessed, false);
+    return this.handleParts(rec.time ? rec.time.getTime() : null, rec.host, rec.program, rec.pid, rec.message, lineNo, yearGuessed);
   }
 
-  /** A line split into its parts; `plain`: from pushFast (no control characters), so classifyFast may read it. */
+  /** A line split into its parts; `scanned`: read on the fast path, which classified it already. */
   private handleParts(
     ms: number | null, recHost: string | null, recProgram: string | null, recPid: number | null, recMessage: string,
-    lineNo: number, yearGuessed: boolean, plain: boolean,
+    lineNo: number, yearGuessed: boolean, scanned: ScannedLine | null = null,
   ): AuthLogEvent[] {
     const rec = { host: recHost, program: recProgram, pid: recPid, message: recMessage };
     if (!this.hostOk(rec.host)) {
@@ -612,16 +567,17 @@ export class AuthLogParser {
         this.stats.events += out.length;
         return out;
       }
-      const rep = rec.message.startsWith('message repeated ') ? REPEATED.exec(rec.message.trimEnd()) : null;
-      message = rep ? rep[2] : rec.message;
-      const hit = (plain && SSHD_PROGRAMS.has(program) ? classifyFast(message) : null) ?? classifyEntry(program, message);
+      // A line the fast path read comes classified (LineScanner.read does what follows).
+      const rep = scanned === null && rec.message.startsWith('message repeated ') ? REPEATED.exec(rec.message.trimEnd()) : null;
+      message = scanned !== null ? scanned.message : rep ? rep[2] : rec.message;
+      const hit = scanned !== null ? scanned.hit : classifyEntry(program, message);
       cls = hit.cls;
       if (cls.kind === 'other') {
         if (hit.entry) this.stats.ignored++;
         else this.notUnderstoodLine(program);
       }
-      if (rep) {
-        copies = Number(rep[1]);
+      if (scanned !== null ? scanned.copies >= 0 : rep) {
+        copies = scanned !== null ? scanned.copies : Number(rep![1]);
         repeated = true;
       }
     }

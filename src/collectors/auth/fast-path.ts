@@ -17,7 +17,23 @@
  * `pam_unix(sshd:auth): authentication failure; …` and `… check pass; user unknown`.
  */
 import { blank, CATALOGUE, withAddress, type CatalogueEntry, type ClassifiedMessage } from './catalogue.js';
-import type { Classified } from './parse-sshd.js';
+import { classifyEntry, SSHD_PROGRAMS, type Classified } from './parse-sshd.js';
+import { ownString } from './own-string.js';
+import { daysInMonth, parseIsoTimestamp } from './parse-syslog.js';
+
+/** Programs whose events are emitted. `su(pam_unix)` is old PAM's tag for su's session lines. */
+export const AUTH_PROGRAMS: ReadonlySet<string> = new Set([
+  'sshd', 'sshd-session', 'sshd-auth', 'sshd(pam_unix)', 'dropbear', 'sudo', 'su', 'su(pam_unix)',
+]);
+
+/** A line containing one of these always goes through the regexes. */
+export const KEY_SUBSTRINGS: readonly string[] = ['sshd', 'sudo', 'su[', 'su:', 'su(', 'dropbear', 'last message repeated'];
+
+/** rsyslog's `message repeated N times: [ MSG]`. */
+export const REPEATED = /^message repeated (\d+) times?: \[ ?(.*)\]$/s;
+
+/** The characters the fast path leaves to the full parser (see scanPrefix), searched a block at a time. */
+const CONTROL = /[\x00-\x09\x0b-\x1f]/g;
 
 /** Where the parts of a line are (offsets into the block string), filled by scanPrefix. */
 export interface PrefixScan {
@@ -394,5 +410,131 @@ export function classifyFast(message: string): Classified | null {
       return t.startsWith('Received disconnect from ') ? receivedDisconnect(t) : null;
     default:
       return null;
+  }
+}
+
+/**
+ * A line read on the fast path, everything about it that does not depend on the lines before it:
+ * what a scanning thread can work out on its own block (scan-worker.ts), and the parser then
+ * applies in order (AuthLogParser.pushScanned).
+ */
+export interface ScannedLine {
+  /** 1: a line of another program (counted only); 2: an sshd line, classified. */
+  type: 1 | 2;
+  program: string;
+  format: 'rfc3164' | 'rfc3339';
+  /** The stamp's text (the same string object as the line before's when it is the same text). */
+  stamp: string;
+  /** RFC 3164: the stamp's fields (month 0–11). */
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  host: string;
+  pid: number;
+  /** The message, inside its `message repeated N times: [ … ]` when it had one. */
+  message: string;
+  /** N of `message repeated N times`, -1 for a line that is not one. */
+  copies: number;
+  hit: Classified;
+}
+
+/**
+ * Reads lines on the fast path, with what it keeps from line to line (the last stamp and host,
+ * where the block's next control character is) only to save work: each line's result depends on
+ * that line alone.
+ */
+export class LineScanner {
+  private readonly scan: PrefixScan = newScan();
+  private readonly line: ScannedLine = {
+    type: 1, program: '', format: 'rfc3164', stamp: '', month: 0, day: 0, hour: 0, minute: 0, second: 0, host: '', pid: 0,
+    message: '', copies: -1, hit: { cls: blank(), entry: null },
+  };
+  private controlIn = '';
+  private controlFrom = -1;
+  private controlAt = 0;
+  private stamp = '';
+  private stampOk = false;
+  private host = '';
+
+  /** Where the next control character (not \n) of s is at or after `from`; s.length when none. */
+  private readonly nextControl = (s: string, from: number): number => {
+    if (s !== this.controlIn || from < this.controlFrom) {
+      this.controlIn = s;
+      this.controlFrom = -1;
+    }
+    if (this.controlFrom >= 0 && this.controlAt >= from) return this.controlAt;
+    CONTROL.lastIndex = from;
+    const m = CONTROL.exec(s);
+    this.controlFrom = from;
+    this.controlAt = m === null ? s.length : m.index;
+    return this.controlAt;
+  };
+
+  /** Forgets the block (it is not held once read). */
+  release(): void {
+    this.controlIn = '';
+    this.controlFrom = -1;
+  }
+
+  /**
+   * The line s[a, b) of a block decoded as latin1 (ASCII only): its ScannedLine (the same object
+   * every call, valid until the next), or null when it is not one of the plain shapes (the full
+   * parser then reads it).
+   */
+  read(s: string, a: number, b: number): ScannedLine | null {
+    const p = this.scan;
+    if (!scanPrefix(s, a, b, p, this.nextControl)) return null;
+    const out = this.line;
+    const len = p.progEnd - p.progStart;
+    const program = len === 4 && s.startsWith('sshd', p.progStart) ? 'sshd'
+      : len === 12 && s.startsWith('sshd-session', p.progStart) ? 'sshd-session'
+        : s.slice(p.progStart, p.progEnd);
+    if (!AUTH_PROGRAMS.has(program)) {
+      const line = s.slice(a, b);
+      if (KEY_SUBSTRINGS.some((k) => line.includes(k))) return null;
+      out.type = 1;
+      out.program = program;
+      return out;
+    }
+    if (!SSHD_PROGRAMS.has(program)) return null;
+    const stampLen = p.stampEnd - p.stampStart;
+    if (!(stampLen === this.stamp.length && s.startsWith(this.stamp, p.stampStart))) {
+      // Kept past its block: a copy, not a slice (own-string.ts).
+      this.stamp = ownString(s.slice(p.stampStart, p.stampEnd));
+      if (p.format === 'rfc3339') {
+        // Whether it parses does not depend on the zone (only the time it gives does).
+        this.stampOk = parseIsoTimestamp(this.stamp, 0) !== null;
+      } else {
+        const month = monthAt(s, a);
+        let i = a + 4;
+        while (s.charCodeAt(i) === 32) i++;
+        let day = s.charCodeAt(i++) - 48;
+        if (s.charCodeAt(i) !== 32) day = day * 10 + (s.charCodeAt(i++) - 48);
+        i++;
+        out.month = month;
+        out.day = day;
+        out.hour = (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt(i + 1) - 48);
+        out.minute = (s.charCodeAt(i + 3) - 48) * 10 + (s.charCodeAt(i + 4) - 48);
+        out.second = (s.charCodeAt(i + 6) - 48) * 10 + (s.charCodeAt(i + 7) - 48);
+        this.stampOk = !(day < 1 || day > daysInMonth(2000, month) || out.hour > 23 || out.minute > 59 || out.second > 60);
+      }
+    }
+    if (!this.stampOk) return null;
+    out.type = 2;
+    out.format = p.format;
+    out.stamp = this.stamp;
+    out.program = program;
+    out.pid = p.pid;
+    out.host = p.hostEnd - p.hostStart === this.host.length && s.startsWith(this.host, p.hostStart)
+      ? this.host
+      : (this.host = ownString(s.slice(p.hostStart, p.hostEnd)));
+    const message = s.slice(p.msgStart, b);
+    const rep = message.startsWith('message repeated ') ? REPEATED.exec(message.trimEnd()) : null;
+    out.message = rep ? rep[2] : message;
+    out.copies = rep ? Number(rep[1]) : -1;
+    out.hit = classifyFast(out.message) ?? classifyEntry(program, out.message);
+    return out;
   }
 }
