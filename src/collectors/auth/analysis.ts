@@ -71,6 +71,8 @@ export class AuthAnalysis {
   readonly sources: AuthSourceStats[] = [];
   /** The parser of the last syslog source read (its counts: how many lines took the fast path). */
   lastParser: AuthLogParser | null = null;
+  /** Blocks of syslog files a scanning thread read (the others were read on this thread). */
+  threadBlocks = 0;
 
   constructor(
     private readonly onEvent: EventSink | null = null,
@@ -129,6 +131,7 @@ export class AuthAnalysis {
     /** A block a scanning thread read: its lines applied in order. */
     const reader = new BlockReader();
     const replay = async (r: ScannedBlock): Promise<void> => {
+      this.threadBlocks++;
       for (let k = 0; k < r.lines; k++) {
         n++;
         reader.read(r, k);
