@@ -9,7 +9,7 @@ import type { KnownFacts } from '../../model/facts.js';
 import { AcceptedLogins, type AcceptedLoginsOptions } from './accepted.js';
 import { AuthLogParser, type AuthLogEvent, type AuthLogStats } from './events.js';
 import { parseJournalJsonLine } from './journal.js';
-import { BlockReader, type ScannedBlock } from './scan-lines.js';
+import { BlockReader, partEnd, type ScannedBlock } from './scan-lines.js';
 import { ScanPool, scanThreadsDefault } from './scan-pool.js';
 import type { UtcOffset, YearResolver } from './parse-syslog.js';
 import { AuthTally, type AuthTallyOptions } from './tally.js';
@@ -104,8 +104,15 @@ export class AuthAnalysis {
         if (pending) await pending;
       }
     };
-    /** A block read here, line by line. */
-    const readHere = async (block: Buffer): Promise<void> => {
+    /** A block read here, line by line, a part at a time (PART_BYTES). */
+    const readHere = async (whole: Buffer): Promise<void> => {
+      for (let from = 0; from < whole.length;) {
+        const to = partEnd(whole, from);
+        await readPart(whole.subarray(from, to));
+        from = to;
+      }
+    };
+    const readPart = async (block: Buffer): Promise<void> => {
       const ascii = isAscii(block);
       const s = ascii ? block.toString('latin1') : '';
       const size = block.length;

@@ -33,6 +33,22 @@ export interface ScannedBlock {
 
 const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
 
+/**
+ * Lines are decoded a part of a block at a time, up to this many bytes of whole lines: a string of
+ * 1 MiB would be made in V8's large-object space, where it stays until a full collection (a
+ * gigabyte log leaves hundreds of them waiting, the peak memory); one of 64 KiB dies young.
+ */
+export const PART_BYTES = 64 * 1024;
+
+/** Where the part of `buf` that starts at `from` ends: after the last \n within PART_BYTES (or the first, for a longer line), else the end. */
+export function partEnd(buf: Uint8Array, from: number): number {
+  if (buf.length - from <= PART_BYTES) return buf.length;
+  const nl = buf.lastIndexOf(0x0a, from + PART_BYTES - 1);
+  if (nl >= from) return nl + 1;
+  const next = buf.indexOf(0x0a, from + PART_BYTES);
+  return next < 0 ? buf.length : next + 1;
+}
+
 /** Reads blocks of whole lines (readLineBlocks) into ScannedBlocks. */
 export class BlockScanner {
   private readonly scanner = new LineScanner();
@@ -57,13 +73,28 @@ export class BlockScanner {
 
   /** The same lines readSyslogBlocks splits the block into, each read as far as the fast path reads it. */
   scan(block: Uint8Array): ScannedBlock {
-    const buf = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
+    const whole = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
     this.strs = [];
     this.index = new Map();
+    let n = 0;
+    for (let from = 0; from < whole.length;) {
+      const to = partEnd(whole, from);
+      n = this.scanPart(whole.subarray(from, to), n);
+      from = to;
+    }
+    this.scanner.release();
+    const out = { lines: n, nums: this.nums.slice(0, n * STRIDE), strs: this.strs };
+    this.strs = [];
+    this.index = new Map();
+    return out;
+  }
+
+  /** The lines of one part of a block, numbered from n; the next n. */
+  private scanPart(buf: Buffer, first: number): number {
+    let n = first;
     const ascii = isAscii(buf);
     const s = ascii ? buf.toString('latin1') : '';
     const size = buf.length;
-    let n = 0;
     let a = 0;
     while (a < size) {
       const nl = ascii ? s.indexOf('\n', a) : buf.indexOf(0x0a, a);
@@ -88,11 +119,7 @@ export class BlockScanner {
       n++;
       a = end + 1;
     }
-    this.scanner.release();
-    const out = { lines: n, nums: this.nums.slice(0, n * STRIDE), strs: this.strs };
-    this.strs = [];
-    this.index = new Map();
-    return out;
+    return n;
   }
 
   /** The line's numbers at o; false for what they do not carry (then the line goes as text). */

@@ -19,7 +19,9 @@ class ScanThread {
   private readonly worker: Worker;
 
   constructor(url: URL) {
-    this.worker = new Worker(url);
+    // A scanning thread holds one block and its result at a time: a small heap keeps the peak
+    // down (past it the thread ends, and its blocks are read on the calling thread instead).
+    this.worker = new Worker(url, { resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 } });
     this.worker.unref();
     this.worker.on('message', (m: { id: number; lines: number; nums: Float64Array; strs: string[] }) => {
       const w = this.waiting.get(m.id);
