@@ -77,11 +77,16 @@ export class ScanPool {
 }
 
 /**
- * Scanning threads to start: IR_TRIAGE_AUTH_WORKERS when set (0: none), else one fewer than the
- * cores (the reading thread works too), at most 3.
+ * Scanning threads to start: IR_TRIAGE_AUTH_WORKERS when set (0: none); else, when the machine has
+ * a core to spare (the 1-minute load average at most the cores less one), one fewer than the
+ * cores (the reading thread works too), at most 3; else none. On a busy machine a scanning thread
+ * waits for its turn on a core, and the reading thread for it: measured slower than one thread
+ * (docs/performance.md), and the handing over costs CPU of its own.
  */
 export function scanThreadsDefault(): { threads: number; explicit: boolean } {
   const env = process.env.IR_TRIAGE_AUTH_WORKERS;
   if (env !== undefined && env !== '' && /^\d+$/.test(env)) return { threads: Math.min(Number(env), 8), explicit: true };
-  return { threads: Math.max(0, Math.min(3, os.availableParallelism() - 1)), explicit: false };
+  const cores = os.availableParallelism();
+  if (cores < 2 || os.loadavg()[0] > cores - 1) return { threads: 0, explicit: false };
+  return { threads: Math.min(3, cores - 1), explicit: false };
 }
