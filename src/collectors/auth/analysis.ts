@@ -150,7 +150,7 @@ export class AuthAnalysis {
     };
     // Scanning threads (fast path only): from the first block when asked for, else once the file
     // is past a few blocks (a small file is not worth starting a thread for).
-    const want = fast ? opts.scanThreads ?? scanThreadsDefault() : { threads: 0, explicit: true };
+    const want = fast ? { ...(opts.scanThreads ?? scanThreadsDefault()) } : { threads: 0, explicit: true };
     const startAfter = want.explicit ? 0 : SCAN_THREADS_AFTER_BYTES;
     let pool: ScanPool | null = null;
     let seen = 0;
@@ -163,7 +163,14 @@ export class AuthAnalysis {
     };
     try {
       for await (const block of blocks) {
-        if (pool === null && want.threads > 0 && seen >= startAfter) pool = new ScanPool(want.threads, opts.scanWorkerUrl);
+        if (pool === null && want.threads > 0 && seen >= startAfter) {
+          try {
+            pool = new ScanPool(want.threads, opts.scanWorkerUrl);
+          } catch {
+            // No module to start (a CommonJS single-file build has no import.meta.url): one thread.
+            want.threads = 0;
+          }
+        }
         seen += block.length;
         if (pool !== null) {
           inflight.push({ block, result: pool.scan(block) });
