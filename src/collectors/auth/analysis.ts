@@ -308,7 +308,8 @@ export class AuthAnalysis {
   private take(e: AuthLogEvent, stats: AuthSourceStats): void | Promise<void> {
     stats.events++;
     stats.kinds[e.kind] = (stats.kinds[e.kind] ?? 0) + 1;
-    if (e.time !== '') {
+    // Events of one second share their time string: most change neither end.
+    if (e.time !== '' && e.time !== stats.lastTime) {
       if (stats.firstTime === null || e.time < stats.firstTime) stats.firstTime = e.time;
       if (stats.lastTime === null || e.time > stats.lastTime) stats.lastTime = e.time;
     }
