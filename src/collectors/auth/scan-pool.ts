@@ -22,7 +22,8 @@ class ScanThread {
     // A scanning thread holds one block and its result at a time: a small heap keeps the peak
     // down (past it the thread ends, and its blocks are read on the calling thread instead).
     this.worker = new Worker(url, { resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 } });
-    this.worker.unref();
+    // Not unref'd: the reading thread may be waiting on nothing but this thread's answer (the
+    // file read to its end); close() ends it.
     this.worker.on('message', (m: { id: number; lines: number; nums: Float64Array; strs: string[] }) => {
       const w = this.waiting.get(m.id);
       this.waiting.delete(m.id);
