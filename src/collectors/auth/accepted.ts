@@ -207,11 +207,14 @@ export class AcceptedLogins {
   }
 
   add(e: AuthLogEvent): void {
-    const failure = failureOf(e);
-    if (failure) {
-      this.noteTime(e.time);
-      this.noteFailure(e, failure.count, failure.method);
-      return;
+    // Most events are neither a failure nor a login: no failureOf object for them.
+    if (e.kind === 'failed' || e.kind === 'pam-failure') {
+      const failure = failureOf(e);
+      if (failure) {
+        this.noteTime(e.time);
+        this.noteFailure(e, failure.count, failure.method);
+        return;
+      }
     }
     const program = e.program.endsWith(')') ? e.program.replace(/\([^)]*\)$/, '') : e.program;
     if (!SSH_SERVER_PROGRAMS.has(program)) return;

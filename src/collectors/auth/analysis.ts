@@ -9,6 +9,8 @@ import type { KnownFacts } from '../../model/facts.js';
 import { AcceptedLogins, type AcceptedLoginsOptions } from './accepted.js';
 import { AuthLogParser, type AuthLogEvent, type AuthLogStats } from './events.js';
 import { parseJournalJsonLine } from './journal.js';
+import { BlockReader, partEnd, type ScannedBlock } from './scan-lines.js';
+import { ScanPool, scanThreadsDefault } from './scan-pool.js';
 import type { UtcOffset, YearResolver } from './parse-syslog.js';
 import { AuthTally, type AuthTallyOptions } from './tally.js';
 
@@ -41,7 +43,18 @@ export interface ReadSourceOptions {
    * checking one against the other).
    */
   fastPath?: boolean;
+  /**
+   * readSyslogBlocks, with the fast path on: threads that read blocks while this one applies the
+   * blocks before them (scan-pool.ts). Default scanThreadsDefault() (IR_TRIAGE_AUTH_WORKERS),
+   * started past the first SCAN_THREADS_AFTER_BYTES unless set explicitly.
+   */
+  scanThreads?: { threads: number; explicit: boolean };
+  /** The scanning thread's module (tests: the built one). */
+  scanWorkerUrl?: URL;
 }
+
+/** A file this long is read on one thread (starting a thread costs more than it saves). */
+const SCAN_THREADS_AFTER_BYTES = 4 << 20;
 
 /** The fast path is on unless IR_TRIAGE_AUTH_FAST_PATH=off. */
 export function fastPathDefault(): boolean {
@@ -58,6 +71,8 @@ export class AuthAnalysis {
   readonly sources: AuthSourceStats[] = [];
   /** The parser of the last syslog source read (its counts: how many lines took the fast path). */
   lastParser: AuthLogParser | null = null;
+  /** Blocks of syslog files a scanning thread read (the others were read on this thread). */
+  threadBlocks = 0;
 
   constructor(
     private readonly onEvent: EventSink | null = null,
@@ -69,7 +84,7 @@ export class AuthAnalysis {
 
   /** A syslog file's lines (auth.log, secure, their rotations), in order, in batches (readLineBatches). */
   async readSyslog(lines: AsyncIterable<string[]>, opts: ReadSourceOptions): Promise<AuthSourceStats> {
-    const parser = new AuthLogParser({ source: opts.source, yearResolver: opts.yearResolver, utcOffset: opts.utcOffset });
+    const parser = new AuthLogParser({ source: opts.source, yearResolver: opts.yearResolver, utcOffset: opts.utcOffset, reuseEvents: this.onEvent === null });
     return this.read(lines, parser, 'syslog', opts, (line, n) => parser.push(line, n));
   }
 
@@ -78,43 +93,100 @@ export class AuthAnalysis {
    * readSyslog, the plain ASCII lines read on the fast path without a string per line decoded.
    */
   async readSyslogBlocks(blocks: AsyncIterable<Buffer>, opts: ReadSourceOptions): Promise<AuthSourceStats> {
-    const parser = new AuthLogParser({ source: opts.source, yearResolver: opts.yearResolver, utcOffset: opts.utcOffset });
+    const parser = new AuthLogParser({ source: opts.source, yearResolver: opts.yearResolver, utcOffset: opts.utcOffset, reuseEvents: this.onEvent === null });
     const fast = opts.fastPath ?? fastPathDefault();
     this.lastParser = parser;
     const stats = this.newStats(opts.source, 'syslog');
     let n = 0;
+    const takeAll = async (events: AuthLogEvent[]): Promise<void> => {
+      for (const e of events) {
+        const pending = this.take(e, stats);
+        if (pending) await pending;
+      }
+    };
+    /** A block read here, line by line, a part at a time (PART_BYTES). */
+    const readHere = async (whole: Buffer): Promise<void> => {
+      for (let from = 0; from < whole.length;) {
+        const to = partEnd(whole, from);
+        await readPart(whole.subarray(from, to));
+        from = to;
+      }
+    };
+    const readPart = async (block: Buffer): Promise<void> => {
+      const ascii = isAscii(block);
+      const s = ascii ? block.toString('latin1') : '';
+      const size = block.length;
+      let a = 0;
+      while (a < size) {
+        const nl = ascii ? s.indexOf('\n', a) : block.indexOf(0x0a, a);
+        const end = nl < 0 ? size : nl;
+        const b = end > a && block[end - 1] === 0x0d ? end - 1 : end;
+        n++;
+        let events: AuthLogEvent[] | null = null;
+        if (fast) {
+          if (ascii) events = parser.pushFast(s, a, b, n);
+          else {
+            const sub = block.subarray(a, b);
+            if (isAscii(sub)) events = parser.pushFast(sub.toString('latin1'), 0, b - a, n);
+          }
+        }
+        if (events === null) events = parser.push(ascii ? s.slice(a, b) : utf8.decode(block.subarray(a, b)), n);
+        await takeAll(events);
+        a = end + 1;
+      }
+    };
+    /** A block a scanning thread read: its lines applied in order. */
+    const reader = new BlockReader();
+    const replay = async (r: ScannedBlock): Promise<void> => {
+      this.threadBlocks++;
+      for (let k = 0; k < r.lines; k++) {
+        n++;
+        reader.read(r, k);
+        const events = reader.scanned !== null ? parser.pushScanned(reader.scanned, n) : parser.push(reader.text!, n);
+        // The thread checked that the stamp reads (a zone does not change that).
+        if (events === null) throw new Error(`${opts.source}:${n}: a scanned line without a time`);
+        await takeAll(events);
+      }
+    };
+    // Scanning threads (fast path only): from the first block when asked for, else once the file
+    // is past a few blocks (a small file is not worth starting a thread for).
+    const want = fast ? { ...(opts.scanThreads ?? scanThreadsDefault()) } : { threads: 0, explicit: true };
+    const startAfter = want.explicit ? 0 : SCAN_THREADS_AFTER_BYTES;
+    let pool: ScanPool | null = null;
+    let seen = 0;
+    const inflight: { block: Buffer; result: Promise<ScannedBlock | null> }[] = [];
+    const next = async (): Promise<void> => {
+      const { block, result } = inflight.shift()!;
+      const r = await result;
+      if (r === null) await readHere(block);
+      else await replay(r);
+    };
     try {
       for await (const block of blocks) {
-        const ascii = isAscii(block);
-        const s = ascii ? block.toString('latin1') : '';
-        const size = block.length;
-        let a = 0;
-        while (a < size) {
-          const nl = ascii ? s.indexOf('\n', a) : block.indexOf(0x0a, a);
-          const end = nl < 0 ? size : nl;
-          const b = end > a && block[end - 1] === 0x0d ? end - 1 : end;
-          n++;
-          let events: AuthLogEvent[] | null = null;
-          if (fast) {
-            if (ascii) events = parser.pushFast(s, a, b, n);
-            else {
-              const sub = block.subarray(a, b);
-              if (isAscii(sub)) events = parser.pushFast(sub.toString('latin1'), 0, b - a, n);
-            }
+        if (pool === null && want.threads > 0 && seen >= startAfter) {
+          try {
+            pool = new ScanPool(want.threads, opts.scanWorkerUrl);
+          } catch {
+            // No module to start (a CommonJS single-file build has no import.meta.url): one thread.
+            want.threads = 0;
           }
-          if (events === null) events = parser.push(ascii ? s.slice(a, b) : utf8.decode(block.subarray(a, b)), n);
-          for (const e of events) {
-            const pending = this.take(e, stats);
-            if (pending) await pending;
-          }
-          a = end + 1;
+        }
+        seen += block.length;
+        if (pool !== null) {
+          inflight.push({ block, result: pool.scan(block) });
+          // Bounded: two blocks ahead per thread.
+          while (inflight.length > 2 * pool.size) await next();
+        } else {
+          await readHere(block);
         }
         if (opts.signal?.aborted) {
           stats.interrupted = true;
           break;
         }
       }
+      if (!stats.interrupted) while (inflight.length > 0) await next();
     } finally {
+      pool?.close();
       await this.close(parser, stats, () => []);
     }
     return stats;
@@ -126,7 +198,7 @@ export class AuthAnalysis {
    * `-o export` (KEY=VALUE lines, a blank line between records; binary fields are skipped).
    */
   async readJournal(lines: AsyncIterable<string[]>, opts: ReadSourceOptions): Promise<AuthSourceStats> {
-    const parser = new AuthLogParser({ source: opts.source });
+    const parser = new AuthLogParser({ source: opts.source, reuseEvents: this.onEvent === null });
     let pretty: string[] | null = null;
     let prettyStart = 0;
     let exported: Record<string, string> | null = null;
@@ -236,7 +308,8 @@ export class AuthAnalysis {
   private take(e: AuthLogEvent, stats: AuthSourceStats): void | Promise<void> {
     stats.events++;
     stats.kinds[e.kind] = (stats.kinds[e.kind] ?? 0) + 1;
-    if (e.time !== '') {
+    // Events of one second share their time string: most change neither end.
+    if (e.time !== '' && e.time !== stats.lastTime) {
       if (stats.firstTime === null || e.time < stats.firstTime) stats.firstTime = e.time;
       if (stats.lastTime === null || e.time > stats.lastTime) stats.lastTime = e.time;
     }

@@ -39,7 +39,7 @@
  *   is reset.
  */
 import type { AuthEvent } from '../../model/auth.js';
-import { classifyFast, monthAt, newScan, scanPrefix, type PrefixScan } from './fast-path.js';
+import { AUTH_PROGRAMS, KEY_SUBSTRINGS, LineScanner, REPEATED, type ScannedLine } from './fast-path.js';
 import { ownString } from './own-string.js';
 import { classifyEntry, SSH_SERVER_PROGRAMS, SSHD_PROGRAMS, type AuthDetail, type ClassifiedMessage } from './parse-sshd.js';
 import {
@@ -47,14 +47,6 @@ import {
 } from './parse-syslog.js';
 
 const NO_EVENTS: AuthLogEvent[] = [];
-
-/** Programs whose events are emitted. `su(pam_unix)` is old PAM's tag for su's session lines. */
-export const AUTH_PROGRAMS: ReadonlySet<string> = new Set([
-  'sshd', 'sshd-session', 'sshd-auth', 'sshd(pam_unix)', 'dropbear', 'sudo', 'su', 'su(pam_unix)',
-]);
-
-/** A line containing one of these always goes through the regexes. */
-export const KEY_SUBSTRINGS: readonly string[] = ['sshd', 'sudo', 'su[', 'su:', 'su(', 'dropbear', 'last message repeated'];
 
 export interface AuthLogEvent extends AuthEvent, AuthDetail {
   /**
@@ -110,6 +102,13 @@ export interface AuthLogParserOptions {
   pidWindowMs?: number;
   /** Most events made from one repeat line (default 100 000); the rest are counted in repeatTruncated. */
   maxRepeat?: number;
+  /**
+   * The events a call returns are read before the next call and not kept (AuthAnalysis without an
+   * event callback): their objects and the array that holds them are then reused from line to
+   * line, so a brute-forced log does not make an object per event for the garbage collector. The
+   * events the parser itself holds back (PAM lines, `Failed publickey`) are always new objects.
+   */
+  reuseEvents?: boolean;
 }
 
 export interface AuthLogStats {
@@ -146,8 +145,14 @@ export interface AuthLogStats {
   fast: number;
 }
 
+/** A pid's key: host number and pid as one number, or `host\0pid` text past the numbered hosts. */
+type PidKey = number | string;
+
+/** Hosts numbered for the pid keys; beyond, keys are text (a log of forged host fields stays bounded). */
+const MAX_HOST_IDS = 4096;
+
 interface PidState {
-  key: string;
+  key: PidKey;
   /** Neighbours in RecentPids' list (older, newer). */
   older: PidState | null;
   newer: PidState | null;
@@ -189,7 +194,6 @@ const DAY_MS = 86_400_000;
 /** For telling a line with no syslog prefix from one with a prefix but no tag (prefiltered lines only). */
 const NO_YEAR = {};
 
-const REPEATED = /^message repeated (\d+) times?: \[ ?(.*)\]$/s;
 const LAST_REPEATED = /^last message repeated (\d+) times?$/;
 
 function isPamMethod(method: string | null): boolean {
@@ -250,7 +254,7 @@ export function cheapProgram(line: string): string | null {
  * the order leaves deleted slots that every new iterator must skip: quadratic on a busy log.)
  */
 class RecentPids {
-  private readonly byKey = new Map<string, PidState>();
+  private readonly byKey = new Map<PidKey, PidState>();
   private oldestState: PidState | null = null;
   private newestState: PidState | null = null;
 
@@ -258,7 +262,7 @@ class RecentPids {
     return this.byKey.size;
   }
 
-  get(key: string): PidState | undefined {
+  get(key: PidKey): PidState | undefined {
     return this.byKey.get(key);
   }
 
@@ -320,11 +324,19 @@ export class AuthLogParser {
   private readonly maxRepeat: number;
   private readonly pids = new RecentPids();
   private prev: Previous | null = null;
-  /** pushFast's scratch, and its last stamp (text, where, what it gave) and host. */
-  private readonly scan: PrefixScan = newScan();
+  private readonly reuse: boolean;
+  /** reuseEvents: the array handed out, and the event objects of the current line. */
+  private readonly outBuf: AuthLogEvent[] = [];
+  private readonly pool: AuthLogEvent[] = [];
+  private poolUsed = 0;
+  /** Hosts numbered for the pid keys, and the last one looked up. */
+  private readonly hostIds = new Map<string, number>();
+  private keyHost: string | null = null;
+  private keyHostId = 0;
+  /** The fast path's line reader, and the last stamp it gave (text, what it gave) and host. */
+  private readonly scanner = new LineScanner();
   private fastStamp = '';
-  private fastStampStart = 0;
-  private fastStampEnd = -1;
+  private fastStampValid = false;
   private fastMs: number | null = null;
   private fastYearGuessed = false;
   private fastHost = '';
@@ -349,6 +361,15 @@ export class AuthLogParser {
     this.maxPids = Math.max(1, opts.maxPids ?? 4096);
     this.pidWindowMs = opts.pidWindowMs ?? 10 * 60_000;
     this.maxRepeat = opts.maxRepeat ?? 100_000;
+    this.reuse = opts.reuseEvents === true;
+  }
+
+  /** The array of a line's events: the shared one with reuseEvents (emptied), else a new one. */
+  private outArray(): AuthLogEvent[] {
+    if (!this.reuse) return [];
+    this.outBuf.length = 0;
+    this.poolUsed = 0;
+    return this.outBuf;
   }
 
   /** ISO 8601 UTC with milliseconds, as toISOString, with the date part formatted once per day. */
@@ -374,7 +395,7 @@ export class AuthLogParser {
   push(line: string, lineNo: number): AuthLogEvent[] {
     this.stats.lines++;
     // The year resolver may move on here: the fast path's last stamp no longer stands for its time.
-    this.fastStampEnd = -1;
+    this.fastStampValid = false;
     if (!KEY_SUBSTRINGS.some((s) => line.includes(s))) {
       const prog = cheapProgram(line);
       if (prog === null || !AUTH_PROGRAMS.has(prog)) {
@@ -404,52 +425,40 @@ export class AuthLogParser {
    * to push(), which reads it in full. Otherwise the same events push() would give.
    */
   pushFast(s: string, a: number, b: number, lineNo: number): AuthLogEvent[] | null {
-    const p = this.scan;
-    if (!scanPrefix(s, a, b, p)) return null;
-    const len = p.progEnd - p.progStart;
-    const program = len === 4 && s.startsWith('sshd', p.progStart) ? 'sshd'
-      : len === 12 && s.startsWith('sshd-session', p.progStart) ? 'sshd-session'
-        : s.slice(p.progStart, p.progEnd);
-    const auth = AUTH_PROGRAMS.has(program);
-    if (!auth) {
-      const line = s.slice(a, b);
-      if (KEY_SUBSTRINGS.some((k) => line.includes(k))) return null;
+    const line = this.scanner.read(s, a, b);
+    return line === null ? null : this.pushScanned(line, lineNo);
+  }
+
+  /**
+   * A line the fast path read (LineScanner.read, here or on a scanning thread), applied in order:
+   * the year of its stamp, the pid's state, the events. Null when its stamp gives no time (the
+   * caller then gives the line to push()).
+   */
+  pushScanned(l: ScannedLine, lineNo: number): AuthLogEvent[] | null {
+    if (l.type === 1) {
       // The prefilter, as push() applies it.
       this.stats.lines++;
       this.stats.fast++;
       this.stats.prefiltered++;
-      this.unknown(program);
+      this.unknown(l.program);
       this.stats.ignored++;
       this.prev = null;
       return NO_EVENTS;
     }
-    if (!SSHD_PROGRAMS.has(program)) return null;
     // The stamp: read again only when it differs from the line before's.
     let ms: number | null;
     let yearGuessed: boolean;
-    const stampLen = p.stampEnd - p.stampStart;
-    if (this.fastStampEnd >= 0 && stampLen === this.fastStampEnd - this.fastStampStart
-      && s.startsWith(this.fastStamp, p.stampStart)) {
+    if (this.fastStampValid && l.stamp === this.fastStamp) {
       ms = this.fastMs;
       yearGuessed = this.fastYearGuessed;
     } else {
-      const stamp = s.slice(p.stampStart, p.stampEnd);
-      if (p.format === 'rfc3339') {
-        const t = parseIsoTimestamp(stamp, this.utcOffset);
+      if (l.format === 'rfc3339') {
+        const t = parseIsoTimestamp(l.stamp, this.utcOffset);
         if (!t) return null;
         ms = t.getTime();
         yearGuessed = false;
       } else {
-        const month = monthAt(s, a);
-        let i = a + 4;
-        while (s.charCodeAt(i) === 32) i++;
-        let day = s.charCodeAt(i++) - 48;
-        if (s.charCodeAt(i) !== 32) day = day * 10 + (s.charCodeAt(i++) - 48);
-        i++;
-        const h = (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt(i + 1) - 48);
-        const mi = (s.charCodeAt(i + 3) - 48) * 10 + (s.charCodeAt(i + 4) - 48);
-        const sec = (s.charCodeAt(i + 6) - 48) * 10 + (s.charCodeAt(i + 7) - 48);
-        if (day < 1 || day > daysInMonth(2000, month) || h > 23 || mi > 59 || sec > 60) return null;
+        const { month, day, hour: h, minute: mi, second: sec } = l;
         const year = this.yearResolver(month, day, h, mi, sec);
         ms = null;
         if (day <= daysInMonth(year, month)) {
@@ -458,18 +467,15 @@ export class AuthLogParser {
         }
         yearGuessed = ms !== null;
       }
-      this.fastStamp = stamp;
-      this.fastStampStart = p.stampStart;
-      this.fastStampEnd = p.stampEnd;
+      this.fastStamp = l.stamp;
+      this.fastStampValid = true;
       this.fastMs = ms;
       this.fastYearGuessed = yearGuessed;
     }
     this.stats.lines++;
     this.stats.fast++;
-    const host = p.hostEnd - p.hostStart === this.fastHost.length && s.startsWith(this.fastHost, p.hostStart)
-      ? this.fastHost
-      : (this.fastHost = ownString(s.slice(p.hostStart, p.hostEnd)));
-    return this.handleParts(ms, host, program, p.pid, s.slice(p.msgStart, b), lineNo, yearGuessed, true);
+    const host = l.host === this.fastHost ? this.fastHost : (this.fastHost = ownString(l.host));
+    return this.handleParts(ms, host, l.program, l.pid, l.message, lineNo, yearGuessed, l);
   }
 
   /** A record already split (journal); null counts as an unparsed line. */
@@ -487,10 +493,11 @@ export class AuthLogParser {
 
   /** Flushes the pam failures still waiting (as not covered). Call once at the end of a source. */
   end(): AuthLogEvent[] {
-    const out: AuthLogEvent[] = [];
+    const out = this.outArray();
     for (const st of this.pids.values()) this.flushPending(st, out);
     this.pids.clear();
     this.prev = null;
+    this.scanner.release();
     this.stats.events += out.length;
     return out;
   }
@@ -512,13 +519,13 @@ export class AuthLogParser {
   }
 
   private handle(rec: SyslogRecord, lineNo: number, yearGuessed: boolean): AuthLogEvent[] {
-    return this.handleParts(rec.time ? rec.time.getTime() : null, rec.host, rec.program, rec.pid, rec.message, lineNo, yearGuessed, false);
+    return this.handleParts(rec.time ? rec.time.getTime() : null, rec.host, rec.program, rec.pid, rec.message, lineNo, yearGuessed);
   }
 
-  /** A line split into its parts; `plain`: from pushFast (no control characters), so classifyFast may read it. */
+  /** A line split into its parts; `scanned`: read on the fast path, which classified it already. */
   private handleParts(
     ms: number | null, recHost: string | null, recProgram: string | null, recPid: number | null, recMessage: string,
-    lineNo: number, yearGuessed: boolean, plain: boolean,
+    lineNo: number, yearGuessed: boolean, scanned: ScannedLine | null = null,
   ): AuthLogEvent[] {
     const rec = { host: recHost, program: recProgram, pid: recPid, message: recMessage };
     if (!this.hostOk(rec.host)) {
@@ -526,7 +533,7 @@ export class AuthLogParser {
       this.prev = null;
       return [];
     }
-    const out: AuthLogEvent[] = [];
+    const out = this.outArray();
     if (ms !== null) this.sweep(ms, out);
 
     let program = rec.program;
@@ -560,16 +567,17 @@ export class AuthLogParser {
         this.stats.events += out.length;
         return out;
       }
-      const rep = rec.message.startsWith('message repeated ') ? REPEATED.exec(rec.message.trimEnd()) : null;
-      message = rep ? rep[2] : rec.message;
-      const hit = (plain && SSHD_PROGRAMS.has(program) ? classifyFast(message) : null) ?? classifyEntry(program, message);
+      // A line the fast path read comes classified (LineScanner.read does what follows).
+      const rep = scanned === null && rec.message.startsWith('message repeated ') ? REPEATED.exec(rec.message.trimEnd()) : null;
+      message = scanned !== null ? scanned.message : rep ? rep[2] : rec.message;
+      const hit = scanned !== null ? scanned.hit : classifyEntry(program, message);
       cls = hit.cls;
       if (cls.kind === 'other') {
         if (hit.entry) this.stats.ignored++;
         else this.notUnderstoodLine(program);
       }
-      if (rep) {
-        copies = Number(rep[1]);
+      if (scanned !== null ? scanned.copies >= 0 : rep) {
+        copies = scanned !== null ? scanned.copies : Number(rep![1]);
         repeated = true;
       }
     }
@@ -590,6 +598,12 @@ export class AuthLogParser {
     }
     const time = this.lastTimeIso;
     for (let i = 0; i < copies; i++) {
+      // Held back by track (a PAM line waiting for its Failed line, a Failed publickey): a new object.
+      const held = cls.kind === 'pam-failure' ? cls.pamCount === undefined : cls.kind === 'failed' && cls.method === 'publickey';
+      if (this.reuse && !held) {
+        this.track(this.pooled(time, rec.host, program, pid, cls, lineNo, message, repeated, yearGuessed), ms, out);
+        continue;
+      }
       // Built field by field, not spread: one object shape for every event keeps the hot path fast.
       const e: AuthLogEvent = {
         time, host: rec.host, program, pid, kind: cls.kind, method: cls.method, user: cls.user,
@@ -610,6 +624,77 @@ export class AuthLogParser {
     return out;
   }
 
+  /**
+   * reuseEvents: an event object of the pool, every field written (the optional ones undefined when
+   * they do not apply, which every reader takes as absent).
+   */
+  private pooled(
+    time: string, host: string | null, program: string, pid: number | null, cls: ClassifiedMessage, lineNo: number, message: string,
+    repeated: boolean, yearGuessed: boolean,
+  ): AuthLogEvent {
+    let e = this.pool[this.poolUsed];
+    if (e === undefined) {
+      e = {
+        time: '', host: null, program: '', pid: null, kind: 'other', method: null, user: null, invalidUser: false, ip: null, port: null,
+        key: null, source: this.source, lineNo: null, message: '',
+      };
+      this.pool.push(e);
+    }
+    this.poolUsed++;
+    const u = e as Record<keyof AuthLogEvent, unknown>;
+    e.time = time;
+    e.host = host;
+    e.program = program;
+    e.pid = pid;
+    e.kind = cls.kind;
+    e.method = cls.method;
+    e.user = cls.user;
+    e.invalidUser = cls.invalidUser;
+    e.ip = cls.ip;
+    e.port = cls.port;
+    e.key = cls.key;
+    e.lineNo = lineNo;
+    e.message = message;
+    u.rhost = cls.rhost;
+    u.targetUser = cls.targetUser;
+    u.byUser = cls.byUser;
+    u.command = cls.command;
+    u.reason = cls.reason;
+    u.pamService = cls.pamService;
+    u.pamCount = cls.pamCount;
+    u.repeated = repeated ? true : undefined;
+    u.yearGuessed = yearGuessed ? true : undefined;
+    u.covered = undefined;
+    u.ipFromPid = undefined;
+    u.sameAttempt = undefined;
+    u.beforeAccepted = undefined;
+    u.pamExtra = undefined;
+    return e;
+  }
+
+  /**
+   * The key of host + pid: a number (no string built and hashed per line) while the host is one of
+   * the first MAX_HOST_IDS seen and the pid fits in 32 bits; `host\0pid` text otherwise.
+   */
+  private pidKey(host: string | null, pid: number): PidKey {
+    const h = host ?? '';
+    let id: number | undefined;
+    if (h === this.keyHost) id = this.keyHostId;
+    else {
+      id = this.hostIds.get(h);
+      if (id === undefined && this.hostIds.size < MAX_HOST_IDS) {
+        id = this.hostIds.size;
+        this.hostIds.set(ownString(h), id);
+      }
+      if (id !== undefined) {
+        // Kept past this line: its own copy, not a slice of the block.
+        this.keyHost = ownString(h);
+        this.keyHostId = id;
+      }
+    }
+    return id !== undefined && pid >= 0 && pid < 4294967296 && Number.isInteger(pid) ? id * 4294967296 + pid : `${h}\u0000${pid}`;
+  }
+
   /** Pid bookkeeping: ip fill, pam/Failed pairing. Appends what is ready to `out`. */
   private track(e: AuthLogEvent, ms: number | null, out: AuthLogEvent[]): void {
     const sshd = SSH_SERVER_PROGRAMS.has(baseProgram(e.program));
@@ -618,10 +703,10 @@ export class AuthLogParser {
       out.push(e);
       return;
     }
-    const key = `${e.host ?? ''}\u0000${e.pid}`;
+    const key = this.pidKey(e.host, e.pid);
     let st = this.pids.get(key);
     if (!st) {
-      st = { key: ownString(key), older: null, newer: null, lastMs: ms ?? 0, ip: null, pending: null, sawFailed: false, counted: 0, keyFailures: null, refusedUnpaired: 0 };
+      st = { key: typeof key === 'string' ? ownString(key) : key, older: null, newer: null, lastMs: ms ?? 0, ip: null, pending: null, sawFailed: false, counted: 0, keyFailures: null, refusedUnpaired: 0 };
       const old = this.pids.size >= this.maxPids ? this.pids.oldest : null;
       if (old) {
         this.flushPending(old, out);

@@ -16,8 +16,24 @@
  * `Connection closed|reset by …`, `Disconnected from …`, `Received disconnect from …`,
  * `pam_unix(sshd:auth): authentication failure; …` and `… check pass; user unknown`.
  */
-import { blank, CATALOGUE, port, withAddress, type CatalogueEntry, type ClassifiedMessage } from './catalogue.js';
-import type { Classified } from './parse-sshd.js';
+import { blank, CATALOGUE, withAddress, type CatalogueEntry, type ClassifiedMessage } from './catalogue.js';
+import { classifyEntry, SSHD_PROGRAMS, type Classified } from './parse-sshd.js';
+import { ownString } from './own-string.js';
+import { daysInMonth, parseIsoTimestamp } from './parse-syslog.js';
+
+/** Programs whose events are emitted. `su(pam_unix)` is old PAM's tag for su's session lines. */
+export const AUTH_PROGRAMS: ReadonlySet<string> = new Set([
+  'sshd', 'sshd-session', 'sshd-auth', 'sshd(pam_unix)', 'dropbear', 'sudo', 'su', 'su(pam_unix)',
+]);
+
+/** A line containing one of these always goes through the regexes. */
+export const KEY_SUBSTRINGS: readonly string[] = ['sshd', 'sudo', 'su[', 'su:', 'su(', 'dropbear', 'last message repeated'];
+
+/** rsyslog's `message repeated N times: [ MSG]`. */
+export const REPEATED = /^message repeated (\d+) times?: \[ ?(.*)\]$/s;
+
+/** The characters the fast path leaves to the full parser (see scanPrefix), searched a block at a time. */
+const CONTROL = /[\x00-\x09\x0b-\x1f]/g;
 
 /** Where the parts of a line are (offsets into the block string), filled by scanPrefix. */
 export interface PrefixScan {
@@ -73,7 +89,7 @@ function clockAt(s: string, i: number): boolean {
  * The plain prefix shapes (see the file comment) of the line s[a, b): false for anything else,
  * which the full parser then reads. Says nothing about the stamp's values (checked by the caller).
  */
-export function scanPrefix(s: string, a: number, b: number, out: PrefixScan): boolean {
+export function scanPrefix(s: string, a: number, b: number, out: PrefixScan, nextControl?: (s: string, from: number) => number): boolean {
   let i: number;
   const c0 = s.charCodeAt(a);
   if (isDigit(c0)) {
@@ -143,7 +159,11 @@ export function scanPrefix(s: string, a: number, b: number, out: PrefixScan): bo
   if (i < b && s.charCodeAt(i) === 91) return false;
   if (b > i && s.charCodeAt(b - 1) <= 32) return false;
   // Control characters (tabs, a \r inside the line) change what the patterns match: the full parser.
-  for (let j = i; j < b; j++) if (s.charCodeAt(j) < 32) return false;
+  if (nextControl !== undefined) {
+    if (nextControl(s, i) < b) return false;
+  } else {
+    for (let j = i; j < b; j++) if (s.charCodeAt(j) < 32) return false;
+  }
   out.pid = pid;
   out.msgStart = i;
   return true;
@@ -192,6 +212,16 @@ function address(c: ClassifiedMessage, addr: string): ClassifiedMessage {
   return withAddress(c, addr);
 }
 
+/** The port of digits s[i, j) as port() reads it (0–65535, else null), without cutting them out. */
+function portAt(s: string, i: number, j: number): number | null {
+  let n = 0;
+  for (let k = i; k < j; k++) {
+    n = n * 10 + (s.charCodeAt(k) - 48);
+    if (n > 65535) return null;
+  }
+  return n;
+}
+
 /** `N` digits from i to the end: the index after them, or -1. */
 function digitsTo(s: string, i: number, end: number): boolean {
   if (i >= end) return false;
@@ -203,7 +233,10 @@ function digitsTo(s: string, i: number, end: number): boolean {
 function authResult(t: string, kind: 'failed' | 'accepted', at: number): Classified | null {
   const sp = t.indexOf(' ', at);
   if (sp <= at || !t.startsWith('for ', sp + 1) || t.charCodeAt(t.length - 1) === 93) return null;
-  const method = t.slice(at, sp);
+  // The common methods as constants: one string the tally's per-method counts look up quickly.
+  const method = sp - at === 8 && t.startsWith('password', at) ? 'password'
+    : sp - at === 9 && t.startsWith('publickey', at) ? 'publickey'
+      : t.slice(at, sp);
   let r = sp + 5;
   const invalid = t.startsWith('invalid user ', r) || t.startsWith('illegal user ', r);
   if (invalid) r += 13;
@@ -229,7 +262,7 @@ function authResult(t: string, kind: 'failed' | 'accepted', at: number): Classif
   c.method = method;
   c.invalidUser = invalid;
   c.user = t.slice(r, f);
-  c.port = port(t.slice(portStart, portEnd));
+  c.port = portAt(t, portStart, portEnd);
   c.key = key;
   return { cls: address(c, t.slice(ipStart, ipEnd)), entry: kind === 'failed' ? E_FAILED : E_ACCEPTED };
 }
@@ -248,7 +281,7 @@ function invalidUser(t: string): Classified | null {
   } else {
     if (sp === ipStart || !t.startsWith(' port ', sp) || !digitsTo(t, sp + 6, t.length)) return null;
     ip = t.slice(ipStart, sp);
-    p = port(t.slice(sp + 6));
+    p = portAt(t, sp + 6, t.length);
   }
   const c = blank('invalid-user');
   c.port = p;
@@ -288,7 +321,7 @@ function preambleLine(t: string, at: number, hit: CatalogueEntry): Classified | 
   const name = preamble?.slice(0, -1);
   const kind = preauth || name === 'authenticating user' || name === 'invalid user' ? 'preauth-disconnect' : 'other';
   const c = blank(kind);
-  c.port = port(t.slice(p + 6, end));
+  c.port = portAt(t, p + 6, end);
   address(c, t.slice(ipStart, p));
   if (name !== undefined) {
     c.user = user ?? '';
@@ -313,7 +346,7 @@ function receivedDisconnect(t: string): Classified | null {
   while (i < t.length && isDigit(t.charCodeAt(i))) i++;
   if (i === codeStart || !t.startsWith(': ', i)) return null;
   const c = blank(t.endsWith(' [preauth]') ? 'preauth-disconnect' : 'other');
-  c.port = port(t.slice(portStart, portEnd));
+  c.port = portAt(t, portStart, portEnd);
   return { cls: address(c, t.slice(at, sp)), entry: E_RECEIVED };
 }
 
@@ -377,5 +410,131 @@ export function classifyFast(message: string): Classified | null {
       return t.startsWith('Received disconnect from ') ? receivedDisconnect(t) : null;
     default:
       return null;
+  }
+}
+
+/**
+ * A line read on the fast path, everything about it that does not depend on the lines before it:
+ * what a scanning thread can work out on its own block (scan-worker.ts), and the parser then
+ * applies in order (AuthLogParser.pushScanned).
+ */
+export interface ScannedLine {
+  /** 1: a line of another program (counted only); 2: an sshd line, classified. */
+  type: 1 | 2;
+  program: string;
+  format: 'rfc3164' | 'rfc3339';
+  /** The stamp's text (the same string object as the line before's when it is the same text). */
+  stamp: string;
+  /** RFC 3164: the stamp's fields (month 0–11). */
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  host: string;
+  pid: number;
+  /** The message, inside its `message repeated N times: [ … ]` when it had one. */
+  message: string;
+  /** N of `message repeated N times`, -1 for a line that is not one. */
+  copies: number;
+  hit: Classified;
+}
+
+/**
+ * Reads lines on the fast path, with what it keeps from line to line (the last stamp and host,
+ * where the block's next control character is) only to save work: each line's result depends on
+ * that line alone.
+ */
+export class LineScanner {
+  private readonly scan: PrefixScan = newScan();
+  private readonly line: ScannedLine = {
+    type: 1, program: '', format: 'rfc3164', stamp: '', month: 0, day: 0, hour: 0, minute: 0, second: 0, host: '', pid: 0,
+    message: '', copies: -1, hit: { cls: blank(), entry: null },
+  };
+  private controlIn = '';
+  private controlFrom = -1;
+  private controlAt = 0;
+  private stamp = '';
+  private stampOk = false;
+  private host = '';
+
+  /** Where the next control character (not \n) of s is at or after `from`; s.length when none. */
+  private readonly nextControl = (s: string, from: number): number => {
+    if (s !== this.controlIn || from < this.controlFrom) {
+      this.controlIn = s;
+      this.controlFrom = -1;
+    }
+    if (this.controlFrom >= 0 && this.controlAt >= from) return this.controlAt;
+    CONTROL.lastIndex = from;
+    const m = CONTROL.exec(s);
+    this.controlFrom = from;
+    this.controlAt = m === null ? s.length : m.index;
+    return this.controlAt;
+  };
+
+  /** Forgets the block (it is not held once read). */
+  release(): void {
+    this.controlIn = '';
+    this.controlFrom = -1;
+  }
+
+  /**
+   * The line s[a, b) of a block decoded as latin1 (ASCII only): its ScannedLine (the same object
+   * every call, valid until the next), or null when it is not one of the plain shapes (the full
+   * parser then reads it).
+   */
+  read(s: string, a: number, b: number): ScannedLine | null {
+    const p = this.scan;
+    if (!scanPrefix(s, a, b, p, this.nextControl)) return null;
+    const out = this.line;
+    const len = p.progEnd - p.progStart;
+    const program = len === 4 && s.startsWith('sshd', p.progStart) ? 'sshd'
+      : len === 12 && s.startsWith('sshd-session', p.progStart) ? 'sshd-session'
+        : s.slice(p.progStart, p.progEnd);
+    if (!AUTH_PROGRAMS.has(program)) {
+      const line = s.slice(a, b);
+      if (KEY_SUBSTRINGS.some((k) => line.includes(k))) return null;
+      out.type = 1;
+      out.program = program;
+      return out;
+    }
+    if (!SSHD_PROGRAMS.has(program)) return null;
+    const stampLen = p.stampEnd - p.stampStart;
+    if (!(stampLen === this.stamp.length && s.startsWith(this.stamp, p.stampStart))) {
+      // Kept past its block: a copy, not a slice (own-string.ts).
+      this.stamp = ownString(s.slice(p.stampStart, p.stampEnd));
+      if (p.format === 'rfc3339') {
+        // Whether it parses does not depend on the zone (only the time it gives does).
+        this.stampOk = parseIsoTimestamp(this.stamp, 0) !== null;
+      } else {
+        const month = monthAt(s, a);
+        let i = a + 4;
+        while (s.charCodeAt(i) === 32) i++;
+        let day = s.charCodeAt(i++) - 48;
+        if (s.charCodeAt(i) !== 32) day = day * 10 + (s.charCodeAt(i++) - 48);
+        i++;
+        out.month = month;
+        out.day = day;
+        out.hour = (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt(i + 1) - 48);
+        out.minute = (s.charCodeAt(i + 3) - 48) * 10 + (s.charCodeAt(i + 4) - 48);
+        out.second = (s.charCodeAt(i + 6) - 48) * 10 + (s.charCodeAt(i + 7) - 48);
+        this.stampOk = !(day < 1 || day > daysInMonth(2000, month) || out.hour > 23 || out.minute > 59 || out.second > 60);
+      }
+    }
+    if (!this.stampOk) return null;
+    out.type = 2;
+    out.format = p.format;
+    out.stamp = this.stamp;
+    out.program = program;
+    out.pid = p.pid;
+    out.host = p.hostEnd - p.hostStart === this.host.length && s.startsWith(this.host, p.hostStart)
+      ? this.host
+      : (this.host = ownString(s.slice(p.hostStart, p.hostEnd)));
+    const message = s.slice(p.msgStart, b);
+    const rep = message.startsWith('message repeated ') ? REPEATED.exec(message.trimEnd()) : null;
+    out.message = rep ? rep[2] : message;
+    out.copies = rep ? Number(rep[1]) : -1;
+    out.hit = classifyFast(out.message) ?? classifyEntry(program, out.message);
+    return out;
   }
 }

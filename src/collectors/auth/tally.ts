@@ -196,9 +196,18 @@ export class AuthTally {
     this.events++;
     const program = e.program.endsWith(')') ? e.program.replace(/\([^)]*\)$/, '') : e.program;
     if (!SSH_SERVER_PROGRAMS.has(program)) return;
-    const failure = failureOf(e);
-    const failures = failure ? failure.count : 0;
-    const method = failure ? failure.method : null;
+    // failureOf, without an object per event.
+    let failures = 0;
+    let method: string | null = null;
+    if (e.beforeAccepted !== true) {
+      if (e.kind === 'failed') {
+        failures = 1;
+        method = e.method ?? 'unknown';
+      } else if (e.kind === 'pam-failure' && e.covered !== true) {
+        failures = e.pamExtra ?? e.pamCount ?? 1;
+        method = 'pam';
+      }
+    }
     if (failures > 0 && e.user !== null) this.perUser.add(e.user, failures);
 
     const address = e.ip ?? e.rhost ?? null;
@@ -222,18 +231,20 @@ export class AuthTally {
       };
       this.byAddress.set(owned, a);
     }
-    if (e.time !== '') {
-      a.firstSeen = earlier(a.firstSeen, e.time);
-      a.lastSeen = later(a.lastSeen, e.time);
+    const time = e.time;
+    // Lines of one second share their time string: most events change neither end.
+    if (time !== '' && time !== a.lastSeen) {
+      a.firstSeen = earlier(a.firstSeen, time);
+      a.lastSeen = later(a.lastSeen, time);
     }
     if (failures > 0 && method !== null) {
       a.failures += failures;
       a.failuresByMethod[method] = (a.failuresByMethod[method] ?? 0) + failures;
       if (e.invalidUser) a.failuresInvalidUser += failures;
       if (e.user !== null) a.users.add(e.user, failures);
-      if (e.time !== '') {
-        a.firstFailure = earlier(a.firstFailure, e.time);
-        a.lastFailure = later(a.lastFailure, e.time);
+      if (time !== '' && time !== a.lastFailure) {
+        a.firstFailure = earlier(a.firstFailure, time);
+        a.lastFailure = later(a.lastFailure, time);
       }
       return;
     }

@@ -4,9 +4,10 @@
  * intruder), the recorded fixtures and the loghub corpus; and line by line, the same events and
  * counts for lines made to sit at the edges of the shapes the fast path reads.
  */
-import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AuthAnalysis } from '../../../src/collectors/auth/analysis.js';
@@ -29,23 +30,47 @@ async function analyzeBoth(files: string[]): Promise<{ on: string; off: string }
   return { on: on.stdout, off: off.stdout };
 }
 
-/** Everything an analysis gives: the facts and the per-source counts. */
-async function analyse(text: string, how: 'batches' | 'fast' | 'full', chunk = 4096): Promise<unknown> {
+/** The scanning thread as built (npm run build): the one the CLI starts. */
+const WORKER_URL = pathToFileURL(path.join(REPO, 'dist/collectors/auth/scan-worker.js'));
+
+type How = 'batches' | 'fast' | 'full' | 'threads' | 'events' | 'threads-events';
+
+/**
+ * Everything an analysis gives: the facts and the per-source counts. `threads`: blocks read by two
+ * scanning threads and applied here in order; `events`: with an event callback that keeps every
+ * event (as collect's), so no event object is reused.
+ */
+async function analyse(text: string, how: How, chunk = 4096): Promise<unknown> {
   const bytes = Buffer.from(text, 'utf8');
   const stream = () => Readable.from((function* () {
     for (let i = 0; i < bytes.length; i += chunk) yield bytes.subarray(i, i + chunk);
   })());
-  const a = new AuthAnalysis();
+  const kept: unknown[] = [];
+  const a = new AuthAnalysis(how === 'events' || how === 'threads-events' ? (e) => void kept.push(e) : null);
   const opts = { source: 'auth.log', yearResolver: makeYearResolver(new Date(Date.UTC(2025, 11, 31))) };
+  const threads = how === 'threads' || how === 'threads-events';
   if (how === 'batches') await a.readSyslog(readLineBatches(stream()), opts);
-  else await a.readSyslogBlocks(readLineBlocks(stream()), { ...opts, fastPath: how === 'fast' });
+  else {
+    await a.readSyslogBlocks(readLineBlocks(stream()), {
+      ...opts,
+      fastPath: how !== 'full',
+      scanThreads: { threads: threads ? 2 : 0, explicit: true },
+      scanWorkerUrl: WORKER_URL,
+    });
+  }
+  // The threads did read (a missing thread module would fall back to this thread silently).
+  if (threads && text.length > 0) expect(a.threadBlocks).toBeGreaterThan(0);
   return JSON.parse(JSON.stringify({ facts: a.facts(), sources: a.sources, users: a.tally.userFailures() }));
 }
 
-async function sameThreeWays(text: string, chunk?: number): Promise<void> {
+async function sameThreeWays(text: string, chunk?: number, threads = true): Promise<void> {
   const full = await analyse(text, 'batches', chunk);
   expect(await analyse(text, 'full', chunk)).toEqual(full);
   expect(await analyse(text, 'fast', chunk)).toEqual(full);
+  expect(await analyse(text, 'events', chunk)).toEqual(full);
+  if (!threads) return;
+  expect(await analyse(text, 'threads', chunk)).toEqual(full);
+  expect(await analyse(text, 'threads-events', chunk)).toEqual(full);
 }
 
 describe('the fast path gives what the full parser gives', () => {
@@ -165,10 +190,33 @@ describe('the fast path gives what the full parser gives', () => {
     const text = `${lines.join('\n')}\n`;
     await sameThreeWays(text);
     // Each line alone too (a pid's state never hides a difference), and chunk boundaries anywhere.
-    for (const l of lines) await sameThreeWays(`${l}\n`);
+    for (const l of lines) await sameThreeWays(`${l}\n`, undefined, false);
     await sameThreeWays(text, 7);
     await sameThreeWays(text.slice(0, -1), 13);
   });
+
+  it('on a generated log read by scanning threads in blocks cut anywhere (inside a line, between a failure and its message repeated)', async () => {
+    for (const style of ['rfc3164', 'rfc3339']) {
+      const f = path.join(dir, `threads-${style}.log`);
+      await generateAuthLog(f, 300_000, { style, seed: 11, intruder: true });
+      const text = readFileSync(f, 'utf8');
+      expect(text).toContain('message repeated');
+      for (const chunk of [4096, 331]) await sameThreeWays(text, chunk);
+    }
+  }, 300_000);
+
+  it('through analyze --json with scanning threads, one, two or none, from the first block', async () => {
+    const f = path.join(dir, 'threads-cli.log');
+    await generateAuthLog(f, 3_000_000, { seed: 5, intruder: true });
+    const args = ['analyze', '--json', '--year', '2025', f];
+    const outs: string[] = [];
+    for (const [fast, workers] of [['off', '0'], ['on', '0'], ['on', '1'], ['on', '2']]) {
+      const r = await runCli(args, { env: { ...process.env, IR_TRIAGE_AUTH_FAST_PATH: fast, IR_TRIAGE_AUTH_WORKERS: workers } });
+      expect(r.code).toBe(0);
+      outs.push(r.stdout);
+    }
+    for (const o of outs.slice(1)) expect(o).toBe(outs[0]);
+  }, 120_000);
 
   it('reads most lines of a brute-forced log on the fast path, and none when it is off', async () => {
     const f = path.join(dir, 'share.log');
