@@ -107,6 +107,15 @@ export function createAssets(files: EmbeddedFiles | null, packageRoot: string): 
 // a file of a package.
 const assets = createAssets(embedded, embedded ? '' : fileURLToPath(new URL('../', import.meta.url)));
 
+/**
+ * The URL of one of ir-triage's own compiled modules (`collectors/auth/scan-worker.js`), to start
+ * as a worker thread; null in the single-file builds, which are one file with no module beside
+ * it: the caller then does the work on its own thread.
+ */
+export function ownModuleUrl(rel: string): URL | null {
+  return embedded ? null : new URL(`./${rel}`, import.meta.url);
+}
+
 export const SHIPPED_ROOT = assets.root;
 export const isEmbedded = (): boolean => assets.isEmbedded();
 export const shippedPath = (...parts: string[]): string => assets.shippedPath(...parts);

@@ -11,6 +11,7 @@ import { AuthLogParser, type AuthLogEvent, type AuthLogStats } from './events.js
 import { parseJournalJsonLine } from './journal.js';
 import { BlockReader, partEnd, type ScannedBlock } from './scan-lines.js';
 import { ScanPool, scanThreadsDefault } from './scan-pool.js';
+import { ownModuleUrl } from '../../assets.js';
 import type { UtcOffset, YearResolver } from './parse-syslog.js';
 import { AuthTally, type AuthTallyOptions } from './tally.js';
 
@@ -164,10 +165,12 @@ export class AuthAnalysis {
     try {
       for await (const block of blocks) {
         if (pool === null && want.threads > 0 && seen >= startAfter) {
+          // No module to start in the single-file builds: one thread, the same results.
+          const url = opts.scanWorkerUrl ?? ownModuleUrl('collectors/auth/scan-worker.js');
           try {
-            pool = new ScanPool(want.threads, opts.scanWorkerUrl);
+            if (url === null) want.threads = 0;
+            else pool = new ScanPool(want.threads, url);
           } catch {
-            // No module to start (a CommonJS single-file build has no import.meta.url): one thread.
             want.threads = 0;
           }
         }

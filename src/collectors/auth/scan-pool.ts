@@ -58,7 +58,7 @@ export class ScanPool {
   private readonly threads: ScanThread[];
   private turn = 0;
 
-  constructor(n: number, url: URL = new URL('./scan-worker.js', import.meta.url)) {
+  constructor(n: number, url: URL) {
     this.threads = Array.from({ length: n }, () => new ScanThread(url));
   }
 
