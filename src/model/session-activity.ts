@@ -61,11 +61,9 @@ export interface SessionFindingRef {
   tie: SessionTie;
 }
 
-/** One ssh session in the incident window, as the login records and the auth log saw it. */
-export interface SessionActivity {
+/** One ssh session as the login records and the auth log saw it: who, from where, when, how. */
+export interface SessionHeader {
   user: string;
-  /** The account's uid (passwd, or the history files); null when unknown. */
-  uid: number | null;
   /** The remote address or host name; null when no record gave one. */
   address: string | null;
   /** Terminal (pts/0) from the login records; null for an auth-log login alone. */
@@ -81,6 +79,12 @@ export interface SessionActivity {
   sources: string[];
   /** The auth log's line for it (file:line), when one matched. */
   evidence: string[];
+}
+
+/** One ssh session in the incident window, with what was done in it. */
+export interface SessionActivity extends SessionHeader {
+  /** The account's uid (passwd, or the history files); null when unknown. */
+  uid: number | null;
   commands: Bounded<SessionCommand>;
   files: Bounded<SessionFile>;
   findings: Bounded<SessionFindingRef>;

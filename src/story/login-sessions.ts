@@ -4,28 +4,13 @@
  * what joins findings inside a session (incidents) are read from the same sessions.
  */
 import type { KnownFacts } from '../model/facts.js';
+import type { SessionHeader } from '../model/session-activity.js';
 
 /** A login record and an accepted ssh line this close in time (and same account and address) are one session. */
 const SAME_LOGIN_MS = 10_000;
 
 /** One ssh session: a remote login, seen by one or more sources, with its span. */
-export interface LoginSession {
-  user: string;
-  /** The remote address or host name; null when no record gave one. */
-  address: string | null;
-  /** Terminal (pts/0) from the login records; null for an auth-log login alone. */
-  line: string | null;
-  start: string;
-  /** Logout, or the boot or crash that ended it; null while it is still open or its end is unknown. */
-  end: string | null;
-  /** logout, still-logged-in, gone, crash, reboot, shutdown (login records) or closed/open (auth log alone). */
-  endKind: string;
-  /** password, publickey, … from the auth log; null when no accepted line matched. */
-  method: string | null;
-  /** Where it was seen: utmp, wtmp, wtmpdb, auth-log. */
-  sources: string[];
-  /** The auth log's line for it (file:line), when one matched. */
-  evidence: string[];
+export interface LoginSession extends SessionHeader {
   /** Login time in ms (the first source's), and the end in ms: Infinity while open or when unknown. */
   from: number;
   to: number;
