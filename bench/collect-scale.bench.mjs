@@ -64,7 +64,7 @@ const rows = [];
 const goalRows = [];
 const notes = [];
 const loadStart = os.loadavg();
-for (const size of SIZES) {
+for (const target of SIZES) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'irt-bench-collect-'));
   try {
     const root = path.join(dir, 'root');
@@ -72,7 +72,7 @@ for (const size of SIZES) {
     mkdirSync(path.join(root, 'etc'), { recursive: true });
     writeFileSync(path.join(root, 'etc/timezone'), 'Etc/UTC\n');
     const log = path.join(root, 'var/log/auth.log');
-    const gen = await generateAuthLog(log, size, { style: 'rfc3339', intruder: true });
+    const gen = await generateAuthLog(log, target, { style: 'rfc3339', intruder: true });
     const logBytes = statSync(log).size;
     const label = `${mb(logBytes)} MB auth.log (${gen.lines.toLocaleString('en')} lines)`;
     const gz = path.join(dir, 'auth.log.gz');
