@@ -13,14 +13,24 @@ const CASE = 'ENC-E2E';
 
 let dir: string;
 let out: string;
-/** Every run of the CLI in this file, for the last test: no secret in any output. */
+/** Every run of the CLI in this file: each is checked for secrets as it ends, and all again by the last test. */
 const runs: CliRun[] = [];
 /** Every secret key made here. */
 const secrets: string[] = [];
 
+/** No secret key made here, and none at all, in a run's output. */
+function expectNoSecret(r: CliRun): void {
+  for (const s of secrets) {
+    expect(r.stdout).not.toContain(s);
+    expect(r.stderr).not.toContain(s);
+  }
+  expect(`${r.stdout}${r.stderr}`).not.toMatch(/AGE-SECRET-KEY-1[0-9A-Z]{58}/i);
+}
+
 async function cli(args: string[]): Promise<CliRun> {
   const r = await runCli(args);
   runs.push(r);
+  expectNoSecret(r);
   return r;
 }
 
@@ -53,7 +63,14 @@ beforeAll(async () => {
   execFileSync('age-keygen', ['-o', strangerKey], { stdio: 'ignore' });
   deputyRecipient = execFileSync('age-keygen', ['-y', deputyKey], { encoding: 'utf8' }).trim();
   secrets.push(secretIn(officerKey), secretIn(deputyKey), secretIn(strangerKey));
-});
+  // The encrypted bundle every test below reads: made once, whatever order the tests run in.
+  const recipientsFile = path.join(dir, 'recipients.txt');
+  writeFileSync(recipientsFile, `# deputy, from age-keygen\n${deputyRecipient}\n\n`);
+  const r = await cli(['collect', '--root', ROOT, '--out', out, '--case', CASE, '--encrypt-to', officerRecipient, '--encrypt-to', `@${recipientsFile}`, '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  summary = JSON.parse(r.stdout);
+  bundle = path.join(out, `${CASE}.tar.gz.age`);
+}, 120_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -77,12 +94,6 @@ describe('ir-triage keygen', () => {
 
 describe('collect --encrypt-to', () => {
   it('writes only <case>.tar.gz.age and its sidecar, to the officer and to a recipients file', async () => {
-    const recipientsFile = path.join(dir, 'recipients.txt');
-    writeFileSync(recipientsFile, `# deputy, from age-keygen\n${deputyRecipient}\n\n`);
-    const r = await cli(['collect', '--root', ROOT, '--out', out, '--case', CASE, '--encrypt-to', officerRecipient, '--encrypt-to', `@${recipientsFile}`, '--json']);
-    expect(r.code).toBe(0);
-    summary = JSON.parse(r.stdout);
-    bundle = path.join(out, `${CASE}.tar.gz.age`);
     expect(summary).toMatchObject({ bundle, case: CASE, encrypted: true, recipients: [officerRecipient, deputyRecipient] });
     expect(summary.plaintextSha256).toMatch(/^[0-9a-f]{64}$/);
 
@@ -284,13 +295,8 @@ describe('ir-triage decrypt', () => {
   });
 
   it('never writes a secret key to stdout or stderr in any of these runs', () => {
-    expect(runs.length).toBeGreaterThan(10);
-    for (const r of runs) {
-      for (const s of secrets) {
-        expect(r.stdout).not.toContain(s);
-        expect(r.stderr).not.toContain(s);
-      }
-      expect(`${r.stdout}${r.stderr}`).not.toMatch(/AGE-SECRET-KEY-1[0-9A-Z]{58}/i);
-    }
+    // keygen and collect ran before any test; every run is also checked as it ends (cli()).
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    for (const r of runs) expectNoSecret(r);
   });
 });

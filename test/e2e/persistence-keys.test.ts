@@ -51,7 +51,8 @@ function aboutUser(findings: Finding[]): Finding[] {
   return findings.filter((f) => MINE.has(f.rule) && (f.subject.user === USER || f.title.includes(USER)));
 }
 
-describe.skipIf(missing)(`keys, sshd and accounts live (${missing ?? 'root'})`, () => {
+// One box told in order: before the key, after it, after its removal — its tests keep their order even when the suite is shuffled.
+describe.skipIf(missing)(`keys, sshd and accounts live (${missing ?? 'root'})`, { shuffle: false }, () => {
   beforeAll(() => {
     sh('useradd', ['-m', '-s', '/bin/bash', '-c', 'ir-triage persistence test', USER]);
     created = true;
