@@ -72,14 +72,21 @@ async function inside(config) {
   // The machine's own crontabs are not the scene's.
   mkdirSync(path.join(config.root, 'var/spool/cron/crontabs'), { recursive: true });
   run(['mount', '--bind', path.join(config.root, 'var/spool/cron'), '/var/spool/cron']);
+  // The machine's own temporary files and homes are not the scene's either: the bundle is written
+  // to /mnt (the out folder bound there), then empty tmpfs cover /tmp, /var/tmp and /home.
+  run(['mount', '--bind', config.out, '/mnt']);
+  for (const dir of ['/tmp', '/var/tmp', '/home']) run(['mount', '-t', 'tmpfs', '-o', 'mode=1777', 'tmpfs', dir]);
   const stdin = openSync(path.join(config.kit, '.run'), 'r');
   run(['setsid', '-f', 'setpriv', '--reuid=1001', '--regid=1001', '--clear-groups', './pscan2', '-', '198.18.7', '22'], { cwd: config.kit, stdio: [stdin, 'ignore', 'inherit'] });
   closeSync(stdin);
   for (let i = 0; i < 500 && establishedToSsh() < TARGETS.length; i++) await sleep(20);
   if (establishedToSsh() < TARGETS.length) throw new Error('the scanner did not connect to every target');
-  const r = spawnSync(process.execPath, [BIN, 'collect', '--out', config.out, '--case', CASE, '--examiner', 'J. Doe', '--json'], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync(process.execPath, [BIN, 'collect', '--out', '/mnt', '--case', CASE, '--examiner', 'J. Doe', '--json'], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error(`collect exited ${r.status}`);
-  process.stdout.write(r.stdout);
+  // The summary as the outside sees it: the bundle is in the out folder.
+  const summary = JSON.parse(r.stdout);
+  summary.bundle = path.join(config.out, path.basename(summary.bundle));
+  process.stdout.write(JSON.stringify(summary));
 }
 
 /** The pid (in our namespace) of the first child of `pid`: unshare --fork's child, pid 1 inside. */
@@ -142,6 +149,7 @@ async function outside(outPng) {
     const summary = JSON.parse(stdout);
     console.log(`bundle ${summary.bundle}: ${summary.findings.length} findings`);
     for (const f of summary.findings) console.log(`  ${f.id} ${f.severity.padEnd(13)} ${f.title}`);
+    for (const i of summary.incidents ?? []) console.log(`  ${i.id} ${i.severity.padEnd(13)} ${i.title} (${i.findings.length} findings)`);
     run(['tar', 'xzf', summary.bundle, '-C', work, `${CASE}/report.html`]);
     const html = path.join(work, CASE, 'report.html');
     if (process.env.SHOT_KEEP) copyFileSync(summary.bundle, process.env.SHOT_KEEP);

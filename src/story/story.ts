@@ -48,6 +48,8 @@ const MAX_LINKS = 200;
 
 interface Draft {
   ms: number | null;
+  /** When what the link tells went on until (the last failure of a brute force); gaps start after it. */
+  endMs?: number | null;
   tactic: Tactic | null;
   techniques: string[];
   text: string;
@@ -140,7 +142,7 @@ function findingLinks(f: Finding, facts: KnownFacts, loggedIn: ReadonlySet<strin
       return [{ ...base, ms: timeMs(s.first), text: `root logged in over ssh from ${address}${typeof s.logins === 'number' && s.logins > 1 ? ` (${s.logins} logins, the last at ${shortTime(String(s.last))})` : ''}`, evidence: evidence() }];
     case 'auth.bruteforce':
     case 'login.btmp-bruteforce':
-      return [{ ...base, ms: timeMs(s.firstFailure), text: `${address} failed ${n(s.failures)} ssh logins${typeof s.lastFailure === 'string' ? ` until ${shortTime(s.lastFailure)}` : ''}${f.rule === 'login.btmp-bruteforce' ? ' (btmp)' : ''}`, evidence: evidence() }];
+      return [{ ...base, ms: timeMs(s.firstFailure), endMs: timeMs(s.lastFailure), text: `${address} failed ${n(s.failures)} ssh logins${typeof s.lastFailure === 'string' ? ` until ${shortTime(s.lastFailure)}` : ''}${f.rule === 'login.btmp-bruteforce' ? ' (btmp)' : ''}`, evidence: evidence() }];
     case 'persistence.cron': {
       const file = (facts.persistenceFiles ?? []).find((p) => p.path === s.path);
       const runs = typeof s.command === 'string' ? `\`${field(s.command)}\`` : 'a command';
@@ -193,8 +195,9 @@ function withGaps(ordered: Draft[], historyAccounts: readonly string[]): Array<D
       const what = historyAccounts.length ? `no history of ${historyAccounts.map((a) => field(a, 32)).join(', ')} covers ${span}` : `nothing recorded covers ${span}`;
       out.push({ kind: 'gap', ms: previous, tactic: null, techniques: [], text: `${what} (${Math.round((d.ms - previous) / 60_000)} minutes)`, evidence: [], findings: [] });
     }
-    if (d.ms !== null) previous = d.ms;
-    out.push({ ...d, kind: 'event' });
+    if (d.ms !== null) previous = Math.max(previous ?? d.ms, d.ms, d.endMs ?? d.ms);
+    const { endMs: _end, ...link } = d;
+    out.push({ ...link, kind: 'event' });
   }
   return out;
 }

@@ -558,6 +558,20 @@ describe('the story', () => {
     expect(inc.last).toBe('2026-11-22T22:50:12.000Z');
   });
 
+  it('a gap starts where what a link tells ended: a long brute force is not a stretch nothing covers', () => {
+    // Failures from 21:24 to 22:20, the login at 22:26: 56 minutes after the first failure, 6 after the last.
+    const long = fs.map((f) => (f.rule === 'auth.bruteforce' ? { ...f, subject: { ...f.subject, firstFailure: '2026-11-22T21:24:00.000Z', lastFailure: '2026-11-22T22:20:00.000Z' } } : f));
+    const story = incidentOf(buildIncidents(long, facts), long[0]!.id).story;
+    expect(story[0]).toMatchObject({ kind: 'event', tactic: 'credential-access' });
+    expect(story[1]).toMatchObject({ kind: 'event', tactic: 'initial-access' });
+    // Failures that end 40 minutes before the login leave a gap from the last failure.
+    const early = fs.map((f) => (f.rule === 'auth.bruteforce' ? { ...f, subject: { ...f.subject, firstFailure: '2026-11-22T21:00:00.000Z', lastFailure: '2026-11-22T21:46:00.000Z' } } : f));
+    const gap = incidentOf(buildIncidents(early, facts), early[0]!.id).story[1]!;
+    expect(gap).toMatchObject({ kind: 'gap', time: '2026-11-22T21:46:00.000Z' });
+    expect(gap.text).toBe('no history of deploy covers 21:46–22:26 (40 minutes)');
+    for (const l of story) expect(Object.keys(l)).not.toContain('endMs');
+  });
+
   it('undated links are placed by their tactic', () => {
     // Without the crontab's time the cron line has no date: it goes after the last dated link of a tactic that comes before persistence (execution).
     const r = buildIncidents(fs, { ...facts, persistenceFiles: [] });
