@@ -202,6 +202,30 @@ describe.skipIf(SKIP !== null)(`incidents on a planted scene${SKIP ? ` (skipped:
     for (const l of story) expect(existsSync(path.join(caseDir, l.evidence[0]?.replace(/:\d+$/, '') ?? '.'))).toBe(true);
   });
 
+  it("the bundle's report opens with the main incident's story, link by link in the same order, before the findings", () => {
+    const main = incidents[0]!;
+    const md = readFileSync(path.join(caseDir, 'report.md'), 'utf8');
+    const start = md.indexOf('## The story: ');
+    expect(start).toBeGreaterThan(-1);
+    expect(start).toBeLessThan(md.indexOf('## Incidents'));
+    expect(md.indexOf('## Incidents')).toBeLessThan(md.indexOf('## Findings'));
+    const section = md.slice(start, md.indexOf('\n## ', start + 1));
+    expect(section).toContain(`Main incident ${main.id} (${main.severity})`);
+    const rows = section.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| time |'));
+    expect(rows).toHaveLength(main.story.length);
+    main.story.forEach((link, i) => {
+      const row = rows[i]!;
+      if (link.kind === 'gap') expect(row).toContain('*gap*');
+      for (const id of link.findings) expect(row).toContain(id);
+    });
+    const html = readFileSync(path.join(caseDir, 'report.html'), 'utf8');
+    const story = html.indexOf('id="story"');
+    expect(story).toBeGreaterThan(-1);
+    expect(story).toBeLessThan(html.indexOf('id="incidents"'));
+    expect(html.indexOf('id="incidents"')).toBeLessThan(html.indexOf('id="findings"'));
+    expect(html.slice(story, html.indexOf('</section>', story))).toContain(`${main.id}</a>`);
+  });
+
   it('the addresses that only failed are one campaign, apart from the login thread', () => {
     const noise = findings.filter((f) => bystanders.includes(f.subject.ip as string));
     expect(noise.map((f) => f.rule).sort(), JSON.stringify(findings.map((f) => f.title))).toEqual(['auth.bruteforce', 'auth.bruteforce', 'auth.bruteforce']);
