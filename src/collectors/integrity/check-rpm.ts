@@ -105,6 +105,29 @@ export async function checkRpm(
     records.set(f.key, rec);
   }
 
+  await recordCandidates(fs, candidates, records, owned, users, qf ? { status: 'not-packaged', reason: 'no package owns this file' } : { status: 'unverified', reason: 'rpm -qf did not run' });
+  if (qf) markShadows(candidates, records, (p) => owned.has(p));
+  markSetuid(records, new Set());
+  return { records, packages, problems: [], excluded: 0 };
+}
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+
+/** One packaged file against what is on disk, by the digest the database holds. */
+/**
+ * The tools' files with no record yet: a record already made (by package) gains the tool's name;
+ * a file no package owns is inspected and recorded with `unowned`'s status and reason (or as
+ * unreadable).
+ */
+async function recordCandidates(
+  fs: RootedFs,
+  candidates: Candidate[],
+  records: Map<string, IntegrityRecord>,
+  owned: { has(path: string): boolean },
+  users: Map<number, string>,
+  unowned: { status: IntegrityRecord['status']; reason: string },
+): Promise<void> {
   for (const c of candidates) {
     const rec = records.get(c.entry) ?? records.get(c.real);
     if (rec) {
@@ -115,19 +138,12 @@ export async function checkRpm(
     const fresh = blankRecord(c.entry);
     fresh.tools = [c.tool];
     const ins = await inspectInto(fs, c.entry, fresh, users);
-    fresh.status = ins.error ? 'unreadable' : qf ? 'not-packaged' : 'unverified';
-    fresh.reason = ins.error ?? (qf ? 'no package owns this file' : 'rpm -qf did not run');
+    fresh.status = ins.error ? 'unreadable' : unowned.status;
+    fresh.reason = ins.error ?? unowned.reason;
     records.set(c.real, fresh);
   }
-  if (qf) markShadows(candidates, records, (p) => owned.has(p));
-  markSetuid(records, new Set());
-  return { records, packages, problems: [], excluded: 0 };
 }
 
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-
-/** One packaged file against what is on disk, by the digest the database holds. */
 async function checkRpmFile(fs: RootedFs, key: string, rec: IntegrityRecord, pkg: RpmPackage, f: RpmFile, users: Map<number, string>): Promise<'keep' | 'skip'> {
   const ins = await inspectInto(fs, key, rec, users);
   const regular = f.mode === null || (f.mode & S_IFMT) === S_IFREG;
@@ -206,20 +222,7 @@ export async function checkRpmDb(fs: RootedFs, canon: Canonicalizer, targets: In
       if ((await checkRpmFile(fs, key, rec, pkg, f, users)) === 'keep') records.set(key, rec);
     }
   }
-  for (const c of candidates) {
-    const rec = records.get(c.entry) ?? records.get(c.real);
-    if (rec) {
-      if (!rec.tools.includes(c.tool)) rec.tools.push(c.tool);
-      continue;
-    }
-    if (owned.has(c.entry) || owned.has(c.real)) continue;
-    const fresh = blankRecord(c.entry);
-    fresh.tools = [c.tool];
-    const ins = await inspectInto(fs, c.entry, fresh, users);
-    fresh.status = ins.error ? 'unreadable' : 'not-packaged';
-    fresh.reason = ins.error ?? 'no package owns this file';
-    records.set(c.real, fresh);
-  }
+  await recordCandidates(fs, candidates, records, owned, users, { status: 'not-packaged', reason: 'no package owns this file' });
   markShadows(candidates, records, (p) => owned.has(p));
   markSetuid(records, setuidShipped);
   return { records, packages: packages.map((p) => p.name), problems: [], excluded: 0 };
