@@ -8,8 +8,11 @@ import { BIN, isRoot } from '../helpers/cli.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 const SESSION = `irt-guided-${process.pid}`;
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
-const screen = () => tmux('capture-pane', '-p', '-J', '-t', SESSION, '-S', '-200');
+// A server of its own, with a scrollback deep enough for every line a busy machine adds to a step
+// (a checkout under /tmp alone is hundreds of new scripts): a step's header never scrolls away.
+const SOCKET = `irt-guided-${process.pid}`;
+const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
+const screen = () => tmux('capture-pane', '-p', '-J', '-t', SESSION, '-S', '-200000');
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -67,7 +70,9 @@ describe.skipIf(!hasTmux || !isRoot)('the guided run in a real terminal (tmux; r
 
     out = tmpDir('irt-tmux-out-');
     const cmd = `cd ${JSON.stringify(path.dirname(BIN))}/.. && ${process.execPath} ${BIN} run --out ${out} --case TMUX --examiner bob --ssh-port ${port}; echo EXIT=$?; sleep 60`;
-    tmux('new-session', '-d', '-s', SESSION, '-x', '200', '-y', '60', cmd);
+    const conf = path.join(kitRoot, 'tmux.conf');
+    writeFileSync(conf, 'set -g history-limit 200000\n');
+    tmux('-f', conf, 'new-session', '-d', '-s', SESSION, '-x', '200', '-y', '60', cmd);
 
     // Step by step, as a responder would.
     // host, sessions, ssh-connections, activity, processes, malware-scan, persistence.
@@ -100,7 +105,7 @@ describe.skipIf(!hasTmux || !isRoot)('the guided run in a real terminal (tmux; r
   }, 300_000);
 
   afterAll(() => {
-    spawnSync('tmux', ['kill-session', '-t', SESSION]);
+    spawnSync('tmux', ['-L', SOCKET, 'kill-server'], { stdio: 'ignore' });
     listener?.close();
     if (scannerPid) {
       try {
