@@ -19,7 +19,6 @@ import { readYaraRules, yaraRulePaths } from '../playbooks/yara-rules.js';
 import { flaggedFileTimes, quarantinedFileTimes } from '../report/case-file-times.js';
 import { loadReportData, renderHtml, renderMarkdown } from '../report/report.js';
 import { computeVerdict, type Verdict } from '../report/verdict.js';
-import { incidentTitles, type IncidentTitle } from '../report/incidents.js';
 import { sanitizeForTerminal } from '../report/text.js';
 import { SESSION_ACTIVITY_FILE, sessionActivity } from '../story/sessions.js';
 import type { Incident } from '../model/incident.js';
@@ -64,7 +63,7 @@ export interface CaseSummary {
   case: string;
   partial: boolean;
   findings: Finding[];
-  /** The findings joined into incidents, worst first (artifacts/incidents.json). */
+  /** The findings joined into incidents, worst first, the main one first (artifacts/incidents.json). */
   incidents: Incident[];
   /** The one-line answer for the security officer (also in manifest.json). */
   verdict: Verdict;
@@ -73,8 +72,6 @@ export interface CaseSummary {
   interrupted: boolean;
   /** Set when the bundle was encrypted (--encrypt-to): recipients and the plaintext's sha256. */
   encryption?: BundleEncryption;
-  /** The incidents as the report shows them (artifacts/incidents.json read back), the main one first; empty when none were written. */
-  incidentTitles: IncidentTitle[];
 }
 
 /** Findings of one rule recorded one by one in the custody log; the rest are counted (findings.json has them all). */
@@ -346,7 +343,6 @@ export class CaseRun {
         keptDir: this.opts.keepDir ? store.dir : null,
         interrupted: this.interrupted,
         encryption: sealed.encryption,
-        incidentTitles: incidentTitles(data.incidents),
       };
     } finally {
       // The timeline's scratch runs never outlive the run, even when closing failed half-way.

@@ -86,11 +86,12 @@ export interface IncidentTitle {
   findings: number;
 }
 
-/** The incidents of the view, the main one first, then the others in the file's order. */
-export function incidentTitles(v: IncidentsView | null): IncidentTitle[] {
-  if (!v) return [];
-  const ordered = v.main ? [v.main, ...v.incidents.filter((i) => i !== v.main)] : v.incidents;
-  return ordered.map((i) => ({ id: i.id, title: i.title, severity: i.severity, findings: i.findings.length }));
+/**
+ * Incidents as terminal lines name them, in the order given (the built incidents are worst first,
+ * the main one first).
+ */
+export function incidentTitles(incidents: readonly { id: string; title: string; severity: Severity; findings: readonly unknown[] }[]): IncidentTitle[] {
+  return incidents.map((i) => ({ id: i.id, title: i.title, severity: i.severity, findings: i.findings.length }));
 }
 
 /** Findings of one rule inside an incident, shown as one row. */

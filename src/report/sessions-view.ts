@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import type { SessionActivityFileSchema } from '../evidence/bundle-schemas.js';
+import type { SessionHeader } from '../model/session-activity.js';
 import { countText, findingLinkHtml, timeText } from './format.js';
 import { escapeHtml as h, escapeMarkdown as md } from './text.js';
 
@@ -43,16 +44,7 @@ interface ShownFinding {
 }
 
 /** What the views show of one session (the artifact's shape, or sessionActivity's output). */
-export interface ShownSession {
-  user: string;
-  address: string | null;
-  line: string | null;
-  start: string;
-  end: string | null;
-  endKind: string;
-  method: string | null;
-  sources: string[];
-  evidence: string[];
+export interface ShownSession extends SessionHeader {
   commands: ShownList<ShownCommand>;
   files: ShownList<ShownFile>;
   findings: ShownList<ShownFinding>;

@@ -3,6 +3,7 @@ import type { Action } from '../actions/types.js';
 import type { CaseRun, CaseSummary } from '../case/case-run.js';
 import type { DraftFinding } from '../model/finding.js';
 import type { PlaybookStep } from '../playbooks/schema.js';
+import { incidentTitles } from '../report/incidents.js';
 import { renderTable } from '../report/table.js';
 import { sanitizeForTerminal } from '../report/text.js';
 import type { Containment } from './containment.js';
@@ -185,7 +186,7 @@ export class GuidedRun {
       `  partial: ${s.partial ? `yes — ${s.partialReasons.join('; ')}` : 'no'}`,
       `  verdict: ${sanitizeForTerminal(s.verdict.headline)}`,
       `  findings: ${s.findings.length}, actions: ${this.d.run.actions.length}`,
-      ...(s.incidentTitles.length ? [incidentLines(s.incidentTitles, this.d.color)] : []),
+      ...(s.incidents.length ? [incidentLines(incidentTitles(s.incidents), this.d.color)] : []),
       '',
       wrap(
         `Hand the bundle and its .sha256 file to the security officer, and send the sha256 above by a second channel (phone, ticket) so they can trust what arrives. They check it with "sha256sum -c" and "ir-triage verify"; report.html inside is the summary for them. Keep the bundle off this box: copy it to removable media or another host, since an intruder with root can change anything left here. Containment is not clean-up: rebuilding the server from known-good media is the safe end.`,
