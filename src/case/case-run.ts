@@ -156,6 +156,29 @@ export class CaseRun {
       const st = await fsp.stat(rootDir).catch(() => null);
       if (!st?.isDirectory()) throw new CliError(`--root ${rootDir} is not a folder`, EXIT.usage);
     }
+    // Ctrl-C while the case opens (its folder and custody log are being created) is held until the
+    // run's own handler is there, then handed to it: the interruption is recorded and the partial
+    // bundle written, as for one a moment later. A second Ctrl-C quits at once, as it does then.
+    let early = false;
+    const onEarly = () => {
+      if (early) process.exit(EXIT.interrupted);
+      early = true;
+    };
+    process.on('SIGINT', onEarly);
+    process.on('SIGTERM', onEarly);
+    try {
+      const run = await CaseRun.opening(opts, argv, rootDir, hooks, hostOptions);
+      if (early) run.onSignal();
+      return run;
+    } finally {
+      process.off('SIGINT', onEarly);
+      process.off('SIGTERM', onEarly);
+    }
+  }
+
+  private static async opening(
+    opts: CaseOptions, argv: string[], rootDir: string, hooks: EngineHooks, hostOptions: Omit<HostOptions, 'root' | 'signal' | 'warn'>,
+  ): Promise<CaseRun> {
     const abort = new AbortController();
     const host = createHostContext({
       ...hostOptions,
@@ -173,7 +196,7 @@ export class CaseRun {
     const hostname = rootDir === '/' ? os.hostname() : await imageHostname(rootDir);
     const yaraRules = await readYaraRules(yaraRulePaths(opts.yara ?? [], playbook));
     // Nothing is awaited between the case's first custody event and the constructor, which
-    // installs the Ctrl-C handler: an interruption from then on is always recorded.
+    // installs the Ctrl-C handler (one before it is held by open()).
     const c = await Case.open({ ...commandCaseOpening(opts, host, hostname, argv, startedAt), opened: { playbook: { id: playbook.id, sha256: playbook.sha256 } } });
     const options: CollectOptions = {
       sshPorts: opts.sshPort,

@@ -181,8 +181,10 @@ describe('ir-triage collect (the real CLI on this machine)', () => {
     const out = tmpDir('irt-int-');
     let pid = 0;
     const running = runCli(['collect', '--out', out, '--case', 'INT', '--json'], { onSpawn: (p) => (pid = p) });
-    const custody = path.join(out, 'INT', 'custody.jsonl');
-    for (let i = 0; i < 500 && !existsSync(custody); i++) await new Promise((res) => setTimeout(res, 5));
+    // As soon as the case's folder is there (its custody log not yet written): an interruption
+    // while the case opens is recorded as one a moment later.
+    const caseFolder = path.join(out, 'INT');
+    for (let i = 0; i < 2000 && !existsSync(caseFolder); i++) await new Promise((res) => setTimeout(res, 2));
     process.kill(pid, 'SIGINT');
     const r = await running;
     expect(r.code).toBe(130);
