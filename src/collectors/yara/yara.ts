@@ -71,18 +71,84 @@ export class YaraEngine {
 async function compileRules(yara: YaraEngine, files: ReadonlyArray<{ file: string; source: string }>, sources: SourceStatus[]): Promise<RuleFile[]> {
   const out: RuleFile[] = [];
   for (const { file, source } of files) {
-    const r = await yara.run(new Uint8Array(0), source);
-    const errors: string[] = [];
-    for (let i = 0; i < r.compileErrors.size(); i++) {
-      const e = r.compileErrors.get(i);
-      if (!e.warning) errors.push(`${file} line ${e.lineNumber}: ${e.message}`);
-    }
+    const errors = compileErrors(await yara.run(new Uint8Array(0), source), file);
     if (errors.length > 0) {
       sources.push(sourceError('yara.rules', `does not compile, left out: ${errors.slice(0, 5).join('; ')}`, file));
       continue;
     }
     const tags = ruleTags(source);
     out.push({ file, source, tags, rules: tags.size });
+  }
+  return out;
+}
+
+function compileErrors(r: YaraResult, file: string): string[] {
+  const errors: string[] = [];
+  for (let i = 0; i < r.compileErrors.size(); i++) {
+    const e = r.compileErrors.get(i);
+    if (!e.warning) errors.push(`${file} line ${e.lineNumber}: ${e.message}`);
+  }
+  return errors;
+}
+
+/** What a scan runs: the rule files as one source, or one of them (see rulesToRun). */
+interface RuleSet {
+  source: string;
+  /** The rule file of each rule name the set holds (ruleTags' reading of its headers). */
+  fileOf: Map<string, RuleFile>;
+  /** The set's only file, when it has one. */
+  only: RuleFile | null;
+}
+
+/**
+ * The compiled files as one source when that changes nothing: every rule name in one file only,
+ * no `global` rule (it would apply to the other files' rules too), and the whole compiling
+ * without an error. Then a file costs one scan of its bytes instead of one per rule file (the
+ * engine compiles on every call and keeps what it was given). Null otherwise.
+ */
+async function combinedRules(yara: YaraEngine, files: readonly RuleFile[]): Promise<RuleSet | null> {
+  if (files.length < 2 || files.some((f) => /\bglobal\b/.test(f.source))) return null;
+  const fileOf = new Map<string, RuleFile>();
+  for (const f of files) {
+    for (const name of f.tags.keys()) {
+      if (fileOf.has(name)) return null;
+      fileOf.set(name, f);
+    }
+  }
+  const source = files.map((f) => f.source).join('\n');
+  return compileErrors(await yara.run(new Uint8Array(0), source), 'all').length === 0 ? { source, fileOf, only: null } : null;
+}
+
+function singleRules(f: RuleFile): RuleSet {
+  return { source: f.source, fileOf: new Map([...f.tags.keys()].map((n) => [n, f])), only: f };
+}
+
+/** A match as the records keep it, without the file it was found in (the same bytes give the same matches). */
+type ContentMatch = Omit<YaraMatchRecord, 'file' | 'sha256' | 'pid' | 'reason'>;
+
+/**
+ * The matches of one scan of `bytes` with a set; null when a matched rule is not one the set's
+ * headers name (then the caller scans file by file). An engine failure is added to `failures`.
+ */
+async function scanWith(yara: YaraEngine, bytes: Uint8Array, set: RuleSet, failures: string[]): Promise<ContentMatch[] | null> {
+  let matched: YaraResult['matchedRules'];
+  try {
+    matched = (await yara.run(bytes, set.source)).matchedRules;
+  } catch (err) {
+    const files = set.only ? set.only.file : [...new Set([...set.fileOf.values()].map((f) => f.file))].join(', ');
+    failures.push(`the YARA engine failed on it with the rules of ${files}: ${err instanceof Error ? err.message : String(err)}`);
+    return set.only ? [] : null;
+  }
+  const out: ContentMatch[] = [];
+  for (let m = 0; m < matched.size(); m++) {
+    const rule = matched.get(m);
+    const rf = set.fileOf.get(rule.ruleName) ?? set.only;
+    if (!rf) return null;
+    const meta: Record<string, string> = {};
+    for (let k = 0; k < rule.metadata.size(); k++) meta[rule.metadata.get(k).identifier] = String(rule.metadata.get(k).data);
+    const strings: YaraMatchRecord['strings'] = [];
+    for (let k = 0; k < Math.min(rule.resolvedMatches.size(), 10); k++) strings.push({ id: rule.resolvedMatches.get(k).identifier, offset: rule.resolvedMatches.get(k).location });
+    out.push({ rule: rule.ruleName, tags: rf.tags.get(rule.ruleName) ?? [], meta, ruleFile: rf.file, strings });
   }
   return out;
 }
@@ -154,6 +220,10 @@ export const yaraCollector = defineCollector({
     // nothing was flagged, pays for neither (the rule files were read when the case opened).
     const yara = new YaraEngine();
     let ruleFiles: RuleFile[] | null = null;
+    let combined: RuleSet | null = null;
+    let perFile: RuleSet[] = [];
+    // Bytes seen before (three copies of one fake sshd): their matches, scanned once.
+    const byContent = new Map<string, ContentMatch[]>();
     for (const [i, t] of list.entries()) {
       if (i >= MAX_FILES || Date.now() - started > SCAN_BUDGET_MS || ctx.host.signal.aborted) {
         scan.skipped.push({ file: t.file, reason: i >= MAX_FILES ? `past the first ${MAX_FILES} files` : 'time budget reached' });
@@ -163,6 +233,8 @@ export const yaraCollector = defineCollector({
         ruleFiles = await compileRules(yara, readable, sources);
         scan.ruleFiles = ruleFiles.map((r) => r.file);
         scan.rules = ruleFiles.reduce((n, r) => n + r.rules, 0);
+        combined = await combinedRules(yara, ruleFiles);
+        perFile = ruleFiles.map(singleRules);
       }
       let data: Buffer;
       try {
@@ -175,24 +247,23 @@ export const yaraCollector = defineCollector({
       }
       scan.scanned++;
       const sha256 = createHash('sha256').update(data).digest('hex');
-      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      for (const rf of ruleFiles) {
-        let matched: YaraResult['matchedRules'];
-        try {
-          matched = (await yara.run(bytes, rf.source)).matchedRules;
-        } catch (err) {
-          scan.skipped.push({ file: t.file, reason: `the YARA engine failed on it with the rules of ${rf.file}: ${err instanceof Error ? err.message : String(err)}` });
-          continue;
+      let found = byContent.get(sha256);
+      if (found === undefined) {
+        const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+        const failures: string[] = [];
+        // All the rules at once; one file at a time when a match could not be told to its file or
+        // the engine failed (each file's failure is then named on its own).
+        let got = combined ? await scanWith(yara, bytes, combined, []) : null;
+        if (got === null) {
+          got = [];
+          for (const set of perFile) got.push(...((await scanWith(yara, bytes, set, failures)) ?? []));
         }
-        for (let m = 0; m < matched.size(); m++) {
-          const rule = matched.get(m);
-          const meta: Record<string, string> = {};
-          for (let k = 0; k < rule.metadata.size(); k++) meta[rule.metadata.get(k).identifier] = String(rule.metadata.get(k).data);
-          const strings: YaraMatchRecord['strings'] = [];
-          for (let k = 0; k < Math.min(rule.resolvedMatches.size(), 10); k++) strings.push({ id: rule.resolvedMatches.get(k).identifier, offset: rule.resolvedMatches.get(k).location });
-          scan.matches.push({ rule: rule.ruleName, tags: rf.tags.get(rule.ruleName) ?? [], meta, ruleFile: rf.file, file: t.file, sha256, pid: t.pid, reason: t.reason, strings });
-        }
+        found = got;
+        for (const f of failures) scan.skipped.push({ file: t.file, reason: f });
+        // A scan the engine failed on is not remembered: another copy is tried again.
+        if (failures.length === 0) byContent.set(sha256, found);
       }
+      for (const m of found) scan.matches.push({ rule: m.rule, tags: m.tags, meta: m.meta, ruleFile: m.ruleFile, file: t.file, sha256, pid: t.pid, reason: t.reason, strings: m.strings });
     }
     await ctx.sink.writeJsonl('artifacts/yara-matches.jsonl', scan.matches);
     await ctx.sink.writeFile('artifacts/yara-scan.json', JSON.stringify({ ruleFiles: scan.ruleFiles, rules: scan.rules, scanned: scan.scanned, matches: scan.matches.length, skipped: scan.skipped }, null, 2) + '\n');
