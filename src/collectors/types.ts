@@ -66,8 +66,9 @@ export interface Collector<P extends FactKey = FactKey, R extends FactKey = Fact
    */
   volatile?: boolean;
   /**
-   * It only runs the box's own commands and reads no fact: started at the start of the run and
-   * left to run beside the readers (child processes, not this one's CPU); those who read its facts wait for it.
+   * It mostly waits (the box's own commands, files read one after another) and reads no fact but
+   * what the volatile snapshot gives: started at the start of the run (after the snapshot when it
+   * reads it) and left to run beside the others; those who read its facts wait for it.
    */
   background?: boolean;
   /** Files it writes into the bundle. */

@@ -135,14 +135,16 @@ export class PlaybookEngine {
     const named = this.named.map((id) => this.collector(id)).filter((c): c is Collector => c !== undefined);
     for (const c of named.filter((c) => c.background && c.reads.length === 0)) this.startBackground(c);
     const volatile = named.filter((c) => c.volatile);
-    if (volatile.length === 0) return;
     for (const c of volatile) {
       const done = new Set(this.ran);
       await this.runCollector(c.id);
       for (const id of this.ran) if (!done.has(id) && !this.pending.has(id)) this.early.set(id, this.ownSources.get(id) ?? []);
     }
     // Offline (--root) there is no live box: nothing was taken, nothing to record.
-    if (!this.ctx.host.signal.aborted && this.ctx.host.mode === 'live') this.hooks.onSnapshot?.(volatile.map((c) => c.id));
+    if (volatile.length > 0 && !this.ctx.host.signal.aborted && this.ctx.host.mode === 'live') this.hooks.onSnapshot?.(volatile.map((c) => c.id));
+    // Background collectors that read only what the snapshot gave start now, beside the steps.
+    const ready = (key: FactKey) => !DERIVED[key] && this.providersToRun(key).every((p) => this.ran.has(p.id) && !this.pending.has(p.id));
+    for (const c of named.filter((c) => c.background && c.reads.length > 0 && !this.ran.has(c.id) && c.reads.every(ready))) this.startBackground(c);
   }
 
   /** Runs a background collector beside the others; whoever reads its facts waits for it. */

@@ -260,6 +260,43 @@ describe('PlaybookEngine: the volatile snapshot first, the box\'s commands besid
     expect(log).toContain('sockets saw processes and ss');
   });
 
+  it('starts a background collector that reads only the snapshot right after it, beside the first step; one that reads more waits for its step', async () => {
+    const log: string[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const collectors = [
+      ...scene(log).collectors,
+      defineCollector({ ...meta, id: 'hashes', background: true, provides: ['integrity'], reads: ['processes'], async collect(ctx) {
+        log.push(`hashes started, saw ${ctx.facts.processes ? 'processes' : 'no processes'}`);
+        await released;
+        log.push('hashes ended');
+        return { facts: { integrity: [] }, sources: [{ id: 'hashes', status: 'ok' as const }] };
+      } }),
+      defineCollector({ ...meta, id: 'late', background: true, provides: ['accounts'], reads: ['authTally'], async collect() {
+        log.push('late');
+        return { facts: { accounts: [] }, sources: [{ id: 'late', status: 'ok' as const }] };
+      } }),
+    ];
+    const e = new PlaybookEngine(
+      playbook([collect('sessions', ['logs']), collect('tools', ['hashes', 'late']), collect('processes', ['procs'])]),
+      context(),
+      { onCollector: (c) => log.push(`collected ${c.id}`) },
+      { collectors, rules: [] },
+    );
+    const first = e.runStep(e.playbook.data.steps[0]);
+    await first;
+    // Started after the processes were read, before the first step's collector; still running.
+    expect(log.indexOf('hashes started, saw processes')).toBeGreaterThan(log.indexOf('collected procs'));
+    expect(log.indexOf('hashes started, saw processes')).toBeLessThan(log.indexOf('logs'));
+    expect(log).not.toContain('hashes ended');
+    expect(log).not.toContain('late');
+    const second = e.runStep(e.playbook.data.steps[1]);
+    release();
+    const out = await second;
+    expect(log.indexOf('late')).toBeGreaterThan(log.indexOf('logs'));
+    expect(out.sources.map((s) => s.id)).toEqual(['hashes', 'late']);
+  });
+
   it('waits for a box command no step ran before it closes (a run cut short)', async () => {
     const log: string[] = [];
     const { collectors, release } = scene(log);

@@ -195,6 +195,8 @@ export function createIntegrityCollector(targets: IntegrityTargets = DEFAULT_TAR
     artifacts: [INTEGRITY_JSONL, INTEGRITY_HASHES, 'commands/dpkg-verify.txt', 'commands/dpkg-verify.json', 'commands/rpm-V.txt', 'commands/rpm-V.json', `${PRESERVE_DIR}/`],
     provides: ['integrity'],
     reads: ['processes'],
+    // Files read and hashed one by one and the box's dpkg --verify or rpm -V: beside the steps.
+    background: true,
     async collect(ctx) {
       const sources: SourceStatus[] = [];
       const fs = ctx.host.fs;
