@@ -88,7 +88,7 @@ ${row('the same, with `node --max-old-space-size=128` (one run)', small)}
 ${row('the field report\'s `grep "Failed password" FILE \\| awk \'{print $(NF-3)}\' \\| sort \\| uniq -c \\| sort -nr`', pipeline)}
 ${row('`grep -c "Failed password" FILE` (its output to a file: GNU grep stops at the first match when stdout is /dev/null)', count)}
 
-What they count: analyze finds ${failures.toLocaleString('en')} failed logins (${passwordFailures.toLocaleString('en')} by password) from ${result.addresses.length.toLocaleString('en')} addresses; \`grep -c\` sees ${grepLines.toLocaleString('en')} lines, because a \`message repeated N times\` line is one line that stands for N more attempts, which the pipeline counts once. No event is held: what stays alive is one bounded row per address and the open connections' state; the peak above that is garbage V8 lets grow before a full collection (it rises with the length of the run: 317 MiB at 200 MB, 405 MiB at 1 GB on this machine), as the heap-capped row shows.
+What they count: analyze finds ${failures.toLocaleString('en')} failed logins (${passwordFailures.toLocaleString('en')} by password) from ${result.addresses.length.toLocaleString('en')} addresses; \`grep -c\` sees ${grepLines.toLocaleString('en')} lines, because a \`message repeated N times\` line is one line that stands for N more attempts, which the pipeline counts once. No event is held: what stays alive is one bounded row per address and the open connections' state; the peak above that is garbage V8 lets grow before a full collection (it rises with the length of the run), as the heap-capped row shows.
 
 Run: \`npm run bench -- auth-log\` (\`BENCH_AUTH_BYTES\`, \`BENCH_RUNS\` to change the size and the runs).`,
   );
