@@ -112,6 +112,8 @@ export interface MemberGroup {
  */
 export function memberGroups(inc: BundleIncident, byId: ReadonlyMap<string, Finding>): { groups: MemberGroup[]; missing: string[] } {
   const groups = new Map<string, MemberGroup>();
+  // Each group's subjects as a set while they are gathered (a campaign's group has thousands).
+  const seen = new Map<string, Set<string>>();
   const missing: string[] = [];
   for (const id of new Set(inc.findings)) {
     const f = byId.get(id);
@@ -123,11 +125,16 @@ export function memberGroups(inc: BundleIncident, byId: ReadonlyMap<string, Find
     const subject = subjectText(f);
     if (!g) {
       groups.set(f.rule, { rule: f.rule, severity: f.severity, title: f.title, findings: [f], subjects: subject ? [subject] : [] });
+      seen.set(f.rule, new Set(subject ? [subject] : []));
       continue;
     }
     g.findings.push(f);
     if (severityRank(f.severity) > severityRank(g.severity)) g.severity = f.severity;
-    if (subject && !g.subjects.includes(subject)) g.subjects.push(subject);
+    const subjects = seen.get(f.rule)!;
+    if (subject && !subjects.has(subject)) {
+      subjects.add(subject);
+      g.subjects.push(subject);
+    }
   }
   const sorted = [...groups.values()].sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || b.findings.length - a.findings.length || a.rule.localeCompare(b.rule));
   return { groups: sorted, missing };
@@ -206,14 +213,21 @@ export interface AttackView {
  */
 export function attackView(findings: Finding[]): AttackView {
   const cells = new Map<string, AttackCell>();
+  // Each cell's finding ids as a set while they are gathered (a month of brute force is thousands).
+  const ids = new Map<string, Set<string>>();
   for (const f of findings) {
     for (const id of new Set(f.mitre)) {
       let c = cells.get(id);
       if (!c) {
         c = { id, name: knownTechnique(id)?.name ?? null, url: techniquePage(id), findings: [] };
         cells.set(id, c);
+        ids.set(id, new Set());
       }
-      if (f.id && !c.findings.includes(f.id)) c.findings.push(f.id);
+      const held = ids.get(id)!;
+      if (f.id && !held.has(f.id)) {
+        held.add(f.id);
+        c.findings.push(f.id);
+      }
     }
   }
   const sorted = [...cells.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -129,14 +129,15 @@ export function computeVerdict(findings: Finding[], partial: boolean): Verdict {
     (f) =>
       (ENTRY_RULES.has(f.rule) && f.severity !== 'informational') ||
       (f.severity === 'critical' && !ATTACKING_RULES.has(f.rule)) ||
-      (rootKey.includes(f) && attackers.has(addressOf(f) ?? '')),
+      (f.rule === ROOT_KEY_RULE && f.severity !== 'informational' && attackers.has(addressOf(f) ?? '')),
   );
   const attacking = sorted.filter((f) => ATTACKING_RULES.has(f.rule));
   const attacked = sorted.filter((f) => ATTACKED_RULES.has(f.rule));
-  const rootKeyAlone = rootKey.filter((f) => !entry.includes(f));
-  const rest = sorted.filter(
-    (f) => f.severity !== 'informational' && !entry.includes(f) && !attacking.includes(f) && !attacked.includes(f) && !rootKeyAlone.includes(f),
-  );
+  const inEntry = new Set(entry);
+  const rootKeyAlone = rootKey.filter((f) => !inEntry.has(f));
+  // A month of brute force is a finding per address: sets, not lists, to leave out the named ones.
+  const named = new Set([...entry, ...attacking, ...attacked, ...rootKeyAlone]);
+  const rest = sorted.filter((f) => f.severity !== 'informational' && !named.has(f));
   const tail = partial ? ' (partial collection)' : '';
 
   // The order says what to do first. A login after a brute force names the break-in; a box
