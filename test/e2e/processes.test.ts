@@ -14,6 +14,8 @@ const SLEEP = '/bin/sleep';
 let kitDir: string;
 let shmDir: string;
 const children: ChildProcess[] = [];
+/** Folders of this file's own, removed at the end. */
+const cleanup: string[] = [];
 let scanner: ChildProcess;
 let fakeSshd: ChildProcess;
 let preloaded: ChildProcess;
@@ -56,7 +58,11 @@ beforeAll(async () => {
   await waitExec(fakeSshd.pid!, sshdCopy);
   unlinkSync(sshdCopy);
 
-  preloaded = start(SLEEP, ['302'], { env: { PATH: '/usr/bin:/bin', LD_PRELOAD: path.join(kitDir, 'libhide.so'), SECRET_TOKEN: 'do-not-keep-me' } });
+  // In a folder of its own: its working folder is scanned as the malware's (the checkout's root,
+  // inherited, may hold an earlier run's test report, whose text names kit indicators).
+  const preloadedCwd = mkdtempSync('/tmp/irt-preload-cwd-');
+  cleanup.push(preloadedCwd);
+  preloaded = start(SLEEP, ['302'], { cwd: preloadedCwd, env: { PATH: '/usr/bin:/bin', LD_PRELOAD: path.join(kitDir, 'libhide.so'), SECRET_TOKEN: 'do-not-keep-me' } });
   await waitExec(scanner.pid!, path.join(kitDir, 'pscan2'));
   await waitExec(preloaded.pid!, SLEEP.replace('/bin/', '/usr/bin/'));
 
@@ -74,6 +80,7 @@ afterAll(() => {
   for (const c of children) c.kill('SIGKILL');
   rmSync(path.dirname(kitDir), { recursive: true, force: true });
   rmSync(shmDir, { recursive: true, force: true });
+  for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
 });
 
 const rulesFor = (pid: number) => findings.filter((f) => f.subject.pid === pid).map((f) => f.rule).sort();
