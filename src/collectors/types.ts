@@ -66,9 +66,9 @@ export interface Collector<P extends FactKey = FactKey, R extends FactKey = Fact
    */
   volatile?: boolean;
   /**
-   * It mostly waits (the box's own commands, files read one after another) and reads no fact but
-   * what the volatile snapshot gives: started at the start of the run (after the snapshot when it
-   * reads it) and left to run beside the others; those who read its facts wait for it.
+   * It mostly waits (the box's own commands, files read one after another, a walk on its own
+   * thread): started as soon as what it reads is there (at the start of the run when it reads
+   * nothing) and left to run beside the others; those who read its facts wait for it.
    */
   background?: boolean;
   /** Files it writes into the bundle. */

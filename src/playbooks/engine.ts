@@ -143,8 +143,19 @@ export class PlaybookEngine {
     // Offline (--root) there is no live box: nothing was taken, nothing to record.
     if (volatile.length > 0 && !this.ctx.host.signal.aborted && this.ctx.host.mode === 'live') this.hooks.onSnapshot?.(volatile.map((c) => c.id));
     // Background collectors that read only what the snapshot gave start now, beside the steps.
-    const ready = (key: FactKey) => !DERIVED[key] && this.providersToRun(key).every((p) => this.ran.has(p.id) && !this.pending.has(p.id));
-    for (const c of named.filter((c) => c.background && c.reads.length > 0 && !this.ran.has(c.id) && c.reads.every(ready))) this.startBackground(c);
+    this.startReadyBackground();
+  }
+
+  /**
+   * Starts the background collectors the playbook names whose reads are all there (collected by
+   * collectors that have ended, or derived): called after the snapshot and after each collector.
+   */
+  private startReadyBackground(): void {
+    const ready = (key: FactKey) => (DERIVED[key] ? this.derived.has(key) : this.providersToRun(key).every((p) => this.ran.has(p.id) && !this.pending.has(p.id)));
+    for (const id of this.named) {
+      const c = this.collector(id);
+      if (c?.background && c.reads.length > 0 && !this.ran.has(c.id) && !this.ctx.host.signal.aborted && c.reads.every(ready)) this.startBackground(c);
+    }
   }
 
   /** Runs a background collector beside the others; whoever reads its facts waits for it. */
@@ -153,6 +164,8 @@ export class PlaybookEngine {
     const run = this.execute(collector).then((sources) => {
       this.early.set(collector.id, sources);
       this.pending.delete(collector.id);
+      // Its facts may be what another one waited for.
+      this.startReadyBackground();
       return sources;
     });
     this.pending.set(collector.id, run);
@@ -199,7 +212,9 @@ export class PlaybookEngine {
     if (this.ran.has(id)) return before;
     this.ran.add(id);
     const sources = await this.execute(collector);
-    return [...before, ...sources, ...(await this.deriveReady())];
+    const derived = await this.deriveReady();
+    this.startReadyBackground();
+    return [...before, ...sources, ...derived];
   }
 
   /** Merges a collector's facts, refusing keys it does not declare (a contract bug, not a box problem). */

@@ -152,6 +152,29 @@ describe('PlaybookEngine: the incident window, derived once', () => {
     });
   }
 
+  it('a background collector that reads the window starts once it is derived, before the step that names it, and sees it', async () => {
+    seen.length = 0;
+    const order: string[] = [];
+    const sweep = defineCollector({ ...meta, id: 'sweep', background: true, provides: ['changedFiles'], reads: ['window'], async collect(ctx) {
+      order.push('sweep');
+      seen.push(ctx.facts.window);
+      return { sources: [{ id: 'sweep', status: 'ok' as const }] };
+    } });
+    const e = new PlaybookEngine(
+      playbook([collect('a', ['auth']), collect('b', ['cron']), collect('c', ['sweep'])]),
+      context(),
+      { onCollector: (c) => order.push(`collected ${c.id}`) },
+      { collectors: [auth, readsWindow('cron'), sweep], rules: [] },
+    );
+    await e.runStep(e.playbook.data.steps[0]);
+    await e.runStep(e.playbook.data.steps[1]);
+    expect(order.indexOf('sweep')).toBeGreaterThan(order.indexOf('collected auth'));
+    expect(order.indexOf('sweep')).toBeLessThan(order.indexOf('collected cron'));
+    expect(seen[0]).toMatchObject({ source: 'auth' });
+    const last = await e.runStep(e.playbook.data.steps[2]);
+    expect(last.sources.map((x) => x.id)).toEqual(['sweep']);
+  });
+
   it('with no auth log in the playbook, the default span, once, when first read', async () => {
     seen.length = 0;
     const e = engine([collect('a', ['keys']), collect('b', ['cron'])], [readsWindow('keys'), readsWindow('cron')]);
@@ -260,7 +283,7 @@ describe('PlaybookEngine: the volatile snapshot first, the box\'s commands besid
     expect(log).toContain('sockets saw processes and ss');
   });
 
-  it('starts a background collector that reads only the snapshot right after it, beside the first step; one that reads more waits for its step', async () => {
+  it('starts a background collector that reads only the snapshot right after it, and one that reads a later fact once that fact is there, each shown with its own step', async () => {
     const log: string[] = [];
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
@@ -289,11 +312,12 @@ describe('PlaybookEngine: the volatile snapshot first, the box\'s commands besid
     expect(log.indexOf('hashes started, saw processes')).toBeGreaterThan(log.indexOf('collected procs'));
     expect(log.indexOf('hashes started, saw processes')).toBeLessThan(log.indexOf('logs'));
     expect(log).not.toContain('hashes ended');
-    expect(log).not.toContain('late');
+    // The one that reads the auth tally started once the first step's collector had given it.
+    expect(log.indexOf('late')).toBeGreaterThan(log.indexOf('collected logs'));
     const second = e.runStep(e.playbook.data.steps[1]);
     release();
     const out = await second;
-    expect(log.indexOf('late')).toBeGreaterThan(log.indexOf('logs'));
+    expect(log.indexOf('hashes ended')).toBeGreaterThan(log.indexOf('late'));
     expect(out.sources.map((s) => s.id)).toEqual(['hashes', 'late']);
   });
 

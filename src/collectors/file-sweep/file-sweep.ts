@@ -405,6 +405,8 @@ export const fileSweepCollector = defineCollector({
   artifacts: ['artifacts/bodyfile.txt', 'artifacts/changed-files.jsonl', 'artifacts/setuid-files.jsonl'],
   provides: ['changedFiles', 'setuidFiles'],
   reads: ['window'],
+  // The walk runs on its own thread: started once the window is known, beside the steps.
+  background: true,
   async collect(ctx) {
     return sweep(ctx, DEFAULT_SWEEP_LIMITS);
   },
