@@ -209,7 +209,14 @@ export class PlaybookEngine {
     if (chain.includes(id)) throw new Error(`collector dependency cycle: ${[...chain, id].join(' → ')}`);
     const before: SourceStatus[] = [];
     for (const key of collector.reads) before.push(...(await this.ensureFact(key, [...chain, id])));
-    if (this.ran.has(id)) return before;
+    if (this.ran.has(id)) {
+      // Started in the background once its reads were there (by the collectors just run): its
+      // sources are this run's, as if it had run here.
+      await this.pending.get(id);
+      const early = this.early.get(id) ?? [];
+      this.early.delete(id);
+      return [...before, ...early];
+    }
     this.ran.add(id);
     const sources = await this.execute(collector);
     const derived = await this.deriveReady();

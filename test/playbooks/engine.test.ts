@@ -321,6 +321,27 @@ describe('PlaybookEngine: the volatile snapshot first, the box\'s commands besid
     expect(out.sources.map((s) => s.id)).toEqual(['hashes', 'late']);
   });
 
+  it('a step naming only a background collector whose read another collector gives: the step waits for it, its facts there for the rules', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const procs = defineCollector({ ...meta, id: 'procs', provides: ['processes'], async collect() {
+      return { facts: { processes: [] }, sources: [{ id: 'procs', status: 'ok' as const }] };
+    } });
+    const hashes = defineCollector({ ...meta, id: 'hashes', background: true, provides: ['integrity'], reads: ['processes'], async collect() {
+      await released;
+      return { facts: { integrity: [] }, sources: [{ id: 'hashes', status: 'ok' as const }] };
+    } });
+    const e = engine([collect('tools', ['hashes'])], [procs, hashes]);
+    let done = false;
+    const step = e.runStep(e.playbook.data.steps[0]).then((o) => ((done = true), o));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(done).toBe(false);
+    release();
+    const out = await step;
+    expect(e.facts.integrity).toEqual([]);
+    expect(out.sources.map((s) => s.id)).toEqual(['procs', 'hashes']);
+  });
+
   it('waits for a box command no step ran before it closes (a run cut short)', async () => {
     const log: string[] = [];
     const { collectors, release } = scene(log);
