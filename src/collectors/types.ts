@@ -68,7 +68,8 @@ export interface Collector<P extends FactKey = FactKey, R extends FactKey = Fact
   /**
    * It mostly waits (the box's own commands, files read one after another, a walk on its own
    * thread): started as soon as what it reads is there (at the start of the run when it reads
-   * nothing) and left to run beside the others; those who read its facts wait for it.
+   * nothing) and left to run beside the others; those who read its facts wait for it. What it
+   * reads must be whole once its collectors end: not a fact a follow-up adds to later (openFiles).
    */
   background?: boolean;
   /** Files it writes into the bundle. */
