@@ -91,7 +91,7 @@ function compileErrors(r: YaraResult, file: string): string[] {
   return errors;
 }
 
-/** What a scan runs: the rule files as one source, or one of them (see rulesToRun). */
+/** What a scan runs: the rule files as one source (combinedRules), or one of them (singleRules). */
 interface RuleSet {
   source: string;
   /** The rule file of each rule name the set holds (ruleTags' reading of its headers). */
