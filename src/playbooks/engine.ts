@@ -133,7 +133,8 @@ export class PlaybookEngine {
     if (this.begun) return;
     this.begun = true;
     const named = this.named.map((id) => this.collector(id)).filter((c): c is Collector => c !== undefined);
-    for (const c of named.filter((c) => c.background && c.reads.length === 0)) this.startBackground(c);
+    // Those that read nothing start first: the box's own commands, beside everything else.
+    this.startReadyBackground();
     const volatile = named.filter((c) => c.volatile);
     for (const c of volatile) {
       const done = new Set(this.ran);
@@ -147,14 +148,15 @@ export class PlaybookEngine {
   }
 
   /**
-   * Starts the background collectors the playbook names whose reads are all there (collected by
-   * collectors that have ended, or derived): called after the snapshot and after each collector.
+   * Starts the background collectors the playbook names whose reads are all there (none, collected
+   * by collectors that have ended, or derived): at the start, after the snapshot and after each
+   * collector. One started after Ctrl-C records that it did not run, as any other.
    */
   private startReadyBackground(): void {
     const ready = (key: FactKey) => (DERIVED[key] ? this.derived.has(key) : this.providersToRun(key).every((p) => this.ran.has(p.id) && !this.pending.has(p.id)));
     for (const id of this.named) {
       const c = this.collector(id);
-      if (c?.background && c.reads.length > 0 && !this.ran.has(c.id) && !this.ctx.host.signal.aborted && c.reads.every(ready)) this.startBackground(c);
+      if (c?.background && !this.ran.has(c.id) && c.reads.every(ready)) this.startBackground(c);
     }
   }
 

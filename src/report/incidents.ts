@@ -111,9 +111,8 @@ export interface MemberGroup {
  * with a count), worst first, and the ids findings.json does not hold.
  */
 export function memberGroups(inc: BundleIncident, byId: ReadonlyMap<string, Finding>): { groups: MemberGroup[]; missing: string[] } {
-  const groups = new Map<string, MemberGroup>();
-  // Each group's subjects as a set while they are gathered (a campaign's group has thousands).
-  const seen = new Map<string, Set<string>>();
+  // Each group's subjects gathered as a set (a campaign's group has thousands), listed at the end.
+  const groups = new Map<string, { group: MemberGroup; subjects: Set<string> }>();
   const missing: string[] = [];
   for (const id of new Set(inc.findings)) {
     const f = byId.get(id);
@@ -121,22 +120,18 @@ export function memberGroups(inc: BundleIncident, byId: ReadonlyMap<string, Find
       missing.push(id);
       continue;
     }
-    const g = groups.get(f.rule);
-    const subject = subjectText(f);
+    let g = groups.get(f.rule);
     if (!g) {
-      groups.set(f.rule, { rule: f.rule, severity: f.severity, title: f.title, findings: [f], subjects: subject ? [subject] : [] });
-      seen.set(f.rule, new Set(subject ? [subject] : []));
-      continue;
+      g = { group: { rule: f.rule, severity: f.severity, title: f.title, findings: [], subjects: [] }, subjects: new Set() };
+      groups.set(f.rule, g);
     }
-    g.findings.push(f);
-    if (severityRank(f.severity) > severityRank(g.severity)) g.severity = f.severity;
-    const subjects = seen.get(f.rule)!;
-    if (subject && !subjects.has(subject)) {
-      subjects.add(subject);
-      g.subjects.push(subject);
-    }
+    g.group.findings.push(f);
+    if (severityRank(f.severity) > severityRank(g.group.severity)) g.group.severity = f.severity;
+    const subject = subjectText(f);
+    if (subject) g.subjects.add(subject);
   }
-  const sorted = [...groups.values()].sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || b.findings.length - a.findings.length || a.rule.localeCompare(b.rule));
+  for (const g of groups.values()) g.group.subjects = [...g.subjects];
+  const sorted = [...groups.values()].map((g) => g.group).sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || b.findings.length - a.findings.length || a.rule.localeCompare(b.rule));
   return { groups: sorted, missing };
 }
 
@@ -212,25 +207,20 @@ export interface AttackView {
  * shows in every tactic it belongs to, as on the ATT&CK site.
  */
 export function attackView(findings: Finding[]): AttackView {
-  const cells = new Map<string, AttackCell>();
-  // Each cell's finding ids as a set while they are gathered (a month of brute force is thousands).
-  const ids = new Map<string, Set<string>>();
+  // Each cell's finding ids gathered as a set (a month of brute force is thousands), listed at the end.
+  const cells = new Map<string, { cell: AttackCell; ids: Set<string> }>();
   for (const f of findings) {
     for (const id of new Set(f.mitre)) {
       let c = cells.get(id);
       if (!c) {
-        c = { id, name: knownTechnique(id)?.name ?? null, url: techniquePage(id), findings: [] };
+        c = { cell: { id, name: knownTechnique(id)?.name ?? null, url: techniquePage(id), findings: [] }, ids: new Set() };
         cells.set(id, c);
-        ids.set(id, new Set());
       }
-      const held = ids.get(id)!;
-      if (f.id && !held.has(f.id)) {
-        held.add(f.id);
-        c.findings.push(f.id);
-      }
+      if (f.id) c.ids.add(f.id);
     }
   }
-  const sorted = [...cells.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const c of cells.values()) c.cell.findings = [...c.ids];
+  const sorted = [...cells.values()].map((c) => c.cell).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const columns = TACTICS.map((tactic) => ({
     tactic,
     name: TACTIC_NAMES[tactic],

@@ -125,11 +125,12 @@ export function computeVerdict(findings: Finding[], partial: boolean): Verdict {
   const sorted = [...findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity));
   const attackers = new Set(sorted.filter((f) => LOGIN_ATTACK_RULES.has(f.rule)).map(addressOf).filter((a) => a !== null));
   const rootKey = sorted.filter((f) => f.rule === ROOT_KEY_RULE && f.severity !== 'informational');
+  const inRootKey = new Set(rootKey);
   const entry = sorted.filter(
     (f) =>
       (ENTRY_RULES.has(f.rule) && f.severity !== 'informational') ||
       (f.severity === 'critical' && !ATTACKING_RULES.has(f.rule)) ||
-      (f.rule === ROOT_KEY_RULE && f.severity !== 'informational' && attackers.has(addressOf(f) ?? '')),
+      (inRootKey.has(f) && attackers.has(addressOf(f) ?? '')),
   );
   const attacking = sorted.filter((f) => ATTACKING_RULES.has(f.rule));
   const attacked = sorted.filter((f) => ATTACKED_RULES.has(f.rule));

@@ -111,10 +111,6 @@ export async function checkRpm(
   return { records, packages, problems: [], excluded: 0 };
 }
 
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-
-/** One packaged file against what is on disk, by the digest the database holds. */
 /**
  * The tools' files with no record yet: a record already made (by package) gains the tool's name;
  * a file no package owns is inspected and recorded with `unowned`'s status and reason (or as
@@ -144,6 +140,10 @@ async function recordCandidates(
   }
 }
 
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+
+/** One packaged file against what is on disk, by the digest the database holds. */
 async function checkRpmFile(fs: RootedFs, key: string, rec: IntegrityRecord, pkg: RpmPackage, f: RpmFile, users: Map<number, string>): Promise<'keep' | 'skip'> {
   const ins = await inspectInto(fs, key, rec, users);
   const regular = f.mode === null || (f.mode & S_IFMT) === S_IFREG;
